@@ -1,0 +1,5 @@
+"""`python -m ingest` runs the same CLI as the `cyberlog` command."""
+
+from ingest.cli import main
+
+main()

@@ -1,0 +1,338 @@
+"""The `cyberlog` command. The only module that prints or knows about typer.
+
+stdout is data (query results, reports, `--json` summaries); stderr is diagnostics.
+Every `CyberlogError` becomes one `cyberlog: error: ...` line and its exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import duckdb
+import typer
+
+from ingest import __version__, export, formats, reports
+from ingest.config import load_config, source_files
+from ingest.errors import CyberlogError, ExitCode, QueryError, UsageError
+from ingest.load import FileResult
+from ingest.runs import Job, RunResult, execute, finish_run, reject_sample, start_run, summary
+from ingest.store import open_store
+from ingest.times import zone
+
+app = typer.Typer(
+    name="cyberlog",
+    help="Cyber incidents beside diplomatic events, in one DuckDB store, with canned reports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=True,
+)
+report_app = typer.Typer(help="Canned reports: list, show and run them.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+REJECTS_SHOWN = 5
+PROGRESS_MIN_BYTES = 4 << 20
+
+Db = Annotated[
+    Path | None,
+    typer.Option("--db", envvar="CYBERLOG_DB", help="Store file [default: ./cyberlog.duckdb].", show_default=False),
+]
+JsonOut = Annotated[bool, typer.Option("--json", help="Print the run summary as JSON on stdout.")]
+MaxRejects = Annotated[
+    int | None, typer.Option("--max-rejects", min=0, help="Rejected records tolerated before exit 3 [default: 0].")
+]
+
+
+class Output(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+FormatOpt = Annotated[
+    Output | None, typer.Option("--format", "-f", help="table, csv, json or markdown [default: table, or by --out's suffix].")
+]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")]
+RawOpt = Annotated[bool, typer.Option("--raw", help="CSV: write cells untouched (no formula neutralising).")]
+
+
+def _say(message: str) -> None:
+    typer.echo(f"cyberlog: {message}", err=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cyberlog {__version__} (duckdb {duckdb.__version__})")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    """cyberlog: which cyber attacks cluster around which diplomatic moves, and is that more than chance?"""
+
+
+# ingest and nightly -------------------------------------------------------------------
+
+
+def _describe(result: FileResult) -> str:
+    if result.status == "skipped":
+        return f"skipped {result.path}: already loaded ({result.source})"
+    if result.status == "failed":
+        return f"failed {result.path}: {result.error}"
+    c = result.count
+    return (
+        f"loaded {result.path} ({result.format} -> {result.source}): {c('records_read')} read, "
+        f"{c('inserted')} inserted, {c('updated')} updated, {c('unchanged')} unchanged, {c('rejected')} rejected"
+    )
+
+
+def _reporter(con: duckdb.DuckDBPyConnection) -> Callable[[FileResult], None]:
+    def on_file(result: FileResult) -> None:
+        _say(_describe(result))
+        if result.count("rejected") and result.file_id:
+            for line, pointer, field, reason in reject_sample(con, result.file_id, REJECTS_SHOWN):
+                where = f"line {line}" if line is not None else (pointer or "?")
+                _say(f"  {result.path}:{where}: {field or '(record)'}: {reason}")
+            more = result.count("rejected") - REJECTS_SHOWN
+            if more > 0:
+                _say(f"  ... and {more} more: cyberlog query \"SELECT * FROM rejects WHERE file_id = '{result.file_id}'\"")
+
+    return on_file
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[Path], Callable[[int], None] | None] | None]:
+    """A progress bar per large file, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+
+        def for_file(path: Path) -> Callable[[int], None] | None:
+            size = path.stat().st_size if path.is_file() else 0
+            if size < PROGRESS_MIN_BYTES:
+                return None
+            task = bar.add_task(path.name, total=size)
+            return lambda n: bar.advance(task, n)
+
+        yield for_file
+
+
+def _run(db: Path | None, command: str, config: Path | None, jobs: Callable[[RunResult], list[Job]],
+         max_rejects: int, as_json: bool) -> None:  # fmt: skip
+    with open_store(db, write=True) as con:
+        run = start_run(con, command, config)
+        try:
+            with _progress() as progress:
+                execute(con, run, jobs(run), _reporter(con), progress)
+        finally:
+            run.decide_exit(max_rejects)
+            finish_run(con, run)
+    for warning in run.warnings:
+        _say(f"warning: {warning}")
+    _say(
+        f"run {run.run_id}: {run.status_count('loaded')} loaded, {run.status_count('skipped')} skipped, "
+        f"{run.status_count('failed')} failed; {run.total('inserted')} inserted, {run.total('updated')} updated, "
+        f"{run.total('unchanged')} unchanged, {run.total('rejected')} rejected"
+    )
+    if as_json:
+        typer.echo(json.dumps(summary(run), indent=2))
+    raise typer.Exit(int(run.exit_code))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files to ingest.", show_default=False)],
+    format: Annotated[str | None, typer.Option("--format", help="Input format [default: detected from content].")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Source name stored with every record [default: the format's].")] = None,
+    timezone: Annotated[str | None, typer.Option("--timezone", help="IANA zone for times written without an offset.")] = None,
+    encoding: Annotated[str, typer.Option("--encoding", help="Text encoding of the files.")] = "utf-8",
+    max_rejects: MaxRejects = None,
+    as_json: JsonOut = False,
+    db: Db = None,
+) -> None:
+    """Ingest files now: each file in its own transaction, already-loaded files skipped."""
+    fmt = formats.get(format) if format else None
+    try:
+        tz = zone(timezone) if timezone else None
+        "".encode(encoding)
+    except (ValueError, LookupError) as exc:
+        raise UsageError(str(exc) if isinstance(exc, ValueError) else f"unknown encoding {encoding!r}") from None
+    jobs = [Job(path, fmt, source, tz, encoding) for path in paths]
+    _run(db, "ingest", None, lambda run: jobs, max_rejects or 0, as_json)
+
+
+@app.command()
+def nightly(
+    config: Annotated[Path, typer.Option("--config", "-c", help="The cyberlog.toml naming the sources.")] = Path("cyberlog.toml"),
+    max_rejects: MaxRejects = None,
+    as_json: JsonOut = False,
+    db: Db = None,
+) -> None:
+    """The nightly job: ingest whatever is new in every configured source."""
+    settings = load_config(config)
+
+    def jobs(run: RunResult) -> list[Job]:
+        found = []
+        for src in settings.sources:
+            files = source_files(config, src)
+            if not files:
+                run.warnings.append(f"source {src.name}: no files match {src.path}")
+            tz = zone(src.timezone) if src.timezone else None
+            found += [Job(path, formats.get(src.format), src.name, tz, src.encoding) for path in files]
+        return found
+
+    limit = settings.max_rejects if max_rejects is None else max_rejects
+    _run(db, "nightly", config, jobs, limit, as_json)
+
+
+@app.command("formats")
+def list_formats() -> None:
+    """List the input formats cyberlog reads."""
+    for fmt in formats.all_formats():
+        typer.echo(f"{fmt.name}\t{fmt.kind}\t{fmt.description}")
+
+
+# query, reports and export -----------------------------------------------------------
+
+
+@contextmanager
+def _destination(out: Path | None, fmt: Output) -> Iterator[TextIO]:
+    """stdout, or a file that appears only once it is complete."""
+    if out is None:
+        yield sys.stdout
+        return
+    folder = out.parent if str(out.parent) else Path()
+    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="" if fmt == Output.csv else None) as stream:
+            yield stream
+        Path(temp).replace(out)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _pick(fmt: Output | None, out: Path | None) -> Output:
+    if fmt is not None:
+        return fmt
+    by_suffix = {".csv": Output.csv, ".json": Output.json, ".md": Output.markdown}
+    return by_suffix.get(out.suffix.lower(), Output.table) if out else Output.table
+
+
+def _rows(cursor: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
+    while chunk := cursor.fetchmany(10_000):
+        yield from chunk
+
+
+def _emit(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], fmt: Output, out: Path | None, raw: bool) -> None:
+    try:
+        if fmt == Output.table:
+            relation = con.sql(sql, params=params or None)
+            with _destination(out, fmt) as stream:
+                if relation is not None:
+                    stream.write(relation.__str__() if out else _render(relation))
+            return
+        cursor = con.execute(sql, params)
+        columns = [d[0] for d in cursor.description or []]
+        with _destination(out, fmt) as stream:
+            if fmt == Output.csv:
+                export.write_csv(stream, columns, _rows(cursor), raw=raw)
+            elif fmt == Output.json:
+                export.write_json(stream, columns, _rows(cursor))
+            else:
+                export.write_markdown(stream, columns, _rows(cursor))
+    except duckdb.Error as exc:
+        raise QueryError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+
+
+def _render(relation: duckdb.DuckDBPyRelation) -> str:
+    import io
+    from contextlib import redirect_stdout
+
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        relation.show(max_width=os.get_terminal_size().columns if sys.stdout.isatty() else 160, max_rows=200)
+    return buffer.getvalue()
+
+
+@contextmanager
+def _reader(db: Path | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection that cannot touch files outside the store either."""
+    with open_store(db, write=False) as con:
+        con.execute("SET enable_external_access = false")
+        yield con
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL to run against the store (read-only).")],
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    raw: RawOpt = False,
+    db: Db = None,
+) -> None:
+    """Run ad-hoc SQL on the store, read-only. See the views v_incidents and v_timeline."""
+    with _reader(db) as con:
+        _emit(con, sql, {}, _pick(format, out), out, raw)
+
+
+@report_app.command("list")
+def report_list() -> None:
+    """List the canned reports."""
+    for report in reports.all_reports():
+        typer.echo(f"{report.name}\t{report.title}")
+
+
+@report_app.command("show")
+def report_show(name: Annotated[str, typer.Argument(help="Report name.")]) -> None:
+    """Show a report's description, params and SQL."""
+    report = reports.get(name)
+    typer.echo(f"{report.name}: {report.title}\n\n{report.description}\n\nparams:")
+    for p in report.params:
+        typer.echo(f"  {p.name} {p.type} = {p.default_text}  {p.help}")
+    for example in report.examples:
+        typer.echo(f"example: {example}")
+    typer.echo(f"\n{report.sql}")
+
+
+@report_app.command("run")
+def report_run(
+    name: Annotated[str, typer.Argument(help="Report name (see `cyberlog report list`).")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value; repeat for more.")] = None,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    raw: RawOpt = False,
+    db: Db = None,
+) -> None:
+    """Run a canned report; every param has a default."""
+    report = reports.get(name)
+    params = report.bind(reports.parse_pairs(param or []))
+    with _reader(db) as con:
+        _emit(con, report.sql, params, _pick(format, out), out, raw)
+
+
+def main() -> None:
+    try:
+        app()
+    except CyberlogError as exc:
+        typer.echo(f"cyberlog: error: {exc}", err=True)
+        sys.exit(int(exc.exit_code))
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(int(ExitCode.OK))
+
+

@@ -1,0 +1,117 @@
+"""Canonical records to Arrow tables, batch by batch, for bulk loads into DuckDB.
+
+Each staged row carries `seq` (its order in the file) so children (targets, actors)
+follow their parent through the merge without knowing its id yet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+from ingest.records import DiplomaticEvent, Incident
+from ingest.times import TimeValue
+
+TS = pa.timestamp("us", tz="UTC")
+STR = pa.string()
+TEXTS = pa.list_(pa.string())
+
+LOCATION = [("seq", pa.int64()), ("line", pa.int64()), ("pointer", STR), ("raw", STR)]
+INCIDENT = pa.schema([
+    *LOCATION, ("source_ref", STR), ("title", STR), ("description", STR), ("attack_types", TEXTS),
+    ("started_at", TS), ("started_latest", TS), ("time_precision", STR),
+    ("ended_at", TS), ("ended_latest", TS), ("ended_precision", STR),
+    ("evidence", STR), ("severity", STR), ("url", STR), ("source_modified", TS), ("content_hash", STR),
+])  # fmt: skip
+TARGET = pa.schema([
+    ("seq", pa.int64()), ("position", pa.int32()), ("organisation", STR), ("domain", STR),
+    ("country", STR), ("sector", STR),
+])  # fmt: skip
+ACTOR = pa.schema([
+    ("seq", pa.int64()), ("position", pa.int32()), ("actor", STR), ("role", STR),
+    ("attributed_by", STR), ("attributed_at", TS), ("attributed_latest", TS), ("attributed_precision", STR),
+])  # fmt: skip
+EVENT = pa.schema([
+    *LOCATION, ("source_ref", STR), ("occurred_at", TS), ("occurred_latest", TS), ("time_precision", STR),
+    ("title", STR), ("event_class", STR), ("cameo_code", STR), ("actor_countries", TEXTS),
+    ("location", STR), ("url", STR), ("description", STR), ("source_modified", TS), ("content_hash", STR),
+])  # fmt: skip
+REJECT = pa.schema([
+    ("line", pa.int64()), ("pointer", STR), ("field", STR), ("reason", STR), ("errors", STR), ("raw", STR),
+])  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value))
+
+
+def content_hash(record: Incident | DiplomaticEvent) -> str:
+    """A digest of everything the record says, to tell a changed record from a re-sent one."""
+    text = json.dumps(asdict(record), default=_plain, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _span(value: TimeValue | None) -> tuple[datetime | None, datetime | None, str | None]:
+    return (value.at, value.latest, value.precision) if value else (None, None, None)
+
+
+class Batch:
+    """Columns of one batch of records, ready to become Arrow tables."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[tuple[Any, ...]]] = {"main": [], "targets": [], "actors": [], "rejects": []}
+
+    def __len__(self) -> int:
+        return len(self.rows["main"]) + len(self.rows["rejects"])
+
+    def add(self, seq: int, line: int | None, pointer: str | None, raw: str, record: Incident | DiplomaticEvent) -> None:
+        where = (seq, line, pointer, raw, record.source_ref)
+        if isinstance(record, Incident):
+            self.rows["main"].append((
+                *where, record.title, record.description, list(record.attack_types), *_span(record.started),
+                *_span(record.ended), record.evidence, record.severity, record.url, record.source_modified,
+                content_hash(record),
+            ))  # fmt: skip
+            for pos, t in enumerate(record.targets):
+                self.rows["targets"].append((seq, pos, t.organisation, t.domain, t.country, t.sector))
+            for pos, a in enumerate(record.actors):
+                self.rows["actors"].append((seq, pos, a.actor, a.role, a.attributed_by, *_span(a.attributed_at)))
+        else:
+            self.rows["main"].append((
+                *where, *_span(record.occurred), record.title, record.event_class, record.cameo_code,
+                list(record.actor_countries), record.location, record.url, record.description,
+                record.source_modified, content_hash(record),
+            ))  # fmt: skip
+
+    def reject(self, line: int | None, pointer: str | None, errors: list[tuple[str | None, str]], raw: str) -> None:
+        listed = json.dumps([{"field": f, "reason": r} for f, r in errors], ensure_ascii=False)
+        self.rows["rejects"].append((line, pointer, errors[0][0], errors[0][1], listed, clean_text(raw)))
+
+    def tables(self, kind: str) -> dict[str, pa.Table]:
+        schemas = _schemas(kind)
+        return {name: _table(rows, schemas[name]) for name, rows in self.rows.items() if rows}
+
+    @staticmethod
+    def empty_tables(kind: str) -> dict[str, pa.Table]:
+        return {name: schema.empty_table() for name, schema in _schemas(kind).items()}
+
+
+def _schemas(kind: str) -> dict[str, pa.Schema]:
+    return {"main": INCIDENT if kind == "incident" else EVENT, "targets": TARGET, "actors": ACTOR, "rejects": REJECT}
+
+
+def _table(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
+    columns = zip(*rows, strict=True)
+    return pa.Table.from_arrays([pa.array(col, f.type) for col, f in zip(columns, schema, strict=True)], schema=schema)
+
+
+def clean_text(raw: str) -> str:
+    """Raw input as storable text: undecodable bytes become U+FFFD, NUL is shown as \\0."""
+    return raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace").replace("\x00", "\\0")

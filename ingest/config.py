@@ -1,0 +1,82 @@
+"""`cyberlog.toml`: the sources the nightly job ingests.
+
+Paths are globs relative to the config file's own folder, so a config works the same
+from cron, from another working directory, or from a checkout of the fixtures.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ingest import formats
+from ingest.errors import ConfigError
+from ingest.times import zone
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    format: str
+    path: Annotated[str, Field(min_length=1)]
+    timezone: str | None = None
+    encoding: str = "utf-8"
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value not in formats.names():
+            raise ValueError(f"unknown format {value!r}: use one of {', '.join(formats.names())}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            zone(value)
+        return value
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_rejects: Annotated[int, Field(ge=0)] = 0
+    sources: Annotated[list[Source], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        names = [source.name for source in self.sources]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"source names must be unique: {', '.join(twice)} given twice")
+        return self
+
+
+def load_config(path: Path) -> Config:
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config: {exc.strerror or exc}", path=path) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=path) from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{where}: {message}{more}", path=path) from None
+
+
+def source_files(config_path: Path, source: Source) -> list[Path]:
+    """The files a source's glob matches, relative to the config, in name order."""
+    base = config_path.parent
+    pattern = Path(source.path)
+    if pattern.is_absolute():
+        base, pattern = Path(pattern.anchor), pattern.relative_to(pattern.anchor)
+    return sorted(path for path in base.glob(str(pattern)) if path.is_file())

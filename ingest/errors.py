@@ -1,0 +1,62 @@
+"""Domain errors and exit codes.
+
+Library code raises these with structured fields; only `cli.py` turns them into one
+stderr line and an exit code, so every failure a user can cause has a message, not a
+traceback.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from pathlib import Path
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    BUG = 1  # an uncaught exception: a traceback, and a bug to report
+    USAGE = 2  # bad command line, config, report name or param
+    DATA = 3  # rejected records or unreadable files; good data still committed
+    QUERY = 4  # the SQL itself failed
+    BUSY = 5  # another process holds the store
+
+
+class CyberlogError(Exception):
+    """Base of every error the CLI reports as a message."""
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, message: str, *, path: Path | str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class UsageError(CyberlogError):
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(CyberlogError):
+    exit_code = ExitCode.USAGE
+
+
+class StoreBusy(CyberlogError):
+    exit_code = ExitCode.BUSY
+
+
+class StoreError(CyberlogError):
+    """The store cannot be used: missing, written by a newer cyberlog, not a DuckDB file."""
+
+    exit_code = ExitCode.USAGE
+
+
+class QueryError(CyberlogError):
+    exit_code = ExitCode.QUERY
+
+
+class FileUnreadable(CyberlogError):
+    """A whole input file cannot be read; the run records it and goes on."""
+
+    exit_code = ExitCode.DATA

@@ -1,0 +1,94 @@
+"""Writing query results: CSV that spreadsheets cannot turn into formulas, JSON, tables.
+
+CSV follows RFC 4180 (CRLF, quotes doubled, UTF-8, header row, the query's column
+order). A text cell starting with = + - @ tab or CR is prefixed with ' so Excel and
+LibreOffice show it as text instead of running it; numbers, including negative ones,
+stay numbers. `raw=True` writes cells untouched.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, TextIO
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def neutralise(cell: str) -> str:
+    """A text cell made safe to open in a spreadsheet."""
+    if cell.startswith(FORMULA_START) and not _NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def text(value: Any) -> str:
+    """One value as stable text: UTC times with Z, lists joined by ';', NULL as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return value.isoformat()
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(value)
+    if isinstance(value, (list, tuple)):
+        return ";".join(text(item) for item in value)
+    if isinstance(value, dict):
+        return json.dumps(value, default=_json_default, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, timedelta):
+        return str(value.total_seconds())
+    return str(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date, time)):
+        return text(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, (bytes, bytearray)):
+        return value.hex()
+    return str(value)
+
+
+def write_csv(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, raw: bool = False) -> None:
+    writer = csv.writer(out, lineterminator="\r\n")
+    safe = (lambda cell: cell) if raw else neutralise
+    writer.writerow([safe(name) for name in columns])
+    for row in rows:
+        writer.writerow([text(v) if _is_number(v) else safe(text(v)) for v in row])
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def write_json(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A JSON array of objects, one per row, streamed."""
+    out.write("[")
+    for index, row in enumerate(rows):
+        record = dict(zip(columns, row, strict=True))
+        out.write(("," if index else "") + "\n  " + json.dumps(record, default=_json_default, ensure_ascii=False))
+    out.write("\n]\n")
+
+
+def write_markdown(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    def cell(value: str) -> str:
+        return value.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+    out.write("| " + " | ".join(cell(c) for c in columns) + " |\n")
+    out.write("|" + "|".join("---" for _ in columns) + "|\n")
+    for row in rows:
+        out.write("| " + " | ".join(cell(text(v)) for v in row) + " |\n")

@@ -1,0 +1,108 @@
+"""What an input format is, and the field types the curated formats share.
+
+A `Format` is data: the source's own pydantic model, a pure conversion to canonical
+records, how to read and recognise the files. The loader does everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, PlainValidator, TypeAdapter, ValidationInfo
+from pydantic_core import PydanticCustomError
+
+from ingest.countries import alpha3
+from ingest.readers import RawRecord, csv_header, read_csv
+from ingest.records import DiplomaticEvent, Incident
+from ingest.times import TimeValue, parse_time
+
+Kind = Literal["incident", "event"]
+Reader = Callable[[Path, str, Callable[[int], None] | None], Iterator[RawRecord]]
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    kind: Kind
+    description: str
+    default_source: str
+    model: type[BaseModel]
+    convert: Callable[[Any], Incident | DiplomaticEvent]
+    read: Reader
+    sniff: Callable[[bytes], bool]
+    adapter: TypeAdapter[list[Any]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # one adapter per format, built once: batches are validated in a single call
+        object.__setattr__(self, "adapter", TypeAdapter(list[self.model]))  # type: ignore[name-defined]
+
+
+def csv_layout(model: type[BaseModel], delimiter: str = ",") -> tuple[Reader, Callable[[bytes], bool]]:
+    """Reader and sniffer for a CSV whose header names the model's fields."""
+    columns = frozenset(model.model_fields)
+    required = frozenset(name for name, info in model.model_fields.items() if info.is_required())
+
+    def read(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
+        return read_csv(path, encoding=encoding, columns=columns, required=required, delimiter=delimiter, progress=progress)
+
+    def sniff(head: bytes) -> bool:
+        header = csv_header(head, delimiter)
+        return bool(header) and required <= set(header or ()) <= columns
+
+    return read, sniff
+
+
+# Field types for text sources. Blank cells are absent values, not empty strings.
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _split(value: Any) -> Any:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return () if not value.strip() else tuple(item.strip() for item in value.split(";"))
+    return value
+
+
+def _time(value: Any, info: ValidationInfo) -> TimeValue:
+    context = info.context or {}
+    precision = info.data.get("time_precision") if info.field_name in ("started_at", "occurred_at") else None
+    return parse_time(str(value), context.get("zone"), precision)
+
+
+def _domain(value: str) -> str:
+    host = value.strip().lower().rstrip(".")
+    if not host or any(ch in host for ch in "/: @") or "." not in host:
+        raise PydanticCustomError(
+            "domain", "'{value}' is not a domain name: give the host only, e.g. mil.gov.ua", {"value": value}
+        )
+    return host
+
+
+def _url(value: str) -> str:
+    if not value.lower().startswith(("http://", "https://")) or any(ch.isspace() for ch in value):
+        raise PydanticCustomError("url", "'{value}' is not an http(s) URL", {"value": value})
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_blank_to_none)]
+OptText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+Time = Annotated[TimeValue, PlainValidator(_time)]
+OptTime = Annotated[TimeValue | None, PlainValidator(lambda v, i: None if _blank_to_none(v) is None else _time(v, i))]
+Country = Annotated[str, AfterValidator(alpha3)]
+Domain = Annotated[str, AfterValidator(_domain)]
+Url = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidator(lambda v: v and _url(v))]
+
+
+def items(item_type: Any) -> Any:
+    """A `;`-separated cell as a tuple; a blank item is None (e.g. a target with no domain)."""
+    return Annotated[tuple[Annotated[item_type | None, BeforeValidator(_blank_to_none)], ...], BeforeValidator(_split)]

@@ -1,0 +1,256 @@
+"""Loading one file: one file, one transaction.
+
+Records are read, validated in batches with the format's TypeAdapter, converted, and
+staged through Arrow into temporary tables; one set-based merge then inserts new
+records, replaces changed ones and leaves re-sent ones alone. A crash or an unreadable
+file rolls the whole file back, so the store never holds half a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pyarrow as pa
+from pydantic import ValidationError
+
+from ingest import formats
+from ingest.columns import REJECT, Batch
+from ingest.errors import FileUnreadable
+from ingest.formats.base import Format
+from ingest.readers import RawRecord
+from ingest.records import RecordError
+from ingest.store import scalar, sql_dir
+
+BATCH = 10_000
+Status = Literal["loaded", "skipped", "failed"]
+_KINDS = {
+    "incident": {"table": "incidents", "id": "incident_id", "prefix": "inc_"},
+    "event": {"table": "diplomatic_events", "id": "event_id", "prefix": "evt_"},
+}
+_CHILDREN = {"incident": (("incident_targets", "stage_targets"), ("incident_actors", "stage_actors")), "event": ()}
+
+
+@dataclass
+class FileResult:
+    path: Path
+    status: Status
+    source: str | None = None
+    format: str | None = None
+    sha256: str | None = None
+    file_id: str | None = None
+    error: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def count(self, name: str) -> int:
+        return self.counts.get(name, 0)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _already_loaded(con: duckdb.DuckDBPyConnection, source: str, **match: Any) -> bool:
+    where = " AND ".join(f"{name} = ${name}" for name in match)
+    sql = f"SELECT count(*) FROM ingest_files WHERE status = 'loaded' AND source = $source AND {where}"
+    return bool(scalar(con, sql, {"source": source, **match}))
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    run_id: str,
+    fmt: Format | None = None,
+    source: str | None = None,
+    zone: ZoneInfo | None = None,
+    encoding: str = "utf-8",
+    progress: Callable[[int], None] | None = None,
+) -> FileResult:
+    """Load one file in its own transaction; skip it when its bytes were loaded before."""
+    result = FileResult(path, "failed", source, fmt.name if fmt else None)
+    started = datetime.now(UTC)
+    try:
+        stat = path.stat()
+        fmt = fmt or formats.detect(path)
+        result.format, result.source = fmt.name, source or fmt.default_source
+        # same path, size and mtime as a loaded file: skip without reading a byte
+        if _already_loaded(con, result.source, path=str(path), size_bytes=stat.st_size, mtime_ns=stat.st_mtime_ns):
+            result.status = "skipped"
+            return result
+        result.sha256 = sha256_of(path)
+        if _already_loaded(con, result.source, sha256=result.sha256):
+            result.status = "skipped"
+            return result
+        result.file_id = str(uuid.uuid4())
+        con.execute("BEGIN TRANSACTION")
+        try:
+            result.counts = _load(con, path, fmt, result, run_id, zone, encoding, progress)
+            _record_file(con, result, run_id, stat.st_size, stat.st_mtime_ns, started)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        result.status = "loaded"
+    except (OSError, FileUnreadable) as exc:
+        result.error = exc.message if isinstance(exc, FileUnreadable) else f"cannot read the file: {exc.strerror or exc}"
+        result.file_id = result.file_id or str(uuid.uuid4())
+        _record_file(con, result, run_id, None, None, started)
+    return result
+
+
+def _record_file(
+    con: duckdb.DuckDBPyConnection, r: FileResult, run_id: str, size: int | None, mtime_ns: int | None, started: datetime
+) -> None:
+    con.execute(
+        "INSERT INTO ingest_files (file_id, run_id, source, format, path, sha256, size_bytes, mtime_ns, status, "
+        "error, records_read, inserted, updated, unchanged, rejected, started_at, finished_at) VALUES "
+        "($id, $run, $source, $format, $path, $sha, $size, $mtime, $status, $error, $read, $ins, $upd, $unch, "
+        "$rej, $started, $finished)",
+        {
+            "id": r.file_id, "run": run_id, "source": r.source or "", "format": r.format, "path": str(r.path),
+            "sha": r.sha256, "size": size, "mtime": mtime_ns, "status": "failed" if r.error else "loaded",
+            "error": r.error, "read": r.count("records_read"), "ins": r.count("inserted"),
+            "upd": r.count("updated"), "unch": r.count("unchanged"), "rej": r.count("rejected"),
+            "started": started, "finished": datetime.now(UTC),
+        },
+    )  # fmt: skip
+
+
+def _batches(records: Iterator[RawRecord]) -> Iterator[list[RawRecord]]:
+    while chunk := list(islice(records, BATCH)):
+        yield chunk
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    fmt: Format,
+    result: FileResult,
+    run_id: str,
+    zone: ZoneInfo | None,
+    encoding: str,
+    progress: Callable[[int], None] | None,
+) -> dict[str, int]:
+    _create_stage(con, fmt)
+    seq = 0
+    for chunk in _batches(fmt.read(path, encoding, progress)):
+        batch = Batch()
+        _validate(fmt, chunk, {"zone": zone}, batch, seq)
+        seq += len(chunk)
+        for name, table in batch.tables(fmt.kind).items():
+            _stage(con, f"stage_{name}", table)
+    params = {"source": result.source, "run": run_id, "file": result.file_id, "now": datetime.now(UTC)}
+    counts = _merge(con, fmt, params)
+    con.execute(
+        "INSERT INTO rejects SELECT $run, $file, $source, $format, $path, line, pointer, field, reason, "
+        "errors::JSON, raw, $now FROM stage_rejects ORDER BY line, pointer",
+        {**params, "format": fmt.name, "path": str(path)},
+    )
+    counts["rejected"] = int(scalar(con, "SELECT count(*) FROM stage_rejects"))
+    counts["records_read"] = seq
+    return counts
+
+
+def _create_stage(con: duckdb.DuckDBPyConnection, fmt: Format) -> None:
+    for name, table in Batch().empty_tables(fmt.kind).items():
+        con.register("_empty", table)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE stage_{name} AS SELECT * FROM _empty")
+        con.unregister("_empty")
+
+
+def _stage(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    con.register("_batch", table)
+    con.execute(f"INSERT INTO {name} SELECT * FROM _batch")
+    con.unregister("_batch")
+
+
+def _merge(con: duckdb.DuckDBPyConnection, fmt: Format, params: dict[str, Any]) -> dict[str, int]:
+    """Set-based upsert of the staged file: insert new, replace changed, keep re-sent."""
+    names = {**_KINDS[fmt.kind]}
+    script = (sql_dir() / "merge.sql").read_text("utf-8").format(**names)
+    statements = [s for s in script.split(";\n") if s.strip()]
+    for statement in statements[:-1]:
+        con.execute(statement, _used(statement, params))
+    for table, stage in _CHILDREN[fmt.kind]:
+        con.execute(f"DELETE FROM {table} WHERE {names['id']} IN (SELECT rid FROM stage_plan WHERE action = 'update')")
+        con.execute(
+            f"INSERT INTO {table} BY NAME SELECT p.rid AS {names['id']}, s.* EXCLUDE (seq), "
+            f"$run AS run_id, $file AS file_id FROM {stage} s JOIN stage_plan p USING (seq) "
+            "WHERE p.action IN ('insert', 'update')",
+            {"run": params["run"], "file": params["file"]},
+        )
+    con.execute(statements[-1], _used(statements[-1], params))
+    rows = con.execute("SELECT action, count(*) FROM stage_plan GROUP BY action").fetchall()
+    found = {str(action): int(n) for action, n in rows}
+    return {
+        "inserted": found.get("insert", 0),
+        "updated": found.get("update", 0),
+        "unchanged": found.get("unchanged", 0) + found.get("stale", 0),
+    }
+
+
+def _used(statement: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in params.items() if f"${name}" in statement}
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc[1:]:  # loc[0] is the record's index in the batch
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(record)"
+
+
+def _reason(error: Any) -> str:
+    if error["type"] == "missing" or (error["input"] is None and error["type"].endswith("_type")):
+        return "required, but blank"
+    if error["type"] in ("literal_error", "string_type", "int_parsing", "float_parsing", "enum"):
+        shown = repr(error["input"])
+        return f"{error['msg']}; got {shown[:80]}"
+    return str(error["msg"])
+
+
+def _validate(fmt: Format, chunk: list[RawRecord], context: dict[str, Any], batch: Batch, seq: int) -> None:
+    parsed: list[tuple[int, RawRecord]] = []
+    for offset, record in enumerate(chunk):
+        if record.fields is None:
+            batch.reject(record.line, record.pointer, [(None, record.problem or "unreadable record")], record.raw)
+        else:
+            parsed.append((seq + offset, record))
+    try:
+        models = fmt.adapter.validate_python([r.fields for _, r in parsed], context=context)
+    except ValidationError as exc:
+        failed: dict[int, list[tuple[str | None, str]]] = {}
+        for error in exc.errors(include_url=False):
+            failed.setdefault(int(error["loc"][0]), []).append((_field(error["loc"]), _reason(error)))
+        for index, errors in sorted(failed.items()):
+            record = parsed[index][1]
+            batch.reject(record.line, record.pointer, errors, record.raw)
+        parsed = [item for index, item in enumerate(parsed) if index not in failed]
+        models = fmt.adapter.validate_python([r.fields for _, r in parsed], context=context)
+    _convert(fmt, zip(parsed, models, strict=True), batch)
+
+
+def _convert(fmt: Format, pairs: Iterable[tuple[tuple[int, RawRecord], Any]], batch: Batch) -> None:
+    for (seq, record), model in pairs:
+        try:
+            canonical = fmt.convert(model)
+        except RecordError as exc:
+            batch.reject(record.line, record.pointer, [(exc.field, exc.reason)], record.raw)
+            continue
+        batch.add(seq, record.line, record.pointer, record.raw, canonical)
+
+
+__all__ = ["REJECT", "FileResult", "load_file", "sha256_of"]

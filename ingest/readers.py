@@ -1,0 +1,173 @@
+"""Reading input files into raw records, with where each came from.
+
+The loader owns reading so every format gets the same care: physical line numbers,
+the raw text of each record for `rejects`, UTF-8 with or without a BOM (UTF-16 by its
+BOM), CRLF, quoted fields with embedded newlines, and recovery after malformed quoting
+so one bad record never hides the good ones after it.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from ingest.errors import FileUnreadable
+
+MAX_RECORD_CHARS = 1_000_000  # a longer record is almost always an unterminated quote
+_ENCODING_HINT = "pass --encoding (e.g. --encoding cp1252) or set encoding in cyberlog.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One record as read: `fields` when it parsed, else `problem` says why not."""
+
+    line: int | None
+    pointer: str | None
+    raw: str
+    fields: dict[str, str | None] | None
+    problem: str | None = None
+
+
+class _RecordTooLong(Exception):
+    pass
+
+
+class _Lines:
+    """Physical lines with their numbers; keeps the current record's lines for replay."""
+
+    def __init__(self, stream: TextIO, progress: Callable[[int], None] | None) -> None:
+        self._stream = stream
+        self._pending: deque[str] = deque()
+        self._progress = progress
+        self.number = 0
+        self.record: list[str] = []
+        self._record_chars = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self._pending:
+            line = self._pending.popleft()
+        else:
+            line = next(self._stream)
+            if self._progress:
+                self._progress(len(line))
+        self.number += 1
+        self.record.append(line)
+        self._record_chars += len(line)
+        if self._record_chars > MAX_RECORD_CHARS:
+            raise _RecordTooLong
+        return line
+
+    def start_record(self) -> int:
+        self.record = []
+        self._record_chars = 0
+        return self.number + 1
+
+    def replay_after_first(self, first_line: int) -> None:
+        """Read the current record's lines again, all but its first."""
+        self._pending.extendleft(reversed(self.record[1:]))
+        self.number = first_line
+
+
+def detect_encoding(head: bytes, declared: str) -> str:
+    """UTF-16 by its BOM; utf-8 also strips a UTF-8 BOM (as Excel writes)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return "utf-8-sig" if declared.lower().replace("_", "-") in ("utf-8", "utf8") else declared
+
+
+def _has_undecodable(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _rows(lines: _Lines, delimiter: str) -> Iterator[tuple[int, list[str] | None, str | None]]:
+    """(first line, fields or None, problem) for every record, recovering from bad quoting."""
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    while True:
+        start = lines.start_record()
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, _RecordTooLong) as exc:
+            swallowed = len(lines.record) > 1
+            why = "record longer than 1,000,000 characters" if isinstance(exc, _RecordTooLong) else str(exc)
+            yield start, None, f"malformed CSV: {why}" + (" (unterminated quote?)" if swallowed else "")
+            if swallowed:
+                lines.replay_after_first(start)
+                reader = csv.reader(lines, delimiter=delimiter, strict=True)
+            continue
+        yield start, row, None
+
+
+def read_csv(
+    path: Path,
+    *,
+    encoding: str,
+    columns: frozenset[str],
+    required: frozenset[str],
+    delimiter: str = ",",
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[RawRecord]:
+    """Records of a CSV file with a header row naming a subset of `columns`."""
+    with path.open("rb") as probe:
+        head = probe.read(4)
+    if not head:
+        raise FileUnreadable("file is empty (0 bytes): expected a header row", path=path)
+    with path.open(encoding=detect_encoding(head, encoding), errors="surrogateescape", newline="") as stream:
+        lines = _Lines(stream, progress)
+        rows = _rows(lines, delimiter)
+        header = _header(path, next(rows, None), columns, required)
+        for start, row, problem in rows:
+            raw = "".join(lines.record) if row is not None else lines.record[0] if lines.record else ""
+            if row is None:
+                yield RawRecord(start, None, raw, None, problem)
+            elif not row or row == [""]:
+                continue  # a blank line is not a record
+            elif _has_undecodable(raw):
+                yield RawRecord(start, None, raw, None, f"bytes that are not valid {encoding}: {_ENCODING_HINT}")
+            elif len(row) != len(header):
+                yield RawRecord(start, None, raw, None, f"expected {len(header)} fields as in the header, found {len(row)}")
+            else:
+                # a blank cell is an absent value, not an empty string
+                cells = {name: (cell if cell.strip() else None) for name, cell in zip(header, row, strict=True)}
+                yield RawRecord(start, None, raw, cells)
+
+
+def _header(
+    path: Path,
+    first: tuple[int, list[str] | None, str | None] | None,
+    columns: frozenset[str],
+    required: frozenset[str],
+) -> list[str]:
+    if first is None or first[1] is None:
+        why = first[2] if first else "no header row"
+        raise FileUnreadable(f"cannot read the header row: {why}", path=path)
+    header = [name.strip() for name in first[1]]
+    if any(_has_undecodable(name) for name in header):
+        raise FileUnreadable(f"header is not valid text in this encoding: {_ENCODING_HINT}", path=path)
+    unknown = [name for name in header if name not in columns]
+    missing = sorted(required - set(header))
+    if unknown or missing:
+        parts = [f"unknown column(s) {', '.join(unknown)}"] if unknown else []
+        parts += [f"missing required column(s) {', '.join(missing)}"] if missing else []
+        raise FileUnreadable(f"{'; '.join(parts)}; expected columns: {', '.join(sorted(columns))}", path=path)
+    if len(set(header)) != len(header):
+        raise FileUnreadable("header names a column twice", path=path)
+    return header
+
+
+def csv_header(head: bytes, delimiter: str = ",") -> list[str] | None:
+    """The header of a CSV file from its first bytes, for format detection."""
+    text = head.decode(detect_encoding(head, "utf-8"), errors="replace")
+    first = text.splitlines()[0] if text else ""
+    try:
+        return [name.strip() for name in next(csv.reader([first], delimiter=delimiter))]
+    except (csv.Error, StopIteration):
+        return None

@@ -1,0 +1,94 @@
+"""Canonical records: the shape of the store, whatever the source.
+
+Ingesters convert their own validated source model into these. They are plain frozen
+dataclasses, not pydantic models: the source model has already validated every value,
+and the hot path should not pay for validation twice. The vocabularies are `Literal`s
+so mypy checks that every converter maps into them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, get_args
+
+from ingest.times import TimeValue
+
+AttackType = Literal[
+    "ddos", "defacement", "wiper", "ransomware", "phishing", "intrusion", "data_leak", "other"
+]
+Sector = Literal[
+    "government", "military", "finance", "energy", "telecom", "media", "transport", "health",
+    "education", "other",
+]  # fmt: skip
+Evidence = Literal["claimed", "reported", "confirmed"]
+Severity = Literal["low", "medium", "high", "critical"]
+ActorRole = Literal["attributed", "claimed", "suspected"]
+EventClass = Literal[
+    "talks", "visit", "statement", "agreement", "sanction", "recognition", "threat",
+    "attribution", "military", "other",
+]  # fmt: skip
+
+VOCABULARIES: dict[str, tuple[str, ...]] = {
+    "attack_type": get_args(AttackType),
+    "sector": get_args(Sector),
+    "evidence": get_args(Evidence),
+    "severity": get_args(Severity),
+    "actor_role": get_args(ActorRole),
+    "event_class": get_args(EventClass),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    organisation: str | None
+    domain: str | None
+    country: str | None  # ISO 3166 alpha-3
+    sector: Sector | None
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    actor: str
+    role: ActorRole
+    attributed_by: str | None
+    attributed_at: TimeValue | None
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    source_ref: str
+    title: str
+    description: str | None
+    attack_types: tuple[AttackType, ...]
+    started: TimeValue
+    ended: TimeValue | None
+    evidence: Evidence
+    severity: Severity | None
+    url: str | None
+    targets: tuple[Target, ...] = ()
+    actors: tuple[Actor, ...] = ()
+    source_modified: datetime | None = None  # the source's own version stamp, newest wins
+
+
+@dataclass(frozen=True, slots=True)
+class DiplomaticEvent:
+    source_ref: str
+    occurred: TimeValue
+    title: str
+    event_class: EventClass
+    cameo_code: str | None
+    actor_countries: tuple[str, ...]
+    location: str | None
+    url: str | None
+    description: str | None
+    source_modified: datetime | None = None
+
+
+class RecordError(ValueError):
+    """A converter's complaint about one record: which field, and why."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason

@@ -1,0 +1,140 @@
+"""Canned reports: one self-describing `.sql` file each in `sql/reports/`.
+
+The header comment is the report's documentation and its parameter declarations, so
+the SQL and what it means never drift apart. Parameters are bound by DuckDB (`$name`),
+never spliced into the SQL text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from ingest.errors import UsageError
+from ingest.store import sql_dir
+from ingest.times import parse_time
+
+_PARAM = re.compile(r"(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>[A-Z]+)\s*=\s*(?P<default>'[^']*'|\S+)\s*(?P<help>.*)")
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("true", "yes", "1", "on"):
+        return True
+    if lowered in ("false", "no", "0", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _timestamp(text: str) -> datetime:
+    return parse_time(text).at
+
+
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "INTEGER": int,
+    "DOUBLE": float,
+    "VARCHAR": str,
+    "BOOLEAN": _boolean,
+    "DATE": date.fromisoformat,
+    "TIMESTAMPTZ": _timestamp,
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    default: Any
+    default_text: str
+    help: str
+
+    def parse(self, text: str) -> Any:
+        """A value from the command line; an empty value or NULL means no value."""
+        if text == "" or text.upper() == "NULL":
+            return None
+        try:
+            return PARSERS[self.type](text)
+        except ValueError as exc:
+            raise UsageError(f"param {self.name}: {text!r} is not a valid {self.type} ({exc})") from None
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    title: str
+    description: str
+    params: tuple[Param, ...]
+    examples: tuple[str, ...]
+    sql: str
+    path: Path
+
+    def bind(self, given: dict[str, str]) -> dict[str, Any]:
+        """Defaults overlaid with the user's `-p key=value` pairs, typed."""
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            allowed = ", ".join(known) or "none"
+            raise UsageError(f"report {self.name} has no param {', '.join(unknown)}; its params: {allowed}")
+        return {name: (p.parse(given[name]) if name in given else p.default) for name, p in known.items()}
+
+
+def _parse_header(path: Path) -> Report:
+    text = path.read_text("utf-8")
+    fields: dict[str, list[str]] = {"title": [], "description": [], "param": [], "example": []}
+    last: str | None = None
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        body = line[2:].strip()
+        key, sep, value = body.partition(":")
+        if sep and key in fields:
+            fields[key].append(value.strip())
+            last = key
+        elif body and last == "description":
+            fields["description"].append(body)
+    if not fields["title"]:
+        raise UsageError(f"report {path.stem} has no '-- title:' header", )
+    params = tuple(_param(path.stem, spec) for spec in fields["param"])
+    return Report(path.stem, fields["title"][0], " ".join(fields["description"]), params,
+                  tuple(fields["example"]), text, path)  # fmt: skip
+
+
+def _param(report: str, spec: str) -> Param:
+    match = _PARAM.fullmatch(spec)
+    if not match or match["type"] not in PARSERS:
+        raise UsageError(f"report {report}: cannot read param declaration {spec!r}")
+    literal = match["default"]
+    text = literal[1:-1] if literal.startswith("'") else literal
+    param = Param(match["name"], match["type"], None, literal, match["help"].strip())
+    return Param(param.name, param.type, param.parse(text) if literal != "''" else "", literal, param.help)
+
+
+def reports_dir() -> Path:
+    return sql_dir() / "reports"
+
+
+def all_reports() -> list[Report]:
+    return [_parse_header(path) for path in sorted(reports_dir().glob("*.sql"))]
+
+
+def get(name: str) -> Report:
+    path = reports_dir() / f"{name}.sql"
+    if not re.fullmatch(r"[a-z0-9_]+", name) or not path.is_file():
+        names = ", ".join(r.name for r in all_reports())
+        raise UsageError(f"no report named {name!r}: use one of {names} (see `cyberlog report list`)")
+    return _parse_header(path)
+
+
+def parse_pairs(pairs: list[str]) -> dict[str, str]:
+    """`-p key=value` options to a dict."""
+    given: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"-p takes key=value, got {pair!r}")
+        given[key.strip()] = value
+    return given

@@ -1,0 +1,123 @@
+"""Runs: what `cyberlog ingest` and `cyberlog nightly` do, recorded in the ledger.
+
+A run row is committed before any file is read, so a killed run shows up as one that
+never finished; each file then commits on its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from ingest import __version__
+from ingest.errors import ExitCode
+from ingest.formats.base import Format
+from ingest.load import FileResult, load_file
+
+COUNTS = ("records_read", "inserted", "updated", "unchanged", "rejected")
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    files: list[FileResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    exit_code: ExitCode = ExitCode.OK
+
+    def total(self, name: str) -> int:
+        return sum(f.count(name) for f in self.files)
+
+    def status_count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    def decide_exit(self, max_rejects: int) -> ExitCode:
+        """3 when a file failed or rejects exceed the tolerance; else 0."""
+        bad = self.status_count("failed") > 0 or self.total("rejected") > max_rejects
+        self.exit_code = ExitCode.DATA if bad else ExitCode.OK
+        return self.exit_code
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file to load, with how to read it."""
+
+    path: Path
+    fmt: Format | None
+    source: str | None
+    zone: ZoneInfo | None
+    encoding: str
+
+
+def start_run(con: duckdb.DuckDBPyConnection, command: str, config_path: Path | None) -> RunResult:
+    run = RunResult(str(uuid.uuid4()))
+    con.execute(
+        "INSERT INTO ingest_runs (run_id, command, config_path, cyberlog_version, started_at) "
+        "VALUES ($run, $command, $config, $version, $now)",
+        {"run": run.run_id, "command": command, "config": str(config_path) if config_path else None,
+         "version": __version__, "now": datetime.now(UTC)},
+    )  # fmt: skip
+    return run
+
+
+def execute(
+    con: duckdb.DuckDBPyConnection,
+    run: RunResult,
+    jobs: Iterable[Job],
+    on_file: Callable[[FileResult], None],
+    progress: Callable[[Path], Callable[[int], None] | None] | None = None,
+) -> None:
+    """Load each file in turn; a failed file is recorded and the run goes on."""
+    for job in jobs:
+        result = load_file(
+            con, job.path, run_id=run.run_id, fmt=job.fmt, source=job.source, zone=job.zone,
+            encoding=job.encoding, progress=progress(job.path) if progress else None,
+        )  # fmt: skip
+        run.files.append(result)
+        on_file(result)
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run: RunResult) -> None:
+    con.execute(
+        "UPDATE ingest_runs SET finished_at = $now, exit_code = $code, files_loaded = $loaded, "
+        "files_skipped = $skipped, files_failed = $failed, records_read = $records_read, "
+        "inserted = $inserted, updated = $updated, unchanged = $unchanged, rejected = $rejected "
+        "WHERE run_id = $run",
+        {"now": datetime.now(UTC), "code": int(run.exit_code), "run": run.run_id,
+         "loaded": run.status_count("loaded"), "skipped": run.status_count("skipped"),
+         "failed": run.status_count("failed"), **{name: run.total(name) for name in COUNTS}},
+    )  # fmt: skip
+
+
+def reject_sample(con: duckdb.DuckDBPyConnection, file_id: str, limit: int) -> list[tuple[int | None, str | None, str | None, str]]:
+    """The first rejects of a file, for the run summary."""
+    rows = con.execute(
+        "SELECT line, pointer, field, reason FROM rejects WHERE file_id = $file "
+        "ORDER BY line NULLS LAST, pointer LIMIT $limit",
+        {"file": file_id, "limit": limit},
+    ).fetchall()
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def summary(run: RunResult) -> dict[str, object]:
+    """The run as JSON-ready data for `--json`."""
+    return {
+        "run_id": run.run_id,
+        "exit_code": int(run.exit_code),
+        "files_loaded": run.status_count("loaded"),
+        "files_skipped": run.status_count("skipped"),
+        "files_failed": run.status_count("failed"),
+        **{name: run.total(name) for name in COUNTS},
+        "warnings": run.warnings,
+        "files": [
+            {"path": str(f.path), "status": f.status, "format": f.format, "source": f.source,
+             "sha256": f.sha256, "file_id": f.file_id, "error": f.error,
+             **{name: f.count(name) for name in COUNTS}}
+            for f in run.files
+        ],
+    }  # fmt: skip

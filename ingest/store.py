@@ -1,0 +1,118 @@
+"""The DuckDB store: where it is, opening it safely, applying the schema.
+
+DuckDB lets one process write a file, or many read it, never both; a lock conflict is
+the normal sign of a busy store (a nightly still running, an analyst's query), so it
+becomes `StoreBusy` (exit 5) with the holder named, not a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ingest import __version__
+from ingest.errors import StoreBusy, StoreError
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = Path("cyberlog.duckdb")
+_HOLDER = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def sql_dir() -> Path:
+    """`sql/` beside the package in a checkout, or inside it in an installed wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "sql", here.parent / "sql"):
+        if (candidate / "schema.sql").is_file():
+            return candidate
+    raise StoreError("cyberlog's sql/ folder is missing from this installation")
+
+
+def resolve_db(db: Path | None) -> Path:
+    """--db, else $CYBERLOG_DB, else ./cyberlog.duckdb."""
+    if db is not None:
+        return db
+    env = os.environ.get("CYBERLOG_DB")
+    return Path(env) if env else DEFAULT_DB
+
+
+def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "Could not set lock" in text:
+            holder = _HOLDER.search(text)
+            who = f" (PID {holder['pid']})" if holder else ""
+            raise StoreBusy(
+                f"store is busy: another cyberlog process{who} has it open for writing; "
+                "try again when it finishes",
+                path=path,
+            ) from None
+        raise StoreError(f"cannot open the store: {text}", path=path) from None
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot open the store: {exc}", path=path) from None
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> Any:
+    """The single value of a one-row query (fetching it all, as DuckDB wants)."""
+    rows = con.execute(sql, params or {}).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    if not scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"):
+        return None
+    version = scalar(con, "SELECT max(version) FROM schema_version")
+    return int(version) if version is not None else None
+
+
+def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
+    version = _stored_version(con)
+    if version is not None and version > SCHEMA_VERSION:
+        raise StoreError(
+            f"store has schema version {version}, newer than this cyberlog ({__version__}, "
+            f"schema {SCHEMA_VERSION}) understands: upgrade cyberlog",
+            path=path,
+        )
+    return version
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Create or complete the schema; idempotent, records the version once."""
+    version = _check_version(con, path)
+    folder = sql_dir()
+    con.execute("BEGIN TRANSACTION")
+    con.execute((folder / "schema.sql").read_text("utf-8"))
+    con.execute((folder / "views.sql").read_text("utf-8"))
+    if version is None:
+        con.execute("INSERT INTO schema_version (version) VALUES ($v)", {"v": SCHEMA_VERSION})
+    con.execute("COMMIT")
+
+
+@contextmanager
+def open_store(db: Path | None, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the store; writers create it and apply the schema first."""
+    path = resolve_db(db)
+    if not write and not path.exists():
+        raise StoreError(
+            "no store here yet: run `cyberlog nightly` or `cyberlog ingest` first, "
+            "or point --db / CYBERLOG_DB at one",
+            path=path,
+        )
+    con = _connect(path, read_only=not write)
+    try:
+        if write:
+            apply_schema(con, path)
+        elif _check_version(con, path) is None:
+            raise StoreError("not a cyberlog store (no schema_version table)", path=path)
+        yield con
+    finally:
+        con.close()

@@ -1,0 +1,57 @@
+-- The per-file merge, run by ingest/load.py inside the file's transaction.
+-- {table}, {id} and {prefix} are filled in by the loader from a fixed table of kinds;
+-- every value is a bound $parameter. Statements are separated by ";\n"; the last one
+-- (the insert of parent rows) runs after the children are replaced.
+
+-- Stable ids: the same (source, source_ref) always gets the same id.
+CREATE OR REPLACE TEMP TABLE stage_keyed AS
+SELECT
+    s.*,
+    '{prefix}' || left(sha256($source || chr(31) || s.source_ref), 20) AS rid,
+    row_number() OVER (PARTITION BY s.source_ref ORDER BY s.seq) AS copy_no,
+    first_value(s.line) OVER (PARTITION BY s.source_ref ORDER BY s.seq) AS first_line
+FROM stage_main s;
+
+-- A ref given twice in one file: the first wins, the others are rejects that say where.
+INSERT INTO stage_rejects
+SELECT
+    line, pointer, 'ref',
+    'duplicate ref ' || to_json(source_ref)::VARCHAR || ' in this file: the record on line '
+        || coalesce(first_line::VARCHAR, '?') || ' is kept',
+    json_array(json_object('field', 'ref', 'reason', 'duplicate ref in this file'))::VARCHAR,
+    raw
+FROM stage_keyed
+WHERE copy_no > 1;
+
+-- What to do with each record: insert new ones, replace changed ones unless the stored
+-- version is newer by the source's own stamp, keep re-sent ones untouched.
+CREATE OR REPLACE TEMP TABLE stage_plan AS
+SELECT
+    k.seq,
+    k.rid,
+    CASE
+        WHEN t.{id} IS NULL THEN 'insert'
+        WHEN t.content_hash = k.content_hash THEN 'unchanged'
+        WHEN k.source_modified < t.source_modified THEN 'stale'
+        ELSE 'update'
+    END AS action,
+    t.first_loaded_at
+FROM stage_keyed k
+LEFT JOIN {table} t ON t.{id} = k.rid
+WHERE k.copy_no = 1;
+
+DELETE FROM {table} WHERE {id} IN (SELECT rid FROM stage_plan WHERE action = 'update');
+
+INSERT INTO {table} BY NAME
+SELECT
+    k.* EXCLUDE (seq, raw, rid, copy_no, first_line),
+    k.rid AS {id},
+    $source AS source,
+    $run AS run_id,
+    $file AS file_id,
+    coalesce(p.first_loaded_at, $now) AS first_loaded_at,
+    $now AS loaded_at
+FROM stage_keyed k
+JOIN stage_plan p USING (seq)
+WHERE p.action IN ('insert', 'update')
+ORDER BY k.seq

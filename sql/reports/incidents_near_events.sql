@@ -1,0 +1,67 @@
+-- title: Incidents near diplomatic events
+-- description: Each incident beside the diplomatic events within a window before or
+--   after it, with the signed lag in hours (positive: the incident came after the
+--   event). Times known only to an hour, day or month are intervals, so `lag_hours` is
+--   measured between their midpoints, `lag_min_hours` and `lag_max_hours` bound it, and
+--   `within` says whether the pair is certainly inside the window or only possibly.
+--   This is raw co-occurrence: on busy weeks almost every incident is near some event.
+-- param: window_hours INTEGER = 72  how far before and after an incident to look, in hours
+-- param: country VARCHAR = NULL  only incidents with a target in this country (ISO alpha-3)
+-- param: event_class VARCHAR = NULL  only events of this class: talks, visit, statement, agreement, sanction, recognition, threat, attribution, military, other
+-- param: event_country VARCHAR = NULL  only events with this actor country (ISO alpha-3)
+-- param: since DATE = NULL  only incidents that may have started on or after this UTC day
+-- param: until DATE = NULL  only incidents that may have started on or before this UTC day
+-- example: cyberlog report run incidents_near_events -p country=UKR -p window_hours=24
+-- example: cyberlog report run incidents_near_events -p event_class=sanction --format csv
+WITH inc AS (
+    SELECT *
+    FROM v_incidents
+    WHERE ($country IS NULL OR list_contains(target_countries, upper($country)))
+      AND ($since IS NULL OR started_latest > CAST($since AS DATE))
+      AND ($until IS NULL OR started_at < CAST($until AS DATE) + INTERVAL 1 DAY)
+), ev AS (
+    SELECT *
+    FROM diplomatic_events
+    WHERE ($event_class IS NULL OR event_class = lower($event_class))
+      AND ($event_country IS NULL OR list_contains(actor_countries, upper($event_country)))
+), pairs AS (
+    SELECT
+        i.*,
+        e.event_id, e.occurred_at, e.occurred_latest, e.time_precision AS event_precision,
+        e.event_class, e.title AS event_title, e.actor_countries, e.source AS event_source,
+        e.url AS event_url,
+        (epoch(i.started_at) + epoch(i.started_latest)) / 2
+            - (epoch(e.occurred_at) + epoch(e.occurred_latest)) / 2 AS lag_s,
+        epoch(i.started_at) - epoch(e.occurred_latest) AS lag_min_s,
+        epoch(i.started_latest) - epoch(e.occurred_at) AS lag_max_s
+    FROM inc i
+    JOIN ev e
+      ON e.occurred_at < i.started_latest + $window_hours * INTERVAL 1 HOUR
+     AND e.occurred_latest > i.started_at - $window_hours * INTERVAL 1 HOUR
+)
+SELECT
+    started_at AS incident_at,
+    time_precision AS incident_precision,
+    title AS incident,
+    array_to_string(attack_types, ';') AS attack_types,
+    array_to_string(target_countries, ';') AS target_countries,
+    occurred_at AS event_at,
+    event_precision,
+    event_class,
+    event_title AS event,
+    array_to_string(actor_countries, ';') AS event_countries,
+    round(lag_s / 3600, 1) AS lag_hours,
+    round(lag_min_s / 3600, 1) AS lag_min_hours,
+    round(lag_max_s / 3600, 1) AS lag_max_hours,
+    CASE
+        WHEN lag_min_s >= -3600 * $window_hours AND lag_max_s <= 3600 * $window_hours THEN 'certain'
+        ELSE 'possible'
+    END AS within,
+    incident_id,
+    event_id,
+    source AS incident_source,
+    event_source,
+    url AS incident_url,
+    event_url
+FROM pairs
+ORDER BY incident_at, incident_id, event_at, event_id

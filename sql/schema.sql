@@ -1,0 +1,147 @@
+-- cyberlog store schema. Applied on every write-open; every statement is idempotent.
+-- Times are TIMESTAMPTZ in UTC. A time known only to a day (or month, year) is stored as
+-- the interval [x_at, x_latest) with its precision, never as a fake midnight instant.
+
+CREATE TABLE IF NOT EXISTS schema_version (
+    version     INTEGER NOT NULL,
+    applied_at  TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+);
+
+-- One row per `cyberlog ingest` or `cyberlog nightly` invocation that opened the store.
+CREATE TABLE IF NOT EXISTS ingest_runs (
+    run_id            VARCHAR PRIMARY KEY,
+    command           VARCHAR NOT NULL,        -- ingest | nightly
+    config_path       VARCHAR,
+    cyberlog_version  VARCHAR NOT NULL,
+    started_at        TIMESTAMPTZ NOT NULL,
+    finished_at       TIMESTAMPTZ,             -- NULL: the run is going on, or was killed
+    exit_code         INTEGER,
+    files_loaded      INTEGER,
+    files_skipped     INTEGER,
+    files_failed      INTEGER,
+    records_read      BIGINT,
+    inserted          BIGINT,
+    updated           BIGINT,
+    unchanged         BIGINT,
+    rejected          BIGINT
+);
+
+-- One row per file a run read: loaded (perhaps with rejects) or failed (unreadable).
+-- Files skipped because the same bytes were loaded before get no row; the run counts them.
+CREATE TABLE IF NOT EXISTS ingest_files (
+    file_id       VARCHAR PRIMARY KEY,
+    run_id        VARCHAR NOT NULL,
+    source        VARCHAR NOT NULL,
+    format        VARCHAR,
+    path          VARCHAR NOT NULL,
+    sha256        VARCHAR,
+    size_bytes    BIGINT,
+    mtime_ns      BIGINT,
+    status        VARCHAR NOT NULL CHECK (status IN ('loaded', 'failed')),
+    error         VARCHAR,
+    records_read  BIGINT NOT NULL DEFAULT 0,
+    inserted      BIGINT NOT NULL DEFAULT 0,
+    updated       BIGINT NOT NULL DEFAULT 0,
+    unchanged     BIGINT NOT NULL DEFAULT 0,
+    rejected      BIGINT NOT NULL DEFAULT 0,
+    started_at    TIMESTAMPTZ NOT NULL,
+    finished_at   TIMESTAMPTZ NOT NULL
+);
+
+-- Records that failed validation: where (line for text, pointer for JSON), which field, why.
+CREATE TABLE IF NOT EXISTS rejects (
+    run_id       VARCHAR NOT NULL,
+    file_id      VARCHAR NOT NULL,
+    source       VARCHAR NOT NULL,
+    format       VARCHAR NOT NULL,
+    path         VARCHAR NOT NULL,
+    line         BIGINT,
+    pointer      VARCHAR,
+    field        VARCHAR,
+    reason       VARCHAR NOT NULL,
+    errors       JSON,                      -- every error of the record: [{field, reason}]
+    raw          VARCHAR,
+    rejected_at  TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS incidents (
+    incident_id      VARCHAR PRIMARY KEY,   -- 'inc_' + hash of (source, source_ref): stable
+    source           VARCHAR NOT NULL,
+    source_ref       VARCHAR NOT NULL,
+    title            VARCHAR NOT NULL,
+    description      VARCHAR,
+    attack_types     VARCHAR[] NOT NULL,
+    started_at       TIMESTAMPTZ NOT NULL,
+    started_latest   TIMESTAMPTZ NOT NULL,
+    time_precision   VARCHAR NOT NULL
+        CHECK (time_precision IN ('second', 'minute', 'hour', 'day', 'month', 'year')),
+    ended_at         TIMESTAMPTZ,
+    ended_latest     TIMESTAMPTZ,
+    ended_precision  VARCHAR,
+    evidence         VARCHAR NOT NULL CHECK (evidence IN ('claimed', 'reported', 'confirmed')),
+    severity         VARCHAR CHECK (severity IN ('low', 'medium', 'high', 'critical')),
+    url              VARCHAR,
+    source_modified  TIMESTAMPTZ,
+    content_hash     VARCHAR NOT NULL,
+    run_id           VARCHAR NOT NULL,
+    file_id          VARCHAR NOT NULL,
+    line             BIGINT,
+    pointer          VARCHAR,
+    first_loaded_at  TIMESTAMPTZ NOT NULL,
+    loaded_at        TIMESTAMPTZ NOT NULL,
+    UNIQUE (source, source_ref)
+);
+
+CREATE TABLE IF NOT EXISTS incident_targets (
+    incident_id   VARCHAR NOT NULL,
+    position      INTEGER NOT NULL,
+    organisation  VARCHAR,
+    domain        VARCHAR,
+    country       VARCHAR,                  -- ISO 3166-1 alpha-3
+    sector        VARCHAR CHECK (sector IN ('government', 'military', 'finance', 'energy',
+        'telecom', 'media', 'transport', 'health', 'education', 'other')),
+    run_id        VARCHAR NOT NULL,
+    file_id       VARCHAR NOT NULL,
+    PRIMARY KEY (incident_id, position)
+);
+
+CREATE TABLE IF NOT EXISTS incident_actors (
+    incident_id           VARCHAR NOT NULL,
+    position              INTEGER NOT NULL,
+    actor                 VARCHAR NOT NULL,
+    role                  VARCHAR NOT NULL CHECK (role IN ('attributed', 'claimed', 'suspected')),
+    attributed_by         VARCHAR,
+    attributed_at         TIMESTAMPTZ,
+    attributed_latest     TIMESTAMPTZ,
+    attributed_precision  VARCHAR,
+    run_id                VARCHAR NOT NULL,
+    file_id               VARCHAR NOT NULL,
+    PRIMARY KEY (incident_id, position)
+);
+
+CREATE TABLE IF NOT EXISTS diplomatic_events (
+    event_id         VARCHAR PRIMARY KEY,   -- 'evt_' + hash of (source, source_ref): stable
+    source           VARCHAR NOT NULL,
+    source_ref       VARCHAR NOT NULL,
+    occurred_at      TIMESTAMPTZ NOT NULL,
+    occurred_latest  TIMESTAMPTZ NOT NULL,
+    time_precision   VARCHAR NOT NULL
+        CHECK (time_precision IN ('second', 'minute', 'hour', 'day', 'month', 'year')),
+    title            VARCHAR NOT NULL,
+    event_class      VARCHAR NOT NULL CHECK (event_class IN ('talks', 'visit', 'statement',
+        'agreement', 'sanction', 'recognition', 'threat', 'attribution', 'military', 'other')),
+    cameo_code       VARCHAR,               -- text: leading zeros matter (042 is not 42)
+    actor_countries  VARCHAR[] NOT NULL,    -- ISO 3166-1 alpha-3
+    location         VARCHAR,
+    url              VARCHAR,
+    description      VARCHAR,
+    source_modified  TIMESTAMPTZ,
+    content_hash     VARCHAR NOT NULL,
+    run_id           VARCHAR NOT NULL,
+    file_id          VARCHAR NOT NULL,
+    line             BIGINT,
+    pointer          VARCHAR,
+    first_loaded_at  TIMESTAMPTZ NOT NULL,
+    loaded_at        TIMESTAMPTZ NOT NULL,
+    UNIQUE (source, source_ref)
+);
