@@ -240,12 +240,6 @@ def _rows(cursor: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
 
 def _emit(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], fmt: Output, out: Path | None, raw: bool) -> None:
     try:
-        if fmt == Output.table:
-            relation = con.sql(sql, params=params or None)
-            with _destination(out, fmt) as stream:
-                if relation is not None:
-                    stream.write(relation.__str__() if out else _render(relation))
-            return
         cursor = con.execute(sql, params)
         columns = [d[0] for d in cursor.description or []]
         with _destination(out, fmt) as stream:
@@ -253,20 +247,16 @@ def _emit(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], fmt:
                 export.write_csv(stream, columns, _rows(cursor), raw=raw)
             elif fmt == Output.json:
                 export.write_json(stream, columns, _rows(cursor))
-            else:
+            elif fmt == Output.markdown:
                 export.write_markdown(stream, columns, _rows(cursor))
+            elif columns:
+                export.write_table(stream, columns, _rows(cursor), width=_width() if out is None else 1000)
     except duckdb.Error as exc:
         raise QueryError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 
 
-def _render(relation: duckdb.DuckDBPyRelation) -> str:
-    import io
-    from contextlib import redirect_stdout
-
-    buffer = io.StringIO()
-    with redirect_stdout(buffer):
-        relation.show(max_width=os.get_terminal_size().columns if sys.stdout.isatty() else 160, max_rows=200)
-    return buffer.getvalue()
+def _width() -> int:
+    return os.get_terminal_size().columns if sys.stdout.isatty() else 160
 
 
 @contextmanager
@@ -303,7 +293,7 @@ def report_show(name: Annotated[str, typer.Argument(help="Report name.")]) -> No
     report = reports.get(name)
     typer.echo(f"{report.name}: {report.title}\n\n{report.description}\n\nparams:")
     for p in report.params:
-        typer.echo(f"  {p.name} {p.type} = {p.default_text}  {p.help}")
+        typer.echo(f"  {p.name} {p.type_text} = {p.default_text}  {p.help}")
     for example in report.examples:
         typer.echo(f"example: {example}")
     typer.echo(f"\n{report.sql}")

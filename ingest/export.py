@@ -92,3 +92,38 @@ def write_markdown(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[
     out.write("|" + "|".join("---" for _ in columns) + "|\n")
     for row in rows:
         out.write("| " + " | ".join(cell(text(v)) for v in row) + " |\n")
+
+
+def write_table(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, width: int,
+                max_rows: int = 500, max_cell: int = 40) -> None:  # fmt: skip
+    """A plain-text table for a terminal: as many leading columns as fit, cells cut short.
+
+    Tables are for reading at a glance; CSV and JSON carry every column in full.
+    """
+    shown: list[list[str]] = []
+    more = 0
+    for row in rows:
+        if len(shown) < max_rows:
+            shown.append([_cut(text(v), max_cell) for v in row])
+        else:
+            more += 1
+    widths = [max([len(name), *(len(r[i]) for r in shown)]) for i, name in enumerate(columns)]
+    keep, used = 0, 0
+    while keep < len(columns) and used + widths[keep] + 2 <= width or keep == 0 and columns:
+        used += widths[keep] + 2
+        keep += 1
+    line = "  ".join(name.ljust(widths[i]) for i, name in enumerate(columns[:keep]))
+    out.write(line.rstrip() + "\n" + "  ".join("-" * widths[i] for i in range(keep)) + "\n")
+    for r in shown:
+        out.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r[:keep])).rstrip() + "\n")
+    notes = [f"{len(shown) + more} rows"]
+    if more:
+        notes.append(f"first {len(shown)} shown")
+    if keep < len(columns):
+        notes.append(f"{len(columns) - keep} more columns: {', '.join(columns[keep:])}")
+    out.write(f"({'; '.join(notes)}; --format csv or json gives everything)\n" if len(notes) > 1 else f"({notes[0]})\n")
+
+
+def _cut(cell: str, limit: int) -> str:
+    cell = cell.replace("\r", " ").replace("\n", " ")
+    return cell if len(cell) <= limit else cell[: limit - 1] + "…"

@@ -18,7 +18,10 @@ from ingest.errors import UsageError
 from ingest.store import sql_dir
 from ingest.times import parse_time
 
-_PARAM = re.compile(r"(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>[A-Z]+)\s*=\s*(?P<default>'[^']*'|\S+)\s*(?P<help>.*)")
+_PARAM = re.compile(
+    r"(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>[A-Z]+)(?:\((?P<choices>[a-z0-9_|]+)\))?"
+    r"\s*=\s*(?P<default>'[^']*'|\S+)\s*(?P<help>.*)"
+)
 
 
 def _boolean(text: str) -> bool:
@@ -51,15 +54,22 @@ class Param:
     default: Any
     default_text: str
     help: str
+    choices: tuple[str, ...] = ()
 
     def parse(self, text: str) -> Any:
         """A value from the command line; an empty value or NULL means no value."""
         if text == "" or text.upper() == "NULL":
             return None
+        if self.choices and text.lower() not in self.choices:
+            raise UsageError(f"param {self.name}: {text!r} is not one of {', '.join(self.choices)}")
         try:
-            return PARSERS[self.type](text)
+            return PARSERS[self.type](text.lower() if self.choices else text)
         except ValueError as exc:
             raise UsageError(f"param {self.name}: {text!r} is not a valid {self.type} ({exc})") from None
+
+    @property
+    def type_text(self) -> str:
+        return f"{self.type}({'|'.join(self.choices)})" if self.choices else self.type
 
 
 @dataclass(frozen=True)
@@ -97,7 +107,7 @@ def _parse_header(path: Path) -> Report:
         elif body and last == "description":
             fields["description"].append(body)
     if not fields["title"]:
-        raise UsageError(f"report {path.stem} has no '-- title:' header", )
+        raise UsageError(f"report {path.stem} has no '-- title:' header")
     params = tuple(_param(path.stem, spec) for spec in fields["param"])
     return Report(path.stem, fields["title"][0], " ".join(fields["description"]), params,
                   tuple(fields["example"]), text, path)  # fmt: skip
@@ -109,8 +119,10 @@ def _param(report: str, spec: str) -> Param:
         raise UsageError(f"report {report}: cannot read param declaration {spec!r}")
     literal = match["default"]
     text = literal[1:-1] if literal.startswith("'") else literal
-    param = Param(match["name"], match["type"], None, literal, match["help"].strip())
-    return Param(param.name, param.type, param.parse(text) if literal != "''" else "", literal, param.help)
+    choices = tuple(match["choices"].split("|")) if match["choices"] else ()
+    param = Param(match["name"], match["type"], None, literal, match["help"].strip(), choices)
+    default = param.parse(text) if literal != "''" else ""
+    return Param(param.name, param.type, default, literal, param.help, choices)
 
 
 def reports_dir() -> Path:

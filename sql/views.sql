@@ -38,13 +38,13 @@ LEFT JOIN a USING (incident_id);
 -- Incidents and diplomatic events on one time line.
 CREATE OR REPLACE VIEW v_timeline AS
 SELECT
-    'incident' AS kind, incident_id AS id, source, source_ref, started_at AS at,
-    started_latest AS at_latest, time_precision, title,
+    'incident' AS kind, incident_id AS id, source, source_ref, started_at AS happened_at,
+    started_latest AS happened_latest, time_precision, title,
     array_to_string(attack_types, ';') AS category, target_countries AS countries, url
 FROM v_incidents
 UNION ALL
 SELECT
-    'event' AS kind, event_id AS id, source, source_ref, occurred_at AS at,
-    occurred_latest AS at_latest, time_precision, title,
+    'event' AS kind, event_id AS id, source, source_ref, occurred_at AS happened_at,
+    occurred_latest AS happened_latest, time_precision, title,
     event_class AS category, actor_countries AS countries, url
 FROM diplomatic_events;

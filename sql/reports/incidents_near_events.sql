@@ -7,26 +7,31 @@
 --   This is raw co-occurrence: on busy weeks almost every incident is near some event.
 -- param: window_hours INTEGER = 72  how far before and after an incident to look, in hours
 -- param: country VARCHAR = NULL  only incidents with a target in this country (ISO alpha-3)
--- param: event_class VARCHAR = NULL  only events of this class: talks, visit, statement, agreement, sanction, recognition, threat, attribution, military, other
+-- param: event_class VARCHAR(talks|visit|statement|agreement|sanction|recognition|threat|attribution|military|other) = NULL  only events of this class
 -- param: event_country VARCHAR = NULL  only events with this actor country (ISO alpha-3)
+-- param: coarsest VARCHAR(second|minute|hour|day|month|year) = 'day'  leave out incidents and events known less precisely than this
 -- param: since DATE = NULL  only incidents that may have started on or after this UTC day
 -- param: until DATE = NULL  only incidents that may have started on or before this UTC day
 -- example: cyberlog report run incidents_near_events -p country=UKR -p window_hours=24
 -- example: cyberlog report run incidents_near_events -p event_class=sanction --format csv
-WITH inc AS (
+WITH precisions AS (
+    SELECT ['second', 'minute', 'hour', 'day', 'month', 'year'] AS ranks
+), inc AS (
     SELECT *
-    FROM v_incidents
-    WHERE ($country IS NULL OR list_contains(target_countries, upper($country)))
+    FROM v_incidents, precisions
+    WHERE list_position(ranks, time_precision) <= list_position(ranks, lower($coarsest))
+      AND ($country IS NULL OR list_contains(target_countries, upper($country)))
       AND ($since IS NULL OR started_latest > CAST($since AS DATE))
       AND ($until IS NULL OR started_at < CAST($until AS DATE) + INTERVAL 1 DAY)
 ), ev AS (
     SELECT *
-    FROM diplomatic_events
-    WHERE ($event_class IS NULL OR event_class = lower($event_class))
+    FROM diplomatic_events, precisions
+    WHERE list_position(ranks, time_precision) <= list_position(ranks, lower($coarsest))
+      AND ($event_class IS NULL OR event_class = lower($event_class))
       AND ($event_country IS NULL OR list_contains(actor_countries, upper($event_country)))
 ), pairs AS (
     SELECT
-        i.*,
+        i.* EXCLUDE (ranks),
         e.event_id, e.occurred_at, e.occurred_latest, e.time_precision AS event_precision,
         e.event_class, e.title AS event_title, e.actor_countries, e.source AS event_source,
         e.url AS event_url,
@@ -41,22 +46,22 @@ WITH inc AS (
 )
 SELECT
     started_at AS incident_at,
-    time_precision AS incident_precision,
     title AS incident,
-    array_to_string(attack_types, ';') AS attack_types,
-    array_to_string(target_countries, ';') AS target_countries,
     occurred_at AS event_at,
-    event_precision,
-    event_class,
     event_title AS event,
-    array_to_string(actor_countries, ';') AS event_countries,
     round(lag_s / 3600, 1) AS lag_hours,
-    round(lag_min_s / 3600, 1) AS lag_min_hours,
-    round(lag_max_s / 3600, 1) AS lag_max_hours,
     CASE
         WHEN lag_min_s >= -3600 * $window_hours AND lag_max_s <= 3600 * $window_hours THEN 'certain'
         ELSE 'possible'
     END AS within,
+    event_class,
+    time_precision AS incident_precision,
+    event_precision,
+    round(lag_min_s / 3600, 1) AS lag_min_hours,
+    round(lag_max_s / 3600, 1) AS lag_max_hours,
+    array_to_string(attack_types, ';') AS attack_types,
+    array_to_string(target_countries, ';') AS target_countries,
+    array_to_string(actor_countries, ';') AS event_countries,
     incident_id,
     event_id,
     source AS incident_source,

@@ -1,0 +1,90 @@
+"""Shared test helpers: run the real CLI in-process against real DuckDB files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+REALWORLD = ROOT.parent / "shared" / "realworld"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite golden files from current output")
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def run(*args: str | Path) -> Result:
+    """`cyberlog ARGS` in this process: its exit code, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    argv = sys.argv
+    sys.argv = ["cyberlog", *map(str, args)]
+    code = 0
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            cli.main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = argv
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def rows(db: Path, sql: str, params: dict[str, object] | None = None) -> list[tuple[object, ...]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or {}).fetchall()
+    finally:
+        con.close()
+
+
+def scalar(db: Path, sql: str, params: dict[str, object] | None = None) -> object:
+    return rows(db, sql, params)[0][0]
+
+
+def check_golden(request: pytest.FixtureRequest, path: Path, actual: str) -> None:
+    """Compare with a golden file; `pytest --update-golden` rewrites it (read the diff)."""
+    if request.config.getoption("--update-golden"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8", newline="")
+        return
+    assert path.exists(), f"no golden file {path}: run pytest --update-golden and review it"
+    assert actual == path.read_text(encoding="utf-8"), f"output differs from {path}"
+
+
+def to_csv(header: list[str], data: list[tuple[object, ...]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(data)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "store.duckdb"
+
+
+@pytest.fixture
+def loaded(db: Path) -> Path:
+    """A store with the bundled fixtures loaded by the nightly job."""
+    result = run("nightly", "--config", FIXTURES / "cyberlog.toml", "--db", db)
+    assert result.code == 0, result.err
+    return db

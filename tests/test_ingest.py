@@ -1,0 +1,206 @@
+"""Ingest end to end: real files, a real DuckDB store, the real CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, GOLDEN, check_golden, rows, run, scalar, to_csv
+
+from ingest import formats
+
+GOOD_INCIDENTS = FIXTURES / "incidents_csv" / "good" / "ukraine-2022.csv"
+GOOD_EVENTS = FIXTURES / "events_csv" / "good" / "ukraine-2022.csv"
+BAD_FILES = sorted(p for fmt in formats.names() for p in (FIXTURES / fmt / "bad").glob("*.csv"))
+
+
+def test_every_format_has_good_and_bad_fixtures():
+    for name in formats.names():
+        assert list((FIXTURES / name / "good").glob("*")), f"{name} has no good fixture"
+        assert list((FIXTURES / name / "bad").glob("*")), f"{name} has no bad fixture"
+
+
+def test_nightly_loads_fixtures_then_loads_nothing(db):
+    first = run("nightly", "--config", FIXTURES / "cyberlog.toml", "--db", db)
+    assert first.code == 0, first.err
+    assert scalar(db, "SELECT count(*) FROM incidents") == 9
+    assert scalar(db, "SELECT count(*) FROM diplomatic_events") == 20
+    second = run("nightly", "--config", FIXTURES / "cyberlog.toml", "--db", db, "--json")
+    assert second.code == 0, second.err
+    summary = json.loads(second.out)
+    assert (summary["files_skipped"], summary["inserted"], summary["updated"]) == (2, 0, 0)
+    assert scalar(db, "SELECT count(*) FROM incidents") == 9
+    assert rows(db, "SELECT command, exit_code, files_loaded, files_skipped FROM ingest_runs ORDER BY started_at") == [
+        ("nightly", 0, 2, 0),
+        ("nightly", 0, 0, 2),
+    ]
+
+
+def test_every_row_points_back_to_its_run_and_file(loaded):
+    orphans = scalar(
+        loaded,
+        """SELECT count(*) FROM (
+             SELECT run_id, file_id FROM incidents UNION ALL SELECT run_id, file_id FROM diplomatic_events
+             UNION ALL SELECT run_id, file_id FROM incident_targets UNION ALL SELECT run_id, file_id FROM incident_actors
+           ) r ANTI JOIN ingest_files f USING (run_id, file_id)""",
+    )
+    assert orphans == 0
+    assert rows(loaded, "SELECT line FROM incidents WHERE source_ref = '2022-02-15-ddos-mod-banks'") == [(5,)]
+
+
+def test_the_15_feb_ddos_is_stored_in_utc_with_targets_and_actors(loaded):
+    (incident,) = rows(
+        loaded,
+        """SELECT strftime(started_at, '%Y-%m-%dT%H:%MZ'), time_precision, attack_types, target_orgs,
+                  target_sectors, target_countries, actors
+           FROM v_incidents WHERE source_ref = '2022-02-15-ddos-mod-banks'""",
+    )
+    assert incident[:3] == ("2022-02-15T13:00Z", "hour", ["ddos"])
+    assert incident[3] == ["Ministry of Defence of Ukraine", "Armed Forces of Ukraine", "PrivatBank", "Oschadbank"]
+    assert incident[4:] == (["finance", "military"], ["UKR"], ["GRU"])
+
+
+def test_same_bytes_under_another_name_are_skipped(db, tmp_path):
+    copy = tmp_path / "copy.csv"
+    shutil.copy(GOOD_INCIDENTS, copy)
+    assert run("ingest", GOOD_INCIDENTS, "--db", db).code == 0
+    again = run("ingest", copy, "--db", db, "--json")
+    assert again.code == 0
+    assert json.loads(again.out)["files"][0]["status"] == "skipped"
+    assert scalar(db, "SELECT count(*) FROM ingest_files") == 1
+
+
+def test_changed_record_is_updated_in_place(db, tmp_path):
+    assert run("ingest", GOOD_INCIDENTS, "--db", db).code == 0
+    first_loaded = scalar(db, "SELECT first_loaded_at FROM incidents WHERE source_ref = '2022-02-15-ddos-mod-banks'")
+    edited = tmp_path / "edited.csv"
+    text = GOOD_INCIDENTS.read_text("utf-8")
+    assert text.count("PrivatBank;Oschadbank") == 1
+    edited.write_text(text.replace("PrivatBank;Oschadbank", "PrivatBank;Oschadbank JSC"), "utf-8")
+    result = run("ingest", edited, "--db", db, "--json")
+    assert result.code == 0, result.err
+    counts = json.loads(result.out)
+    assert (counts["inserted"], counts["updated"], counts["unchanged"]) == (0, 1, 8)
+    incident_id, loaded_first, file_id = rows(
+        db, "SELECT incident_id, first_loaded_at, file_id FROM incidents WHERE source_ref = '2022-02-15-ddos-mod-banks'"
+    )[0]
+    assert loaded_first == first_loaded
+    assert rows(db, "SELECT organisation FROM incident_targets WHERE incident_id = $i ORDER BY position", {"i": incident_id})[
+        -1
+    ] == ("Oschadbank JSC",)
+    assert file_id == json.loads(result.out)["files"][0]["file_id"]
+    assert scalar(db, "SELECT count(*) FROM incidents") == 9
+
+
+def test_ids_are_stable_across_stores(tmp_path):
+    ids = []
+    for name in ("a.duckdb", "b.duckdb"):
+        assert run("ingest", GOOD_EVENTS, "--db", tmp_path / name).code == 0
+        ids.append(rows(tmp_path / name, "SELECT event_id FROM diplomatic_events ORDER BY event_id"))
+    assert ids[0] == ids[1]
+    assert all(str(i[0]).startswith("evt_") for i in ids[0])
+
+
+@pytest.mark.parametrize("path", BAD_FILES, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_bad_fixture_rejects(request, tmp_path, path):
+    """Each bad fixture: its rejects (line, field, reason) and how many good rows still load."""
+    db = tmp_path / "store.duckdb"
+    fmt = path.parent.parent.name
+    result = run("ingest", path, "--format", fmt, "--db", db, "--json")
+    summary = json.loads(result.out)
+    file = summary["files"][0]
+    rejects = rows(db, "SELECT line, field, reason FROM rejects ORDER BY line")
+    table = "incidents" if fmt == "incidents_csv" else "diplomatic_events"
+    loaded = scalar(db, f"SELECT count(*) FROM {table}")
+    text = f"# exit {result.code}; status {file['status']}; loaded {loaded}; error {file['error']}\n"
+    check_golden(request, GOLDEN / "rejects" / fmt / path.name, text + to_csv(["line", "field", "reason"], rejects))
+    assert result.code == (3 if rejects or file["status"] == "failed" else 0)
+
+
+def test_bad_records_never_block_good_ones(db):
+    result = run("ingest", FIXTURES / "incidents_csv" / "bad" / "broken_quoting.csv", "--db", db)
+    assert result.code == 3
+    assert "broken_quoting.csv:line 3: (record): malformed CSV" in result.err
+    assert scalar(db, "SELECT count(*) FROM incidents") == 3
+
+
+def test_naive_times_load_when_the_source_declares_its_zone(db):
+    path = FIXTURES / "incidents_csv" / "bad" / "naive_time.csv"
+    result = run("ingest", path, "--timezone", "Europe/Kyiv", "--db", db)
+    assert result.code == 0, result.err
+    assert scalar(
+        db, "SELECT strftime(started_at, '%H:%M') FROM incidents WHERE source_ref = 'bad-naive-ddos-mod-banks'"
+    ) == "15:00"
+
+
+def test_an_unreadable_file_is_recorded_and_the_run_goes_on(db, tmp_path):
+    missing = tmp_path / "missing.csv"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("just some notes\n", "utf-8")
+    result = run("ingest", missing, notes, GOOD_EVENTS, "--db", db)
+    assert result.code == 3
+    assert f"failed {missing}: cannot read the file: No such file or directory" in result.err
+    assert (
+        f"failed {notes}: cannot tell the file's format (no format recognises it): use --format, "
+        "one of events_csv, incidents_csv" in result.err
+    )
+    assert scalar(db, "SELECT count(*) FROM diplomatic_events") == 20
+    assert rows(db, "SELECT status, count(*) FROM ingest_files GROUP BY status ORDER BY status") == [
+        ("failed", 2),
+        ("loaded", 1),
+    ]
+    # a failed file is tried again on the next run, a loaded one is not
+    again = run("ingest", notes, GOOD_EVENTS, "--db", db, "--json")
+    assert [f["status"] for f in json.loads(again.out)["files"]] == ["failed", "skipped"]
+
+
+def test_max_rejects_tolerates_known_bad_rows(db):
+    path = FIXTURES / "incidents_csv" / "bad" / "unknown_sector.csv"
+    assert run("ingest", path, "--db", db, "--max-rejects", "1").code == 0
+    assert scalar(db, "SELECT count(*) FROM rejects") == 1
+
+
+def test_duplicate_ref_in_one_file_keeps_the_first(db, tmp_path):
+    lines = GOOD_EVENTS.read_text("utf-8").splitlines(keepends=True)
+    path = tmp_path / "dup.csv"
+    path.write_text("".join([*lines[:3], lines[2].replace("Geneva", "Genf")]), "utf-8")
+    assert run("ingest", path, "--db", db).code == 3
+    assert rows(db, "SELECT line, field, reason FROM rejects") == [
+        (4, "ref", 'duplicate ref "2022-01-12-nato-russia-council" in this file: the record on line 3 is kept')
+    ]
+    assert scalar(db, "SELECT count(*) FROM diplomatic_events") == 2
+
+
+def test_latin1_bytes_are_rejected_with_the_fix_and_load_with_encoding(tmp_path):
+    header = GOOD_EVENTS.read_text("utf-8").splitlines()[0]
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(f"{header}\nx-1,2022-02-15,,Réunion à Genève,talks,,,,,\n".encode("latin-1"))
+    bad = run("ingest", path, "--db", tmp_path / "a.duckdb")
+    assert bad.code == 3
+    assert "bytes that are not valid utf-8: pass --encoding (e.g. --encoding cp1252)" in bad.err
+    good = run("ingest", path, "--encoding", "latin-1", "--db", tmp_path / "b.duckdb")
+    assert good.code == 0, good.err
+    assert scalar(tmp_path / "b.duckdb", "SELECT title FROM diplomatic_events") == "Réunion à Genève"
+
+
+def test_unknown_columns_fail_the_file_with_the_expected_list(db, tmp_path):
+    path = tmp_path / "extra.csv"
+    path.write_text("ref,occurred_at,title,mood\nx,2022-02-15,t,calm\n", "utf-8")
+    result = run("ingest", path, "--format", "events_csv", "--db", db)
+    assert result.code == 3
+    assert "unknown column(s) mood; expected columns: actor_countries, cameo_code," in result.err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "stix"], "cyberlog: error: unknown format 'stix': use one of events_csv, incidents_csv\n"),
+        (["--timezone", "Mars/Olympus"], "cyberlog: error: unknown time zone 'Mars/Olympus': use an IANA name such as Europe/Kyiv\n"),
+        (["--encoding", "klingon"], "cyberlog: error: unknown encoding 'klingon'\n"),
+    ],
+)
+def test_usage_errors_exit_2(db, args, message):
+    result = run("ingest", GOOD_EVENTS, *args, "--db", db)
+    assert (result.code, result.err) == (2, message)

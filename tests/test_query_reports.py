@@ -1,0 +1,173 @@
+"""Ad-hoc queries and canned reports: read-only, bound params, clear exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from conftest import GOLDEN, check_golden, run, scalar
+
+from ingest import reports
+
+
+def test_query_formats(loaded):
+    sql = "SELECT source_ref, time_precision FROM diplomatic_events ORDER BY source_ref LIMIT 2"
+    as_json = json.loads(run("query", sql, "--format", "json", "--db", loaded).out)
+    assert as_json == [
+        {"source_ref": "2022-01-10-us-rus-ssd-geneva", "time_precision": "day"},
+        {"source_ref": "2022-01-12-nato-russia-council", "time_precision": "day"},
+    ]
+    assert run("query", sql, "--format", "csv", "--db", loaded).out == (
+        "source_ref,time_precision\r\n2022-01-10-us-rus-ssd-geneva,day\r\n2022-01-12-nato-russia-council,day\r\n"
+    )
+    assert run("query", sql, "--format", "markdown", "--db", loaded).out.splitlines()[:3] == [
+        "| source_ref | time_precision |",
+        "|---|---|",
+        "| 2022-01-10-us-rus-ssd-geneva | day |",
+    ]
+    table = run("query", sql, "--db", loaded).out.splitlines()
+    assert table[0].split() == ["source_ref", "time_precision"] and table[-1] == "(2 rows)"
+
+
+def test_query_out_file_by_suffix(loaded, tmp_path):
+    out = tmp_path / "events.csv"
+    result = run("query", "SELECT count(*) AS n FROM diplomatic_events", "--out", out, "--db", loaded)
+    assert result.code == 0
+    assert out.read_bytes() == b"n\r\n20\r\n"
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELEKT 1", 'cyberlog: error: Parser Error: syntax error at or near "SELEKT"\n'),
+        ("SELECT * FROM nowhere", "cyberlog: error: Catalog Error: Table with name nowhere does not exist!\n"),
+    ],
+)
+def test_sql_errors_exit_4_with_duckdbs_message(loaded, sql, message):
+    result = run("query", sql, "--db", loaded)
+    assert (result.code, result.err) == (4, message)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DELETE FROM incidents",
+        "CREATE TABLE x (a INTEGER)",
+        "COPY incidents TO 'stolen.csv'",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "ATTACH 'other.duckdb' AS other",
+    ],
+)
+def test_query_cannot_write_or_reach_outside_the_store(loaded, tmp_path, monkeypatch, sql):
+    monkeypatch.chdir(tmp_path)
+    result = run("query", sql, "--db", loaded)
+    assert result.code == 4, result.err
+    assert result.err.startswith("cyberlog: error: ") and result.err.count("\n") == 1
+    assert scalar(loaded, "SELECT count(*) FROM incidents") == 9
+    assert not list(tmp_path.glob("stolen.csv")) and not list(tmp_path.glob("other.duckdb"))
+
+
+def test_missing_store_is_a_usage_error(tmp_path):
+    result = run("query", "SELECT 1", "--db", tmp_path / "none.duckdb")
+    assert result.code == 2
+    assert "no store here yet: run `cyberlog nightly` or `cyberlog ingest` first" in result.err
+
+
+def test_busy_store_exits_5_with_one_line(loaded):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys
+            con = duckdb.connect({str(loaded)!r})
+            print("ready", flush=True)
+            sys.stdin.read()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+        for args in (("query", "SELECT 1"), ("report", "run", "timeline"), ("nightly", "--config", "fixtures/cyberlog.toml")):
+            result = run(*args, "--db", loaded)
+            assert result.code == 5, args
+            assert result.err == (
+                f"cyberlog: error: {loaded}: store is busy: another cyberlog process (PID {holder.pid}) "
+                "has it open for writing; try again when it finishes\n"
+            )
+    finally:
+        holder.communicate("")
+
+
+def test_report_list_names_every_report():
+    listed = run("report", "list").out
+    for report in reports.all_reports():
+        assert f"{report.name}\t{report.title}" in listed
+
+
+def test_report_show_prints_params_and_sql():
+    shown = run("report", "show", "incidents_near_events").out
+    assert "  window_hours INTEGER = 72  how far before and after an incident to look, in hours" in shown
+    assert "FROM pairs" in shown
+
+
+@pytest.mark.parametrize("report", [r.name for r in reports.all_reports()])
+def test_every_report_runs_bare_and_matches_its_golden(request, loaded, report):
+    result = run("report", "run", report, "--format", "csv", "--db", loaded)
+    assert result.code == 0, result.err
+    check_golden(request, GOLDEN / "reports" / f"{report}.csv", result.out.replace("\r\n", "\n"))
+
+
+@pytest.mark.parametrize("report", reports.all_reports(), ids=lambda r: r.name)
+def test_report_headers_declare_exactly_the_params_they_use(report):
+    assert report.title and report.description and report.examples
+    used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", report.sql))
+    assert used == {p.name for p in report.params}
+    for example in report.examples:
+        assert example.startswith(f"cyberlog report run {report.name}")
+
+
+def test_incidents_near_events_shows_the_pullback_hours_before_the_ddos(loaded):
+    result = run(
+        "report", "run", "incidents_near_events", "-p", "country=UKR", "-p", "event_class=military",
+        "-p", "window_hours=24", "--format", "json", "--db", loaded,
+    )  # fmt: skip
+    pairs = json.loads(result.out)
+    ddos = [p for p in pairs if p["incident"].startswith("DDoS on Ukraine's Ministry of Defence")]
+    assert len(ddos) == 1
+    assert ddos[0]["event"].startswith("Russian Defence Ministry announces")
+    assert 0 < ddos[0]["lag_hours"] < 12 and ddos[0]["within"] == "certain"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (["-p", "windw=3"], "report incidents_near_events has no param windw; its params: window_hours, country, "
+         "event_class, event_country, coarsest, since, until"),
+        (["-p", "window_hours=many"], "param window_hours: 'many' is not a valid INTEGER"),
+        (["-p", "since=15.02.2022"], "param since: '15.02.2022' is not a valid DATE"),
+        (["-p", "event_class=summit"], "param event_class: 'summit' is not one of talks, visit, statement"),
+        (["-p", "window_hours"], "-p takes key=value, got 'window_hours'"),
+    ],
+)
+def test_bad_params_exit_2_naming_the_allowed(loaded, params, message):
+    result = run("report", "run", "incidents_near_events", *params, "--db", loaded)
+    assert result.code == 2
+    assert result.err.startswith(f"cyberlog: error: {message}")
+
+
+def test_unknown_report_exits_2():
+    result = run("report", "run", "nope")
+    assert result.code == 2
+    assert "no report named 'nope': use one of incidents_near_events, timeline" in result.err
+
+
+@pytest.mark.parametrize("value", ["UKR' OR 1=1 --", "x'); DROP TABLE incidents; --", "$country"])
+def test_params_are_bound_not_spliced(loaded, value):
+    result = run("report", "run", "timeline", "-p", f"country={value}", "--format", "csv", "--db", loaded)
+    assert result.code == 0
+    assert list(csv.reader(io.StringIO(result.out)))[1:] == []
+    assert scalar(loaded, "SELECT count(*) FROM incidents") == 9
