@@ -22,11 +22,11 @@ def _prefixes() -> dict[str, EventClass]:
 
 
 def check_code(code: str) -> str:
-    """A CAMEO code as text (leading zeros kept) with a root 01–20, or a validation error."""
+    """A CAMEO code as text (leading zeros kept) with a root 01-20, or a validation error."""
     if not (code.isdigit() and 2 <= len(code) <= 4 and 1 <= int(code[:2]) <= 20):
         raise PydanticCustomError(
             "cameo_code",
-            "'{value}' is not a CAMEO code: 2 to 4 digits with a root 01–20, as text (e.g. 042)",
+            "'{value}' is not a CAMEO code: 2 to 4 digits with a root 01-20, as text (e.g. 042)",
             {"value": code},
         )
     return code

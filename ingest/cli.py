@@ -58,7 +58,8 @@ class Output(StrEnum):
 
 
 FormatOpt = Annotated[
-    Output | None, typer.Option("--format", "-f", help="table, csv, json or markdown [default: table, or by --out's suffix].")
+    Output | None,
+    typer.Option("--format", "-f", help="table, csv, json or markdown [default: table, or by --out's suffix]."),
 ]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")]
 RawOpt = Annotated[bool, typer.Option("--raw", help="CSV: write cells untouched (no formula neutralising).")]
@@ -76,7 +77,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """cyberlog: which cyber attacks cluster around which diplomatic moves, and is that more than chance?"""
 
@@ -105,7 +108,8 @@ def _reporter(con: duckdb.DuckDBPyConnection) -> Callable[[FileResult], None]:
                 _say(f"  {result.path}:{where}: {field or '(record)'}: {reason}")
             more = result.count("rejected") - REJECTS_SHOWN
             if more > 0:
-                _say(f"  ... and {more} more: cyberlog query \"SELECT * FROM rejects WHERE file_id = '{result.file_id}'\"")
+                sql = f"SELECT * FROM rejects WHERE file_id = '{result.file_id}'"
+                _say(f'  ... and {more} more: cyberlog query "{sql}"')
 
     return on_file
 
@@ -156,9 +160,15 @@ def _run(db: Path | None, command: str, config: Path | None, jobs: Callable[[Run
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files to ingest.", show_default=False)],
-    format: Annotated[str | None, typer.Option("--format", help="Input format [default: detected from content].")] = None,
-    source: Annotated[str | None, typer.Option("--source", help="Source name stored with every record [default: the format's].")] = None,
-    timezone: Annotated[str | None, typer.Option("--timezone", help="IANA zone for times written without an offset.")] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", help="Input format [default: detected from content].")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Source name stored with every record [default: the format's].")
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", help="IANA zone for times written without an offset.")
+    ] = None,
     encoding: Annotated[str, typer.Option("--encoding", help="Text encoding of the files.")] = "utf-8",
     max_rejects: MaxRejects = None,
     as_json: JsonOut = False,
@@ -177,7 +187,9 @@ def ingest(
 
 @app.command()
 def nightly(
-    config: Annotated[Path, typer.Option("--config", "-c", help="The cyberlog.toml naming the sources.")] = Path("cyberlog.toml"),
+    config: Annotated[Path, typer.Option("--config", "-c", help="The cyberlog.toml naming the sources.")] = Path(
+        "cyberlog.toml"
+    ),
     max_rejects: MaxRejects = None,
     as_json: JsonOut = False,
     db: Db = None,
@@ -238,7 +250,9 @@ def _rows(cursor: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
         yield from chunk
 
 
-def _emit(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], fmt: Output, out: Path | None, raw: bool) -> None:
+def _emit(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], fmt: Output, out: Path | None, raw: bool
+) -> None:
     try:
         cursor = con.execute(sql, params)
         columns = [d[0] for d in cursor.description or []]
@@ -324,5 +338,3 @@ def main() -> None:
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(int(ExitCode.OK))
-
-

@@ -71,7 +71,9 @@ class Batch:
     def __len__(self) -> int:
         return len(self.rows["main"]) + len(self.rows["rejects"])
 
-    def add(self, seq: int, line: int | None, pointer: str | None, raw: str, record: Incident | DiplomaticEvent) -> None:
+    def add(
+        self, seq: int, line: int | None, pointer: str | None, raw: str, record: Incident | DiplomaticEvent
+    ) -> None:
         where = (seq, line, pointer, raw, record.source_ref)
         if isinstance(record, Incident):
             self.rows["main"].append((

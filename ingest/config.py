@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ingest import formats
 from ingest.errors import ConfigError
@@ -47,13 +47,14 @@ class Config(BaseModel):
     max_rejects: Annotated[int, Field(ge=0)] = 0
     sources: Annotated[list[Source], Field(min_length=1)]
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> Config:
-        names = [source.name for source in self.sources]
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources: list[Source]) -> list[Source]:
+        names = [source.name for source in sources]
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
             raise ValueError(f"source names must be unique: {', '.join(twice)} given twice")
-        return self
+        return sources
 
 
 def load_config(path: Path) -> Config:

@@ -109,7 +109,7 @@ def write_table(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any
             more += 1
     widths = [max([len(name), *(len(r[i]) for r in shown)]) for i, name in enumerate(columns)]
     keep, used = 0, 0
-    while keep < len(columns) and used + widths[keep] + 2 <= width or keep == 0 and columns:
+    while (keep < len(columns) and used + widths[keep] + 2 <= width) or (keep == 0 and columns):
         used += widths[keep] + 2
         keep += 1
     line = "  ".join(name.ljust(widths[i]) for i, name in enumerate(columns[:keep]))

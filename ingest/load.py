@@ -105,14 +105,21 @@ def load_file(
             raise
         result.status = "loaded"
     except (OSError, FileUnreadable) as exc:
-        result.error = exc.message if isinstance(exc, FileUnreadable) else f"cannot read the file: {exc.strerror or exc}"
+        result.error = (
+            exc.message if isinstance(exc, FileUnreadable) else f"cannot read the file: {exc.strerror or exc}"
+        )
         result.file_id = result.file_id or str(uuid.uuid4())
         _record_file(con, result, run_id, None, None, started)
     return result
 
 
 def _record_file(
-    con: duckdb.DuckDBPyConnection, r: FileResult, run_id: str, size: int | None, mtime_ns: int | None, started: datetime
+    con: duckdb.DuckDBPyConnection,
+    r: FileResult,
+    run_id: str,
+    size: int | None,
+    mtime_ns: int | None,
+    started: datetime,
 ) -> None:
     con.execute(
         "INSERT INTO ingest_files (file_id, run_id, source, format, path, sha256, size_bytes, mtime_ns, status, "

@@ -133,7 +133,9 @@ def read_csv(
             elif _has_undecodable(raw):
                 yield RawRecord(start, None, raw, None, f"bytes that are not valid {encoding}: {_ENCODING_HINT}")
             elif len(row) != len(header):
-                yield RawRecord(start, None, raw, None, f"expected {len(header)} fields as in the header, found {len(row)}")
+                yield RawRecord(
+                    start, None, raw, None, f"expected {len(header)} fields as in the header, found {len(row)}"
+                )
             else:
                 # a blank cell is an absent value, not an empty string
                 cells = {name: (cell if cell.strip() else None) for name, cell in zip(header, row, strict=True)}

@@ -14,9 +14,7 @@ from typing import Literal, get_args
 
 from ingest.times import TimeValue
 
-AttackType = Literal[
-    "ddos", "defacement", "wiper", "ransomware", "phishing", "intrusion", "data_leak", "other"
-]
+AttackType = Literal["ddos", "defacement", "wiper", "ransomware", "phishing", "intrusion", "data_leak", "other"]
 Sector = Literal[
     "government", "military", "finance", "energy", "telecom", "media", "transport", "health",
     "education", "other",

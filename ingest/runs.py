@@ -94,7 +94,9 @@ def finish_run(con: duckdb.DuckDBPyConnection, run: RunResult) -> None:
     )  # fmt: skip
 
 
-def reject_sample(con: duckdb.DuckDBPyConnection, file_id: str, limit: int) -> list[tuple[int | None, str | None, str | None, str]]:
+def reject_sample(
+    con: duckdb.DuckDBPyConnection, file_id: str, limit: int
+) -> list[tuple[int | None, str | None, str | None, str]]:
     """The first rejects of a file, for the run summary."""
     rows = con.execute(
         "SELECT line, pointer, field, reason FROM rejects WHERE file_id = $file "

@@ -50,8 +50,7 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
             holder = _HOLDER.search(text)
             who = f" (PID {holder['pid']})" if holder else ""
             raise StoreBusy(
-                f"store is busy: another cyberlog process{who} has it open for writing; "
-                "try again when it finishes",
+                f"store is busy: another cyberlog process{who} has it open for writing; try again when it finishes",
                 path=path,
             ) from None
         raise StoreError(f"cannot open the store: {text}", path=path) from None
@@ -103,8 +102,7 @@ def open_store(db: Path | None, *, write: bool) -> Iterator[duckdb.DuckDBPyConne
     path = resolve_db(db)
     if not write and not path.exists():
         raise StoreError(
-            "no store here yet: run `cyberlog nightly` or `cyberlog ingest` first, "
-            "or point --db / CYBERLOG_DB at one",
+            "no store here yet: run `cyberlog nightly` or `cyberlog ingest` first, or point --db / CYBERLOG_DB at one",
             path=path,
         )
     con = _connect(path, read_only=not write)

@@ -68,10 +68,15 @@ def _step(local: datetime, precision: Precision) -> datetime:
 
 
 def _truncate(local: datetime, precision: Precision) -> datetime:
-    keep = PRECISIONS.index(precision)
-    fields = {"microsecond": 0, "second": 0, "minute": 0, "hour": 0, "day": 1, "month": 1}
-    cut = dict(list(fields.items())[: keep + 1]) if precision != "second" else {"microsecond": 0}
-    return local.replace(**cut)
+    coarser = PRECISIONS.index(precision)  # how many units below the precision are cleared
+    return local.replace(
+        microsecond=0,
+        second=0 if coarser >= 1 else local.second,
+        minute=0 if coarser >= 2 else local.minute,
+        hour=0 if coarser >= 3 else local.hour,
+        day=1 if coarser >= 4 else local.day,
+        month=1 if coarser >= 5 else local.month,
+    )
 
 
 def parse_time(text: str, source_zone: tzinfo | None = None, precision: str | None = None) -> TimeValue:
@@ -103,17 +108,21 @@ def parse_time(text: str, source_zone: tzinfo | None = None, precision: str | No
             int(g["s"] or 0), int((g["f"] or "0").ljust(6, "0")[:6]), tzinfo=tz,
         )  # fmt: skip
     except ValueError as exc:
-        raise PydanticCustomError("time_value", "'{value}' is not a valid time: {why}", {"value": text, "why": str(exc)}) from exc
+        raise PydanticCustomError(
+            "time_value", "'{value}' is not a valid time: {why}", {"value": text, "why": str(exc)}
+        ) from exc
     chosen: Precision = written
     if precision:
         if precision not in PRECISIONS:
-            raise PydanticCustomError("precision", "'{value}' is not a precision: use one of " + ", ".join(PRECISIONS), {"value": precision})
-        if PRECISIONS.index(precision) < PRECISIONS.index(written):  # type: ignore[arg-type]
+            raise PydanticCustomError(
+                "precision", "'{value}' is not a precision: use one of " + ", ".join(PRECISIONS), {"value": precision}
+            )
+        if PRECISIONS.index(precision) < PRECISIONS.index(written):
             raise PydanticCustomError(
                 "precision_finer",
                 "time_precision '{precision}' is finer than '{value}' gives ({written})",
                 {"precision": precision, "value": text, "written": written},
             )
-        chosen = precision  # type: ignore[assignment]
+        chosen = precision
     start = _truncate(local, chosen)
     return TimeValue(start.astimezone(UTC), _step(start, chosen).astimezone(UTC), chosen)

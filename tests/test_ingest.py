@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, GOLDEN, check_golden, rows, run, scalar, to_csv
@@ -43,7 +42,8 @@ def test_every_row_points_back_to_its_run_and_file(loaded):
         loaded,
         """SELECT count(*) FROM (
              SELECT run_id, file_id FROM incidents UNION ALL SELECT run_id, file_id FROM diplomatic_events
-             UNION ALL SELECT run_id, file_id FROM incident_targets UNION ALL SELECT run_id, file_id FROM incident_actors
+             UNION ALL SELECT run_id, file_id FROM incident_targets
+             UNION ALL SELECT run_id, file_id FROM incident_actors
            ) r ANTI JOIN ingest_files f USING (run_id, file_id)""",
     )
     assert orphans == 0
@@ -87,9 +87,9 @@ def test_changed_record_is_updated_in_place(db, tmp_path):
         db, "SELECT incident_id, first_loaded_at, file_id FROM incidents WHERE source_ref = '2022-02-15-ddos-mod-banks'"
     )[0]
     assert loaded_first == first_loaded
-    assert rows(db, "SELECT organisation FROM incident_targets WHERE incident_id = $i ORDER BY position", {"i": incident_id})[
-        -1
-    ] == ("Oschadbank JSC",)
+    assert rows(
+        db, "SELECT organisation FROM incident_targets WHERE incident_id = $i ORDER BY position", {"i": incident_id}
+    )[-1] == ("Oschadbank JSC",)
     assert file_id == json.loads(result.out)["files"][0]["file_id"]
     assert scalar(db, "SELECT count(*) FROM incidents") == 9
 
@@ -130,9 +130,10 @@ def test_naive_times_load_when_the_source_declares_its_zone(db):
     path = FIXTURES / "incidents_csv" / "bad" / "naive_time.csv"
     result = run("ingest", path, "--timezone", "Europe/Kyiv", "--db", db)
     assert result.code == 0, result.err
-    assert scalar(
-        db, "SELECT strftime(started_at, '%H:%M') FROM incidents WHERE source_ref = 'bad-naive-ddos-mod-banks'"
-    ) == "15:00"
+    assert (
+        scalar(db, "SELECT strftime(started_at, '%H:%M') FROM incidents WHERE source_ref = 'bad-naive-ddos-mod-banks'")
+        == "15:00"
+    )
 
 
 def test_an_unreadable_file_is_recorded_and_the_run_goes_on(db, tmp_path):
@@ -197,7 +198,10 @@ def test_unknown_columns_fail_the_file_with_the_expected_list(db, tmp_path):
     ("args", "message"),
     [
         (["--format", "stix"], "cyberlog: error: unknown format 'stix': use one of events_csv, incidents_csv\n"),
-        (["--timezone", "Mars/Olympus"], "cyberlog: error: unknown time zone 'Mars/Olympus': use an IANA name such as Europe/Kyiv\n"),
+        (
+            ["--timezone", "Mars/Olympus"],
+            "cyberlog: error: unknown time zone 'Mars/Olympus': use an IANA name such as Europe/Kyiv\n",
+        ),
         (["--encoding", "klingon"], "cyberlog: error: unknown encoding 'klingon'\n"),
     ],
 )

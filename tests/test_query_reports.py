@@ -91,7 +91,11 @@ def test_busy_store_exits_5_with_one_line(loaded):
     )  # fmt: skip
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
-        for args in (("query", "SELECT 1"), ("report", "run", "timeline"), ("nightly", "--config", "fixtures/cyberlog.toml")):
+        for args in (
+            ("query", "SELECT 1"),
+            ("report", "run", "timeline"),
+            ("nightly", "--config", "fixtures/cyberlog.toml"),
+        ):
             result = run(*args, "--db", loaded)
             assert result.code == 5, args
             assert result.err == (
@@ -145,8 +149,11 @@ def test_incidents_near_events_shows_the_pullback_hours_before_the_ddos(loaded):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        (["-p", "windw=3"], "report incidents_near_events has no param windw; its params: window_hours, country, "
-         "event_class, event_country, coarsest, since, until"),
+        (
+            ["-p", "windw=3"],
+            "report incidents_near_events has no param windw; its params: window_hours, country, "
+            "event_class, event_country, coarsest, since, until",
+        ),
         (["-p", "window_hours=many"], "param window_hours: 'many' is not a valid INTEGER"),
         (["-p", "since=15.02.2022"], "param since: '15.02.2022' is not a valid DATE"),
         (["-p", "event_class=summit"], "param event_class: 'summit' is not one of talks, visit, statement"),

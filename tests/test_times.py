@@ -54,7 +54,11 @@ def test_parse_time(text, tz, precision, at, latest, expected_precision):
         ("2022-02-30", None, "'2022-02-30' is not a valid time: day is out of range for month"),
         ("2022-02-15T17:00+25:00", None, "'+25:00' has an invalid UTC offset"),
         ("2022-02-15", "hour", "time_precision 'hour' is finer than '2022-02-15' gives (day)"),
-        ("2022-02-15", "fortnight", "'fortnight' is not a precision: use one of second, minute, hour, day, month, year"),
+        (
+            "2022-02-15",
+            "fortnight",
+            "'fortnight' is not a precision: use one of second, minute, hour, day, month, year",
+        ),
     ],
 )
 def test_parse_time_errors(text, precision, message):

@@ -47,5 +47,7 @@ def detect(path: Path) -> Format:
     matches = [fmt for fmt in all_formats() if fmt.sniff(head)]
     if len(matches) != 1:
         found = "no format recognises it" if not matches else "several formats match"
-        raise FileUnreadable(f"cannot tell the file's format ({found}): use --format, one of {', '.join(names())}", path=path)
+        raise FileUnreadable(
+            f"cannot tell the file's format ({found}): use --format, one of {', '.join(names())}", path=path
+        )
     return matches[0]

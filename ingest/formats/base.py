@@ -46,7 +46,9 @@ def csv_layout(model: type[BaseModel], delimiter: str = ",") -> tuple[Reader, Ca
     required = frozenset(name for name, info in model.model_fields.items() if info.is_required())
 
     def read(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
-        return read_csv(path, encoding=encoding, columns=columns, required=required, delimiter=delimiter, progress=progress)
+        return read_csv(
+            path, encoding=encoding, columns=columns, required=required, delimiter=delimiter, progress=progress
+        )
 
     def sniff(head: bytes) -> bool:
         header = csv_header(head, delimiter)
