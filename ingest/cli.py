@@ -104,7 +104,7 @@ def _reporter(con: duckdb.DuckDBPyConnection) -> Callable[[FileResult], None]:
         _say(_describe(result))
         if result.count("rejected") and result.file_id:
             for line, pointer, field, reason in reject_sample(con, result.file_id, REJECTS_SHOWN):
-                where = f"line {line}" if line is not None else (pointer or "?")
+                where = line if line is not None else (pointer or "?")
                 _say(f"  {result.path}:{where}: {field or '(record)'}: {reason}")
             more = result.count("rejected") - REJECTS_SHOWN
             if more > 0:
@@ -142,9 +142,12 @@ def _run(db: Path | None, command: str, config: Path | None, jobs: Callable[[Run
         try:
             with _progress() as progress:
                 execute(con, run, jobs(run), _reporter(con), progress)
-        finally:
-            run.decide_exit(max_rejects)
+        except BaseException:
+            run.exit_code = ExitCode.BUG  # recorded, then the traceback: a bug to report
             finish_run(con, run)
+            raise
+        run.decide_exit(max_rejects)
+        finish_run(con, run)
     for warning in run.warnings:
         _say(f"warning: {warning}")
     _say(

@@ -157,7 +157,8 @@ def _header(
     unknown = [name for name in header if name not in columns]
     missing = sorted(required - set(header))
     if unknown or missing:
-        parts = [f"unknown column(s) {', '.join(unknown)}"] if unknown else []
+        shown = ", ".join(unknown[:8]) + (f" (and {len(unknown) - 8} more)" if len(unknown) > 8 else "")
+        parts = [f"unknown column(s) {shown}"] if unknown else []
         parts += [f"missing required column(s) {', '.join(missing)}"] if missing else []
         raise FileUnreadable(f"{'; '.join(parts)}; expected columns: {', '.join(sorted(columns))}", path=path)
     if len(set(header)) != len(header):

@@ -122,7 +122,7 @@ def test_bad_fixture_rejects(request, tmp_path, path):
 def test_bad_records_never_block_good_ones(db):
     result = run("ingest", FIXTURES / "incidents_csv" / "bad" / "broken_quoting.csv", "--db", db)
     assert result.code == 3
-    assert "broken_quoting.csv:line 3: (record): malformed CSV" in result.err
+    assert "broken_quoting.csv:3: (record): malformed CSV" in result.err
     assert scalar(db, "SELECT count(*) FROM incidents") == 3
 
 

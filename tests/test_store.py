@@ -1,0 +1,72 @@
+"""The store itself: schema versions, rollback of a failed file, the module entry point."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+
+import duckdb
+import pytest
+from conftest import FIXTURES, ROOT, rows, run, scalar
+
+from ingest import formats, load
+from ingest.formats import incidents_csv
+from ingest.store import SCHEMA_VERSION
+
+GOOD_INCIDENTS = FIXTURES / "incidents_csv" / "good" / "ukraine-2022.csv"
+
+
+def test_schema_is_applied_once_and_versioned(loaded):
+    assert run("ingest", GOOD_INCIDENTS, "--db", loaded).code == 0
+    assert rows(loaded, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
+
+
+def test_a_store_from_a_newer_cyberlog_is_refused(loaded):
+    con = duckdb.connect(str(loaded))
+    con.execute("INSERT INTO schema_version (version) VALUES (99)")
+    con.close()
+    for args in (("query", "SELECT 1"), ("ingest", GOOD_INCIDENTS)):
+        result = run(*args, "--db", loaded)
+        assert result.code == 2
+        assert "store has schema version 99, newer than this cyberlog" in result.err
+
+
+def test_a_file_that_is_not_a_store(tmp_path):
+    fake = tmp_path / "fake.duckdb"
+    fake.write_text("not a database", "utf-8")
+    result = run("query", "SELECT 1", "--db", fake)
+    assert result.code == 2 and result.err.startswith(f"cyberlog: error: {fake}: cannot open the store")
+
+
+def test_a_crash_mid_file_leaves_nothing_of_it(db, monkeypatch):
+    """A bug halfway through a file rolls the whole file back; the run is recorded as exit 1."""
+    calls = []
+
+    def convert(row):
+        calls.append(row.ref)
+        if len(calls) == 5:
+            raise RuntimeError("a bug in a converter")
+        return incidents_csv.convert(row)
+
+    monkeypatch.setattr(load, "BATCH", 2)  # records 1-4 are staged in earlier batches
+    monkeypatch.setitem(formats._REGISTRY, "incidents_csv", replace(incidents_csv.FORMAT, convert=convert))
+    with pytest.raises(RuntimeError, match="a bug in a converter"):
+        run("ingest", GOOD_INCIDENTS, "--db", db)
+    monkeypatch.undo()
+    assert scalar(db, "SELECT count(*) FROM incidents") == 0
+    assert scalar(db, "SELECT count(*) FROM ingest_files") == 0
+    assert rows(db, "SELECT exit_code, finished_at IS NOT NULL FROM ingest_runs") == [(1, True)]
+    # and the next run loads the file whole
+    assert run("ingest", GOOD_INCIDENTS, "--db", db).code == 0
+    assert scalar(db, "SELECT count(*) FROM incidents") == 9
+
+
+def test_python_dash_m_ingest_is_the_same_command(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "ingest", "report", "list"], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("incidents_near_events\t")
+    version = subprocess.run([sys.executable, "-m", "ingest", "--version"], capture_output=True, text=True, check=False)
+    assert version.stdout.startswith("cyberlog 0.1.0 (duckdb ")
