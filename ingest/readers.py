@@ -9,6 +9,7 @@ so one bad record never hides the good ones after it.
 from __future__ import annotations
 
 import csv
+import re
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -82,8 +83,11 @@ def detect_encoding(head: bytes, declared: str) -> str:
     return "utf-8-sig" if declared.lower().replace("_", "-") in ("utf-8", "utf8") else declared
 
 
+_UNDECODABLE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of bad bytes
+
+
 def _has_undecodable(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+    return not text.isascii() and _UNDECODABLE.search(text) is not None
 
 
 def _rows(lines: _Lines, delimiter: str) -> Iterator[tuple[int, list[str] | None, str | None]]:

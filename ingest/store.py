@@ -21,6 +21,9 @@ from ingest.errors import StoreBusy, StoreError
 
 SCHEMA_VERSION = 1
 DEFAULT_DB = Path("cyberlog.duckdb")
+# DuckDB's share of memory while ingesting; past it, staging spills to <store>.tmp/.
+# Python's own batches add about 250 MB. $CYBERLOG_MEMORY_LIMIT overrides (e.g. 2GB).
+INGEST_MEMORY_LIMIT = "512MB"
 _HOLDER = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
 
 
@@ -66,6 +69,13 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | No
     return rows[0][0] if rows else None
 
 
+def _set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> None:
+    try:
+        con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+    except duckdb.Error as exc:
+        raise StoreError(f"CYBERLOG_MEMORY_LIMIT={limit!r} is not a memory size such as 512MB or 2GB ({exc})") from None
+
+
 def _stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
     if not scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"):
         return None
@@ -108,6 +118,7 @@ def open_store(db: Path | None, *, write: bool) -> Iterator[duckdb.DuckDBPyConne
     con = _connect(path, read_only=not write)
     try:
         if write:
+            _set_memory_limit(con, os.environ.get("CYBERLOG_MEMORY_LIMIT") or INGEST_MEMORY_LIMIT)
             apply_schema(con, path)
         elif _check_version(con, path) is None:
             raise StoreError("not a cyberlog store (no schema_version table)", path=path)

@@ -4,9 +4,12 @@
 -- (the insert of parent rows) runs after the children are replaced.
 
 -- Stable ids: the same (source, source_ref) always gets the same id.
+-- Only keys here: the staged rows themselves are read once more, by the final insert.
 CREATE OR REPLACE TEMP TABLE stage_keyed AS
 SELECT
-    s.*,
+    s.seq,
+    s.content_hash,
+    s.source_modified,
     '{prefix}' || left(sha256($source || chr(31) || s.source_ref), 20) AS rid,
     row_number() OVER (PARTITION BY s.source_ref ORDER BY s.seq) AS copy_no,
     first_value(s.line) OVER (PARTITION BY s.source_ref ORDER BY s.seq) AS first_line
@@ -15,13 +18,14 @@ FROM stage_main s;
 -- A ref given twice in one file: the first wins, the others are rejects that say where.
 INSERT INTO stage_rejects
 SELECT
-    line, pointer, 'ref',
-    'duplicate ref ' || to_json(source_ref)::VARCHAR || ' in this file: the record on line '
-        || coalesce(first_line::VARCHAR, '?') || ' is kept',
+    s.line, s.pointer, 'ref',
+    'duplicate ref ' || to_json(s.source_ref)::VARCHAR || ' in this file: the record on line '
+        || coalesce(k.first_line::VARCHAR, '?') || ' is kept',
     json_array(json_object('field', 'ref', 'reason', 'duplicate ref in this file'))::VARCHAR,
-    raw
-FROM stage_keyed
-WHERE copy_no > 1;
+    s.raw
+FROM stage_keyed k
+JOIN stage_main s USING (seq)
+WHERE k.copy_no > 1;
 
 -- What to do with each record: insert new ones, replace changed ones unless the stored
 -- version is newer by the source's own stamp, keep re-sent ones untouched.
@@ -44,14 +48,14 @@ DELETE FROM {table} WHERE {id} IN (SELECT rid FROM stage_plan WHERE action = 'up
 
 INSERT INTO {table} BY NAME
 SELECT
-    k.* EXCLUDE (seq, raw, rid, copy_no, first_line),
-    k.rid AS {id},
+    s.* EXCLUDE (seq, raw),
+    p.rid AS {id},
     $source AS source,
     $run AS run_id,
     $file AS file_id,
     coalesce(p.first_loaded_at, $now) AS first_loaded_at,
     $now AS loaded_at
-FROM stage_keyed k
+FROM stage_main s
 JOIN stage_plan p USING (seq)
 WHERE p.action IN ('insert', 'update')
-ORDER BY k.seq
+ORDER BY s.seq

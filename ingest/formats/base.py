@@ -6,12 +6,24 @@ records, how to read and recognise the files. The loader does everything else.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, PlainValidator, TypeAdapter, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    PlainValidator,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 from pydantic_core import PydanticCustomError
 
 from ingest.countries import alpha3
@@ -36,8 +48,18 @@ class Format:
     adapter: TypeAdapter[list[Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # one adapter per format, built once: batches are validated in a single call
-        object.__setattr__(self, "adapter", TypeAdapter(list[self.model]))  # type: ignore[name-defined]
+        # One adapter per format, built once. A batch is validated in a single call; each
+        # record that fails comes back as its ValidationError in place of a model, so one
+        # bad record neither fails the batch nor makes the good ones validate twice.
+        item = Annotated[self.model, WrapValidator(_keep_error)]  # type: ignore[name-defined]
+        object.__setattr__(self, "adapter", TypeAdapter(list[item]))
+
+
+def _keep_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        return exc.with_traceback(None)  # no frame kept alive, no reference cycle
 
 
 def csv_layout(model: type[BaseModel], delimiter: str = ",") -> tuple[Reader, Callable[[bytes], bool]]:
@@ -71,7 +93,10 @@ def _split(value: Any) -> Any:
     if value is None:
         return ()
     if isinstance(value, str):
-        return () if not value.strip() else tuple(item.strip() for item in value.split(";"))
+        if ";" not in value:  # the common case: one item
+            value = value.strip()
+            return (value,) if value else ()
+        return tuple([item.strip() or None for item in value.split(";")])
     return value
 
 
@@ -81,9 +106,13 @@ def _time(value: Any, info: ValidationInfo) -> TimeValue:
     return parse_time(str(value), context.get("zone"), precision)
 
 
+_HOST = re.compile(r"[^/:@\s]+\.[^/:@\s]+")
+_URL = re.compile(r"(?i)https?://\S+\Z")
+
+
 def _domain(value: str) -> str:
     host = value.strip().lower().rstrip(".")
-    if not host or any(ch in host for ch in "/: @") or "." not in host:
+    if not _HOST.fullmatch(host):
         raise PydanticCustomError(
             "domain", "'{value}' is not a domain name: give the host only, e.g. mil.gov.ua", {"value": value}
         )
@@ -91,12 +120,12 @@ def _domain(value: str) -> str:
 
 
 def _url(value: str) -> str:
-    if not value.lower().startswith(("http://", "https://")) or any(ch.isspace() for ch in value):
+    if not _URL.match(value):
         raise PydanticCustomError("url", "'{value}' is not an http(s) URL", {"value": value})
     return value
 
 
-Text = Annotated[str, BeforeValidator(_blank_to_none)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 OptText = Annotated[str | None, BeforeValidator(_blank_to_none)]
 Time = Annotated[TimeValue, PlainValidator(_time)]
 OptTime = Annotated[TimeValue | None, PlainValidator(lambda v, i: None if _blank_to_none(v) is None else _time(v, i))]
@@ -107,4 +136,4 @@ Url = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidator(lamb
 
 def items(item_type: Any) -> Any:
     """A `;`-separated cell as a tuple; a blank item is None (e.g. a target with no domain)."""
-    return Annotated[tuple[Annotated[item_type | None, BeforeValidator(_blank_to_none)], ...], BeforeValidator(_split)]
+    return Annotated[tuple[item_type | None, ...], BeforeValidator(_split)]

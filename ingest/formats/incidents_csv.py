@@ -52,20 +52,20 @@ class CuratedIncident(BaseModel):
 
 def align(row: BaseModel, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
     """Zip parallel list columns; a single item applies to every entry."""
-    lists = {name: getattr(row, name) for name in columns}
-    width = max(len(value) for value in lists.values())
-    longest = max(lists, key=lambda name: len(lists[name]))
-    for name, value in lists.items():
+    lists = [getattr(row, name) for name in columns]
+    width = max(map(len, lists))
+    if width <= 1:  # the common case: no list or a single entry
+        return [tuple(value[0] if value else None for value in lists)] if width else []
+    for name, value in zip(columns, lists, strict=True):
         if len(value) not in (0, 1, width):
+            longest = columns[[len(v) for v in lists].index(width)]
             raise RecordError(
                 name,
                 f"has {len(value)} items but {longest} has {width}: give one item each, "
                 "or a single item that applies to all",
             )
-    return [
-        tuple(value[i] if len(value) == width else (value[0] if value else None) for value in lists.values())
-        for i in range(width)
-    ]
+    full = [value if len(value) == width else (value * width if value else (None,) * width) for value in lists]
+    return list(zip(*full, strict=True))
 
 
 def _actors(row: CuratedIncident) -> tuple[Actor, ...]:
