@@ -29,7 +29,7 @@ class RawRecord:
     line: int | None
     pointer: str | None
     raw: str
-    fields: dict[str, str | None] | None
+    fields: dict[str, str] | None
     problem: str | None = None
 
 
@@ -141,8 +141,8 @@ def read_csv(
                     start, None, raw, None, f"expected {len(header)} fields as in the header, found {len(row)}"
                 )
             else:
-                # a blank cell is an absent value, not an empty string
-                cells = {name: (cell if cell.strip() else None) for name, cell in zip(header, row, strict=True)}
+                # a blank cell is an absent value (so model defaults apply), not an empty string
+                cells = {name: cell for name, cell in zip(header, row, strict=True) if cell and not cell.isspace()}
                 yield RawRecord(start, None, raw, cells)
 
 

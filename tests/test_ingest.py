@@ -208,3 +208,29 @@ def test_unknown_columns_fail_the_file_with_the_expected_list(db, tmp_path):
 def test_usage_errors_exit_2(db, args, message):
     result = run("ingest", GOOD_EVENTS, *args, "--db", db)
     assert (result.code, result.err) == (2, message)
+
+
+def test_blank_cells_take_the_documented_defaults(db, tmp_path):
+    header = GOOD_INCIDENTS.read_text("utf-8").splitlines()[0]
+    path = tmp_path / "defaults.csv"
+    path.write_text(f"{header}\nd-1,Defaults,,ddos,2022-02-15,,,,,,,,,GRU,,CERT-UA,,\n", "utf-8")
+    result = run("ingest", path, "--db", db)
+    assert result.code == 0, result.err
+    assert rows(db, "SELECT evidence, severity, time_precision FROM incidents") == [("reported", None, "day")]
+    assert rows(db, "SELECT actor, role, attributed_by FROM incident_actors") == [("GRU", "attributed", "CERT-UA")]
+
+
+def test_a_blank_required_cell_is_named(db, tmp_path):
+    header = GOOD_INCIDENTS.read_text("utf-8").splitlines()[0]
+    path = tmp_path / "blank.csv"
+    path.write_text(f"{header}\nb-1,  ,,ddos,,,,,,,,,,,,,,\n", "utf-8")
+    assert run("ingest", path, "--db", db).code == 3
+    assert rows(db, "SELECT line, field, reason, errors::VARCHAR FROM rejects") == [
+        (
+            2,
+            "title",
+            "required, but blank",
+            '[{"field": "title", "reason": "required, but blank"}, '
+            '{"field": "started_at", "reason": "required, but blank"}]',
+        )
+    ]
