@@ -23,7 +23,7 @@ from ingest import __version__, export, formats, reports
 from ingest.config import load_config, source_files
 from ingest.errors import CyberlogError, ExitCode, QueryError, UsageError
 from ingest.load import FileResult
-from ingest.runs import Job, RunResult, execute, finish_run, reject_sample, start_run, summary
+from ingest.runs import Job, execute, finish_run, reject_sample, start_run, summary
 from ingest.store import open_store
 from ingest.times import zone
 
@@ -135,13 +135,14 @@ def _progress() -> Iterator[Callable[[Path], Callable[[int], None] | None] | Non
         yield for_file
 
 
-def _run(db: Path | None, command: str, config: Path | None, jobs: Callable[[RunResult], list[Job]],
+def _run(db: Path | None, command: str, config: Path | None, jobs: list[Job], warnings: list[str],
          max_rejects: int, as_json: bool) -> None:  # fmt: skip
     with open_store(db, write=True) as con:
         run = start_run(con, command, config)
+        run.warnings += warnings
         try:
             with _progress() as progress:
-                execute(con, run, jobs(run), _reporter(con), progress)
+                execute(con, run, jobs, _reporter(con), progress)
         except BaseException:
             run.exit_code = ExitCode.BUG  # recorded, then the traceback: a bug to report
             finish_run(con, run)
@@ -185,7 +186,7 @@ def ingest(
     except (ValueError, LookupError) as exc:
         raise UsageError(str(exc) if isinstance(exc, ValueError) else f"unknown encoding {encoding!r}") from None
     jobs = [Job(path, fmt, source, tz, encoding) for path in paths]
-    _run(db, "ingest", None, lambda run: jobs, max_rejects or 0, as_json)
+    _run(db, "ingest", None, jobs, [], max_rejects or 0, as_json)
 
 
 @app.command()
@@ -200,18 +201,15 @@ def nightly(
     """The nightly job: ingest whatever is new in every configured source."""
     settings = load_config(config)
 
-    def jobs(run: RunResult) -> list[Job]:
-        found = []
-        for src in settings.sources:
-            files = source_files(config, src)
-            if not files:
-                run.warnings.append(f"source {src.name}: no files match {src.path}")
-            tz = zone(src.timezone) if src.timezone else None
-            found += [Job(path, formats.get(src.format), src.name, tz, src.encoding) for path in files]
-        return found
-
+    jobs, warnings = [], []
+    for src in settings.sources:
+        files = source_files(config, src)
+        if not files:
+            warnings.append(f"source {src.name}: no files match {src.path}")
+        tz = zone(src.timezone) if src.timezone else None
+        jobs += [Job(path, formats.get(src.format), src.name, tz, src.encoding) for path in files]
     limit = settings.max_rejects if max_rejects is None else max_rejects
-    _run(db, "nightly", config, jobs, limit, as_json)
+    _run(db, "nightly", config, jobs, warnings, limit, as_json)
 
 
 @app.command("formats")

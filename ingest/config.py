@@ -80,4 +80,9 @@ def source_files(config_path: Path, source: Source) -> list[Path]:
     pattern = Path(source.path)
     if pattern.is_absolute():
         base, pattern = Path(pattern.anchor), pattern.relative_to(pattern.anchor)
-    return sorted(path for path in base.glob(str(pattern)) if path.is_file())
+    try:
+        return sorted(path for path in base.glob(str(pattern)) if path.is_file())
+    except (ValueError, NotImplementedError) as exc:
+        raise ConfigError(
+            f"source {source.name}: path {source.path!r} is not a usable glob ({exc})", path=config_path
+        ) from None

@@ -75,3 +75,10 @@ def test_db_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("CYBERLOG_DB", str(db))
     assert run("ingest", FIXTURES / "events_csv" / "good" / "ukraine-2022.csv").code == 0
     assert scalar(db, "SELECT count(*) FROM diplomatic_events") == 20
+
+
+def test_a_bad_glob_is_a_config_error(tmp_path):
+    config = write(tmp_path, SOURCE.replace('"*.csv"', '"**x/*.csv"'))
+    result = run("nightly", "--config", config, "--db", tmp_path / "s.duckdb")
+    assert result.code == 2
+    assert "source a: path '**x/*.csv' is not a usable glob" in result.err
