@@ -20,7 +20,7 @@ TS = pa.timestamp("us", tz="UTC")
 STR = pa.string()
 TEXTS = pa.list_(pa.string())
 
-LOCATION = [("seq", pa.int64()), ("line", pa.int64()), ("pointer", STR), ("raw", STR)]
+LOCATION = [("seq", pa.int64()), ("line", pa.int64()), ("pointer", STR)]
 INCIDENT = pa.schema([
     *LOCATION, ("source_ref", STR), ("title", STR), ("description", STR), ("attack_types", TEXTS),
     ("started_at", TS), ("started_latest", TS), ("time_precision", STR),
@@ -67,9 +67,7 @@ class Batch:
     def __len__(self) -> int:
         return len(self.rows["main"]) + len(self.rows["rejects"])
 
-    def add(
-        self, seq: int, line: int | None, pointer: str | None, raw: str, record: Incident | DiplomaticEvent
-    ) -> None:
+    def add(self, seq: int, line: int | None, pointer: str | None, record: Incident | DiplomaticEvent) -> None:
         if isinstance(record, Incident):
             values: tuple[Any, ...] = (
                 record.source_ref, record.title, record.description, list(record.attack_types),
@@ -88,7 +86,7 @@ class Batch:
                 record.source_modified,
             )  # fmt: skip
             digest = content_hash(values)
-        self.rows["main"].append((seq, line, pointer, raw, *values, digest))
+        self.rows["main"].append((seq, line, pointer, *values, digest))
 
     def reject(self, line: int | None, pointer: str | None, errors: list[tuple[str | None, str]], raw: str) -> None:
         listed = json.dumps([{"field": f, "reason": r} for f, r in errors], ensure_ascii=False)

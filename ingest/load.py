@@ -25,7 +25,7 @@ import pyarrow as pa
 from pydantic import ValidationError
 
 from ingest import formats
-from ingest.columns import REJECT, Batch
+from ingest.columns import REJECT, Batch, clean_text
 from ingest.errors import FileUnreadable
 from ingest.formats.base import Format
 from ingest.readers import RawRecord
@@ -100,7 +100,7 @@ def load_file(
         records_read = _stage_file(con, path, fmt, zone, encoding, progress)
         con.execute("BEGIN TRANSACTION")
         try:
-            result.counts = _merge_file(con, path, fmt, result, run_id)
+            result.counts = _merge_file(con, path, fmt, result, run_id, encoding)
             result.counts["records_read"] = records_read
             _record_file(con, result, run_id, stat.st_size, stat.st_mtime_ns, started)
             con.execute("COMMIT")
@@ -189,11 +189,12 @@ def _paused_gc() -> Iterator[None]:
 
 
 def _merge_file(
-    con: duckdb.DuckDBPyConnection, path: Path, fmt: Format, result: FileResult, run_id: str
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: Format, result: FileResult, run_id: str, encoding: str
 ) -> dict[str, int]:
     """Inside the file's transaction: merge the staged records and keep its rejects."""
     params = {"source": result.source, "run": run_id, "file": result.file_id, "now": datetime.now(UTC)}
     counts = _merge(con, fmt, params)
+    _fill_raw(con, path, fmt, encoding)
     con.execute(
         "INSERT INTO rejects SELECT $run, $file, $source, $format, $path, line, pointer, field, reason, "
         "errors::JSON, raw, $now FROM stage_rejects ORDER BY line, pointer",
@@ -201,6 +202,24 @@ def _merge_file(
     )
     counts["rejected"] = int(scalar(con, "SELECT count(*) FROM stage_rejects"))
     return counts
+
+
+def _fill_raw(con: duckdb.DuckDBPyConnection, path: Path, fmt: Format, encoding: str) -> None:
+    """Raw text for rejects found after staging (duplicate refs), read back from the file."""
+    wanted = {(line, pointer) for line, pointer in con.execute(
+        "SELECT line, pointer FROM stage_rejects WHERE raw IS NULL").fetchall()}  # fmt: skip
+    if not wanted:
+        return
+    found = [
+        (r.line, r.pointer, clean_text(r.raw)) for r in fmt.read(path, encoding, None) if (r.line, r.pointer) in wanted
+    ]
+    schema = pa.schema([("line", pa.int64()), ("pointer", pa.string()), ("raw", pa.string())])
+    con.register("_raw", pa.Table.from_pylist([dict(zip(schema.names, f, strict=True)) for f in found], schema))
+    con.execute(
+        "UPDATE stage_rejects SET raw = r.raw FROM _raw r "
+        "WHERE stage_rejects.line IS NOT DISTINCT FROM r.line AND stage_rejects.pointer IS NOT DISTINCT FROM r.pointer"
+    )
+    con.unregister("_raw")
 
 
 def _drop_stage(con: duckdb.DuckDBPyConnection) -> None:
@@ -293,7 +312,7 @@ def _convert(fmt: Format, pairs: Iterable[tuple[tuple[int, RawRecord], Any]], ba
         except RecordError as exc:
             batch.reject(record.line, record.pointer, [(exc.field, exc.reason)], record.raw)
             continue
-        batch.add(seq, record.line, record.pointer, record.raw, canonical)
+        batch.add(seq, record.line, record.pointer, canonical)
 
 
 __all__ = ["REJECT", "FileResult", "load_file", "sha256_of"]

@@ -16,13 +16,15 @@ SELECT
 FROM stage_main s;
 
 -- A ref given twice in one file: the first wins, the others are rejects that say where.
+-- Good records are staged without their raw text (it would double what is staged); the
+-- loader reads these few rejects' raw text back from the file afterwards.
 INSERT INTO stage_rejects
 SELECT
     s.line, s.pointer, 'ref',
     'duplicate ref ' || to_json(s.source_ref)::VARCHAR || ' in this file: the record on line '
         || coalesce(k.first_line::VARCHAR, '?') || ' is kept',
     json_array(json_object('field', 'ref', 'reason', 'duplicate ref in this file'))::VARCHAR,
-    s.raw
+    NULL
 FROM stage_keyed k
 JOIN stage_main s USING (seq)
 WHERE k.copy_no > 1;
@@ -48,7 +50,7 @@ DELETE FROM {table} WHERE {id} IN (SELECT rid FROM stage_plan WHERE action = 'up
 
 INSERT INTO {table} BY NAME
 SELECT
-    s.* EXCLUDE (seq, raw),
+    s.* EXCLUDE (seq),
     p.rid AS {id},
     $source AS source,
     $run AS run_id,

@@ -168,8 +168,13 @@ def test_duplicate_ref_in_one_file_keeps_the_first(db, tmp_path):
     path = tmp_path / "dup.csv"
     path.write_text("".join([*lines[:3], lines[2].replace("Geneva", "Genf")]), "utf-8")
     assert run("ingest", path, "--db", db).code == 3
-    assert rows(db, "SELECT line, field, reason FROM rejects") == [
-        (4, "ref", 'duplicate ref "2022-01-12-nato-russia-council" in this file: the record on line 3 is kept')
+    assert rows(db, "SELECT line, field, reason, raw FROM rejects") == [
+        (
+            4,
+            "ref",
+            'duplicate ref "2022-01-12-nato-russia-council" in this file: the record on line 3 is kept',
+            lines[2].replace("Geneva", "Genf"),
+        )
     ]
     assert scalar(db, "SELECT count(*) FROM diplomatic_events") == 2
 
