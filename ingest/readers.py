@@ -134,6 +134,10 @@ def read_csv(
                 yield RawRecord(start, None, raw, None, problem)
             elif not row or row == [""]:
                 continue  # a blank line is not a record
+            elif "\x00" in raw:
+                yield RawRecord(
+                    start, None, raw, None, "contains a NUL byte: binary data, or a UTF-16 file without a BOM?"
+                )
             elif _has_undecodable(raw):
                 yield RawRecord(start, None, raw, None, f"bytes that are not valid {encoding}: {_ENCODING_HINT}")
             elif len(row) != len(header):
