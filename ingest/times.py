@@ -9,6 +9,7 @@ midnight.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal, get_args
@@ -79,6 +80,7 @@ def _truncate(local: datetime, precision: Precision) -> datetime:
     )
 
 
+@lru_cache(maxsize=1 << 16)  # sources repeat the same days and hours over and over
 def parse_time(text: str, source_zone: tzinfo | None = None, precision: str | None = None) -> TimeValue:
     """Parse an ISO 8601 value; a time without an offset needs `source_zone`.
 
