@@ -89,7 +89,8 @@ def load_file(
         fmt = fmt or formats.detect(path)
         result.format, result.source = fmt.name, source or fmt.default_source
         # same path, size and mtime as a loaded file: skip without reading a byte
-        if _already_loaded(con, result.source, path=str(path), size_bytes=stat.st_size, mtime_ns=stat.st_mtime_ns):
+        where = str(path.resolve())
+        if _already_loaded(con, result.source, path=where, size_bytes=stat.st_size, mtime_ns=stat.st_mtime_ns):
             result.status = "skipped"
             return result
         result.sha256 = sha256_of(path)
@@ -133,7 +134,7 @@ def _record_file(
         "($id, $run, $source, $format, $path, $sha, $size, $mtime, $status, $error, $read, $ins, $upd, $unch, "
         "$rej, $started, $finished)",
         {
-            "id": r.file_id, "run": run_id, "source": r.source or "", "format": r.format, "path": str(r.path),
+            "id": r.file_id, "run": run_id, "source": r.source or "", "format": r.format, "path": str(r.path.resolve()),
             "sha": r.sha256, "size": size, "mtime": mtime_ns, "status": "failed" if r.error else "loaded",
             "error": r.error, "read": r.count("records_read"), "ins": r.count("inserted"),
             "upd": r.count("updated"), "unch": r.count("unchanged"), "rej": r.count("rejected"),
@@ -198,7 +199,7 @@ def _merge_file(
     con.execute(
         "INSERT INTO rejects SELECT $run, $file, $source, $format, $path, line, pointer, field, reason, "
         "errors::JSON, raw, $now FROM stage_rejects ORDER BY line, pointer",
-        {**params, "format": fmt.name, "path": str(path)},
+        {**params, "format": fmt.name, "path": str(path.resolve())},
     )
     counts["rejected"] = int(scalar(con, "SELECT count(*) FROM stage_rejects"))
     return counts

@@ -239,3 +239,11 @@ def test_a_blank_required_cell_is_named(db, tmp_path):
             '{"field": "started_at", "reason": "required, but blank"}]',
         )
     ]
+
+
+def test_a_loaded_file_is_skipped_from_another_working_directory(db, tmp_path, monkeypatch):
+    assert run("ingest", GOOD_EVENTS, "--db", db).code == 0
+    monkeypatch.chdir(GOOD_EVENTS.parent)
+    again = run("ingest", GOOD_EVENTS.name, "--format", "events_csv", "--db", db, "--json")
+    assert json.loads(again.out)["files"][0]["status"] == "skipped"
+    assert rows(db, "SELECT path FROM ingest_files") == [(str(GOOD_EVENTS),)]
