@@ -93,10 +93,14 @@ def _describe(result: FileResult) -> str:
     if result.status == "failed":
         return f"failed {result.path}: {result.error}"
     c = result.count
-    return (
+    line = (
         f"loaded {result.path} ({result.format} -> {result.source}): {c('records_read')} read, "
         f"{c('inserted')} inserted, {c('updated')} updated, {c('unchanged')} unchanged, {c('rejected')} rejected"
     )
+    if result.skipped:
+        reasons = sorted(result.skipped.items(), key=lambda item: (-item[1], item[0]))
+        line += f", {sum(result.skipped.values())} skipped (" + "; ".join(f"{n} {why}" for why, n in reasons) + ")"
+    return line
 
 
 def _reporter(con: duckdb.DuckDBPyConnection) -> Callable[[FileResult], None]:

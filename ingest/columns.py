@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from ingest.identity import org_words
 from ingest.records import DiplomaticEvent, Incident
 from ingest.times import TimeValue
 
@@ -25,15 +26,17 @@ INCIDENT = pa.schema([
     *LOCATION, ("source_ref", STR), ("title", STR), ("description", STR), ("attack_types", TEXTS),
     ("started_at", TS), ("started_latest", TS), ("time_precision", STR),
     ("ended_at", TS), ("ended_latest", TS), ("ended_precision", STR),
-    ("evidence", STR), ("severity", STR), ("url", STR), ("source_modified", TS), ("content_hash", STR),
+    ("evidence", STR), ("severity", STR), ("url", STR), ("source_modified", TS), ("time_basis", STR),
+    ("content_hash", STR),
 ])  # fmt: skip
 TARGET = pa.schema([
     ("seq", pa.int64()), ("position", pa.int32()), ("organisation", STR), ("domain", STR),
-    ("country", STR), ("sector", STR),
+    ("country", STR), ("sector", STR), ("country_raw", STR), ("name_words", TEXTS),
 ])  # fmt: skip
 ACTOR = pa.schema([
     ("seq", pa.int64()), ("position", pa.int32()), ("actor", STR), ("role", STR),
     ("attributed_by", STR), ("attributed_at", TS), ("attributed_latest", TS), ("attributed_precision", STR),
+    ("country", STR), ("country_raw", STR), ("actor_type", STR), ("motive", STR),
 ])  # fmt: skip
 EVENT = pa.schema([
     *LOCATION, ("source_ref", STR), ("occurred_at", TS), ("occurred_latest", TS), ("time_precision", STR),
@@ -72,11 +75,17 @@ class Batch:
             values: tuple[Any, ...] = (
                 record.source_ref, record.title, record.description, list(record.attack_types),
                 *_span(record.started), *_span(record.ended), record.evidence, record.severity, record.url,
-                record.source_modified,
+                record.source_modified, record.time_basis,
             )  # fmt: skip
-            targets = [(t.organisation, t.domain, t.country, t.sector) for t in record.targets]
-            actors = [(a.actor, a.role, a.attributed_by, *_span(a.attributed_at)) for a in record.actors]
-            self.rows["targets"] += [(seq, pos, *t) for pos, t in enumerate(targets)]
+            targets = [(t.organisation, t.domain, t.country, t.sector, t.country_raw) for t in record.targets]
+            actors = [
+                (a.actor, a.role, a.attributed_by, *_span(a.attributed_at), a.country, a.country_raw, a.actor_type,
+                 a.motive)
+                for a in record.actors
+            ]  # fmt: skip
+            self.rows["targets"] += [
+                (seq, pos, *t, org_words(t[0], t[2]) if t[0] else None) for pos, t in enumerate(targets)
+            ]
             self.rows["actors"] += [(seq, pos, *a) for pos, a in enumerate(actors)]
             digest = content_hash((values, targets, actors))
         else:

@@ -1,22 +1,103 @@
-"""Country codes: anything pycountry knows (alpha-2, alpha-3, numeric, names) to alpha-3."""
+"""Country codes and names to ISO 3166-1 alpha-3.
+
+pycountry knows alpha-2, alpha-3, numeric codes and official names; a small alias table
+(`data/country_aliases.csv`) adds the names sources actually write ("Russia", UN-style
+"Iran (Islamic Republic of)") and marks what is deliberately not a country (the EU,
+NATO, "Global", "Unknown"), so those are kept as written instead of guessed.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+import csv
+import re
+from functools import cache, lru_cache
+from importlib import resources
 
 import pycountry
 from pydantic_core import PydanticCustomError
 
+_UN_STYLE = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<qualifier>[^()]+)\)$")  # Iran (Islamic Republic of)
+_NOT_A_COUNTRY = ""
 
-@lru_cache(maxsize=4096)
-def alpha3(value: str) -> str:
-    """The ISO 3166-1 alpha-3 code for a code or name, or a validation error."""
+
+@cache
+def _aliases() -> dict[str, str]:
+    text = resources.files("ingest").joinpath("data/country_aliases.csv").read_text("utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    return {row["alias"].casefold(): row["alpha3"] for row in rows}
+
+
+def _pycountry(value: str) -> str | None:
     try:
-        country = pycountry.countries.lookup(value.strip())
+        return str(pycountry.countries.lookup(value).alpha_3)
     except LookupError:
+        return None
+
+
+@lru_cache(maxsize=8192)
+def lookup(value: str) -> str | None:
+    """The alpha-3 code for a code or name; None for anything that is not a country.
+
+    "(region)" entries (EuRepoC's "NATO (region)") and the alias table's non-countries are
+    None too: callers keep the raw value beside it.
+    """
+    text = " ".join(value.split())
+    if not text or text.casefold().endswith("(region)"):
+        return None
+    found = _pycountry(text)
+    if found is None:
+        un_style = _UN_STYLE.match(text)
+        if un_style:  # "Korea (Democratic People's Republic of)" -> "Korea, Democratic People's Republic of"
+            found = _pycountry(f"{un_style['name']}, {un_style['qualifier']}")
+    if found is None:
+        key = text.casefold()
+        found = _aliases().get(key, _aliases().get(key.rstrip("."))) or None
+    return found
+
+
+def is_known_non_country(value: str) -> bool:
+    """True for names the alias table marks as not a country (EU, NATO, Unknown ...)."""
+    text = " ".join(value.split())
+    return _aliases().get(text.casefold()) == _NOT_A_COUNTRY or text.casefold().endswith("(region)")
+
+
+def alpha3(value: str) -> str:
+    """Strict: the alpha-3 code, or a validation error that says what to write instead."""
+    found = lookup(value)
+    if found is None:
+        hint = (
+            "it names an organisation or region, not a country"
+            if is_known_non_country(value)
+            else "use an alpha-3 code such as UKR"
+        )
         raise PydanticCustomError(
-            "country",
-            "'{value}' is not an ISO 3166 country: use an alpha-3 code such as UKR",
-            {"value": value},
-        ) from None
-    return str(country.alpha_3)
+            "country", "'{value}' is not an ISO 3166 country: {hint}", {"value": value, "hint": hint}
+        )
+    return found
+
+
+def normalise(value: str | None) -> tuple[str | None, str | None]:
+    """Lenient, for trackers and feeds: (alpha-3 or None, the raw value when it was not alpha-3)."""
+    if value is None or not value.strip():
+        return None, None
+    found = lookup(value)
+    return found, (None if found == value.strip() else value.strip())
+
+
+@cache
+def name_stems() -> dict[str, str]:
+    """First five letters of a country's one-word name -> its alpha-3, where unambiguous.
+
+    Lets "Ukrainian Ministry of Defence" and "Ministry of Defence of Ukraine" share the
+    word UKR; prefixes shared by several countries ("unite", "north") are left out.
+    """
+    seen: dict[str, set[str]] = {}
+    for country in pycountry.countries:
+        for name in {country.name, getattr(country, "common_name", country.name)}:
+            first = re.split(r"[\s,]+", name.casefold())[0]
+            if len(first) >= 4:
+                seen.setdefault(first[:5], set()).add(country.alpha_3)
+    for alias, code in _aliases().items():
+        if code and " " not in alias and len(alias) >= 4:
+            seen.setdefault(alias[:5], set()).add(code)
+    return {stem: codes.pop() for stem, codes in seen.items() if len(codes) == 1}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -28,11 +29,12 @@ from ingest import formats
 from ingest.columns import REJECT, Batch, clean_text
 from ingest.errors import FileUnreadable
 from ingest.formats.base import Format
-from ingest.readers import RawRecord
-from ingest.records import RecordError
+from ingest.readers import RawRecord, json_text
+from ingest.records import RecordError, Skip
 from ingest.store import scalar, sql_dir
 
 BATCH = 10_000
+SUPERSEDED = "older version of a record given again in this file"
 Status = Literal["loaded", "skipped", "failed"]
 _KINDS = {
     "incident": {"table": "incidents", "id": "incident_id", "prefix": "inc_"},
@@ -51,6 +53,7 @@ class FileResult:
     file_id: str | None = None
     error: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> records
 
     def count(self, name: str) -> int:
         return self.counts.get(name, 0)
@@ -98,7 +101,7 @@ def load_file(
             result.status = "skipped"
             return result
         result.file_id = str(uuid.uuid4())
-        records_read = _stage_file(con, path, fmt, zone, encoding, progress)
+        records_read = _stage_file(con, path, fmt, zone, encoding, progress, result.skipped)
         con.execute("BEGIN TRANSACTION")
         try:
             result.counts = _merge_file(con, path, fmt, result, run_id, encoding)
@@ -130,14 +133,15 @@ def _record_file(
 ) -> None:
     con.execute(
         "INSERT INTO ingest_files (file_id, run_id, source, format, path, sha256, size_bytes, mtime_ns, status, "
-        "error, records_read, inserted, updated, unchanged, rejected, started_at, finished_at) VALUES "
-        "($id, $run, $source, $format, $path, $sha, $size, $mtime, $status, $error, $read, $ins, $upd, $unch, "
-        "$rej, $started, $finished)",
+        "error, records_read, inserted, updated, unchanged, rejected, skipped, skip_reasons, started_at, "
+        "finished_at) VALUES ($id, $run, $source, $format, $path, $sha, $size, $mtime, $status, $error, $read, "
+        "$ins, $upd, $unch, $rej, $skipped, $reasons, $started, $finished)",
         {
             "id": r.file_id, "run": run_id, "source": r.source or "", "format": r.format, "path": str(r.path.resolve()),
             "sha": r.sha256, "size": size, "mtime": mtime_ns, "status": "failed" if r.error else "loaded",
             "error": r.error, "read": r.count("records_read"), "ins": r.count("inserted"),
             "upd": r.count("updated"), "unch": r.count("unchanged"), "rej": r.count("rejected"),
+            "skipped": sum(r.skipped.values()), "reasons": json.dumps(r.skipped) if r.skipped else None,
             "started": started, "finished": datetime.now(UTC),
         },
     )  # fmt: skip
@@ -155,6 +159,7 @@ def _stage_file(
     zone: ZoneInfo | None,
     encoding: str,
     progress: Callable[[int], None] | None,
+    skipped: dict[str, int],
 ) -> int:
     """Read, validate and convert the file into temporary staging tables, batch by batch.
 
@@ -167,7 +172,7 @@ def _stage_file(
     for chunk in _batches(fmt.read(path, encoding, progress)):
         with _paused_gc():
             batch = Batch()
-            _validate(fmt, chunk, {"zone": zone}, batch, seq)
+            _validate(fmt, chunk, {"zone": zone}, batch, seq, skipped)
             tables = batch.tables(fmt.kind)
         seq += len(chunk)
         for name, table in tables.items():
@@ -195,6 +200,9 @@ def _merge_file(
     """Inside the file's transaction: merge the staged records and keep its rejects."""
     params = {"source": result.source, "run": run_id, "file": result.file_id, "now": datetime.now(UTC)}
     counts = _merge(con, fmt, params)
+    superseded = int(scalar(con, "SELECT count(*) FROM stage_keyed WHERE copy_no > 1 AND superseded"))
+    if superseded:
+        result.skipped[SUPERSEDED] = superseded
     _fill_raw(con, path, fmt, encoding)
     con.execute(
         "INSERT INTO rejects SELECT $run, $file, $source, $format, $path, line, pointer, field, reason, "
@@ -212,7 +220,9 @@ def _fill_raw(con: duckdb.DuckDBPyConnection, path: Path, fmt: Format, encoding:
     if not wanted:
         return
     found = [
-        (r.line, r.pointer, clean_text(r.raw)) for r in fmt.read(path, encoding, None) if (r.line, r.pointer) in wanted
+        (r.line, r.pointer, clean_text(_raw(r)))
+        for r in fmt.read(path, encoding, None)
+        if (r.line, r.pointer) in wanted
     ]
     schema = pa.schema([("line", pa.int64()), ("pointer", pa.string()), ("raw", pa.string())])
     con.register("_raw", pa.Table.from_pylist([dict(zip(schema.names, f, strict=True)) for f in found], schema))
@@ -277,19 +287,23 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return path or "(record)"
 
 
-def _reason(error: Any) -> str:
+def _reason(error: Any, text_record: bool) -> str:
     if error["type"] == "missing" or (error["input"] is None and error["type"].endswith("_type")):
-        return "required, but blank"
+        return "required, but blank" if text_record else "required, but missing"
     if error["type"] in ("literal_error", "string_type", "int_parsing", "float_parsing", "enum"):
         shown = repr(error["input"])
         return f"{error['msg']}; got {shown[:80]}"
     return str(error["msg"])
 
 
-def _validate(fmt: Format, chunk: list[RawRecord], context: dict[str, Any], batch: Batch, seq: int) -> None:
+def _validate(
+    fmt: Format, chunk: list[RawRecord], context: dict[str, Any], batch: Batch, seq: int, skipped: dict[str, int]
+) -> None:
     parsed: list[tuple[int, RawRecord]] = []
     for offset, record in enumerate(chunk):
-        if record.fields is None:
+        if record.skip is not None:
+            skipped[record.skip] = skipped.get(record.skip, 0) + 1
+        elif record.fields is None:
             batch.reject(record.line, record.pointer, [(None, record.problem or "unreadable record")], record.raw)
         else:
             parsed.append((seq + offset, record))
@@ -298,20 +312,30 @@ def _validate(fmt: Format, chunk: list[RawRecord], context: dict[str, Any], batc
     for item, model in zip(parsed, models, strict=True):
         if isinstance(model, ValidationError):
             errors: list[tuple[str | None, str]] = [
-                (_field(e["loc"]), _reason(e)) for e in model.errors(include_url=False)
+                (_field(e["loc"]), _reason(e, item[1].line is not None)) for e in model.errors(include_url=False)
             ]
-            batch.reject(item[1].line, item[1].pointer, errors, item[1].raw)
+            batch.reject(item[1].line, item[1].pointer, errors, _raw(item[1]))
         else:
             good.append((item, model))
-    _convert(fmt, good, batch)
+    _convert(fmt, good, batch, skipped)
 
 
-def _convert(fmt: Format, pairs: Iterable[tuple[tuple[int, RawRecord], Any]], batch: Batch) -> None:
+def _raw(record: RawRecord) -> str:
+    """The record's own text; JSON records keep theirs only as parsed values until rejected."""
+    return record.raw or (json_text(record.fields) if record.fields is not None else "")
+
+
+def _convert(
+    fmt: Format, pairs: Iterable[tuple[tuple[int, RawRecord], Any]], batch: Batch, skipped: dict[str, int]
+) -> None:
     for (seq, record), model in pairs:
         try:
             canonical = fmt.convert(model)
         except RecordError as exc:
-            batch.reject(record.line, record.pointer, [(exc.field, exc.reason)], record.raw)
+            batch.reject(record.line, record.pointer, [(exc.field, exc.reason)], _raw(record))
+            continue
+        except Skip as exc:
+            skipped[exc.reason] = skipped.get(exc.reason, 0) + 1
             continue
         batch.add(seq, record.line, record.pointer, canonical)
 

@@ -9,12 +9,17 @@ so one bad record never hides the good ones after it.
 from __future__ import annotations
 
 import csv
+import io
+import json
 import re
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, BinaryIO, TextIO
+
+import ijson  # streaming JSON: a bundle of tens of MB is read object by object
 
 from ingest.errors import FileUnreadable
 
@@ -24,13 +29,18 @@ _ENCODING_HINT = "pass --encoding (e.g. --encoding cp1252) or set encoding in cy
 
 @dataclass(frozen=True, slots=True)
 class RawRecord:
-    """One record as read: `fields` when it parsed, else `problem` says why not."""
+    """One record as read: `fields` when it parsed, else `problem` says why not.
+
+    `skip` marks a record that is readable but not for us (a STIX indicator, say): the
+    loader counts it by that reason instead of validating it.
+    """
 
     line: int | None
     pointer: str | None
     raw: str
-    fields: dict[str, str] | None
+    fields: dict[str, Any] | None
     problem: str | None = None
+    skip: str | None = None
 
 
 class _RecordTooLong(Exception):
@@ -182,3 +192,85 @@ def csv_header(head: bytes, delimiter: str = ",") -> list[str] | None:
         return [name.strip() for name in next(csv.reader([first], delimiter=delimiter))]
     except (csv.Error, StopIteration):
         return None
+
+
+# JSON ---------------------------------------------------------------------------------
+
+MAX_RAW_CHARS = 100_000  # raw text kept with a reject; a longer record is cut, and says so
+
+
+class _Counted(io.RawIOBase):
+    """A binary stream that reports bytes read, for progress bars."""
+
+    def __init__(self, stream: io.BufferedReader, progress: Callable[[int], None]) -> None:
+        self._stream, self._progress = stream, progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._stream.readinto(buffer)
+        self._progress(n or 0)
+        return n or 0
+
+
+def json_text(value: Any) -> str:
+    """A JSON value as compact text for `rejects.raw`, cut at MAX_RAW_CHARS."""
+    text = json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+    return text if len(text) <= MAX_RAW_CHARS else text[:MAX_RAW_CHARS] + f"... ({len(text):,} characters)"
+
+
+@contextmanager
+def open_json(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[tuple[BinaryIO, bytes]]:
+    """A UTF-8 JSON file positioned at its first value, with that value's first byte.
+
+    JSON is UTF-8 (RFC 8259); a UTF-8 BOM is skipped, anything else is refused with the
+    fix, since ijson would misread it.
+    """
+    with path.open("rb") as raw:
+        head = raw.read(4096)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise FileUnreadable("JSON must be UTF-8 (RFC 8259); this file is UTF-16: re-encode it as UTF-8", path=path)
+        start = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+        stripped = head[start:].lstrip()
+        if not stripped:
+            raise FileUnreadable("file is empty: expected a JSON document", path=path)
+        raw.seek(start + len(head[start:]) - len(stripped))
+        stream: BinaryIO = raw if progress is None else io.BufferedReader(_Counted(raw, progress))
+        yield stream, stripped[:1]
+
+
+def read_json(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[RawRecord]:
+    """One record per element of a top-level array (pointer /0, /1 ...) or the single
+    top-level object (pointer ""). Malformed JSON ends the file with a reject that says
+    where; the records before it still load."""
+    with open_json(path, progress) as (stream, first):
+        if first == b"[":
+            prefix, pointer = "item", "/{}"
+        elif first == b"{":
+            prefix, pointer = "", ""
+        else:
+            raise FileUnreadable(f"not a JSON object or array (starts with {first!r})", path=path)
+        count = 0
+        try:
+            for value in ijson.items(stream, prefix, use_float=True):
+                where = pointer.format(count)
+                count += 1
+                if isinstance(value, dict):
+                    yield RawRecord(None, where, "", value)
+                else:
+                    yield RawRecord(
+                        None, where, json_text(value), None, f"expected a JSON object, found {_kind(value)}"
+                    )
+        except ijson.JSONError as exc:
+            yield RawRecord(None, pointer.format(count), "", None, json_problem(exc))
+
+
+def json_problem(exc: Exception) -> str:
+    """ijson's complaint on one line ("malformed JSON: parse error: premature EOF")."""
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+    return f"malformed JSON: {first}"
+
+
+def _kind(value: Any) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")

@@ -43,6 +43,7 @@ class Target:
     domain: str | None
     country: str | None  # ISO 3166 alpha-3
     sector: Sector | None
+    country_raw: str | None = None  # the source's own value when it was not alpha-3 already
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,10 @@ class Actor:
     role: ActorRole
     attributed_by: str | None
     attributed_at: TimeValue | None
+    country: str | None = None  # where the actor is from or sponsored by, ISO 3166 alpha-3
+    country_raw: str | None = None
+    actor_type: str | None = None  # the source's own words: nation-state, activist, crime ...
+    motive: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,7 @@ class Incident:
     targets: tuple[Target, ...] = ()
     actors: tuple[Actor, ...] = ()
     source_modified: datetime | None = None  # the source's own version stamp, newest wins
+    time_basis: str | None = None  # what `started` was read from when not a plain start time
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,15 @@ class DiplomaticEvent:
     url: str | None
     description: str | None
     source_modified: datetime | None = None
+
+
+class Skip(Exception):
+    """A converter's word that a valid record is not for us (a false positive, an indicator):
+    counted by reason in the run summary, neither stored nor rejected."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class RecordError(ValueError):

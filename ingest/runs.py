@@ -119,7 +119,7 @@ def summary(run: RunResult) -> dict[str, object]:
         "files": [
             {"path": str(f.path), "status": f.status, "format": f.format, "source": f.source,
              "sha256": f.sha256, "file_id": f.file_id, "error": f.error,
-             **{name: f.count(name) for name in COUNTS}}
+             **{name: f.count(name) for name in COUNTS}, "skipped": f.skipped}
             for f in run.files
         ],
     }  # fmt: skip

@@ -11,23 +11,26 @@ SELECT
     s.content_hash,
     s.source_modified,
     '{prefix}' || left(sha256($source || chr(31) || s.source_ref), 20) AS rid,
-    row_number() OVER (PARTITION BY s.source_ref ORDER BY s.seq) AS copy_no,
-    first_value(s.line) OVER (PARTITION BY s.source_ref ORDER BY s.seq) AS first_line
-FROM stage_main s;
+    row_number() OVER newest_first AS copy_no,
+    first_value(coalesce('on line ' || s.line, 'at ' || s.pointer)) OVER newest_first AS kept_at,
+    s.source_modified < first_value(s.source_modified) OVER newest_first AS superseded
+FROM stage_main s
+WINDOW newest_first AS (PARTITION BY s.source_ref ORDER BY s.source_modified DESC NULLS LAST, s.seq);
 
--- A ref given twice in one file: the first wins, the others are rejects that say where.
--- Good records are staged without their raw text (it would double what is staged); the
--- loader reads these few rejects' raw text back from the file afterwards.
+-- A ref given twice in one file: the newest version by the source's own stamp wins, else
+-- the first. An older version is superseded (counted, not rejected); any other copy is a
+-- reject that says where the kept one is. Good records are staged without their raw text
+-- (it would double what is staged); the loader reads these few rejects' raw text back.
 INSERT INTO stage_rejects
 SELECT
     s.line, s.pointer, 'ref',
-    'duplicate ref ' || to_json(s.source_ref)::VARCHAR || ' in this file: the record on line '
-        || coalesce(k.first_line::VARCHAR, '?') || ' is kept',
+    'duplicate ref ' || to_json(s.source_ref)::VARCHAR || ' in this file: the record '
+        || k.kept_at || ' is kept',
     json_array(json_object('field', 'ref', 'reason', 'duplicate ref in this file'))::VARCHAR,
     NULL
 FROM stage_keyed k
 JOIN stage_main s USING (seq)
-WHERE k.copy_no > 1;
+WHERE k.copy_no > 1 AND NOT coalesce(k.superseded, false);
 
 -- What to do with each record: insert new ones, replace changed ones unless the stored
 -- version is newer by the source's own stamp, keep re-sent ones untouched.

@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS ingest_files (
     updated       BIGINT NOT NULL DEFAULT 0,
     unchanged     BIGINT NOT NULL DEFAULT 0,
     rejected      BIGINT NOT NULL DEFAULT 0,
+    skipped       BIGINT NOT NULL DEFAULT 0,  -- records read but not for us (see skip_reasons)
+    skip_reasons  JSON,                       -- {reason: count}, e.g. {"STIX indicator (not used)": 12}
     started_at    TIMESTAMPTZ NOT NULL,
     finished_at   TIMESTAMPTZ NOT NULL
 );
@@ -82,6 +84,7 @@ CREATE TABLE IF NOT EXISTS incidents (
     severity         VARCHAR CHECK (severity IN ('low', 'medium', 'high', 'critical')),
     url              VARCHAR,
     source_modified  TIMESTAMPTZ,
+    time_basis       VARCHAR,               -- what started_at was read from, when not a plain start time
     content_hash     VARCHAR NOT NULL,
     run_id           VARCHAR NOT NULL,
     file_id          VARCHAR NOT NULL,
@@ -100,6 +103,8 @@ CREATE TABLE IF NOT EXISTS incident_targets (
     country       VARCHAR,                  -- ISO 3166-1 alpha-3
     sector        VARCHAR CHECK (sector IN ('government', 'military', 'finance', 'energy',
         'telecom', 'media', 'transport', 'health', 'education', 'other')),
+    country_raw   VARCHAR,                  -- the source's own country value, when not alpha-3
+    name_words    VARCHAR[],                -- organisation name as matching words (ingest/identity.py)
     run_id        VARCHAR NOT NULL,
     file_id       VARCHAR NOT NULL,
     PRIMARY KEY (incident_id, position)
@@ -114,6 +119,10 @@ CREATE TABLE IF NOT EXISTS incident_actors (
     attributed_at         TIMESTAMPTZ,
     attributed_latest     TIMESTAMPTZ,
     attributed_precision  VARCHAR,
+    country               VARCHAR,          -- the actor's (or its sponsor's) country, alpha-3
+    country_raw           VARCHAR,
+    actor_type            VARCHAR,          -- the source's words: nation-state, activist, crime ...
+    motive                VARCHAR,
     run_id                VARCHAR NOT NULL,
     file_id               VARCHAR NOT NULL,
     PRIMARY KEY (incident_id, position)

@@ -16,7 +16,8 @@ WITH t AS (
     SELECT
         incident_id,
         list(DISTINCT actor ORDER BY actor) AS actors,
-        min(attributed_at) AS first_attributed_at
+        min(attributed_at) AS first_attributed_at,
+        list(DISTINCT country ORDER BY country) FILTER (WHERE country IS NOT NULL) AS attributed_countries
     FROM incident_actors
     GROUP BY incident_id
 )
@@ -30,7 +31,9 @@ SELECT
     coalesce(t.target_sectors, []) AS target_sectors,
     coalesce(a.actors, []) AS actors,
     a.first_attributed_at,
-    i.run_id, i.file_id, i.loaded_at
+    i.run_id, i.file_id, i.loaded_at,
+    i.time_basis, i.ended_latest, i.source_modified,
+    coalesce(a.attributed_countries, []) AS attributed_countries
 FROM incidents i
 LEFT JOIN t USING (incident_id)
 LEFT JOIN a USING (incident_id);

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import FIXTURES, run, scalar
 
+from ingest import formats
+
 
 def write(tmp_path, body: str):
     path = tmp_path / "cyberlog.toml"
@@ -21,8 +23,8 @@ SOURCE = '[[sources]]\nname = "a"\nformat = "events_csv"\npath = "*.csv"\n'
         ("sources = [", "not valid TOML: "),
         ("", "sources: Field required"),
         (
-            SOURCE.replace("events_csv", "stix"),
-            "sources.0.format: unknown format 'stix': use one of events_csv, incidents_csv",
+            SOURCE.replace("events_csv", "stix3"),
+            f"sources.0.format: unknown format 'stix3': use one of {', '.join(formats.names())}",
         ),
         (SOURCE + SOURCE, "sources: source names must be unique: a given twice"),
         (

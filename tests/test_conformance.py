@@ -1,33 +1,72 @@
-"""Real public files from ../shared/realworld (when present): never a crash.
+"""Real public files from ../shared/realworld (when present): never a crash, every record
+accounted for, and what each file yields pinned so a regression shows.
 
-cyberlog's own curated formats have no public corpus; these files belong to formats
-still to come (STIX, MISP, EuRepoC, GDELT, ICEWS). Until their ingesters land, each
-must be recognised as "not a format we read" with the fix named, and the run goes on.
-A user's clone has no ../shared, so the test skips with the reason.
+A user's clone has no ../shared, so these tests skip with the reason.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from conftest import REALWORLD, run
+from conftest import REALWORLD, run, scalar
 
-FILES = sorted(p for p in REALWORLD.glob("*/*") if p.is_file() and p.name != "LICENSE" and p.suffix != ".md")
+pytestmark = pytest.mark.skipif(not REALWORLD.is_dir(), reason="../shared/realworld is not beside this checkout")
+
+DATA_SUFFIXES = (".json", ".csv", ".tab")
+FILES = sorted(str(p.relative_to(REALWORLD)) for p in REALWORLD.glob("*/*") if p.suffix.lower() in DATA_SUFFIXES)
+
+# file -> (format, incidents, targets, actors, rejected, skipped); None: not a format cyberlog reads yet
+EXPECTED: dict[str, tuple[str, int, int, int, int, int] | None] = {
+    "stix/apt1.json": ("stix", 0, 0, 0, 0, 76),
+    "stix/defining-campaigns-threat-actors-intrusion-sets.json": ("stix", 2, 2, 4, 0, 1),
+    "stix/incident_expo_1.json": ("stix", 1, 1, 0, 0, 11),
+    "stix/incident_ransom.json": ("stix", 1, 0, 0, 0, 6),
+    "stix/poisonivy.json": ("stix", 3, 0, 0, 0, 102),
+    "stix/sighting-of-an-indicator.json": ("stix", 1, 1, 0, 0, 1),
+    "stix/sighting-of-observed-data.json": ("stix", 1, 1, 0, 0, 5),
+    "stix/threat-actor-leveraging-attack-patterns-and-malware.json": ("stix", 0, 0, 0, 0, 7),
+    "stix/using-granular-markings.json": ("stix", 0, 0, 0, 0, 4),
+}
 
 
-@pytest.mark.skipif(not REALWORLD.is_dir(), reason="../shared/realworld is not beside this checkout")
-def test_real_files_of_unsupported_formats_fail_cleanly(tmp_path):
+def test_every_real_file_has_an_expectation():
     assert FILES, "the real-world corpus is empty"
-    result = run("ingest", *FILES, "--db", tmp_path / "s.duckdb", "--json")
-    assert result.code == 3
-    summary = json.loads(result.out)
-    assert [f["status"] for f in summary["files"]] == ["failed"] * len(FILES)
-    for file in summary["files"]:
+    missing = [name for name in FILES if name not in EXPECTED and not name.startswith(UNSUPPORTED)]
+    assert not missing, f"add what these files yield to EXPECTED: {missing}"
+
+
+UNSUPPORTED = ("misp/", "eurepoc/", "gdelt/", "icews/")
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_real_file(tmp_path: Path, name: str):
+    db = tmp_path / "s.duckdb"
+    result = run("ingest", REALWORLD / name, "--db", db, "--json")
+    assert "Traceback" not in result.err
+    file = json.loads(result.out)["files"][0]
+    expected = EXPECTED.get(name)
+    if expected is None:
+        assert (result.code, file["status"]) == (3, "failed")
         assert file["error"].startswith("cannot tell the file's format (no format recognises it): use --format")
+        return
+    fmt, incidents, targets, actors, rejected, skipped = expected
+    assert (file["status"], file["format"]) == ("loaded", fmt), file["error"]
+    got = (
+        scalar(db, "SELECT count(*) FROM v_incidents"),
+        scalar(db, "SELECT count(*) FROM incident_targets"),
+        scalar(db, "SELECT count(*) FROM incident_actors"),
+        file["rejected"],
+        sum(file["skipped"].values()),
+    )
+    assert got == (incidents, targets, actors, rejected, skipped)
+    # every record read is stored, rejected with a reason, or skipped with a reason
+    assert file["records_read"] == file["inserted"] + file["rejected"] + sum(file["skipped"].values())
+    assert scalar(db, "SELECT count(*) FROM rejects WHERE reason IS NULL OR reason = ''") == 0
+    assert result.code == (3 if rejected else 0)
 
 
-@pytest.mark.skipif(not REALWORLD.is_dir(), reason="../shared/realworld is not beside this checkout")
 def test_forcing_a_curated_format_on_a_real_file_explains_the_header(tmp_path):
     eurepoc = REALWORLD / "eurepoc" / "EuRepoC_Global_Database_1.1.csv"
     result = run("ingest", eurepoc, "--format", "incidents_csv", "--db", tmp_path / "s.duckdb", "--json")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.errors import FileUnreadable, UsageError
-from ingest.formats import events_csv, incidents_csv
+from ingest.formats import events_csv, incidents_csv, stix
 from ingest.formats.base import Format
 
 _REGISTRY: dict[str, Format] = {
@@ -17,6 +17,7 @@ _REGISTRY: dict[str, Format] = {
     for fmt in (
         incidents_csv.FORMAT,
         events_csv.FORMAT,
+        stix.FORMAT,
     )
 }
 

@@ -45,6 +45,7 @@ class Format:
     convert: Callable[[Any], Incident | DiplomaticEvent]
     read: Reader
     sniff: Callable[[bytes], bool]
+    tabular: bool = False  # a CSV whose columns are the model's fields (the README documents each)
     adapter: TypeAdapter[list[Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -59,4 +59,5 @@ FORMAT = Format(
     CuratedEvent,
     convert,
     *csv_layout(CuratedEvent),
+    tabular=True,
 )

@@ -105,4 +105,5 @@ FORMAT = Format(
     CuratedIncident,
     convert,
     *csv_layout(CuratedIncident),
+    tabular=True,
 )

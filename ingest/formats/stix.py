@@ -1,0 +1,148 @@
+"""STIX 2.1 bundles: incidents (with the incident-core extension), campaigns, sightings
+and incident reports, each with the victims, actors and attack patterns the bundle links
+to it. `stix_bundle.py` folds the graph into one record per incident; this module is the
+record's model and its conversion.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, PlainValidator, ValidationInfo
+from pydantic_core import PydanticCustomError
+
+from ingest import countries, vocab
+from ingest.formats.base import Format, OptText, Text
+from ingest.formats.stix_bundle import read_bundle
+from ingest.records import Actor, ActorRole, Incident, Severity, Skip, Target
+from ingest.times import PRECISIONS, Precision, TimeValue, parse_time
+
+
+def _stix_time(value: Any, info: ValidationInfo) -> TimeValue:
+    return parse_time(str(value), None, info.data.get("fidelity"))
+
+
+_ID = re.compile(r"[a-z0-9-]+--[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def _stix_id(value: str) -> str:
+    if not _ID.fullmatch(value):
+        raise PydanticCustomError("stix_id", "'{value}' is not a STIX identifier (type--UUID)", {"value": value})
+    return value
+
+
+StixTime = Annotated[TimeValue, PlainValidator(lambda v, i: parse_time(str(v)))]
+Fidelity = Annotated[Precision | None, BeforeValidator(lambda v: v if v in PRECISIONS else None)]
+
+
+class When(BaseModel):
+    fidelity: Fidelity = None  # before `at`: it sets the precision `at` is read with
+    basis: str
+    at: Annotated[TimeValue, PlainValidator(_stix_time)]
+
+
+class StixTarget(BaseModel):
+    name: OptText = None
+    sectors: list[str] = []
+    country: OptText = None
+
+
+class StixActor(BaseModel):
+    name: Text
+    types: list[str] = []
+    motive: OptText = None
+    country: OptText = None
+    by: OptText = None
+    at: StixTime | None = None
+
+
+class StixRecord(BaseModel):
+    type: Literal["incident", "campaign", "sighting", "report"]
+    id: Annotated[str, AfterValidator(_stix_id)]
+    name: Text
+    description: OptText = None
+    created: StixTime
+    modified: StixTime
+    url: OptText = None
+    report_url: OptText = None
+    determination: OptText = None
+    criticality: Annotated[int, Field(ge=0, le=100)] | None = None
+    terms: list[str] = []
+    starts: Annotated[
+        list[When], BeforeValidator(lambda v: [w for w in v if w] if isinstance(v, list) else v), Field(min_length=1)
+    ]
+    ends: Annotated[list[When], BeforeValidator(lambda v: [w for w in v if w] if isinstance(v, list) else v)] = []
+    targets: list[StixTarget] = []
+    actors: list[StixActor] = []
+
+
+HAPPENED = ("confirmed", "successful-attempt", "blocked", "failed-attempt")  # incident-core determinations
+
+
+def _earliest_of_best(candidates: list[When], latest: bool = False) -> When | None:
+    """Of the candidates of the first basis present, the earliest (or the latest)."""
+    if not candidates:
+        return None
+    best = [c for c in candidates if c.basis == candidates[0].basis]
+    return max(best, key=lambda c: c.at.latest) if latest else min(best, key=lambda c: c.at.at)
+
+
+def _severity(criticality: int | None) -> Severity | None:
+    if criticality is None:
+        return None
+    return "low" if criticality < 25 else "medium" if criticality < 50 else "high" if criticality < 75 else "critical"
+
+
+def _target(t: StixTarget) -> Target:
+    country, raw = countries.normalise(t.country)
+    return Target(t.name, None, country, vocab.first_sector(t.sectors), raw)
+
+
+def _actor(a: StixActor) -> Actor:
+    country, raw = countries.normalise(a.country)
+    role: ActorRole = "attributed" if a.at else "suspected"
+    return Actor(a.name, role, a.by, a.at, country, raw, ", ".join(a.types) or None, a.motive)
+
+
+def convert(record: StixRecord) -> Incident:
+    if record.determination == "false-positive":
+        raise Skip(f"STIX {record.type} determined false-positive")
+    start = _earliest_of_best(record.starts)
+    assert start is not None  # the model requires one candidate
+    end = _earliest_of_best(record.ends, latest=True)
+    confirmed = record.determination in HAPPENED or record.type == "sighting"
+    return Incident(
+        source_ref=record.id,
+        title=record.name,
+        description=record.description,
+        attack_types=vocab.attack_types(record.terms),
+        started=start.at,
+        ended=end.at if end else None,
+        evidence="confirmed" if confirmed else "reported",
+        severity=_severity(record.criticality),
+        url=record.url or record.report_url,
+        targets=tuple(_target(t) for t in record.targets),
+        actors=tuple(_actor(a) for a in record.actors),
+        source_modified=record.modified.at,
+        time_basis=start.basis,
+    )
+
+
+_BUNDLE = re.compile(rb'"type"\s*:\s*"bundle"|"spec_version"\s*:\s*"2\.[01]"')
+
+
+def sniff(head: bytes) -> bool:
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") and _BUNDLE.search(head) is not None
+
+
+FORMAT = Format(
+    "stix",
+    "incident",
+    "STIX 2.1 bundle (or TAXII envelope): incidents, campaigns, sightings, incident reports",
+    "stix",
+    StixRecord,
+    convert,
+    read_bundle,
+    sniff,
+)

@@ -1,0 +1,312 @@
+"""Reading a STIX 2.1 bundle into one record per incident, with its graph folded in.
+
+A STIX incident is a node: its victims, actors, attack patterns and times hang off it
+through relationships, extension events, impacts and sightings anywhere in the bundle.
+This reader streams the bundle object by object (ijson), keeps only the few properties
+of the object types that can describe an incident (the newest `modified` of each id),
+counts everything else by type, and then yields each incident, campaign, sighting or
+incident report as one record: the object itself plus what the graph says about it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import ijson
+
+from ingest.readers import RawRecord, json_problem, json_text, open_json
+from ingest.times import parse_time
+
+CORE_EXT = "extension-definition--ef765651-680c-498d-9894-99799f2fa126"
+RECORD_TYPES = ("incident", "campaign", "sighting", "report")
+ACTOR_TYPES = ("threat-actor", "intrusion-set")
+CONTEXT_TYPES = ("identity", "location", *ACTOR_TYPES, "attack-pattern", "malware", "indicator", "event", "impact")
+RELATIONSHIPS = {"targets", "impacts", "attributed-to", "uses", "located-at", "originates-from"}
+_KEEP = frozenset((
+    "id", "type", "name", "description", "created", "modified", "created_by_ref", "labels", "revoked",
+    "first_seen", "last_seen", "sectors", "identity_class", "country", "region", "threat_actor_types",
+    "primary_motivation", "malware_types", "start_time", "start_time_fidelity", "end_time", "end_time_fidelity",
+    "stop_time", "event_types", "relationship_type", "source_ref", "target_ref", "sighting_of_ref",
+    "where_sighted_refs", "sighting_refs", "report_types", "published", "object_refs",
+))  # fmt: skip
+Obj = dict[str, Any]
+Graph = dict[str, Obj]
+Edges = dict[str, list[Obj]]
+
+
+def _kind(ref: Any) -> str:
+    return ref.split("--", 1)[0] if isinstance(ref, str) else ""
+
+
+def _newer(new: Obj, old: Obj | None) -> bool:
+    if old is None:
+        return True
+    try:
+        return parse_time(str(new.get("modified"))).at > parse_time(str(old.get("modified"))).at
+    except (ValueError, TypeError):
+        return False
+
+
+def _trim(obj: Obj) -> Obj:
+    kept = {key: value for key, value in obj.items() if key in _KEEP}
+    core = (obj.get("extensions") or {}).get(CORE_EXT) if isinstance(obj.get("extensions"), dict) else None
+    if isinstance(core, dict):
+        kept["core"] = core
+    refs = obj.get("external_references")
+    urls = (
+        [r["url"] for r in refs if isinstance(r, dict) and isinstance(r.get("url"), str)]
+        if isinstance(refs, list)
+        else []
+    )
+    if urls:
+        kept["url"] = urls[0]
+    return kept
+
+
+def _wanted(obj: Obj) -> str | None:
+    """None when the object is kept, else the reason it is counted and left out."""
+    kind = obj.get("type")
+    if obj.get("revoked") is True:
+        return f"STIX {kind} (revoked)"
+    if kind == "relationship":
+        if obj.get("relationship_type") in RELATIONSHIPS and _kind(obj.get("source_ref")) in (
+            *RECORD_TYPES, *ACTOR_TYPES, "identity",
+        ):  # fmt: skip
+            return None
+        return f"STIX relationship {obj.get('relationship_type')} (not used)"
+    return None if kind in RECORD_TYPES or kind in CONTEXT_TYPES else f"STIX {kind} (not used)"
+
+
+def read_bundle(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
+    objects: Graph = {}
+    where: dict[str, int] = {}
+    skipped: Counter[str] = Counter()
+    problems: list[RawRecord] = []
+    with open_json(path, progress) as (stream, _first):
+        index = 0
+        try:
+            for index, obj in enumerate(ijson.items(stream, "objects.item", use_float=True)):
+                if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+                    problems.append(
+                        RawRecord(None, f"/objects/{index}", json_text(obj), None, "not a STIX object: no id")
+                    )
+                    continue
+                reason = _wanted(obj)
+                if reason:
+                    skipped[reason] += 1
+                    continue
+                if obj["id"] in objects:
+                    skipped[f"STIX {obj['type']} (older version; the newest modified is kept)"] += 1
+                if _newer(obj, objects.get(obj["id"])):
+                    objects[obj["id"]] = _trim(obj)
+                    where[obj["id"]] = index
+        except ijson.JSONError as exc:
+            problems.append(RawRecord(None, f"/objects/{index + 1}", "", None, json_problem(exc)))
+    yield from problems
+    for reason, n in sorted(skipped.items()):
+        for _ in range(n):
+            yield RawRecord(None, None, "", None, skip=reason)
+    yield from _records(objects, where)
+
+
+class _Seen(dict[str, Obj]):
+    """The kept objects, remembering which ones an incident's assembly looked up."""
+
+    def __init__(self, objects: Graph) -> None:
+        super().__init__(objects)
+        self.seen: set[str] = set()
+
+    def __getitem__(self, key: str) -> Obj:
+        self.seen.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.seen.add(key)
+        return super().get(key, default)
+
+
+def _unlinked(objects: _Seen, records: set[str]) -> Iterator[str]:
+    """Kept objects no incident used, so the summary accounts for every object."""
+    for oid, obj in objects.items():
+        used = oid in objects.seen or oid in records
+        if obj["type"] == "relationship":
+            used = obj["source_ref"] in objects.seen | records and obj["target_ref"] in objects.seen
+        if not used and oid not in records:
+            kind = f"relationship {obj['relationship_type']}" if obj["type"] == "relationship" else obj["type"]
+            yield f"STIX {kind} (not linked to an incident)"
+
+
+def _records(graph: Graph, where: dict[str, int]) -> Iterator[RawRecord]:
+    objects = _Seen(graph)
+    records: set[str] = set()
+    out: Edges = {}
+    reported_in: Edges = {}
+    for obj in objects.values():
+        if obj["type"] == "relationship":
+            out.setdefault(obj["source_ref"], []).append(obj)
+        elif obj["type"] == "report":
+            for ref in obj.get("object_refs") or []:
+                if isinstance(ref, str):
+                    reported_in.setdefault(ref, []).append(obj)
+    consumed = _consumed(objects)
+    for oid, obj in graph.items():
+        kind = obj["type"]
+        if kind not in RECORD_TYPES or oid in consumed:
+            continue
+        records.add(oid)
+        if kind == "report" and not _incident_report(obj, objects):
+            yield RawRecord(None, f"/objects/{where[oid]}", "", None, skip=_report_skip(obj, graph))
+            continue
+        record = _assemble(obj, objects, out, reported_in.get(oid, []))
+        yield RawRecord(None, f"/objects/{where[oid]}", "", record)
+    for reason in _unlinked(objects, records | consumed):
+        yield RawRecord(None, None, "", None, skip=reason)
+
+
+def _report_skip(report: Obj, objects: Graph) -> str:
+    refs = [r for r in report.get("object_refs") or [] if isinstance(r, str)]
+    if any(_kind(r) in ("incident", "campaign", "sighting") and r in objects for r in refs):
+        return "STIX report (folded into the incidents it names)"
+    return "STIX report (not about an incident)"
+
+
+def _consumed(objects: Graph) -> set[str]:
+    """Sightings that an incident's extension events point at are part of that incident."""
+    used: set[str] = set()
+    for event in (o for o in objects.values() if o["type"] == "event"):
+        used.update(r for r in event.get("sighting_refs") or [] if isinstance(r, str))
+    return used
+
+
+def _incident_report(report: Obj, objects: Graph) -> bool:
+    refs = [r for r in report.get("object_refs") or [] if isinstance(r, str)]
+    names_one = any(_kind(r) in ("incident", "campaign", "sighting") and r in objects for r in refs)
+    return "incident" in (report.get("report_types") or []) and not names_one
+
+
+def _refs(values: Any, objects: Graph) -> list[Obj]:
+    """The objects a list of ids points at, ignoring ids the bundle does not hold."""
+    return [objects[v] for v in values or [] if isinstance(v, str) and v in objects]
+
+
+def _assemble(obj: Obj, objects: Graph, out: Edges, reports: list[Obj]) -> Obj:
+    rels = out.get(obj["id"], [])
+    core = obj.get("core") or {}
+    events = _refs([e.get("event_ref") for e in core.get("events") or [] if isinstance(e, dict)], objects)
+    impacts = _refs(core.get("impact_refs"), objects)
+    sightings = [s for e in events for s in _refs(e.get("sighting_refs"), objects)]
+    if obj["type"] == "sighting":
+        sightings.append(obj)
+    linked = [objects[r["target_ref"]] for r in rels if r.get("target_ref") in objects]
+    linked += [objects[s["sighting_of_ref"]] for s in sightings if s.get("sighting_of_ref") in objects]
+    return {
+        **{k: obj.get(k) for k in ("type", "id", "description", "created", "modified", "labels", "url")},
+        "name": obj.get("name") or _sighting_name(obj, objects),
+        "determination": core.get("determination"),
+        "criticality": core.get("criticality"),
+        "terms": _terms(obj, core, events, linked),
+        "starts": _starts(obj, events, impacts, sightings, rels, reports),
+        "ends": _ends(obj, events, impacts, sightings, rels),
+        "targets": _targets(objects, out, rels, sightings),
+        "actors": _actors(obj, objects, out, rels, linked),
+        "report_url": next((r["url"] for r in reports if r.get("url")), None),
+    }
+
+
+def _sighting_name(obj: Obj, objects: Graph) -> str | None:
+    if obj["type"] != "sighting":
+        return None
+    sighted = objects.get(obj.get("sighting_of_ref") or "", {})
+    return f"Sighting of {sighted.get('name') or obj.get('sighting_of_ref')}"
+
+
+def _terms(obj: Obj, core: Obj, events: list[Obj], linked: list[Obj]) -> list[str]:
+    terms = [*(core.get("incident_types") or []), *(obj.get("labels") or [])]
+    for event in events:
+        terms += event.get("event_types") or []
+    for other in linked:
+        if other["type"] == "attack-pattern":
+            terms.append(other.get("name") or "")
+        elif other["type"] == "malware":
+            terms += [*(other.get("malware_types") or []), other.get("name") or ""]
+    return [t for t in terms if isinstance(t, str) and t]
+
+
+def _time(value: Any, fidelity: Any, basis: str) -> Obj | None:
+    return {"at": value, "fidelity": fidelity, "basis": basis} if value is not None else None
+
+
+def _starts(
+    obj: Obj, events: list[Obj], impacts: list[Obj], sightings: list[Obj], rels: list[Obj], reports: list[Obj]
+) -> list[Obj | None]:
+    """Start-time candidates, best first: the converter takes the earliest of the first kind present."""
+    return [
+        *(_time(e.get("start_time"), e.get("start_time_fidelity"), "event start_time") for e in events),
+        *(_time(i.get("start_time"), i.get("start_time_fidelity"), "impact start_time") for i in impacts),
+        *(_time(s.get("first_seen"), None, "sighting first_seen") for s in sightings),
+        _time(obj.get("first_seen"), None, "first_seen"),
+        *(_time(r.get("start_time"), None, "relationship start_time") for r in rels),
+        *(_time(r.get("published"), "day", "report published") for r in reports),
+        _time(obj.get("published"), "day", "report published"),
+        _time(obj.get("created"), "day", "object created"),
+    ]
+
+
+def _ends(obj: Obj, events: list[Obj], impacts: list[Obj], sightings: list[Obj], rels: list[Obj]) -> list[Obj | None]:
+    return [
+        *(_time(e.get("end_time"), e.get("end_time_fidelity"), "event end_time") for e in events),
+        *(_time(i.get("end_time"), i.get("end_time_fidelity"), "impact end_time") for i in impacts),
+        *(_time(s.get("last_seen"), None, "sighting last_seen") for s in sightings),
+        _time(obj.get("last_seen"), None, "last_seen"),
+        *(_time(r.get("stop_time"), None, "relationship stop_time") for r in rels),
+    ]
+
+
+def _country(oid: str, objects: Graph, out: Edges) -> Any:
+    for rel in out.get(oid, []):
+        if rel.get("relationship_type") in ("located-at", "originates-from"):
+            place = objects.get(rel.get("target_ref", ""))
+            if place and place["type"] == "location":
+                return place.get("country") or place.get("region")
+    return None
+
+
+def _targets(objects: Graph, out: Edges, rels: list[Obj], sightings: list[Obj]) -> list[Obj]:
+    refs = [r["target_ref"] for r in rels if r.get("relationship_type") in ("targets", "impacts")]
+    refs += [w for s in sightings for w in s.get("where_sighted_refs") or []]
+    found = []
+    for ref in dict.fromkeys(r for r in refs if r in objects):
+        target = objects[ref]
+        if target["type"] == "identity":
+            found.append({"name": target.get("name"), "sectors": target.get("sectors") or [],
+                          "country": _country(ref, objects, out)})  # fmt: skip
+        elif target["type"] == "location":
+            found.append({"name": None, "sectors": [], "country": target.get("country") or target.get("region")})
+    return found
+
+
+def _actors(obj: Obj, objects: Graph, out: Edges, rels: list[Obj], linked: list[Obj]) -> list[Obj]:
+    named: list[tuple[str, Obj | None]] = [
+        (r["target_ref"], r) for r in rels if r.get("relationship_type") == "attributed-to"
+    ]
+    named += [(o["id"], None) for o in linked if o["type"] in ACTOR_TYPES]
+    for ref, _ in list(named):  # an intrusion set attributed to a threat actor names both
+        named += [(r["target_ref"], r) for r in out.get(ref, []) if r.get("relationship_type") == "attributed-to"]
+    first: dict[str, Obj | None] = {}
+    for ref, rel in named:
+        first.setdefault(ref, rel)
+    found = []
+    for ref, rel in first.items():
+        actor = objects.get(ref)
+        if not actor or actor["type"] not in ACTOR_TYPES:
+            continue
+        by = objects.get((rel or obj).get("created_by_ref") or "", {}).get("name")
+        found.append({
+            "name": actor.get("name"), "types": actor.get("threat_actor_types") or [],
+            "motive": actor.get("primary_motivation"), "country": _country(ref, objects, out),
+            "by": by, "at": rel.get("created") if rel else None,
+        })  # fmt: skip
+    return found

@@ -1,0 +1,99 @@
+"""STIX 2.1: one incident per incident object, with the graph around it folded in."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import FIXTURES, rows, run, scalar
+
+BUNDLE = FIXTURES / "stix" / "good" / "cert-ukraine-2022-02.json"
+DDOS = "incident--7b3e9c10-2d4f-4a6b-8c1d-9e0f1a2b3c4d"
+
+
+def _bundle(objects: list[dict[str, object]]) -> str:
+    return json.dumps({"type": "bundle", "id": "bundle--0f0e0d0c-0b0a-4909-8807-060504030201", "objects": objects})
+
+
+def _incident(modified: str, name: str, **extra: object) -> dict[str, object]:
+    return {"type": "incident", "spec_version": "2.1", "id": DDOS, "created": "2022-02-15T16:00:00.000Z",
+            "modified": modified, "name": name, **extra}  # fmt: skip
+
+
+def test_the_15_feb_ddos_comes_with_its_graph(db):
+    result = run("ingest", BUNDLE, "--db", db)
+    assert result.code == 0, result.err
+    (ddos,) = rows(
+        db,
+        """SELECT title, attack_types, strftime(started_at, '%Y-%m-%dT%H:%MZ'), time_precision, time_basis,
+                  evidence, severity, target_orgs, target_countries, target_sectors, url
+           FROM v_incidents WHERE source_ref = $ref""",
+        {"ref": DDOS},
+    )
+    assert ddos == (
+        "DDoS against Ukrainian MoD, Armed Forces, PrivatBank and Oschadbank",  # the newest version
+        ["ddos"], "2022-02-15T13:00Z", "hour", "event start_time", "confirmed", "high",
+        ["Ministry of Defence of Ukraine", "Armed Forces of Ukraine", "PrivatBank", "Oschadbank"],
+        ["UKR"], ["finance", "government", "military"], "https://cert.gov.ua/article/37139",
+    )  # fmt: skip
+    assert rows(
+        db,
+        "SELECT actor, role, attributed_by, strftime(attributed_at, '%Y-%m-%d'), country, actor_type "
+        "FROM incident_actors JOIN incidents USING (incident_id) WHERE source_ref = $ref",
+        {"ref": DDOS},
+    ) == [("GRU", "attributed", "United Kingdom (FCDO/NCSC)", "2022-02-18", "RUS", "nation-state")]
+    assert rows(db, "SELECT attack_types FROM incidents WHERE title LIKE 'HermeticWiper%'") == [(["wiper"],)]
+
+
+def test_unused_objects_are_counted_by_type_not_rejected(db):
+    summary = json.loads(run("ingest", BUNDLE, "--db", db, "--json").out)
+    skipped = summary["files"][0]["skipped"]
+    assert skipped["STIX marking-definition (not used)"] == 1
+    assert skipped["STIX incident (older version; the newest modified is kept)"] == 1
+    assert skipped["STIX indicator (not linked to an incident)"] == 1
+    assert summary["rejected"] == 0
+    stored = json.loads(str(scalar(db, "SELECT skip_reasons FROM ingest_files")))
+    assert stored == skipped
+
+
+def test_a_newer_version_updates_in_place_and_an_older_one_does_not(db, tmp_path):
+    for name, modified, title in [
+        ("v2.json", "2022-02-17T00:00:00.000Z", "Version two"),
+        ("v1.json", "2022-02-16T00:00:00.000Z", "Version one, sent late"),
+        ("v3.json", "2022-02-18T00:00:00.000Z", "Version three"),
+    ]:
+        path = tmp_path / name
+        path.write_text(_bundle([_incident(modified, title)]), "utf-8")
+        assert run("ingest", path, "--db", db).code == 0
+    assert rows(db, "SELECT title, strftime(source_modified, '%d') FROM incidents") == [("Version three", "18")]
+    assert rows(db, "SELECT inserted, updated, unchanged FROM ingest_files ORDER BY started_at") == [
+        (1, 0, 0),
+        (0, 0, 1),
+        (0, 1, 0),
+    ]
+
+
+def test_a_taxii_envelope_is_recognised(db, tmp_path):
+    path = tmp_path / "envelope.json"
+    path.write_text(json.dumps({"more": False, "objects": [_incident("2022-02-16T00:00:00.000Z", "x")]}), "utf-8")
+    assert json.loads(run("ingest", path, "--db", db, "--json").out)["files"][0]["format"] == "stix"
+
+
+def test_a_false_positive_is_skipped_with_its_reason(db, tmp_path):
+    core = {"extension-definition--ef765651-680c-498d-9894-99799f2fa126": {"determination": "false-positive"}}
+    path = tmp_path / "fp.json"
+    path.write_text(_bundle([_incident("2022-02-16T00:00:00.000Z", "Alarm", extensions=core)]), "utf-8")
+    summary = json.loads(run("ingest", path, "--db", db, "--json").out)
+    assert summary["files"][0]["skipped"] == {"STIX incident determined false-positive": 1}
+    assert scalar(db, "SELECT count(*) FROM incidents") == 0
+
+
+def test_an_incident_with_no_time_of_its_own_is_dated_by_its_report(db, tmp_path):
+    report = {"type": "report", "spec_version": "2.1", "id": "report--9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b",
+              "created": "2022-02-20T00:00:00.000Z", "modified": "2022-02-20T00:00:00.000Z", "name": "r",
+              "published": "2022-02-19T08:00:00Z", "object_refs": [DDOS]}  # fmt: skip
+    path = tmp_path / "r.json"
+    path.write_text(_bundle([_incident("2022-02-20T00:00:00.000Z", "x"), report]), "utf-8")
+    assert run("ingest", path, "--db", db).code == 0
+    assert rows(db, "SELECT strftime(started_at, '%Y-%m-%d'), time_precision, time_basis FROM incidents") == [
+        ("2022-02-19", "day", "report published")
+    ]
