@@ -108,7 +108,7 @@ def _reporter(con: duckdb.DuckDBPyConnection) -> Callable[[FileResult], None]:
         _say(_describe(result))
         if result.count("rejected") and result.file_id:
             for line, pointer, field, reason in reject_sample(con, result.file_id, REJECTS_SHOWN):
-                where = line if line is not None else (pointer or "?")
+                where = line if line is not None else (pointer or "(document)")
                 _say(f"  {result.path}:{where}: {field or '(record)'}: {reason}")
             more = result.count("rejected") - REJECTS_SHOWN
             if more > 0:
@@ -167,7 +167,9 @@ def _run(db: Path | None, command: str, config: Path | None, jobs: list[Job], wa
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files to ingest.", show_default=False)],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files (or MISP feed folders) to ingest.", show_default=False)
+    ],
     format: Annotated[
         str | None, typer.Option("--format", help="Input format [default: detected from content].")
     ] = None,
@@ -189,7 +191,7 @@ def ingest(
         "".encode(encoding)
     except (ValueError, LookupError) as exc:
         raise UsageError(str(exc) if isinstance(exc, ValueError) else f"unknown encoding {encoding!r}") from None
-    jobs = [Job(path, fmt, source, tz, encoding) for path in paths]
+    jobs = [Job(file, fmt, source, tz, encoding) for path in paths for file in formats.expand(path)]
     _run(db, "ingest", None, jobs, [], max_rejects or 0, as_json)
 
 

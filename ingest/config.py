@@ -81,8 +81,10 @@ def source_files(config_path: Path, source: Source) -> list[Path]:
     if pattern.is_absolute():
         base, pattern = Path(pattern.anchor), pattern.relative_to(pattern.anchor)
     try:
-        return sorted(path for path in base.glob(str(pattern)) if path.is_file())
+        matches = sorted(base.glob(str(pattern)))
     except (ValueError, NotImplementedError) as exc:
         raise ConfigError(
             f"source {source.name}: path {source.path!r} is not a usable glob ({exc})", path=config_path
         ) from None
+    # a MISP feed folder stands for its event files; other folders are not inputs
+    return [file for path in matches for file in formats.expand(path) if file != path or path.is_file()]

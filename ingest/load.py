@@ -290,6 +290,8 @@ def _field(loc: tuple[int | str, ...]) -> str:
 def _reason(error: Any, text_record: bool) -> str:
     if error["type"] == "missing" or (error["input"] is None and error["type"].endswith("_type")):
         return "required, but blank" if text_record else "required, but missing"
+    if error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
+        return "required, but blank"
     if error["type"] in ("literal_error", "string_type", "int_parsing", "float_parsing", "enum"):
         shown = repr(error["input"])
         return f"{error['msg']}; got {shown[:80]}"

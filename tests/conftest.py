@@ -18,6 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 REALWORLD = ROOT.parent / "shared" / "realworld"
+# What `nightly --config fixtures/cyberlog.toml` loads: keep in step with fixtures/
+FIXTURE_FILES = 7
+FIXTURE_INCIDENTS = 16
+CURATED_INCIDENTS = 9  # fixtures/incidents_csv/good/ukraine-2022.csv
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -19,6 +19,12 @@ FILES = sorted(str(p.relative_to(REALWORLD)) for p in REALWORLD.glob("*/*") if p
 
 # file -> (format, incidents, targets, actors, rejected, skipped); None: not a format cyberlog reads yet
 EXPECTED: dict[str, tuple[str, int, int, int, int, int] | None] = {
+    "misp/57c4445b-c548-4654-af0b-4be3950d210f.json": ("misp", 1, 0, 0, 0, 0),
+    "misp/attribute.json": ("misp", 0, 0, 0, 1, 0),  # a skeleton without its uuid: rejected, says so
+    "misp/def_param.json": ("misp", 0, 0, 0, 1, 0),
+    "misp/existing_event.json": ("misp", 1, 0, 1, 0, 0),
+    "misp/misp_event.json": ("misp", 1, 0, 0, 0, 0),
+    "misp/shadow.json": ("misp", 1, 0, 0, 0, 0),
     "stix/apt1.json": ("stix", 0, 0, 0, 0, 76),
     "stix/defining-campaigns-threat-actors-intrusion-sets.json": ("stix", 2, 2, 4, 0, 1),
     "stix/incident_expo_1.json": ("stix", 1, 1, 0, 0, 11),
@@ -37,7 +43,7 @@ def test_every_real_file_has_an_expectation():
     assert not missing, f"add what these files yield to EXPECTED: {missing}"
 
 
-UNSUPPORTED = ("misp/", "eurepoc/", "gdelt/", "icews/")
+UNSUPPORTED = ("eurepoc/", "gdelt/", "icews/")
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -74,3 +80,9 @@ def test_forcing_a_curated_format_on_a_real_file_explains_the_header(tmp_path):
     error = json.loads(result.out)["files"][0]["error"]
     assert error.startswith("unknown column(s) ID, name, start_date, end_date, inclusion_criteria, ")
     assert " (and 72 more); missing required column(s) attack_types, ref, started_at, title;" in error
+
+
+def test_a_real_misp_event_keeps_its_galaxy_actor(tmp_path):
+    db = tmp_path / "s.duckdb"
+    assert run("ingest", REALWORLD / "misp" / "existing_event.json", "--db", db).code == 0
+    assert scalar(db, "SELECT actor || ' ' || attributed_by || ' ' || country FROM incident_actors") == "Sofacy CIRCL RUS"

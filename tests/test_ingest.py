@@ -6,7 +6,18 @@ import json
 import shutil
 
 import pytest
-from conftest import FIXTURES, GOLDEN, check_golden, rows, run, scalar, to_csv
+from conftest import (
+    CURATED_INCIDENTS,
+    FIXTURE_FILES,
+    FIXTURE_INCIDENTS,
+    FIXTURES,
+    GOLDEN,
+    check_golden,
+    rows,
+    run,
+    scalar,
+    to_csv,
+)
 
 from ingest import formats
 
@@ -24,16 +35,16 @@ def test_every_format_has_good_and_bad_fixtures():
 def test_nightly_loads_fixtures_then_loads_nothing(db):
     first = run("nightly", "--config", FIXTURES / "cyberlog.toml", "--db", db)
     assert first.code == 0, first.err
-    assert scalar(db, "SELECT count(*) FROM incidents") == 9
+    assert scalar(db, "SELECT count(*) FROM incidents") == FIXTURE_INCIDENTS
     assert scalar(db, "SELECT count(*) FROM diplomatic_events") == 20
     second = run("nightly", "--config", FIXTURES / "cyberlog.toml", "--db", db, "--json")
     assert second.code == 0, second.err
     summary = json.loads(second.out)
-    assert (summary["files_skipped"], summary["inserted"], summary["updated"]) == (2, 0, 0)
-    assert scalar(db, "SELECT count(*) FROM incidents") == 9
+    assert (summary["files_skipped"], summary["inserted"], summary["updated"]) == (FIXTURE_FILES, 0, 0)
+    assert scalar(db, "SELECT count(*) FROM incidents") == FIXTURE_INCIDENTS
     assert rows(db, "SELECT command, exit_code, files_loaded, files_skipped FROM ingest_runs ORDER BY started_at") == [
-        ("nightly", 0, 2, 0),
-        ("nightly", 0, 0, 2),
+        ("nightly", 0, FIXTURE_FILES, 0),
+        ("nightly", 0, 0, FIXTURE_FILES),
     ]
 
 
@@ -91,7 +102,7 @@ def test_changed_record_is_updated_in_place(db, tmp_path):
         db, "SELECT organisation FROM incident_targets WHERE incident_id = $i ORDER BY position", {"i": incident_id}
     )[-1] == ("Oschadbank JSC",)
     assert file_id == json.loads(result.out)["files"][0]["file_id"]
-    assert scalar(db, "SELECT count(*) FROM incidents") == 9
+    assert scalar(db, "SELECT count(*) FROM incidents") == CURATED_INCIDENTS
 
 
 def test_ids_are_stable_across_stores(tmp_path):

@@ -11,7 +11,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import GOLDEN, check_golden, run, scalar
+from conftest import FIXTURE_INCIDENTS, GOLDEN, check_golden, run, scalar
 
 from ingest import reports
 
@@ -69,7 +69,7 @@ def test_query_cannot_write_or_reach_outside_the_store(loaded, tmp_path, monkeyp
     result = run("query", sql, "--db", loaded)
     assert result.code == 4, result.err
     assert result.err.startswith("cyberlog: error: ") and result.err.count("\n") == 1
-    assert scalar(loaded, "SELECT count(*) FROM incidents") == 9
+    assert scalar(loaded, "SELECT count(*) FROM incidents") == FIXTURE_INCIDENTS
     assert not list(tmp_path.glob("stolen.csv")) and not list(tmp_path.glob("other.duckdb"))
 
 
@@ -177,4 +177,4 @@ def test_params_are_bound_not_spliced(loaded, value):
     result = run("report", "run", "timeline", "-p", f"country={value}", "--format", "csv", "--db", loaded)
     assert result.code == 0
     assert list(csv.reader(io.StringIO(result.out)))[1:] == []
-    assert scalar(loaded, "SELECT count(*) FROM incidents") == 9
+    assert scalar(loaded, "SELECT count(*) FROM incidents") == FIXTURE_INCIDENTS

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import duckdb
 import pytest
-from conftest import FIXTURES, ROOT, rows, run, scalar
+from conftest import CURATED_INCIDENTS, FIXTURES, ROOT, rows, run, scalar
 
 from ingest import formats, load
 from ingest.formats import incidents_csv
@@ -59,7 +59,7 @@ def test_a_crash_mid_file_leaves_nothing_of_it(db, monkeypatch):
     assert rows(db, "SELECT exit_code, finished_at IS NOT NULL FROM ingest_runs") == [(1, True)]
     # and the next run loads the file whole
     assert run("ingest", GOOD_INCIDENTS, "--db", db).code == 0
-    assert scalar(db, "SELECT count(*) FROM incidents") == 9
+    assert scalar(db, "SELECT count(*) FROM incidents") == CURATED_INCIDENTS
 
 
 def test_python_dash_m_ingest_is_the_same_command(tmp_path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.errors import FileUnreadable, UsageError
-from ingest.formats import events_csv, incidents_csv, stix
+from ingest.formats import events_csv, incidents_csv, misp, stix
 from ingest.formats.base import Format
 
 _REGISTRY: dict[str, Format] = {
@@ -18,6 +18,7 @@ _REGISTRY: dict[str, Format] = {
         incidents_csv.FORMAT,
         events_csv.FORMAT,
         stix.FORMAT,
+        misp.FORMAT,
     )
 }
 
@@ -52,3 +53,10 @@ def detect(path: Path) -> Format:
             f"cannot tell the file's format ({found}): use --format, one of {', '.join(names())}", path=path
         )
     return matches[0]
+
+
+def expand(path: Path) -> list[Path]:
+    """The files behind a path: a MISP feed folder (with manifest.json) is its event files."""
+    if path.is_dir() and (path / "manifest.json").is_file():
+        return misp.feed_files(path)
+    return [path]

@@ -63,9 +63,15 @@ def _keep_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         return exc.with_traceback(None)  # no frame kept alive, no reference cycle
 
 
-def csv_layout(model: type[BaseModel], delimiter: str = ",") -> tuple[Reader, Callable[[bytes], bool]]:
-    """Reader and sniffer for a CSV whose header names the model's fields."""
-    columns = frozenset(model.model_fields)
+def csv_layout(
+    model: type[BaseModel], delimiter: str = ",", ignored: frozenset[str] = frozenset()
+) -> tuple[Reader, Callable[[bytes], bool]]:
+    """Reader and sniffer for a CSV whose header names the model's fields.
+
+    `ignored` names columns the source has and cyberlog does not use (a tracker's 81
+    columns): they are allowed in the header, and their cells are not validated.
+    """
+    columns = frozenset(model.model_fields) | ignored
     required = frozenset(name for name, info in model.model_fields.items() if info.is_required())
 
     def read(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
@@ -112,12 +118,18 @@ _URL = re.compile(r"(?i)https?://\S+\Z")
 
 
 def _domain(value: str) -> str:
-    host = value.strip().lower().rstrip(".")
-    if not _HOST.fullmatch(host):
+    host = domain_name(value)
+    if host is None:
         raise PydanticCustomError(
             "domain", "'{value}' is not a domain name: give the host only, e.g. mil.gov.ua", {"value": value}
         )
     return host
+
+
+def domain_name(value: str) -> str | None:
+    """A host name as stored (lower case, no trailing dot), or None when it is not one."""
+    host = value.strip().lower().rstrip(".")
+    return host if _HOST.fullmatch(host) else None
 
 
 def _url(value: str) -> str:

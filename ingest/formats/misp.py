@@ -1,0 +1,223 @@
+"""MISP events: one incident per event, from a single event file (`{"Event": ...}` or bare),
+a JSON array of events, a REST search result (`{"response": [...]}`), or a MISP feed folder
+(`manifest.json` + `<uuid>.json`, see `feed_files`).
+
+The event `uuid` is the identity and its `timestamp` the version: a newer timestamp
+updates the stored incident in place, an older copy never overwrites a newer one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import ijson
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
+
+from ingest import countries, vocab
+from ingest.formats.base import Format, OptText, Text, domain_name
+from ingest.readers import RawRecord, json_problem, open_json
+from ingest.records import Actor, Incident, Severity, Target
+from ingest.times import TimeValue, parse_time
+
+_TAG = re.compile(r'^(?P<namespace>[^:="]+)(?::(?P<predicate>[^=]+))?(?:="?(?P<value>.*?)"?)?$')
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_SEVERITY: dict[str, Severity] = {"1": "high", "2": "medium", "3": "low"}
+
+
+def _epoch(value: Any) -> datetime:
+    """MISP writes epoch seconds as strings ("1644973200"); PyMISP manifests as numbers."""
+    try:
+        return datetime.fromtimestamp(int(str(value)), UTC)
+    except (ValueError, OverflowError, OSError):
+        raise PydanticCustomError(
+            "epoch", "'{value}' is not a MISP timestamp: epoch seconds such as \"1644973200\"", {"value": value}
+        ) from None
+
+
+Epoch = Annotated[datetime, BeforeValidator(_epoch)]
+Iso = Annotated[TimeValue | None, BeforeValidator(lambda v: parse_time(str(v)) if v not in (None, "") else None)]
+Deleted = Annotated[bool, BeforeValidator(lambda v: str(v).lower() in ("1", "true"))]
+
+
+class MispTag(BaseModel):
+    name: str
+
+
+class MispCluster(BaseModel):
+    value: str
+    meta: dict[str, Any] = {}
+
+
+class MispGalaxy(BaseModel):
+    type: str = ""
+    GalaxyCluster: list[MispCluster] = []
+
+
+class MispAttribute(BaseModel):
+    type: str
+    category: str = ""
+    value: str
+    first_seen: Iso = None
+    last_seen: Iso = None
+    deleted: Deleted = False
+
+
+class MispObject(BaseModel):
+    Attribute: list[MispAttribute] = []
+    deleted: Deleted = False
+
+
+class Org(BaseModel):
+    name: OptText = None
+
+
+class MispEvent(BaseModel):
+    uuid: Annotated[str, Field(pattern=_UUID), AfterValidator(str.lower)]
+    info: Text
+    date: Annotated[TimeValue, BeforeValidator(lambda v: parse_time(str(v)))]
+    timestamp: Epoch | None = None
+    publish_timestamp: Epoch | None = None
+    threat_level_id: str | None = None
+    Orgc: Org | None = None
+    Tag: list[MispTag] = []
+    Galaxy: list[MispGalaxy] = []
+    Attribute: list[MispAttribute] = []
+    Object: list[MispObject] = []
+
+
+def _tag_values(tags: list[MispTag]) -> dict[str, list[str]]:
+    """Machine tags by namespace:predicate (`misp-galaxy:threat-actor="Sandworm"`)."""
+    found: dict[str, list[str]] = {}
+    for tag in tags:
+        match = _TAG.match(tag.name.strip())
+        if match and match["value"]:
+            key = f"{match['namespace']}:{match['predicate']}" if match["predicate"] else match["namespace"]
+            found.setdefault(key, []).append(match["value"])
+    return found
+
+
+def _clusters(event: MispEvent, kind: str) -> list[MispCluster]:
+    tagged = [MispCluster(value=v) for v in _tag_values(event.Tag).get(f"misp-galaxy:{kind}", [])]
+    attached = [c for g in event.Galaxy if g.type == kind for c in g.GalaxyCluster]
+    names = {c.value for c in attached}
+    return attached + [c for c in tagged if c.value not in names]
+
+
+def _attributes(event: MispEvent) -> list[MispAttribute]:
+    inside = [a for o in event.Object if not o.deleted for a in o.Attribute]
+    return [a for a in [*event.Attribute, *inside] if not a.deleted]
+
+
+def _targets(event: MispEvent, attributes: list[MispAttribute]) -> tuple[Target, ...]:
+    places = [a.value for a in attributes if a.type == "target-location"]
+    places += [c.value for c in _clusters(event, "country")]
+    codes = [countries.normalise(p) for p in dict.fromkeys(places)]
+    sector = vocab.first_sector(c.value for c in _clusters(event, "sector"))
+    country, raw = codes[0] if len(codes) == 1 else (None, None)
+    orgs = [a.value for a in attributes if a.type == "target-org"]
+    hosts = [domain_name(a.value) for a in attributes if a.type == "target-machine"]
+    if orgs or hosts:
+        width = max(len(orgs), len(hosts))
+        pad = [None] * width
+        pairs = zip((orgs + pad)[:width], (hosts + pad)[:width], strict=True)
+        return tuple(Target(org, host, country, sector, raw) for org, host in pairs)
+    return tuple(Target(None, None, code, sector, raw) for code, raw in codes)
+
+
+def _actors(event: MispEvent, attributes: list[MispAttribute], published: TimeValue | None) -> tuple[Actor, ...]:
+    clusters = _clusters(event, "threat-actor") + [MispCluster(value=a.value) for a in attributes if a.type == "threat-actor"]
+    by = event.Orgc.name if event.Orgc else None
+    actors = {}
+    for cluster in clusters:
+        origin = cluster.meta.get("country") or cluster.meta.get("cfr-suspected-state-sponsor")
+        country, raw = countries.normalise(str(origin[0] if isinstance(origin, list) else origin) if origin else None)
+        actors.setdefault(cluster.value, Actor(cluster.value, "attributed", by, published, country, raw))
+    return tuple(actors.values())
+
+
+def convert(event: MispEvent) -> Incident:
+    attributes = _attributes(event)
+    seen = [a.first_seen for a in attributes if a.first_seen]
+    ended = [a.last_seen for a in attributes if a.last_seen]
+    terms = [v for values in _tag_values(event.Tag).values() for v in values]
+    terms += [g.type for g in event.Galaxy] + [c.value for g in event.Galaxy for c in g.GalaxyCluster]
+    published = event.publish_timestamp if event.publish_timestamp and event.publish_timestamp.year > 1970 else None
+    links = [a.value for a in attributes if a.type == "link" and a.value.startswith(("http://", "https://"))]
+    return Incident(
+        source_ref=event.uuid,
+        title=event.info,
+        description=next((a.value for a in attributes if a.type == "text"), None),
+        attack_types=vocab.attack_types(terms),
+        started=min(seen, key=lambda t: t.at) if seen else event.date,
+        ended=max(ended, key=lambda t: t.latest) if ended else None,
+        evidence="reported",
+        severity=_SEVERITY.get(event.threat_level_id or ""),
+        url=links[0] if links else None,
+        targets=_targets(event, attributes),
+        actors=_actors(event, attributes, parse_time(published.isoformat()) if published else None),
+        source_modified=event.timestamp,
+        time_basis="MISP attribute first_seen" if seen else "MISP event date (entered by the analyst)",
+    )
+
+
+def read_events(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
+    """Each event of the file, unwrapped from `{"Event": ...}`, with its JSON pointer."""
+    with open_json(path, progress) as (stream, first):
+        prefix, where = ("item", "/{}") if first == b"[" else ("", "")
+        count = 0
+        try:
+            for value in ijson.items(stream, prefix, use_float=True):
+                pointer = where.format(count)
+                count += 1
+                yield from _unwrap(value, pointer)
+        except ijson.JSONError as exc:
+            yield RawRecord(None, where.format(count), "", None, json_problem(exc))
+
+
+def _unwrap(value: Any, pointer: str) -> Iterator[RawRecord]:
+    if isinstance(value, dict) and isinstance(value.get("response"), list):
+        for i, item in enumerate(value["response"]):
+            yield from _unwrap(item, f"{pointer}/response/{i}")
+    elif isinstance(value, dict) and isinstance(value.get("Event"), dict):
+        yield RawRecord(None, f"{pointer}/Event", "", value["Event"])
+    elif isinstance(value, dict):
+        yield RawRecord(None, pointer, "", value)
+    else:
+        yield RawRecord(None, pointer, json.dumps(value)[:1000], None, "expected a MISP event (a JSON object)")
+
+
+def feed_files(folder: Path) -> list[Path]:
+    """A MISP feed folder's event files, in the manifest's order (oldest change first).
+
+    An event the manifest lists but the folder lacks becomes a missing file, so the run
+    records it as failed. `hashes.csv` is a lookup aid for values and is not read.
+    """
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+        listed = sorted(manifest, key=lambda uuid: (int(str(manifest[uuid].get("timestamp", 0))), uuid))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return sorted(p for p in folder.glob("*.json") if p.name != "manifest.json")
+    return [folder / f"{uuid}.json" for uuid in listed]
+
+
+_EVENT = re.compile(rb'"(?:Event|Orgc|threat_level_id|Attribute)"\s*:|"response"\s*:\s*\[')
+_INFO, _UUID_KEY = re.compile(rb'"info"\s*:'), re.compile(rb'"uuid"\s*:')
+
+
+def sniff(head: bytes) -> bool:
+    """A JSON document naming MISP's own keys, or a bare event's `info` beside a `uuid`."""
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
+        return False
+    return _EVENT.search(head) is not None or (_INFO.search(head) is not None and _UUID_KEY.search(head) is not None)
+
+
+FORMAT = Format(
+    "misp", "incident", "MISP events: one event, an array, a search result or a feed folder", "misp",
+    MispEvent, convert, read_events, sniff,
+)  # fmt: skip

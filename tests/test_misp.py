@@ -1,0 +1,116 @@
+"""MISP: events from single files, arrays, search results and feed folders."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from conftest import FIXTURES, rows, run, scalar
+
+from ingest.formats.misp import MispTag, _tag_values
+
+GOOD = FIXTURES / "misp" / "good"
+DDOS = "a3f1c2d4-5b6e-4f70-8a91-b2c3d4e5f607"
+
+
+def _event(uuid: str, timestamp: str, info: str) -> dict[str, object]:
+    return {"uuid": uuid, "info": info, "date": "2022-02-15", "timestamp": timestamp}
+
+
+def test_the_15_feb_ddos_event(db):
+    assert run("ingest", GOOD / "ddos-mod-banks.json", "--db", db).code == 0
+    (ddos,) = rows(
+        db,
+        """SELECT title, attack_types, strftime(started_at, '%Y-%m-%dT%H:%MZ'), time_precision, time_basis,
+                  strftime(ended_at, '%Y-%m-%dT%H:%MZ'), severity, target_orgs, target_domains, target_countries,
+                  target_sectors, url, description, strftime(source_modified, '%Y-%m-%dT%H:%MZ')
+           FROM v_incidents WHERE source_ref = $ref""",
+        {"ref": DDOS},
+    )
+    assert ddos == (
+        "DDoS on Ukrainian MoD and state banks (PrivatBank, Oschadbank)", ["ddos"], "2022-02-15T14:00Z", "second",
+        "MISP attribute first_seen", "2022-02-16T10:30Z", "medium",
+        ["Ministry of Defence of Ukraine", "PrivatBank", "Oschadbank"], ["mil.gov.ua", "privatbank.ua", "oschadbank.ua"],
+        ["UKR"], ["government"], "https://cert.gov.ua/article/37139",
+        "Online banking and card payments unavailable for several hours;\r\nspoofed SMS claimed ATMs were out of service",
+        "2022-02-16T01:00Z",
+    )  # fmt: skip
+
+
+def test_galaxy_actors_are_attributed_by_the_creator_when_published(db):
+    assert run("ingest", GOOD / "events-2022-01.json", "--db", db).code == 0
+    assert rows(
+        db,
+        "SELECT actor, role, attributed_by, strftime(attributed_at, '%Y-%m-%dT%H:%MZ'), country, country_raw "
+        "FROM incident_actors",
+    ) == [("DEV-0586", "attributed", "Example CERT", "2022-01-15T17:00Z", "RUS", "RU")]
+    # the bare (unwrapped) event beside the wrapped one
+    assert scalar(db, "SELECT time_basis FROM incidents WHERE title LIKE 'Defacement%'") == (
+        "MISP event date (entered by the analyst)"
+    )
+
+
+def test_a_feed_folder_loads_its_events_once(db):
+    first = json.loads(run("ingest", GOOD / "feed", "--db", db, "--json").out)
+    assert (first["exit_code"], first["files_loaded"], first["inserted"]) == (0, 2, 2)
+    second = json.loads(run("ingest", GOOD / "feed", "--db", db, "--json").out)
+    assert (second["files_skipped"], second["inserted"]) == (2, 0)
+
+
+def test_an_event_the_manifest_lists_but_the_feed_lacks_is_a_failed_file(db, tmp_path):
+    feed = shutil.copytree(GOOD / "feed", tmp_path / "feed")
+    manifest = json.loads((feed / "manifest.json").read_text("utf-8"))
+    manifest["0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"] = {"info": "gone", "timestamp": "1645000000"}
+    (feed / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    summary = json.loads(run("ingest", feed, "--db", db, "--json").out)
+    assert summary["exit_code"] == 3
+    failed = [f for f in summary["files"] if f["status"] == "failed"]
+    assert [(f["path"].rsplit("/", 1)[1], f["error"]) for f in failed] == [
+        ("0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e.json", "cannot read the file: No such file or directory")
+    ]
+    assert scalar(db, "SELECT count(*) FROM incidents") == 2
+
+
+def test_a_newer_timestamp_updates_in_place_and_an_older_copy_does_not(db, tmp_path):
+    versions = [("1644973200", "first"), ("1645059600", "second"), ("1644980000", "stale copy from another feed")]
+    for n, (timestamp, info) in enumerate(versions):
+        path = tmp_path / f"{n}.json"
+        path.write_text(json.dumps({"Event": _event(DDOS, timestamp, info)}), "utf-8")
+        assert run("ingest", path, "--db", db).code == 0
+    assert rows(db, "SELECT title FROM incidents") == [("second",)]
+    assert rows(db, "SELECT inserted, updated, unchanged FROM ingest_files ORDER BY started_at") == [
+        (1, 0, 0),
+        (0, 1, 0),
+        (0, 0, 1),
+    ]
+
+
+def test_the_same_event_twice_in_one_array_keeps_the_newest(db, tmp_path):
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps([_event(DDOS, "1645059600", "newer"), _event(DDOS, "1644973200", "older")]), "utf-8")
+    summary = json.loads(run("ingest", path, "--db", db, "--json").out)
+    assert summary["files"][0]["skipped"] == {"older version of a record given again in this file": 1}
+    assert rows(db, "SELECT title FROM incidents") == [("newer",)]
+
+
+def test_a_rest_search_result_is_unwrapped(db, tmp_path):
+    path = tmp_path / "search.json"
+    path.write_text(json.dumps({"response": [{"Event": _event(DDOS, "1644973200", "from the API")}]}), "utf-8")
+    assert run("ingest", path, "--db", db).code == 0
+    assert rows(db, "SELECT title, pointer FROM incidents") == [("from the API", "/response/0/Event")]
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ('misp-galaxy:threat-actor="Sandworm"', {"misp-galaxy:threat-actor": ["Sandworm"]}),
+        ('circl:incident-classification="denial-of-service"', {"circl:incident-classification": ["denial-of-service"]}),
+        ("ecsirt:availability=ddos", {"ecsirt:availability": ["ddos"]}),
+        ('misp-galaxy:sector="Government, Administration"', {"misp-galaxy:sector": ["Government, Administration"]}),
+        ("tlp:clear", {}),
+        ("for_intelmq_processing", {}),
+    ],
+)
+def test_machine_tags(tag, expected):
+    assert _tag_values([MispTag(name=tag)]) == expected
