@@ -85,4 +85,5 @@ def test_forcing_a_curated_format_on_a_real_file_explains_the_header(tmp_path):
 def test_a_real_misp_event_keeps_its_galaxy_actor(tmp_path):
     db = tmp_path / "s.duckdb"
     assert run("ingest", REALWORLD / "misp" / "existing_event.json", "--db", db).code == 0
-    assert scalar(db, "SELECT actor || ' ' || attributed_by || ' ' || country FROM incident_actors") == "Sofacy CIRCL RUS"
+    actor = scalar(db, "SELECT actor || ' ' || attributed_by || ' ' || country FROM incident_actors")
+    assert actor == "Sofacy CIRCL RUS"

@@ -31,9 +31,10 @@ def test_the_15_feb_ddos_event(db):
     assert ddos == (
         "DDoS on Ukrainian MoD and state banks (PrivatBank, Oschadbank)", ["ddos"], "2022-02-15T14:00Z", "second",
         "MISP attribute first_seen", "2022-02-16T10:30Z", "medium",
-        ["Ministry of Defence of Ukraine", "PrivatBank", "Oschadbank"], ["mil.gov.ua", "privatbank.ua", "oschadbank.ua"],
-        ["UKR"], ["government"], "https://cert.gov.ua/article/37139",
-        "Online banking and card payments unavailable for several hours;\r\nspoofed SMS claimed ATMs were out of service",
+        ["Ministry of Defence of Ukraine", "PrivatBank", "Oschadbank"],
+        ["mil.gov.ua", "privatbank.ua", "oschadbank.ua"], ["UKR"], ["government"], "https://cert.gov.ua/article/37139",
+        "Online banking and card payments unavailable for several hours;\r\n"
+        "spoofed SMS claimed ATMs were out of service",
         "2022-02-16T01:00Z",
     )  # fmt: skip
 

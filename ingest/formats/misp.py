@@ -131,7 +131,8 @@ def _targets(event: MispEvent, attributes: list[MispAttribute]) -> tuple[Target,
 
 
 def _actors(event: MispEvent, attributes: list[MispAttribute], published: TimeValue | None) -> tuple[Actor, ...]:
-    clusters = _clusters(event, "threat-actor") + [MispCluster(value=a.value) for a in attributes if a.type == "threat-actor"]
+    named = [MispCluster(value=a.value) for a in attributes if a.type == "threat-actor"]
+    clusters = _clusters(event, "threat-actor") + named
     by = event.Orgc.name if event.Orgc else None
     actors = {}
     for cluster in clusters:
