@@ -19,11 +19,12 @@ from typing import Annotated, Any, TextIO
 import duckdb
 import typer
 
-from ingest import __version__, export, formats, reports
+from ingest import __version__, clusters, export, formats, reports
+from ingest.clusters import IdentitySettings
 from ingest.config import load_config, source_files
 from ingest.errors import CyberlogError, ExitCode, QueryError, UsageError
 from ingest.load import FileResult
-from ingest.runs import Job, execute, finish_run, reject_sample, start_run, summary
+from ingest.runs import Job, execute, finish_run, match_identities, reject_sample, start_run, summary
 from ingest.store import open_store
 from ingest.times import zone
 
@@ -36,6 +37,11 @@ app = typer.Typer(
 )
 report_app = typer.Typer(help="Canned reports: list, show and run them.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
+clusters_app = typer.Typer(
+    help="Cross-source identity: incidents several sources reported, and the decisions behind them.",
+    no_args_is_help=True,
+)
+app.add_typer(clusters_app, name="clusters")
 
 REJECTS_SHOWN = 5
 PROGRESS_MIN_BYTES = 4 << 20
@@ -140,13 +146,14 @@ def _progress() -> Iterator[Callable[[Path], Callable[[int], None] | None] | Non
 
 
 def _run(db: Path | None, command: str, config: Path | None, jobs: list[Job], warnings: list[str],
-         max_rejects: int, as_json: bool) -> None:  # fmt: skip
+         max_rejects: int, as_json: bool, identity: IdentitySettings) -> None:  # fmt: skip
     with open_store(db, write=True) as con:
         run = start_run(con, command, config)
         run.warnings += warnings
         try:
             with _progress() as progress:
                 execute(con, run, jobs, _reporter(con), progress)
+            match_identities(con, run, identity)
         except BaseException:
             run.exit_code = ExitCode.BUG  # recorded, then the traceback: a bug to report
             finish_run(con, run)
@@ -160,6 +167,9 @@ def _run(db: Path | None, command: str, config: Path | None, jobs: list[Job], wa
         f"{run.status_count('failed')} failed; {run.total('inserted')} inserted, {run.total('updated')} updated, "
         f"{run.total('unchanged')} unchanged, {run.total('rejected')} rejected"
     )
+    if run.identity:
+        m = run.identity
+        _say(f"identity: {m.matched} new cross-source matches, {m.stale} no longer hold; {m.clusters} clusters")
     if as_json:
         typer.echo(json.dumps(summary(run), indent=2))
     raise typer.Exit(int(run.exit_code))
@@ -167,9 +177,7 @@ def _run(db: Path | None, command: str, config: Path | None, jobs: list[Job], wa
 
 @app.command()
 def ingest(
-    paths: Annotated[
-        list[Path], typer.Argument(help="Files (or MISP feed folders) to ingest.", show_default=False)
-    ],
+    paths: Annotated[list[Path], typer.Argument(help="Files (or MISP feed folders) to ingest.", show_default=False)],
     format: Annotated[
         str | None, typer.Option("--format", help="Input format [default: detected from content].")
     ] = None,
@@ -192,7 +200,7 @@ def ingest(
     except (ValueError, LookupError) as exc:
         raise UsageError(str(exc) if isinstance(exc, ValueError) else f"unknown encoding {encoding!r}") from None
     jobs = [Job(file, fmt, source, tz, encoding) for path in paths for file in formats.expand(path)]
-    _run(db, "ingest", None, jobs, [], max_rejects or 0, as_json)
+    _run(db, "ingest", None, jobs, [], max_rejects or 0, as_json, IdentitySettings())
 
 
 @app.command()
@@ -215,7 +223,7 @@ def nightly(
         tz = zone(src.timezone) if src.timezone else None
         jobs += [Job(path, formats.get(src.format), src.name, tz, src.encoding) for path in files]
     limit = settings.max_rejects if max_rejects is None else max_rejects
-    _run(db, "nightly", config, jobs, warnings, limit, as_json)
+    _run(db, "nightly", config, jobs, warnings, limit, as_json, settings.identity.settings())
 
 
 @app.command("formats")
@@ -334,6 +342,92 @@ def report_run(
     params = report.bind(reports.parse_pairs(param or []))
     with _reader(db) as con:
         _emit(con, report.sql, params, _pick(format, out), out, raw)
+
+
+# cross-source identity -----------------------------------------------------------------
+
+IncidentId = Annotated[str, typer.Argument(help="An incident_id (inc_...) from v_incidents.", show_default=False)]
+Note = Annotated[str | None, typer.Option("--note", help="Why, for the ledger.")]
+
+
+@clusters_app.command("list")
+def clusters_list(
+    every: Annotated[bool, typer.Option("--all", help="Also clusters of a single record.")] = False,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    db: Db = None,
+) -> None:
+    """Incident clusters, newest first: the attacks several sources reported."""
+    sql = (
+        "SELECT cluster_id, records, array_to_string(sources, ';') AS sources, started_at, time_precision, title "
+        "FROM v_clusters WHERE records > 1 OR $every ORDER BY started_at DESC, cluster_id"
+    )
+    with _reader(db) as con:
+        _emit(con, sql, {"every": every}, _pick(format, out), out, raw=False)
+
+
+@clusters_app.command("show")
+def clusters_show(
+    cluster: Annotated[str, typer.Argument(help="A cluster_id (clu_...) or an incident_id (inc_...).")],
+    db: Db = None,
+) -> None:
+    """A cluster's records, the decisions that joined them, and where the sources disagree."""
+    with _reader(db) as con:
+        found = con.execute(
+            "SELECT cluster_id FROM v_incidents WHERE $id IN (cluster_id, incident_id) LIMIT 1", {"id": cluster}
+        ).fetchall()
+        if not found:
+            raise UsageError(f"no cluster or incident {cluster!r}: see `cyberlog clusters list`")
+        params = {"c": found[0][0]}
+        sections = {
+            "records": "SELECT incident_id, source, source_ref, started_at, time_precision, attack_types, title "
+            "FROM v_incidents WHERE cluster_id = $c ORDER BY started_at, incident_id",
+            "decisions": "SELECT l.incident_a, l.incident_b, l.decision, l.rule, l.evidence, l.note, l.decided_at "
+            "FROM incident_links l JOIN v_incidents a ON a.incident_id = l.incident_a "
+            "WHERE a.cluster_id = $c ORDER BY l.seq",
+            "disagreements": "SELECT aspect, says FROM v_cluster_disagreements WHERE cluster_id = $c ORDER BY aspect",
+        }
+        for title, sql in sections.items():
+            typer.echo(f"{title} of {params['c']}:")
+            _emit(con, sql, params, Output.table, None, raw=False)
+            typer.echo("")
+
+
+def _decide(db: Path | None, first: str, second: str | None, decision: str, note: str | None) -> None:
+    with open_store(db, write=True) as con:
+        n = clusters.decide(con, first, second, decision, note)
+    _say(f"{decision} {n} link{'s' if n != 1 else ''}; the next nightly keeps this decision")
+
+
+@clusters_app.command("undo")
+def clusters_undo(
+    incident: IncidentId,
+    other: Annotated[str | None, typer.Argument(help="Only its link to this incident.", show_default=False)] = None,
+    note: Note = None,
+    db: Db = None,
+) -> None:
+    """Undo a match: one pair, or every link of one incident. Never redone by the rule."""
+    _decide(db, incident, other, "undone", note)
+
+
+@clusters_app.command("merge")
+def clusters_merge(incident: IncidentId, other: IncidentId, note: Note = None, db: Db = None) -> None:
+    """Join two incidents by hand (the rule missed them)."""
+    _decide(db, incident, other, "merged", note)
+
+
+@clusters_app.command("match")
+def clusters_match(
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Take [identity] settings from this cyberlog.toml.")
+    ] = None,
+    db: Db = None,
+) -> None:
+    """Run the matching rule over every stored incident (after changing [identity])."""
+    settings = load_config(config).identity.settings() if config else clusters.IdentitySettings()
+    with open_store(db, write=True) as con:
+        m = clusters.match(con, None, settings, everything=True)
+    _say(f"identity: {m.matched} new cross-source matches, {m.stale} no longer hold; {m.clusters} clusters")
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ingest import formats
+from ingest.clusters import IdentitySettings
 from ingest.errors import ConfigError
 from ingest.times import zone
 
@@ -41,10 +42,23 @@ class Source(BaseModel):
         return value
 
 
+class Identity(BaseModel):
+    """`[identity]`: how tolerant cross-source matching is (see sql/identity.sql)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slack_hours: Annotated[int, Field(ge=0, le=744)] = 24
+    min_similarity: Annotated[float, Field(gt=0, le=1)] = 0.5
+
+    def settings(self) -> IdentitySettings:
+        return IdentitySettings(self.slack_hours, self.min_similarity)
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_rejects: Annotated[int, Field(ge=0)] = 0
+    identity: Identity = Identity()
     sources: Annotated[list[Source], Field(min_length=1)]
 
     @field_validator("sources")

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from ingest import __version__
+from ingest.clusters import IdentitySettings, MatchResult, match
 from ingest.errors import ExitCode
 from ingest.formats.base import Format
 from ingest.load import FileResult, load_file
@@ -29,6 +30,7 @@ class RunResult:
     files: list[FileResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     exit_code: ExitCode = ExitCode.OK
+    identity: MatchResult | None = None  # cross-source matching after the files, when anything changed
 
     def total(self, name: str) -> int:
         return sum(f.count(name) for f in self.files)
@@ -82,6 +84,12 @@ def execute(
         on_file(result)
 
 
+def match_identities(con: duckdb.DuckDBPyConnection, run: RunResult, settings: IdentitySettings) -> None:
+    """Recognise this run's new and changed incidents in other sources' records."""
+    if run.total("inserted") or run.total("updated"):
+        run.identity = match(con, run.run_id, settings)
+
+
 def finish_run(con: duckdb.DuckDBPyConnection, run: RunResult) -> None:
     con.execute(
         "UPDATE ingest_runs SET finished_at = $now, exit_code = $code, files_loaded = $loaded, "
@@ -116,6 +124,7 @@ def summary(run: RunResult) -> dict[str, object]:
         "files_failed": run.status_count("failed"),
         **{name: run.total(name) for name in COUNTS},
         "warnings": run.warnings,
+        "identity": run.identity.as_dict() if run.identity else None,
         "files": [
             {"path": str(f.path), "status": f.status, "format": f.format, "source": f.source,
              "sha256": f.sha256, "file_id": f.file_id, "error": f.error,

@@ -154,3 +154,27 @@ CREATE TABLE IF NOT EXISTS diplomatic_events (
     loaded_at        TIMESTAMPTZ NOT NULL,
     UNIQUE (source, source_ref)
 );
+
+-- Cross-source identity. An append-only ledger of decisions about pairs of incidents from
+-- different sources: matched by the rule (with its evidence), merged or undone by hand, or
+-- stale when the rule stopped holding after an update. The latest decision of a pair is
+-- in force (v_incident_links); an undone pair is never matched again by the rule.
+CREATE SEQUENCE IF NOT EXISTS incident_link_seq;
+CREATE TABLE IF NOT EXISTS incident_links (
+    seq          BIGINT NOT NULL DEFAULT nextval('incident_link_seq'),  -- order of decisions
+    incident_a   VARCHAR NOT NULL,         -- the smaller incident_id of the pair
+    incident_b   VARCHAR NOT NULL,
+    decision     VARCHAR NOT NULL CHECK (decision IN ('matched', 'merged', 'undone', 'stale')),
+    rule         VARCHAR NOT NULL,         -- the matching rule and its version, or 'by hand'
+    evidence     JSON,                     -- what matched: targets, time gap, attack types
+    note         VARCHAR,
+    decided_at   TIMESTAMPTZ NOT NULL,
+    run_id       VARCHAR                   -- the ingest run that decided, NULL when by hand
+);
+
+-- Incidents in a cluster of two or more records; derived from the links in force after
+-- every change. An incident not listed here is a cluster of its own.
+CREATE TABLE IF NOT EXISTS incident_clusters (
+    incident_id  VARCHAR PRIMARY KEY,
+    cluster_id   VARCHAR NOT NULL
+);

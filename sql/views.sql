@@ -33,21 +33,103 @@ SELECT
     a.first_attributed_at,
     i.run_id, i.file_id, i.loaded_at,
     i.time_basis, i.ended_latest, i.source_modified,
-    coalesce(a.attributed_countries, []) AS attributed_countries
+    coalesce(a.attributed_countries, []) AS attributed_countries,
+    coalesce(c.cluster_id, 'clu_' || substr(i.incident_id, 5)) AS cluster_id,
+    i.first_loaded_at
 FROM incidents i
 LEFT JOIN t USING (incident_id)
-LEFT JOIN a USING (incident_id);
+LEFT JOIN a USING (incident_id)
+LEFT JOIN incident_clusters c USING (incident_id);
 
--- Incidents and diplomatic events on one time line.
+-- The decision in force for each pair of incidents (the ledger keeps every decision).
+CREATE OR REPLACE VIEW v_incident_links AS
+SELECT incident_a, incident_b, decision, rule, evidence, note, decided_at, run_id
+FROM incident_links
+QUALIFY row_number() OVER (PARTITION BY incident_a, incident_b ORDER BY seq DESC) = 1;
+
+-- One row per incident cluster: the records of several sources that describe one attack
+-- (a record no other source matched is a cluster of one). Time, title and URL come from
+-- the most precise record (then the best evidence, then the first loaded); lists are the
+-- union of every record's. Reports count these, not records.
+CREATE OR REPLACE VIEW v_clusters AS
+WITH ranked AS (
+    SELECT
+        *,
+        row_number() OVER (
+            PARTITION BY cluster_id
+            ORDER BY list_position(['second', 'minute', 'hour', 'day', 'month', 'year'], time_precision),
+                     list_position(['confirmed', 'reported', 'claimed'], evidence), first_loaded_at, incident_id
+        ) AS rank
+    FROM v_incidents
+), lists AS (
+    SELECT
+        cluster_id,
+        count(*) AS records,
+        list_sort(list_distinct(list(source))) AS sources,
+        list_sort(list(incident_id)) AS incident_ids,
+        list_sort(list_distinct(flatten(list(target_orgs)))) AS target_orgs,
+        list_sort(list_distinct(flatten(list(target_domains)))) AS target_domains,
+        list_sort(list_distinct(flatten(list(target_countries)))) AS target_countries,
+        list_sort(list_distinct(flatten(list(target_sectors)))) AS target_sectors,
+        list_sort(list_distinct(flatten(list(actors)))) AS actors,
+        list_sort(list_distinct(flatten(list(attributed_countries)))) AS attributed_countries,
+        min(first_attributed_at) AS first_attributed_at,
+        min(started_at) AS earliest_started_at,
+        max(started_at) AS latest_started_at
+    FROM v_incidents
+    GROUP BY cluster_id
+), kinds AS (  -- "other" only when no record names a specific attack type
+    SELECT cluster_id, list(DISTINCT attack_type ORDER BY attack_type) AS attack_types
+    FROM (SELECT cluster_id, unnest(attack_types) AS attack_type FROM v_incidents)
+    WHERE attack_type <> 'other'
+    GROUP BY cluster_id
+)
+SELECT
+    r.cluster_id, l.records, l.sources, r.title, r.started_at, r.started_latest, r.time_precision,
+    r.ended_at, coalesce(k.attack_types, ['other']) AS attack_types,
+    r.evidence, r.severity, r.url, l.target_orgs, l.target_domains, l.target_countries, l.target_sectors,
+    l.actors, l.attributed_countries, l.first_attributed_at, l.earliest_started_at, l.latest_started_at,
+    l.incident_ids, r.incident_id AS lead_incident_id, r.source AS lead_source, r.source_ref AS lead_source_ref
+FROM ranked r
+JOIN lists l USING (cluster_id)
+LEFT JOIN kinds k USING (cluster_id)
+WHERE r.rank = 1;
+
+-- Where the records of one cluster disagree: start times that cannot all be true at once,
+-- different actors, different attack types. `says` lists each source's value.
+CREATE OR REPLACE VIEW v_cluster_disagreements AS
+WITH members AS (
+    SELECT v.*, count(*) OVER (PARTITION BY cluster_id) AS records
+    FROM v_incidents v
+)
+SELECT cluster_id, 'started' AS aspect,
+       string_agg(source || ': ' || strftime(started_at, '%Y-%m-%dT%H:%MZ') || ' (' || time_precision || ')',
+                  '; ' ORDER BY started_at, source) AS says
+FROM members WHERE records > 1
+GROUP BY cluster_id HAVING max(started_at) >= min(started_latest)
+UNION ALL
+SELECT cluster_id, 'actors' AS aspect,
+       string_agg(source || ': ' || array_to_string(actors, ', '), '; ' ORDER BY source) AS says
+FROM members WHERE records > 1 AND len(actors) > 0
+GROUP BY cluster_id HAVING count(DISTINCT actors) > 1
+UNION ALL
+SELECT cluster_id, 'attack_types' AS aspect,
+       string_agg(source || ': ' || array_to_string(attack_types, ', '), '; ' ORDER BY source) AS says
+FROM members WHERE records > 1 AND attack_types <> ['other']
+GROUP BY cluster_id HAVING count(DISTINCT attack_types) > 1;
+
+-- Incidents (one row per cluster: an attack several sources reported is one row) and
+-- diplomatic events on one time line.
 CREATE OR REPLACE VIEW v_timeline AS
 SELECT
-    'incident' AS kind, incident_id AS id, source, source_ref, started_at AS happened_at,
-    started_latest AS happened_latest, time_precision, title,
-    array_to_string(attack_types, ';') AS category, target_countries AS countries, url
-FROM v_incidents
+    'incident' AS kind, cluster_id AS id, array_to_string(sources, ';') AS source,
+    lead_source_ref AS source_ref, started_at AS happened_at, started_latest AS happened_latest,
+    time_precision, title, array_to_string(attack_types, ';') AS category, target_countries AS countries, url,
+    records
+FROM v_clusters
 UNION ALL
 SELECT
     'event' AS kind, event_id AS id, source, source_ref, occurred_at AS happened_at,
     occurred_latest AS happened_latest, time_precision, title,
-    event_class AS category, actor_countries AS countries, url
+    event_class AS category, actor_countries AS countries, url, 1 AS records
 FROM diplomatic_events;

@@ -159,7 +159,7 @@ def test_an_unreadable_file_is_recorded_and_the_run_goes_on(db, tmp_path):
     assert f"failed {missing}: cannot read the file: No such file or directory" in result.err
     assert (
         f"failed {notes}: cannot tell the file's format (no format recognises it): use --format, "
-        "one of events_csv, incidents_csv" in result.err
+        f"one of {', '.join(formats.names())}" in result.err
     )
     assert scalar(db, "SELECT count(*) FROM diplomatic_events") == 20
     assert rows(db, "SELECT status, count(*) FROM ingest_files GROUP BY status ORDER BY status") == [

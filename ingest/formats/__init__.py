@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.errors import FileUnreadable, UsageError
-from ingest.formats import events_csv, incidents_csv, misp, stix
+from ingest.formats import events_csv, incidents_csv, misp, stix, veris
 from ingest.formats.base import Format
 
 _REGISTRY: dict[str, Format] = {
@@ -19,6 +19,7 @@ _REGISTRY: dict[str, Format] = {
         events_csv.FORMAT,
         stix.FORMAT,
         misp.FORMAT,
+        veris.FORMAT,
     )
 }
 

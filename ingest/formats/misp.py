@@ -134,7 +134,7 @@ def _actors(event: MispEvent, attributes: list[MispAttribute], published: TimeVa
     named = [MispCluster(value=a.value) for a in attributes if a.type == "threat-actor"]
     clusters = _clusters(event, "threat-actor") + named
     by = event.Orgc.name if event.Orgc else None
-    actors = {}
+    actors: dict[str, Actor] = {}
     for cluster in clusters:
         origin = cluster.meta.get("country") or cluster.meta.get("cfr-suspected-state-sponsor")
         country, raw = countries.normalise(str(origin[0] if isinstance(origin, list) else origin) if origin else None)

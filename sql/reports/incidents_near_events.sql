@@ -5,6 +5,8 @@
 --   measured between their midpoints, `lag_min_hours` and `lag_max_hours` bound it, and
 --   `within` says whether the pair is certainly inside the window or only possibly.
 --   This is raw co-occurrence: on busy weeks almost every incident is near some event.
+--   An attack several sources reported counts once (its cluster: the most precise record's
+--   time and title, every source listed in `incident_sources`).
 -- param: window_hours INTEGER = 72  how far before and after an incident to look, in hours
 -- param: country VARCHAR = NULL  only incidents with a target in this country (ISO alpha-3)
 -- param: event_class VARCHAR(talks|visit|statement|agreement|sanction|recognition|threat|attribution|military|other) = NULL  only events of this class
@@ -18,7 +20,7 @@ WITH precisions AS (
     SELECT ['second', 'minute', 'hour', 'day', 'month', 'year'] AS ranks
 ), inc AS (
     SELECT *
-    FROM v_incidents, precisions
+    FROM v_clusters, precisions
     WHERE list_position(ranks, time_precision) <= list_position(ranks, lower($coarsest))
       AND ($country IS NULL OR list_contains(target_countries, upper($country)))
       AND ($since IS NULL OR started_latest > CAST($since AS DATE))
@@ -62,11 +64,11 @@ SELECT
     array_to_string(attack_types, ';') AS attack_types,
     array_to_string(target_countries, ';') AS target_countries,
     array_to_string(actor_countries, ';') AS event_countries,
-    incident_id,
+    cluster_id,
     event_id,
-    source AS incident_source,
+    array_to_string(sources, ';') AS incident_sources,
     event_source,
     url AS incident_url,
     event_url
 FROM pairs
-ORDER BY incident_at, incident_id, event_at, event_id
+ORDER BY incident_at, cluster_id, event_at, event_id

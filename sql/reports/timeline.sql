@@ -3,7 +3,8 @@
 --   `happened_at` is the earliest instant a record allows and `time_precision` how far it may
 --   stretch (a day-precision record covers that whole UTC day). `country` matches an
 --   incident's target country or an event's actor country; the date range keeps every
---   record that may fall inside it.
+--   record that may fall inside it. An attack several sources reported is one row: `records`
+--   counts them and `source` lists them (see `cyberlog clusters show ID`).
 -- param: country VARCHAR = NULL  ISO 3166 alpha-3 code such as UKR; default all countries
 -- param: since DATE = NULL  first UTC day to show; default the beginning
 -- param: until DATE = NULL  last UTC day to show, inclusive; default the end
@@ -20,7 +21,8 @@ SELECT
     source,
     source_ref,
     id,
-    url
+    url,
+    records
 FROM v_timeline
 WHERE ($country IS NULL OR list_contains(countries, upper($country)))
   AND ($since IS NULL OR happened_latest > CAST($since AS DATE))

@@ -1,0 +1,162 @@
+"""Cross-source identity: one attack from several feeds is one cluster, every record kept."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import FIXTURES, rows, run, scalar
+
+from ingest.identity import org_words
+
+HEADER = "ref,title,attack_types,started_at,time_precision,target_org,target_domain,target_country\n"
+MISP_DDOS = FIXTURES / "misp" / "good" / "ddos-mod-banks.json"
+
+
+def _ddos_cluster(db) -> tuple[str, list[str]]:
+    """The cluster of the curated 15 Feb DDoS record, and its sources."""
+    (found,) = rows(
+        db,
+        """SELECT c.cluster_id, c.sources FROM v_clusters c JOIN v_incidents i USING (cluster_id)
+           WHERE i.source_ref = '2022-02-15-ddos-mod-banks'""",
+    )
+    return str(found[0]), list(found[1])
+
+
+def _csv(tmp_path, name: str, *lines: str):
+    path = tmp_path / name
+    path.write_text(HEADER + "".join(line + "\n" for line in lines), "utf-8")
+    return path
+
+
+def _id(db, source: str, ref: str) -> str:
+    return str(
+        scalar(db, "SELECT incident_id FROM incidents WHERE source = $s AND source_ref = $r", {"s": source, "r": ref})
+    )
+
+
+def test_the_15_feb_ddos_from_three_formats_is_one_cluster(loaded):
+    cluster, sources = _ddos_cluster(loaded)
+    assert {"cert-stix", "curated-incidents", "misp"} <= set(sources)
+    assert scalar(loaded, "SELECT count(*) FROM incidents") > scalar(loaded, "SELECT count(*) FROM v_clusters")
+    # every source's record is kept as it came: three start times, three precisions
+    assert rows(
+        loaded,
+        "SELECT source, strftime(started_at, '%H:%M'), time_precision FROM v_incidents "
+        "WHERE cluster_id = $c AND source IN ('cert-stix', 'curated-incidents', 'misp') ORDER BY source",
+        {"c": cluster},
+    ) == [("cert-stix", "13:00", "hour"), ("curated-incidents", "13:00", "hour"), ("misp", "14:00", "second")]
+    evidence = json.loads(
+        str(
+            scalar(
+                loaded,
+                "SELECT l.evidence FROM v_incident_links l JOIN incidents a ON a.incident_id = l.incident_a "
+                "JOIN incidents b ON b.incident_id = l.incident_b "
+                "WHERE a.source = 'misp' AND b.source = 'curated-incidents' AND a.source_ref LIKE 'a3f1%'",
+            )
+        )
+    )
+    assert evidence["attack_types"] == ["ddos"]
+    assert {"a": "Ministry of Defence of Ukraine", "b": "Ministry of Defence of Ukraine", "domain": "mil.gov.ua",
+            "similarity": 1.0} in evidence["targets"]  # fmt: skip
+    disagreements = dict(
+        rows(loaded, "SELECT aspect, says FROM v_cluster_disagreements WHERE cluster_id = $c", {"c": cluster})
+    )
+    assert "cert-stix: 2022-02-15T13:00Z (hour)" in disagreements["started"]
+    assert "cert-stix: GRU" in disagreements["actors"]
+
+
+def test_undo_survives_the_next_nightly_and_an_updated_event(loaded, tmp_path):
+    misp = _id(loaded, "misp", "a3f1c2d4-5b6e-4f70-8a91-b2c3d4e5f607")
+    result = run("clusters", "undo", misp, "--note", "a different wave", "--db", loaded)
+    assert result.code == 0, result.err
+    assert "misp" not in _ddos_cluster(loaded)[1]
+    assert run("nightly", "--config", FIXTURES / "cyberlog.toml", "--db", loaded).code == 0
+    # the feed sends a newer version of the same event: re-matched, but the undo holds
+    event = json.loads(MISP_DDOS.read_text("utf-8"))
+    event["Event"]["timestamp"] = "1645100000"
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps(event), "utf-8")
+    assert json.loads(run("ingest", newer, "--source", "misp", "--db", loaded, "--json").out)["updated"] == 1
+    assert "misp" not in _ddos_cluster(loaded)[1]
+    assert rows(loaded, "SELECT DISTINCT note FROM incident_links WHERE decision = 'undone'") == [("a different wave",)]
+
+
+def test_merge_by_hand_joins_what_the_rule_missed(db, tmp_path):
+    a = _csv(tmp_path, "a.csv", "x1,Outage at the ministry,ddos,2022-03-01,,Ministry of Energy,,UKR")
+    b = _csv(tmp_path, "b.csv", "y1,Power company website down,ddos,2022-03-01,,Ukrenergo,,UKR")
+    assert run("ingest", a, "--source", "a", "--db", db).code == 0
+    assert run("ingest", b, "--source", "b", "--db", db).code == 0
+    assert scalar(db, "SELECT count(*) FROM v_clusters") == 2
+    result = run("clusters", "merge", _id(db, "a", "x1"), _id(db, "b", "y1"), "--db", db)
+    assert result.code == 0, result.err
+    assert rows(db, "SELECT records, sources FROM v_clusters") == [(2, ["a", "b"])]
+
+
+@pytest.mark.parametrize(
+    ("line_a", "line_b", "matched"),
+    [
+        # the same victim named two ways, a day apart (a tracker dating the report)
+        ("r,DDoS on MoD,ddos,2022-02-15T13:00Z,hour,Ministry of Defence of Ukraine,,UKR",
+         "r,Ukrainian defense ministry hit,ddos,2022-02-16,,Ukrainian Ministry of Defense,,", True),
+        # the same domain is enough
+        ("r,a,ddos,2022-02-15,,,mil.gov.ua,UKR", "r,b,other,2022-02-15,,Some name,www.mil.gov.ua,UKR", True),
+        # too far apart in time
+        ("r,a,ddos,2022-02-15,,PrivatBank,,UKR", "r,b,ddos,2022-02-20,,PrivatBank,,UKR", False),
+        # incompatible attack types
+        ("r,a,ddos,2022-02-15,,PrivatBank,,UKR", "r,b,wiper,2022-02-15,,PrivatBank,,UKR", False),
+        # same words, conflicting countries
+        ("r,a,ddos,2022-02-15,,Ministry of Defence,,UKR", "r,b,ddos,2022-02-15,,Ministry of Defence,,GBR", False),
+        # a country in common is not a shared target
+        ("r,a,ddos,2022-02-15,,,,UKR", "r,b,ddos,2022-02-15,,,,UKR", False),
+        # known only to a year: never matched by the rule
+        ("r,a,ddos,2022,,PrivatBank,,UKR", "r,b,ddos,2022-02-15,,PrivatBank,,UKR", False),
+    ],
+)  # fmt: skip
+def test_the_matching_rule(db, tmp_path, line_a, line_b, matched):
+    assert run("ingest", _csv(tmp_path, "a.csv", line_a), "--source", "a", "--db", db).code == 0
+    assert run("ingest", _csv(tmp_path, "b.csv", line_b), "--source", "b", "--db", db).code == 0
+    assert scalar(db, "SELECT count(*) FROM v_clusters") == (1 if matched else 2)
+
+
+def test_records_of_one_source_are_never_matched(db, tmp_path):
+    path = _csv(tmp_path, "a.csv", "r1,a,ddos,2022-02-15,,PrivatBank,,UKR", "r2,b,ddos,2022-02-15,,PrivatBank,,UKR")
+    assert run("ingest", path, "--db", db).code == 0
+    assert scalar(db, "SELECT count(*) FROM v_clusters") == 2
+
+
+def test_a_match_that_no_longer_holds_after_an_update_goes_stale(db, tmp_path):
+    assert run("ingest", _csv(tmp_path, "a.csv", "r,a,ddos,2022-02-15,,PrivatBank,,UKR"), "--source", "a",
+               "--db", db).code == 0  # fmt: skip
+    assert run("ingest", _csv(tmp_path, "b.csv", "r,b,ddos,2022-02-15,,PrivatBank,,UKR"), "--source", "b",
+               "--db", db).code == 0  # fmt: skip
+    assert scalar(db, "SELECT count(*) FROM v_clusters") == 1
+    moved = _csv(tmp_path, "b2.csv", "r,b,ddos,2022-03-30,,PrivatBank,,UKR")
+    result = json.loads(run("ingest", moved, "--source", "b", "--db", db, "--json").out)
+    assert result["identity"] == {"matched": 0, "stale": 1, "clusters": 0}
+    assert scalar(db, "SELECT count(*) FROM v_clusters") == 2
+    assert rows(db, "SELECT decision FROM incident_links ORDER BY seq") == [("matched",), ("stale",)]
+
+
+def test_clusters_commands_explain_bad_ids(loaded):
+    assert run("clusters", "show", "clu_nope", "--db", loaded).err == (
+        "cyberlog: error: no cluster or incident 'clu_nope': see `cyberlog clusters list`\n"
+    )
+    assert run("clusters", "undo", "inc_nope", "--db", loaded).code == 2
+    shown = run("clusters", "show", _ddos_cluster(loaded)[0], "--db", loaded)
+    assert shown.code == 0 and "decisions of clu_" in shown.out and "started" in shown.out
+
+
+@pytest.mark.parametrize(
+    ("name", "country", "words"),
+    [
+        ("Ministry of Defence of Ukraine", "UKR", ("UKR", "defen", "minis")),
+        ("Ukrainian Ministry of Defense", None, ("UKR", "defen", "minis")),
+        ("JSC CB PrivatBank", "UKR", ("UKR", "cb", "priva")),
+        ("Armed Forces of Ukraine", "UKR", ("UKR", "armed", "force")),
+        ("Mínistry  of  Défence!", None, ("defen", "minis")),
+        ("Bank & Trust", None, ("bank", "trust")),
+    ],
+)
+def test_org_words(name, country, words):
+    assert org_words(name, country) == words
