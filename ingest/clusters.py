@@ -16,11 +16,12 @@ import duckdb
 import pyarrow as pa
 
 from ingest.errors import UsageError
+from ingest.identity import GENERIC
 from ingest.store import scalar, sql_dir
 
 RULE = "same target, overlapping time, compatible attack type (v1)"
 IN_FORCE = ("matched", "merged")
-_TEMP = ("id_incidents", "id_keys", "id_target_pairs", "id_matches", "id_new")
+_TEMP = ("id_incidents", "id_words", "id_keys", "id_target_pairs", "id_matches", "id_new")
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def match(
 ) -> MatchResult:
     """Propose matches for incidents this run loaded (or all), in one transaction."""
     params = {"run": run_id, "all": everything, "slack_hours": settings.slack_hours,
-              "min_similarity": settings.min_similarity}  # fmt: skip
+              "min_similarity": settings.min_similarity, "generic": list(GENERIC)}  # fmt: skip
     con.execute("BEGIN TRANSACTION")
     try:
         for statement in _statements():

@@ -3,8 +3,12 @@
 --
 -- Two incidents from different sources match when all of these hold:
 --   * a shared target: the same domain (a leading "www." ignored), or organisation names
---     whose word sets (ingest/identity.py) have a Jaccard similarity >= $min_similarity,
---     share a word that is not a country, and name no conflicting countries;
+--     whose word sets (ingest/identity.py) share a distinctive word (not a country, not a
+--     generic word such as "ministry" or "bank": $generic), name no conflicting countries,
+--     and, counting the words that are not countries, either have a Jaccard similarity
+--     >= $min_similarity or one holds every word of the other, which has two or more
+--     (a tracker's "Ukrainian Ministry of Defense, Armed Forces of Ukraine, PrivatBank,
+--     Oschadbank" holds "Ministry of Defence of Ukraine");
 --   * overlapping time: their start intervals, each widened by $slack_hours on both sides,
 --     overlap (date-only sources carry no zone; trackers often date a report, not the attack);
 --   * compatible attack types: they share one, or either says only "other".
@@ -21,14 +25,22 @@ SELECT
 FROM incidents
 WHERE time_precision <> 'year';
 
+CREATE OR REPLACE TEMP TABLE id_words AS
+SELECT
+    incident_id, position, organisation, domain, country,
+    [w FOR w IN coalesce(name_words, []) IF NOT regexp_matches(w, '^[A-Z]{3}$')] AS words,
+    [w FOR w IN coalesce(name_words, []) IF regexp_matches(w, '^[A-Z]{3}$')] AS countries
+FROM incident_targets
+WHERE incident_id IN (SELECT incident_id FROM id_incidents);
+
 CREATE OR REPLACE TEMP TABLE id_keys AS
 WITH keys AS (
     SELECT incident_id, position, 'w:' || word AS key
-    FROM (SELECT incident_id, position, unnest(name_words) AS word FROM incident_targets)
-    WHERE NOT regexp_matches(word, '^[A-Z]{3}$')
+    FROM (SELECT incident_id, position, unnest(words) AS word FROM id_words)
+    WHERE NOT list_contains($generic, word)
     UNION
     SELECT incident_id, position, 'd:' || regexp_replace(domain, '^www\.', '') AS key
-    FROM incident_targets
+    FROM id_words
     WHERE domain IS NOT NULL
 )
 SELECT k.incident_id, k.position, k.key, i.source, i.touched, day
@@ -42,26 +54,31 @@ WITH candidates AS (
     FROM id_keys a
     JOIN id_keys b ON a.key = b.key AND a.day = b.day
     WHERE a.incident_id < b.incident_id AND a.source <> b.source AND (a.touched OR b.touched)
+), sets AS (
+    SELECT
+        c.a, c.b, ta.organisation AS org_a, tb.organisation AS org_b,
+        CASE WHEN regexp_replace(ta.domain, '^www\.', '') = regexp_replace(tb.domain, '^www\.', '')
+             THEN ta.domain END AS same_domain,
+        ta.words AS wa, tb.words AS wb, len(list_intersect(ta.words, tb.words)) AS shared
+    FROM candidates c
+    JOIN id_words ta ON ta.incident_id = c.a AND ta.position = c.pa
+    JOIN id_words tb ON tb.incident_id = c.b AND tb.position = c.pb
+    WHERE (ta.country IS NULL OR tb.country IS NULL OR ta.country = tb.country)
+      AND (len(ta.countries) = 0 OR len(tb.countries) = 0 OR list_has_any(ta.countries, tb.countries))
 )
 SELECT
-    c.a, c.b,
-    ta.organisation AS org_a, tb.organisation AS org_b,
-    CASE WHEN regexp_replace(ta.domain, '^www\.', '') = regexp_replace(tb.domain, '^www\.', '')
-         THEN ta.domain END AS same_domain,
-    round(len(list_intersect(ta.name_words, tb.name_words))
-        / (len(ta.name_words) + len(tb.name_words) - len(list_intersect(ta.name_words, tb.name_words))), 2)
-        AS similarity
-FROM candidates c
-JOIN incident_targets ta ON ta.incident_id = c.a AND ta.position = c.pa
-JOIN incident_targets tb ON tb.incident_id = c.b AND tb.position = c.pb
-WHERE ta.country IS NULL OR tb.country IS NULL OR ta.country = tb.country;
+    a, b, org_a, org_b, same_domain,
+    round(shared / nullif(len(wa) + len(wb) - shared, 0), 2) AS similarity,
+    shared = least(len(wa), len(wb)) AND shared >= 2 AS contained
+FROM sets;
 
 CREATE OR REPLACE TEMP TABLE id_matches AS
 SELECT
     p.a, p.b,
     json_object(
         'targets', list(json_object('a', p.org_a, 'b', p.org_b, 'domain', p.same_domain,
-                                    'similarity', p.similarity) ORDER BY p.org_a, p.org_b),
+                                    'similarity', p.similarity, 'contained', p.contained)
+                        ORDER BY p.org_a, p.org_b),
         'gap_hours', round(greatest(0, epoch(ib.started_at) - epoch(ia.started_latest),
                                     epoch(ia.started_at) - epoch(ib.started_latest)) / 3600, 1),
         'attack_types', list_intersect(ia.attack_types, ib.attack_types)
@@ -69,7 +86,7 @@ SELECT
 FROM id_target_pairs p
 JOIN id_incidents ia ON ia.incident_id = p.a
 JOIN id_incidents ib ON ib.incident_id = p.b
-WHERE (p.same_domain IS NOT NULL OR p.similarity >= $min_similarity)
+WHERE (p.same_domain IS NOT NULL OR p.similarity >= $min_similarity OR p.contained)
   AND ia.lo < ib.hi AND ib.lo < ia.hi
   AND (list_has_any(ia.attack_types, ib.attack_types) OR ia.attack_types = ['other'] OR ib.attack_types = ['other'])
 GROUP BY p.a, p.b, ia.started_at, ia.started_latest, ib.started_at, ib.started_latest, ia.attack_types, ib.attack_types

@@ -19,8 +19,8 @@ FIXTURES = ROOT / "fixtures"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 REALWORLD = ROOT.parent / "shared" / "realworld"
 # What `nightly --config fixtures/cyberlog.toml` loads: keep in step with fixtures/
-FIXTURE_FILES = 9
-FIXTURE_INCIDENTS = 20
+FIXTURE_FILES = 11
+FIXTURE_INCIDENTS = 26
 CURATED_INCIDENTS = 9  # fixtures/incidents_csv/good/ukraine-2022.csv
 
 

@@ -58,7 +58,7 @@ def test_the_15_feb_ddos_from_three_formats_is_one_cluster(loaded):
     )
     assert evidence["attack_types"] == ["ddos"]
     assert {"a": "Ministry of Defence of Ukraine", "b": "Ministry of Defence of Ukraine", "domain": "mil.gov.ua",
-            "similarity": 1.0} in evidence["targets"]  # fmt: skip
+            "similarity": 1.0, "contained": True} in evidence["targets"]  # fmt: skip
     disagreements = dict(
         rows(loaded, "SELECT aspect, says FROM v_cluster_disagreements WHERE cluster_id = $c", {"c": cluster})
     )
@@ -99,6 +99,13 @@ def test_merge_by_hand_joins_what_the_rule_missed(db, tmp_path):
         # the same victim named two ways, a day apart (a tracker dating the report)
         ("r,DDoS on MoD,ddos,2022-02-15T13:00Z,hour,Ministry of Defence of Ukraine,,UKR",
          "r,Ukrainian defense ministry hit,ddos,2022-02-16,,Ukrainian Ministry of Defense,,", True),
+        # a tracker's one cell naming several victims holds the other's every word
+        ("r,DDoS,ddos,2022-02-15,,Ministry of Defence of Ukraine,,UKR",
+         "r,DDoS,ddos,2022-02-16,,\"Ukrainian Ministry of Defense, Armed Forces of Ukraine, PrivatBank\",,", True),
+        # sharing only a generic word is not a shared target
+        ("r,a,ddos,2022-02-15,,Ministry of Education,,UKR", "r,b,ddos,2022-02-15,,Ministry of Defence,,UKR", False),
+        # ... nor is one word in common
+        ("r,DDoS,ddos,2022-02-15,,Ministry,,UKR", "r,DDoS,ddos,2022-02-15,,Ministry of Defense,,UKR", False),
         # the same domain is enough
         ("r,a,ddos,2022-02-15,,,mil.gov.ua,UKR", "r,b,other,2022-02-15,,Some name,www.mil.gov.ua,UKR", True),
         # too far apart in time

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.errors import FileUnreadable, UsageError
-from ingest.formats import events_csv, incidents_csv, misp, stix, veris
+from ingest.formats import cfr, eurepoc, events_csv, incidents_csv, misp, stix, veris
 from ingest.formats.base import Format
 
 _REGISTRY: dict[str, Format] = {
@@ -20,6 +20,8 @@ _REGISTRY: dict[str, Format] = {
         stix.FORMAT,
         misp.FORMAT,
         veris.FORMAT,
+        cfr.FORMAT,
+        eurepoc.FORMAT,
     )
 }
 
