@@ -17,6 +17,7 @@ from typing import Any
 
 import ijson
 
+from ingest.formats.stix_objects import StixObject, checked
 from ingest.readers import RawRecord, json_problem, json_text, open_json
 from ingest.times import parse_time
 
@@ -41,7 +42,7 @@ def _kind(ref: Any) -> str:
     return ref.split("--", 1)[0] if isinstance(ref, str) else ""
 
 
-def _newer(new: Obj, old: Obj | None) -> bool:
+def _newer(new: StixObject, old: Obj | None) -> bool:
     if old is None:
         return True
     try:
@@ -66,7 +67,7 @@ def _trim(obj: Obj) -> Obj:
     return kept
 
 
-def _wanted(obj: Obj) -> str | None:
+def _wanted(obj: StixObject) -> str | None:
     """None when the object is kept, else the reason it is counted and left out."""
     kind = obj.get("type")
     if obj.get("revoked") is True:
@@ -88,11 +89,11 @@ def read_bundle(path: Path, encoding: str, progress: Callable[[int], None] | Non
     with open_json(path, progress) as (stream, _first):
         index = 0
         try:
-            for index, obj in enumerate(ijson.items(stream, "objects.item", use_float=True)):
-                if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
-                    problems.append(
-                        RawRecord(None, f"/objects/{index}", json_text(obj), None, "not a STIX object: no id")
-                    )
+            for index, raw in enumerate(ijson.items(stream, "objects.item", use_float=True)):
+                obj, problem = checked(_trim(raw)) if isinstance(raw, dict) else (None, "not a JSON object")
+                if obj is None:
+                    where_ = f"/objects/{index}"
+                    problems.append(RawRecord(None, where_, json_text(raw), None, f"not a STIX object: {problem}"))
                     continue
                 reason = _wanted(obj)
                 if reason:
@@ -101,7 +102,7 @@ def read_bundle(path: Path, encoding: str, progress: Callable[[int], None] | Non
                 if obj["id"] in objects:
                     skipped[f"STIX {obj['type']} (older version; the newest modified is kept)"] += 1
                 if _newer(obj, objects.get(obj["id"])):
-                    objects[obj["id"]] = _trim(obj)
+                    objects[obj["id"]] = dict(obj)
                     where[obj["id"]] = index
         except ijson.JSONError as exc:
             problems.append(RawRecord(None, f"/objects/{index + 1}", "", None, json_problem(exc)))
@@ -133,7 +134,7 @@ def _unlinked(objects: _Seen, records: set[str]) -> Iterator[str]:
     for oid, obj in objects.items():
         used = oid in objects.seen or oid in records
         if obj["type"] == "relationship":
-            used = obj["source_ref"] in objects.seen | records and obj["target_ref"] in objects.seen
+            used = obj["source_ref"] in objects.seen | records and obj.get("target_ref") in objects.seen
         if not used and oid not in records:
             kind = f"relationship {obj['relationship_type']}" if obj["type"] == "relationship" else obj["type"]
             yield f"STIX {kind} (not linked to an incident)"
