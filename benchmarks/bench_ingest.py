@@ -4,8 +4,10 @@
 
 Writes a synthetic curated incidents CSV (~0.5% deliberately bad rows), then times, best of 3:
 DuckDB's read_csv into a fresh on-disk table, `cyberlog ingest` into a fresh store (a
-subprocess; peak RSS from os.wait4), and re-ingests of the unchanged file and of a renamed
-copy. No timing assertions: exits non-zero only when a command fails or counts do not add up.
+subprocess; peak RSS from os.wait4), re-ingests of the unchanged file and of a renamed
+copy, and the cross-source matcher over the store once the copy is loaded as a second
+source (`cyberlog clusters match`, which re-checks every pair). No timing assertions:
+exits non-zero only when a command fails or counts do not add up.
 """
 
 from __future__ import annotations
@@ -62,6 +64,10 @@ SENTENCES = [
     "The intrusion, first seen by the SOC, began weeks earlier with stolen VPN credentials.",
 ]
 COUNTS = "SELECT (SELECT count(*) FROM incidents), (SELECT count(*) FROM rejects)"
+IDENTITY = (
+    "SELECT (SELECT count(*) FROM v_incident_links WHERE decision = 'matched'), "
+    "(SELECT count(DISTINCT cluster_id) FROM incident_clusters)"
+)
 LAST_RUN = "SELECT files_loaded, files_skipped FROM ingest_runs ORDER BY started_at DESC LIMIT 1"
 TITLES = ["{a} against {o}", "{a} on {o}, {c} and others", '"{x}" campaign: {a} against {o}',
           "{a} hits {o}"]  # fmt: skip
@@ -151,11 +157,12 @@ def baseline(data: Path, db: Path, rows: int) -> float:
     return elapsed
 
 
-def child(cmd: list[str], log: Path, expect: int) -> tuple[float, float, float]:
-    """Run `python -m ingest CMD`: wall time, CPU time and peak RSS (MiB), exact via wait4."""
+def child(cmd: list[str], log: Path, expect: int, module: bool = True) -> tuple[float, float, float]:
+    """Run `python -m ingest CMD` (or `python CMD`): wall time, CPU time and peak RSS (MiB), via wait4."""
     with log.open("wb") as out:
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "ingest", *cmd], stdout=out, stderr=out)
+        argv = [sys.executable, "-m", "ingest", *cmd] if module else [sys.executable, *cmd]
+        proc = subprocess.Popen(argv, stdout=out, stderr=out)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -193,6 +200,10 @@ def run(work: Path, rows: int, seed: int) -> None:
             if stored(store, LAST_RUN) != (0, 1) or stored(store, COUNTS) != (rows - bad, bad):
                 fail(f"re-ingest of {path.name} was not a clean skip", log)
         again[path] = min(times)
+    # the same file again under a second source name: every record has a twin to find
+    child(["ingest", str(copy), "--source", "twin", "--db", str(store)], log, 3)
+    matching = min(child(["clusters", "match", "--db", str(store)], log, 0)[0] for _ in range(3))
+    links, clusters = stored(store, IDENTITY)
     startup = min(child(["--version"], log, 0)[0] for _ in range(3))
     best, cpu = min(ingests)
     print(f"rows: {rows:,} ({bad:,} bad, {bad / rows:.2%})   "
@@ -202,6 +213,8 @@ def run(work: Path, rows: int, seed: int) -> None:
           f"{rows / best:,.0f} rows/s   peak RSS {max(peaks):,.0f} MiB   (CPU {cpu:.2f} s)")  # fmt: skip
     print(f"re-ingest unchanged file:   {again[data]:6.2f} s   (skipped)")
     print(f"re-ingest renamed copy:     {again[copy]:6.2f} s   (skipped by sha256)")
+    print(f"identity over 2 x {rows - bad:,}:    {matching:6.2f} s   ({links:,} links in force, "
+          f"{clusters:,} clusters; every pair re-checked)")  # fmt: skip
     print(f"cyberlog --version:         {startup:6.2f} s   (interpreter start + imports)")
     print("Best of 3 each. Ratios are against DuckDB's read_csv of the same file in the same run.")
     print("CPU is the child's user+sys time: a wall time well above it means a busy machine.")

@@ -33,7 +33,6 @@ from ingest.readers import RawRecord, json_text
 from ingest.records import RecordError, Skip
 from ingest.store import scalar, sql_dir
 
-BATCH = 10_000
 SUPERSEDED = "older version of a record given again in this file"
 Status = Literal["loaded", "skipped", "failed"]
 _KINDS = {
@@ -147,8 +146,8 @@ def _record_file(
     )  # fmt: skip
 
 
-def _batches(records: Iterator[RawRecord]) -> Iterator[list[RawRecord]]:
-    while chunk := list(islice(records, BATCH)):
+def _batches(records: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:
+    while chunk := list(islice(records, size)):
         yield chunk
 
 
@@ -169,7 +168,7 @@ def _stage_file(
     """
     _create_stage(con, fmt)
     seq = 0
-    for chunk in _batches(fmt.read(path, encoding, progress)):
+    for chunk in _batches(fmt.read(path, encoding, progress), fmt.batch):
         with _paused_gc():
             batch = Batch()
             _validate(fmt, chunk, {"zone": zone}, batch, seq, skipped)

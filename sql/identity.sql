@@ -33,27 +33,58 @@ SELECT
 FROM incident_targets
 WHERE incident_id IN (SELECT incident_id FROM id_incidents);
 
+-- Matching keys: each distinctive word (or domain) of a target, with the target's country
+-- ('*' when unknown) so that targets in different countries are never paired.
 CREATE OR REPLACE TEMP TABLE id_keys AS
 WITH keys AS (
-    SELECT incident_id, position, 'w:' || word AS key
-    FROM (SELECT incident_id, position, unnest(words) AS word FROM id_words)
+    SELECT incident_id, position, cc, 'w:' || word AS key
+    FROM (
+        SELECT incident_id, position, unnest(words) AS word,
+               coalesce(country, CASE WHEN len(countries) = 1 THEN countries[1] END, '*') AS cc
+        FROM id_words
+    )
     WHERE NOT list_contains($generic, word)
     UNION
-    SELECT incident_id, position, 'd:' || regexp_replace(domain, '^www\.', '') AS key
+    SELECT incident_id, position, coalesce(country, '*') AS cc, 'd:' || regexp_replace(domain, '^www\.', '') AS key
     FROM id_words
     WHERE domain IS NOT NULL
 )
-SELECT k.incident_id, k.position, k.key, i.source, i.touched, day
+SELECT k.incident_id, k.position, k.key, k.cc, i.source, i.touched, i.started_at, i.started_latest,
+       date_trunc('day', i.started_at) AS start_day
 FROM keys k
-JOIN id_incidents i USING (incident_id),
-     unnest(generate_series(date_trunc('day', i.lo), i.hi, INTERVAL 1 DAY)) AS d(day);
+JOIN id_incidents i USING (incident_id);
 
+-- If two start intervals lie within 2 x slack of each other, the later start falls within
+-- 2 x slack of the earlier interval: so one side is spread over the days of its doubly
+-- widened interval, the other is joined on the day it starts, and the exact overlap test
+-- follows in id_matches. Equi-joins only: on (key, country, day), and on (key, day) for
+-- the few targets whose country is unknown.
 CREATE OR REPLACE TEMP TABLE id_target_pairs AS
-WITH candidates AS (
-    SELECT DISTINCT a.incident_id AS a, a.position AS pa, b.incident_id AS b, b.position AS pb
-    FROM id_keys a
-    JOIN id_keys b ON a.key = b.key AND a.day = b.day
-    WHERE a.incident_id < b.incident_id AND a.source <> b.source AND (a.touched OR b.touched)
+WITH spread AS (
+    SELECT k.*, day
+    FROM id_keys k,
+         unnest(generate_series(date_trunc('day', k.started_at - 2 * $slack_hours * INTERVAL 1 HOUR),
+                                k.started_latest + 2 * $slack_hours * INTERVAL 1 HOUR, INTERVAL 1 DAY)) AS d(day)
+), joined AS (
+    SELECT x.incident_id AS xi, x.position AS xp, x.source AS xs, x.touched AS xt, x.started_at AS xa,
+           y.incident_id AS yi, y.position AS yp, y.source AS ys, y.touched AS yt, y.started_at AS ya
+    FROM spread x JOIN id_keys y ON y.key = x.key AND y.cc = x.cc AND y.start_day = x.day
+    UNION ALL
+    SELECT x.incident_id, x.position, x.source, x.touched, x.started_at,
+           y.incident_id, y.position, y.source, y.touched, y.started_at
+    FROM (SELECT * FROM spread WHERE cc = '*') x JOIN id_keys y ON y.key = x.key AND y.start_day = x.day
+    WHERE y.cc <> '*'
+    UNION ALL
+    SELECT x.incident_id, x.position, x.source, x.touched, x.started_at,
+           y.incident_id, y.position, y.source, y.touched, y.started_at
+    FROM spread x JOIN (SELECT * FROM id_keys WHERE cc = '*') y ON y.key = x.key AND y.start_day = x.day
+    WHERE x.cc <> '*'
+), candidates AS (
+    SELECT DISTINCT
+        least(xi, yi) AS a, CASE WHEN xi < yi THEN xp ELSE yp END AS pa,
+        greatest(xi, yi) AS b, CASE WHEN xi < yi THEN yp ELSE xp END AS pb
+    FROM joined
+    WHERE ya >= xa AND xi <> yi AND xs <> ys AND (xt OR yt)
 ), sets AS (
     SELECT
         c.a, c.b, ta.organisation AS org_a, tb.organisation AS org_b,

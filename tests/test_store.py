@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from conftest import CURATED_INCIDENTS, FIXTURES, ROOT, rows, run, scalar
 
-from ingest import formats, load
+from ingest import formats
 from ingest.formats import incidents_csv
 from ingest.store import SCHEMA_VERSION
 
@@ -49,8 +49,8 @@ def test_a_crash_mid_file_leaves_nothing_of_it(db, monkeypatch):
             raise RuntimeError("a bug in a converter")
         return incidents_csv.convert(row)
 
-    monkeypatch.setattr(load, "BATCH", 2)  # records 1-4 are staged in earlier batches
-    monkeypatch.setitem(formats._REGISTRY, "incidents_csv", replace(incidents_csv.FORMAT, convert=convert))
+    # batches of 2: records 1-4 are staged in earlier batches
+    monkeypatch.setitem(formats._REGISTRY, "incidents_csv", replace(incidents_csv.FORMAT, convert=convert, batch=2))
     with pytest.raises(RuntimeError, match="a bug in a converter"):
         run("ingest", GOOD_INCIDENTS, "--db", db)
     monkeypatch.undo()

@@ -46,6 +46,7 @@ class Format:
     read: Reader
     sniff: Callable[[bytes], bool]
     tabular: bool = False  # a CSV whose columns are the model's fields (the README documents each)
+    batch: int = 10_000  # records validated and staged at a time; big nested records want fewer
     adapter: TypeAdapter[list[Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -145,4 +145,5 @@ FORMAT = Format(
     convert,
     read_bundle,
     sniff,
+    batch=1_000,  # an incident carries its graph: keep a batch small beside the bundle's objects
 )

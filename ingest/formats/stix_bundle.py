@@ -10,6 +10,7 @@ incident report as one record: the object itself plus what the graph says about 
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,6 +34,7 @@ _KEEP = frozenset((
     "stop_time", "event_types", "relationship_type", "source_ref", "target_ref", "sighting_of_ref",
     "where_sighted_refs", "sighting_refs", "report_types", "published", "object_refs",
 ))  # fmt: skip
+_KEEP_CONTEXT = _KEEP - {"description", "object_refs", "labels"}
 Obj = dict[str, Any]
 Graph = dict[str, Obj]
 Edges = dict[str, list[Obj]]
@@ -52,7 +54,9 @@ def _newer(new: StixObject, old: Obj | None) -> bool:
 
 
 def _trim(obj: Obj) -> Obj:
-    kept = {key: value for key, value in obj.items() if key in _KEEP}
+    """Only what an incident's assembly reads: a context object keeps no description."""
+    keep = _KEEP if obj.get("type") in RECORD_TYPES else _KEEP_CONTEXT
+    kept = {key: value for key, value in obj.items() if key in keep}
     core = (obj.get("extensions") or {}).get(CORE_EXT) if isinstance(obj.get("extensions"), dict) else None
     if isinstance(core, dict):
         kept["core"] = core
@@ -64,6 +68,22 @@ def _trim(obj: Obj) -> Obj:
     )
     if urls:
         kept["url"] = urls[0]
+    return kept
+
+
+_REFS = ("id", "type", "source_ref", "target_ref", "created_by_ref", "sighting_of_ref", "relationship_type")
+
+
+def _compact(obj: StixObject) -> Obj:
+    """The object without empty properties, its ids interned: a bundle repeats each id in
+    many relationships and reports, and one copy of each string is enough."""
+    kept: Obj = {key: value for key, value in obj.items() if value is not None}
+    for key in _REFS:
+        if isinstance(kept.get(key), str):
+            kept[key] = sys.intern(kept[key])
+    for key in ("object_refs", "where_sighted_refs", "sighting_refs"):
+        if key in kept:
+            kept[key] = [sys.intern(ref) for ref in kept[key]]
     return kept
 
 
@@ -102,7 +122,7 @@ def read_bundle(path: Path, encoding: str, progress: Callable[[int], None] | Non
                 if obj["id"] in objects:
                     skipped[f"STIX {obj['type']} (older version; the newest modified is kept)"] += 1
                 if _newer(obj, objects.get(obj["id"])):
-                    objects[obj["id"]] = dict(obj)
+                    objects[obj["id"]] = _compact(obj)
                     where[obj["id"]] = index
         except ijson.JSONError as exc:
             problems.append(RawRecord(None, f"/objects/{index + 1}", "", None, json_problem(exc)))
@@ -131,10 +151,11 @@ class _Seen(dict[str, Obj]):
 
 def _unlinked(objects: _Seen, records: set[str]) -> Iterator[str]:
     """Kept objects no incident used, so the summary accounts for every object."""
+    sources = objects.seen | records
     for oid, obj in objects.items():
-        used = oid in objects.seen or oid in records
+        used = oid in sources
         if obj["type"] == "relationship":
-            used = obj["source_ref"] in objects.seen | records and obj.get("target_ref") in objects.seen
+            used = obj["source_ref"] in sources and obj.get("target_ref") in objects.seen
         if not used and oid not in records:
             kind = f"relationship {obj['relationship_type']}" if obj["type"] == "relationship" else obj["type"]
             yield f"STIX {kind} (not linked to an incident)"
