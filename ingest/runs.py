@@ -20,6 +20,7 @@ from ingest.clusters import IdentitySettings, MatchResult, match
 from ingest.errors import ExitCode
 from ingest.formats.base import Format
 from ingest.load import FileResult, load_file
+from ingest.store import scalar
 
 COUNTS = ("records_read", "inserted", "updated", "unchanged", "rejected")
 
@@ -86,7 +87,8 @@ def execute(
 
 def match_identities(con: duckdb.DuckDBPyConnection, run: RunResult, settings: IdentitySettings) -> None:
     """Recognise this run's new and changed incidents in other sources' records."""
-    if run.total("inserted") or run.total("updated"):
+    changed = run.total("inserted") or run.total("updated")
+    if changed and scalar(con, "SELECT count(DISTINCT source) > 1 FROM incidents"):  # one source: no pairs
         run.identity = match(con, run.run_id, settings)
 
 
