@@ -23,7 +23,7 @@ from ingest import __version__, clusters, export, formats, reports
 from ingest.clusters import IdentitySettings
 from ingest.config import load_config, source_files
 from ingest.errors import CyberlogError, ExitCode, QueryError, UsageError
-from ingest.load import FileResult
+from ingest.load import NO_FILTER, FileResult
 from ingest.runs import Job, execute, finish_run, match_identities, reject_sample, start_run, summary
 from ingest.store import open_store
 from ingest.times import zone
@@ -221,7 +221,8 @@ def nightly(
         if not files:
             warnings.append(f"source {src.name}: no files match {src.path}")
         tz = zone(src.timezone) if src.timezone else None
-        jobs += [Job(path, formats.get(src.format), src.name, tz, src.encoding) for path in files]
+        kept = src.filter.event_filter() if src.filter else NO_FILTER
+        jobs += [Job(path, formats.get(src.format), src.name, tz, src.encoding, kept) for path in files]
     limit = settings.max_rejects if max_rejects is None else max_rejects
     _run(db, "nightly", config, jobs, warnings, limit, as_json, settings.identity.settings())
 

@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from ingest.identity import org_words
-from ingest.records import DiplomaticEvent, Incident
+from ingest.records import DiplomaticEvent, EventDetail, Incident
 from ingest.times import TimeValue
 
 TS = pa.timestamp("us", tz="UTC")
@@ -38,11 +38,19 @@ ACTOR = pa.schema([
     ("attributed_by", STR), ("attributed_at", TS), ("attributed_latest", TS), ("attributed_precision", STR),
     ("country", STR), ("country_raw", STR), ("actor_type", STR), ("motive", STR),
 ])  # fmt: skip
+DETAIL = [
+    ("actor1", STR), ("actor1_code", STR), ("actor1_country", STR), ("actor1_role", STR),
+    ("actor2", STR), ("actor2_code", STR), ("actor2_country", STR), ("actor2_role", STR),
+    ("quad_class", pa.int8()), ("goldstein", pa.float64()), ("mentions", pa.int32()), ("sources", pa.int32()),
+    ("articles", pa.int32()), ("tone", pa.float64()), ("location_country", STR), ("latitude", pa.float64()),
+    ("longitude", pa.float64()), ("recorded_at", TS),
+]  # fmt: skip
 EVENT = pa.schema([
     *LOCATION, ("source_ref", STR), ("occurred_at", TS), ("occurred_latest", TS), ("time_precision", STR),
     ("title", STR), ("event_class", STR), ("cameo_code", STR), ("actor_countries", TEXTS),
-    ("location", STR), ("url", STR), ("description", STR), ("source_modified", TS), ("content_hash", STR),
+    ("location", STR), ("url", STR), ("description", STR), *DETAIL, ("source_modified", TS), ("content_hash", STR),
 ])  # fmt: skip
+_NO_DETAIL = EventDetail()
 REJECT = pa.schema([
     ("line", pa.int64()), ("pointer", STR), ("field", STR), ("reason", STR), ("errors", STR), ("raw", STR),
 ])  # fmt: skip
@@ -89,10 +97,11 @@ class Batch:
             self.rows["actors"] += [(seq, pos, *a) for pos, a in enumerate(actors)]
             digest = content_hash((values, targets, actors))
         else:
+            detail = record.detail or _NO_DETAIL
             values = (
                 record.source_ref, *_span(record.occurred), record.title, record.event_class, record.cameo_code,
                 list(record.actor_countries), record.location, record.url, record.description,
-                record.source_modified,
+                *(getattr(detail, name) for name, _ in DETAIL), record.source_modified,
             )  # fmt: skip
             digest = content_hash(values)
         self.rows["main"].append((seq, line, pointer, *values, digest))

@@ -10,12 +10,33 @@ import tomllib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ingest import formats
 from ingest.clusters import IdentitySettings
+from ingest.countries import alpha3
 from ingest.errors import ConfigError
+from ingest.formats.base import EventFilter
+from ingest.records import EventClass
 from ingest.times import zone
+
+Root = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-9]|20)$")]
+
+
+class Filter(BaseModel):
+    """`[sources.filter]`: which coded events a source keeps (GDELT). Off when absent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    actor_countries: list[Annotated[str, AfterValidator(alpha3)]] = []
+    cameo_roots: list[Root] = []
+    event_classes: list[EventClass] = []
+    min_sources: Annotated[int, Field(ge=0)] = 0
+    min_mentions: Annotated[int, Field(ge=0)] = 0
+
+    def event_filter(self) -> EventFilter:
+        return EventFilter(tuple(self.actor_countries), tuple(self.cameo_roots), tuple(self.event_classes),
+                           self.min_sources, self.min_mentions)  # fmt: skip
 
 
 class Source(BaseModel):
@@ -26,6 +47,14 @@ class Source(BaseModel):
     path: Annotated[str, Field(min_length=1)]
     timezone: str | None = None
     encoding: str = "utf-8"
+    filter: Filter | None = None
+
+    @model_validator(mode="after")
+    def _filterable(self) -> Source:
+        if self.filter is not None and not formats.get(self.format).filterable:
+            filterable = ", ".join(f.name for f in formats.all_formats() if f.filterable)
+            raise ValueError(f"format {self.format} takes no filter (formats that do: {filterable})")
+        return self
 
     @field_validator("format")
     @classmethod

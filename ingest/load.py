@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -28,12 +29,13 @@ from pydantic import ValidationError
 from ingest import formats
 from ingest.columns import REJECT, Batch, clean_text
 from ingest.errors import FileUnreadable
-from ingest.formats.base import Format
+from ingest.formats.base import EventFilter, Format, StageRequest
 from ingest.readers import RawRecord, json_text
 from ingest.records import RecordError, Skip
 from ingest.store import scalar, sql_dir
 
 SUPERSEDED = "older version of a record given again in this file"
+NO_FILTER = EventFilter()
 Status = Literal["loaded", "skipped", "failed"]
 _KINDS = {
     "incident": {"table": "incidents", "id": "incident_id", "prefix": "inc_"},
@@ -82,6 +84,7 @@ def load_file(
     zone: ZoneInfo | None = None,
     encoding: str = "utf-8",
     progress: Callable[[int], None] | None = None,
+    event_filter: EventFilter = NO_FILTER,
 ) -> FileResult:
     """Load one file in its own transaction; skip it when its bytes were loaded before."""
     result = FileResult(path, "failed", source, fmt.name if fmt else None)
@@ -100,7 +103,8 @@ def load_file(
             result.status = "skipped"
             return result
         result.file_id = str(uuid.uuid4())
-        records_read = _stage_file(con, path, fmt, zone, encoding, progress, result.skipped)
+        options = StageOptions(zone, encoding, progress, event_filter)
+        records_read = _stage_file(con, path, fmt, options, result.skipped)
         con.execute("BEGIN TRANSACTION")
         try:
             result.counts = _merge_file(con, path, fmt, result, run_id, encoding)
@@ -151,27 +155,34 @@ def _batches(records: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord
         yield chunk
 
 
+@dataclass(frozen=True)
+class StageOptions:
+    zone: ZoneInfo | None
+    encoding: str
+    progress: Callable[[int], None] | None
+    event_filter: EventFilter
+
+
 def _stage_file(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    fmt: Format,
-    zone: ZoneInfo | None,
-    encoding: str,
-    progress: Callable[[int], None] | None,
-    skipped: dict[str, int],
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: Format, options: StageOptions, skipped: dict[str, int]
 ) -> int:
     """Read, validate and convert the file into temporary staging tables, batch by batch.
 
     Staging commits batch by batch, outside the file's transaction: temporary tables
     never reach the store, and committed ones can spill to disk under DuckDB's memory
-    limit, so a large file does not need its size in memory.
+    limit, so a large file does not need its size in memory. A format that stages
+    inside DuckDB does all of it in SQL.
     """
     _create_stage(con, fmt)
+    if fmt.stage is not None:
+        with tempfile.TemporaryDirectory(prefix="cyberlog-stage-") as work:
+            request = StageRequest(con, path, options.zone, options.encoding, options.event_filter, skipped, Path(work))
+            return fmt.stage(request)
     seq = 0
-    for chunk in _batches(fmt.read(path, encoding, progress), fmt.batch):
+    for chunk in _batches(fmt.read(path, options.encoding, options.progress), fmt.batch):
         with _paused_gc():
             batch = Batch()
-            _validate(fmt, chunk, {"zone": zone}, batch, seq, skipped)
+            _validate(fmt, chunk, {"zone": options.zone}, batch, seq, skipped)
             tables = batch.tables(fmt.kind)
         seq += len(chunk)
         for name, table in tables.items():
@@ -308,7 +319,7 @@ def _validate(
             batch.reject(record.line, record.pointer, [(None, record.problem or "unreadable record")], record.raw)
         else:
             parsed.append((seq + offset, record))
-    models = fmt.adapter.validate_python([r.fields for _, r in parsed], context=context)
+    models = fmt.adapter.validate_python([r.fields for _, r in parsed], context=context)  # not for DuckDB stagers
     good = []
     for item, model in zip(parsed, models, strict=True):
         if isinstance(model, ValidationError):
@@ -329,6 +340,7 @@ def _raw(record: RawRecord) -> str:
 def _convert(
     fmt: Format, pairs: Iterable[tuple[tuple[int, RawRecord], Any]], batch: Batch, skipped: dict[str, int]
 ) -> None:
+    assert fmt.convert is not None  # formats without one stage inside DuckDB
     for (seq, record), model in pairs:
         try:
             canonical = fmt.convert(model)

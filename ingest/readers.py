@@ -9,9 +9,11 @@ so one bad record never hides the good ones after it.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import re
+import zipfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -274,3 +276,22 @@ def json_problem(exc: Exception) -> str:
 
 def _kind(value: Any) -> str:
     return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+
+
+def peek(path: Path, size: int) -> bytes:
+    """The first bytes of a file's content: inside a single-member zip, or gunzipped."""
+    with path.open("rb") as stream:
+        head = stream.read(size)
+    try:
+        if head.startswith(b"PK\x03\x04"):
+            with zipfile.ZipFile(path) as archive:
+                members = [m for m in archive.infolist() if not m.is_dir()]
+                if len(members) == 1:
+                    with archive.open(members[0]) as member:
+                        return member.read(size)
+        elif head.startswith(b"\x1f\x8b"):
+            with gzip.open(path, "rb") as unzipped:
+                return unzipped.read(size)
+    except (zipfile.BadZipFile, OSError, EOFError):
+        pass  # not what it seemed: the raw bytes decide
+    return head

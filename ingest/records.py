@@ -76,6 +76,31 @@ class Incident:
 
 
 @dataclass(frozen=True, slots=True)
+class EventDetail:
+    """What coded event data (GDELT, ICEWS, ACLED) add to an event: who did what to whom,
+    how strongly, how widely reported, and where."""
+
+    actor1: str | None = None  # the source's name for the actor
+    actor1_code: str | None = None  # the source's own code (CAMEO RUSGOV, an ICEWS sector list ...)
+    actor1_country: str | None = None  # ISO 3166 alpha-3
+    actor1_role: str | None = None  # GOV, MIL, ... or the source's words
+    actor2: str | None = None
+    actor2_code: str | None = None
+    actor2_country: str | None = None
+    actor2_role: str | None = None
+    quad_class: int | None = None  # CAMEO QuadClass 1-4
+    goldstein: float | None = None  # -10 (conflict) .. +10 (cooperation); ICEWS intensity
+    mentions: int | None = None
+    sources: int | None = None
+    articles: int | None = None
+    tone: float | None = None
+    location_country: str | None = None  # alpha-3
+    latitude: float | None = None
+    longitude: float | None = None
+    recorded_at: datetime | None = None  # when the source recorded it (GDELT DATEADDED), UTC
+
+
+@dataclass(frozen=True, slots=True)
 class DiplomaticEvent:
     source_ref: str
     occurred: TimeValue
@@ -87,6 +112,7 @@ class DiplomaticEvent:
     url: str | None
     description: str | None
     source_modified: datetime | None = None
+    detail: EventDetail | None = None
 
 
 class Skip(Exception):

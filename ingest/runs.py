@@ -18,8 +18,8 @@ import duckdb
 from ingest import __version__
 from ingest.clusters import IdentitySettings, MatchResult, match
 from ingest.errors import ExitCode
-from ingest.formats.base import Format
-from ingest.load import FileResult, load_file
+from ingest.formats.base import EventFilter, Format
+from ingest.load import NO_FILTER, FileResult, load_file
 from ingest.store import scalar
 
 COUNTS = ("records_read", "inserted", "updated", "unchanged", "rejected")
@@ -55,6 +55,7 @@ class Job:
     source: str | None
     zone: ZoneInfo | None
     encoding: str
+    event_filter: EventFilter = NO_FILTER
 
 
 def start_run(con: duckdb.DuckDBPyConnection, command: str, config_path: Path | None) -> RunResult:
@@ -79,7 +80,7 @@ def execute(
     for job in jobs:
         result = load_file(
             con, job.path, run_id=run.run_id, fmt=job.fmt, source=job.source, zone=job.zone,
-            encoding=job.encoding, progress=progress(job.path) if progress else None,
+            encoding=job.encoding, progress=progress(job.path) if progress else None, event_filter=job.event_filter,
         )  # fmt: skip
         run.files.append(result)
         on_file(result)

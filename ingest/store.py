@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
-from ingest import __version__
+from ingest import __version__, cameo
 from ingest.errors import StoreBusy, StoreError
 
 SCHEMA_VERSION = 1
@@ -101,9 +102,26 @@ def apply_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     con.execute("BEGIN TRANSACTION")
     con.execute((folder / "schema.sql").read_text("utf-8"))
     con.execute((folder / "views.sql").read_text("utf-8"))
+    _fill_cameo(con)
     if version is None:
         con.execute("INSERT INTO schema_version (version) VALUES ($v)", {"v": SCHEMA_VERSION})
     con.execute("COMMIT")
+
+
+def _fill_cameo(con: duckdb.DuckDBPyConnection) -> None:
+    """The CAMEO code table, refreshed when the shipped list or class mapping changed."""
+    rows = cameo.codes()
+    stored = con.execute("SELECT code, event_class FROM cameo_codes").fetchall()
+    if sorted(stored) == sorted((r["code"], r["event_class"]) for r in rows):
+        return
+    table = pa.Table.from_pylist(
+        [{"code": r["code"], "label": r["label"], "quad_class": int(r["quad_class"]),
+          "goldstein": float(r["goldstein"]), "event_class": r["event_class"]} for r in rows]
+    )  # fmt: skip
+    con.execute("DELETE FROM cameo_codes")
+    con.register("_cameo", table)
+    con.execute("INSERT INTO cameo_codes BY NAME SELECT * FROM _cameo")
+    con.unregister("_cameo")
 
 
 @contextmanager

@@ -63,4 +63,3 @@ SELECT
 FROM stage_main s
 JOIN stage_plan p USING (seq)
 WHERE p.action IN ('insert', 'update')
-ORDER BY s.seq

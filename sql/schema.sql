@@ -66,8 +66,11 @@ CREATE TABLE IF NOT EXISTS rejects (
     rejected_at  TIMESTAMPTZ NOT NULL
 );
 
+-- incidents and diplomatic_events carry no index: DuckDB maintains one per inserted row,
+-- which would make a day of GDELT load several times slower. One row per (source,
+-- source_ref) is the merge's job (sql/merge.sql), and the tests check it.
 CREATE TABLE IF NOT EXISTS incidents (
-    incident_id      VARCHAR PRIMARY KEY,   -- 'inc_' + hash of (source, source_ref): stable
+    incident_id      VARCHAR NOT NULL,      -- 'inc_' + hash of (source, source_ref): stable
     source           VARCHAR NOT NULL,
     source_ref       VARCHAR NOT NULL,
     title            VARCHAR NOT NULL,
@@ -91,8 +94,7 @@ CREATE TABLE IF NOT EXISTS incidents (
     line             BIGINT,
     pointer          VARCHAR,
     first_loaded_at  TIMESTAMPTZ NOT NULL,
-    loaded_at        TIMESTAMPTZ NOT NULL,
-    UNIQUE (source, source_ref)
+    loaded_at        TIMESTAMPTZ NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS incident_targets (
@@ -129,7 +131,7 @@ CREATE TABLE IF NOT EXISTS incident_actors (
 );
 
 CREATE TABLE IF NOT EXISTS diplomatic_events (
-    event_id         VARCHAR PRIMARY KEY,   -- 'evt_' + hash of (source, source_ref): stable
+    event_id         VARCHAR NOT NULL,      -- 'evt_' + hash of (source, source_ref): stable
     source           VARCHAR NOT NULL,
     source_ref       VARCHAR NOT NULL,
     occurred_at      TIMESTAMPTZ NOT NULL,
@@ -144,6 +146,25 @@ CREATE TABLE IF NOT EXISTS diplomatic_events (
     location         VARCHAR,
     url              VARCHAR,
     description      VARCHAR,
+    -- coded event data (GDELT, ICEWS, ACLED): who did what to whom, how strongly, where
+    actor1           VARCHAR,               -- the source's name for the actor
+    actor1_code      VARCHAR,               -- the source's own code: CAMEO RUSGOV, ICEWS sectors ...
+    actor1_country   VARCHAR,               -- ISO 3166-1 alpha-3
+    actor1_role      VARCHAR,               -- GOV, MIL, ... or the source's words
+    actor2           VARCHAR,
+    actor2_code      VARCHAR,
+    actor2_country   VARCHAR,
+    actor2_role      VARCHAR,
+    quad_class       TINYINT,               -- CAMEO QuadClass: 1 verbal coop ... 4 material conflict
+    goldstein        DOUBLE,                -- -10 (conflict) .. +10 (cooperation); ICEWS intensity
+    mentions         INTEGER,
+    sources          INTEGER,
+    articles         INTEGER,
+    tone             DOUBLE,
+    location_country VARCHAR,               -- where it happened, alpha-3 (GDELT: from FIPS)
+    latitude         DOUBLE,
+    longitude        DOUBLE,
+    recorded_at      TIMESTAMPTZ,           -- when the source recorded it (GDELT DATEADDED), UTC
     source_modified  TIMESTAMPTZ,
     content_hash     VARCHAR NOT NULL,
     run_id           VARCHAR NOT NULL,
@@ -151,8 +172,17 @@ CREATE TABLE IF NOT EXISTS diplomatic_events (
     line             BIGINT,
     pointer          VARCHAR,
     first_loaded_at  TIMESTAMPTZ NOT NULL,
-    loaded_at        TIMESTAMPTZ NOT NULL,
-    UNIQUE (source, source_ref)
+    loaded_at        TIMESTAMPTZ NOT NULL
+);
+
+-- CAMEO event codes with labels, QuadClass, Goldstein score and cyberlog's event class
+-- (ingest/data/cameo_codes.csv + cameo_classes.csv), filled by cyberlog: join on cameo_code.
+CREATE TABLE IF NOT EXISTS cameo_codes (
+    code         VARCHAR PRIMARY KEY,
+    label        VARCHAR NOT NULL,
+    quad_class   TINYINT NOT NULL,
+    goldstein    DOUBLE NOT NULL,
+    event_class  VARCHAR NOT NULL
 );
 
 -- Cross-source identity. An append-only ledger of decisions about pairs of incidents from

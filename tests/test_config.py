@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FIXTURES, run, scalar
+from conftest import FIXTURE_EVENTS, FIXTURES, run, scalar
 
 from ingest import formats
 
@@ -54,7 +54,7 @@ def test_paths_are_relative_to_the_config_not_the_cwd(tmp_path, monkeypatch):
     db = tmp_path / "s.duckdb"
     result = run("nightly", "--config", FIXTURES / "cyberlog.toml", "--db", db)
     assert result.code == 0, result.err
-    assert scalar(db, "SELECT count(*) FROM diplomatic_events") == 20
+    assert scalar(db, "SELECT count(*) FROM diplomatic_events") == FIXTURE_EVENTS
 
 
 def test_empty_source_warns_and_exits_0(tmp_path):

@@ -10,17 +10,21 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REALWORLD, run, scalar
+from conftest import REALWORLD, rows, run, scalar
+
+from ingest import formats
 
 pytestmark = pytest.mark.skipif(not REALWORLD.is_dir(), reason="../shared/realworld is not beside this checkout")
 
 DATA_SUFFIXES = (".json", ".csv", ".tab")
 FILES = sorted(str(p.relative_to(REALWORLD)) for p in REALWORLD.glob("*/*") if p.suffix.lower() in DATA_SUFFIXES)
 
-# file -> (format, incidents, targets, actors, rejected, skipped); None: not a format cyberlog reads yet
+# file -> (format, records, targets, actors, rejected, skipped); records are incidents or
+# diplomatic events, as the format stores; None: not a format cyberlog reads yet
 EXPECTED: dict[str, tuple[str, int, int, int, int, int] | None] = {
     # 16 rows have no start_date: rejected, each with that reason
     "eurepoc/EuRepoC_Global_Database_1.1.csv": ("eurepoc", 1627, 2840, 1916, 16, 0),
+    "gdelt/20191024143000.export.CSV": ("gdelt", 2111, 0, 0, 0, 0),
     "misp/57c4445b-c548-4654-af0b-4be3950d210f.json": ("misp", 1, 0, 0, 0, 0),
     "misp/attribute.json": ("misp", 0, 0, 0, 1, 0),  # a skeleton without its uuid: rejected, says so
     "misp/def_param.json": ("misp", 0, 0, 0, 1, 0),
@@ -45,7 +49,7 @@ def test_every_real_file_has_an_expectation():
     assert not missing, f"add what these files yield to EXPECTED: {missing}"
 
 
-UNSUPPORTED = ("gdelt/", "icews/")
+UNSUPPORTED = ("icews/",)
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -61,8 +65,9 @@ def test_real_file(tmp_path: Path, name: str):
         return
     fmt, incidents, targets, actors, rejected, skipped = expected
     assert (file["status"], file["format"]) == ("loaded", fmt), file["error"]
+    table = "v_incidents" if formats.get(fmt).kind == "incident" else "diplomatic_events"
     got = (
-        scalar(db, "SELECT count(*) FROM v_incidents"),
+        scalar(db, f"SELECT count(*) FROM {table}"),
         scalar(db, "SELECT count(*) FROM incident_targets"),
         scalar(db, "SELECT count(*) FROM incident_actors"),
         file["rejected"],
@@ -89,3 +94,23 @@ def test_a_real_misp_event_keeps_its_galaxy_actor(tmp_path):
     assert run("ingest", REALWORLD / "misp" / "existing_event.json", "--db", db).code == 0
     actor = scalar(db, "SELECT actor || ' ' || attributed_by || ' ' || country FROM incident_actors")
     assert actor == "Sofacy CIRCL RUS"
+
+
+def test_a_real_gdelt_batch_keeps_codes_countries_and_times(tmp_path):
+    """Checked against the file itself with awk: 1,503 codes with a leading zero, ActionGeo
+    FIPS RS 80 times and UP 15 times, QuadClass 1222/281/271/337, one 15-minute batch."""
+    db = tmp_path / "s.duckdb"
+    assert run("ingest", REALWORLD / "gdelt" / "20191024143000.export.CSV", "--db", db).code == 0
+    assert rows(
+        db,
+        """SELECT count(*) FILTER (WHERE cameo_code LIKE '0%'), count(*) FILTER (WHERE location_country = 'RUS'),
+                  count(*) FILTER (WHERE location_country = 'UKR'), count(DISTINCT recorded_at),
+                  strftime(min(recorded_at), '%Y-%m-%dT%H:%M:%SZ')
+           FROM diplomatic_events""",
+    ) == [(1503, 80, 15, 1, "2019-10-24T14:30:00Z")]
+    assert rows(db, "SELECT quad_class, count(*) FROM diplomatic_events GROUP BY ALL ORDER BY 1") == [
+        (1, 1222),
+        (2, 281),
+        (3, 271),
+        (4, 337),
+    ]

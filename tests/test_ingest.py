@@ -8,6 +8,7 @@ import shutil
 import pytest
 from conftest import (
     CURATED_INCIDENTS,
+    FIXTURE_EVENTS,
     FIXTURE_FILES,
     FIXTURE_INCIDENTS,
     FIXTURES,
@@ -36,7 +37,7 @@ def test_nightly_loads_fixtures_then_loads_nothing(db):
     first = run("nightly", "--config", FIXTURES / "cyberlog.toml", "--db", db)
     assert first.code == 0, first.err
     assert scalar(db, "SELECT count(*) FROM incidents") == FIXTURE_INCIDENTS
-    assert scalar(db, "SELECT count(*) FROM diplomatic_events") == 20
+    assert scalar(db, "SELECT count(*) FROM diplomatic_events") == FIXTURE_EVENTS
     second = run("nightly", "--config", FIXTURES / "cyberlog.toml", "--db", db, "--json")
     assert second.code == 0, second.err
     summary = json.loads(second.out)
@@ -261,3 +262,19 @@ def test_a_loaded_file_is_skipped_from_another_working_directory(db, tmp_path, m
     again = run("ingest", GOOD_EVENTS.name, "--format", "events_csv", "--db", db, "--json")
     assert json.loads(again.out)["files"][0]["status"] == "skipped"
     assert rows(db, "SELECT path FROM ingest_files") == [(str(GOOD_EVENTS),)]
+
+
+def test_one_row_per_source_and_ref_without_an_index(loaded, tmp_path):
+    """The big tables carry no unique index (it would slow bulk loads); the merge keeps
+    them unique through repeated, changed and renamed inputs."""
+    changed = tmp_path / "events.csv"
+    changed.write_text(GOOD_EVENTS.read_text("utf-8").replace("Brussels", "Bruxelles"), "utf-8")
+    for path in (changed, changed, GOOD_EVENTS):
+        assert run("ingest", path, "--source", "curated-events", "--db", loaded).code == 0
+    for table, key in (("incidents", "incident_id"), ("diplomatic_events", "event_id")):
+        assert (
+            rows(loaded, f"SELECT count(*), count(DISTINCT {key}), count(DISTINCT (source, source_ref)) FROM {table}")[
+                0
+            ]
+            == (scalar(loaded, f"SELECT count(*) FROM {table}"),) * 3
+        )

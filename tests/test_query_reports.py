@@ -11,13 +11,16 @@ import sys
 import textwrap
 
 import pytest
-from conftest import FIXTURE_INCIDENTS, GOLDEN, check_golden, run, scalar
+from conftest import FIXTURE_EVENTS, FIXTURE_INCIDENTS, GOLDEN, check_golden, run, scalar
 
 from ingest import reports
 
 
 def test_query_formats(loaded):
-    sql = "SELECT source_ref, time_precision FROM diplomatic_events ORDER BY source_ref LIMIT 2"
+    sql = (
+        "SELECT source_ref, time_precision FROM diplomatic_events WHERE source = 'curated-events' "
+        "ORDER BY source_ref LIMIT 2"
+    )
     as_json = json.loads(run("query", sql, "--format", "json", "--db", loaded).out)
     assert as_json == [
         {"source_ref": "2022-01-10-us-rus-ssd-geneva", "time_precision": "day"},
@@ -39,7 +42,7 @@ def test_query_out_file_by_suffix(loaded, tmp_path):
     out = tmp_path / "events.csv"
     result = run("query", "SELECT count(*) AS n FROM diplomatic_events", "--out", out, "--db", loaded)
     assert result.code == 0
-    assert out.read_bytes() == b"n\r\n20\r\n"
+    assert out.read_bytes() == f"n\r\n{FIXTURE_EVENTS}\r\n".encode()
 
 
 @pytest.mark.parametrize(
@@ -141,6 +144,8 @@ def test_incidents_near_events_shows_the_pullback_hours_before_the_ddos(loaded):
     )  # fmt: skip
     pairs = json.loads(result.out)
     ddos = [p for p in pairs if p["attack_types"] == "ddos" and p["incident_at"].startswith("2022-02-15")]
+    assert {p["event_source"] for p in ddos} == {"curated-events", "gdelt"}  # GDELT's own pullback row, to the day
+    ddos = [p for p in ddos if p["event_source"] == "curated-events"]
     assert len(ddos) == 1  # one attack, however many sources reported it
     assert {"cert-stix", "curated-incidents", "misp"} <= set(ddos[0]["incident_sources"].split(";"))
     assert ddos[0]["event"].startswith("Russian Defence Ministry announces")

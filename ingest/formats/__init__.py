@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.errors import FileUnreadable, UsageError
-from ingest.formats import cfr, eurepoc, events_csv, incidents_csv, misp, stix, veris
+from ingest.formats import cfr, eurepoc, events_csv, gdelt, incidents_csv, misp, stix, veris
 from ingest.formats.base import Format
+from ingest.readers import peek
 
 _REGISTRY: dict[str, Format] = {
     fmt.name: fmt
@@ -22,6 +23,7 @@ _REGISTRY: dict[str, Format] = {
         veris.FORMAT,
         cfr.FORMAT,
         eurepoc.FORMAT,
+        gdelt.FORMAT,
     )
 }
 
@@ -45,8 +47,7 @@ def all_formats() -> list[Format]:
 
 def detect(path: Path) -> Format:
     """The one format whose sniffer accepts the file's first bytes."""
-    with path.open("rb") as stream:
-        head = stream.read(SNIFF_BYTES)
+    head = peek(path, SNIFF_BYTES)
     if not head:
         raise FileUnreadable("file is empty (0 bytes)", path=path)
     matches = [fmt for fmt in all_formats() if fmt.sniff(head)]

@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
+import duckdb
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -36,25 +38,62 @@ Reader = Callable[[Path, str, Callable[[int], None] | None], Iterator[RawRecord]
 
 
 @dataclass(frozen=True)
+class EventFilter:
+    """A source's filter at ingest (`filter` in cyberlog.toml): rows outside it are counted
+    as skipped, not stored. Every part is optional; an empty filter keeps everything."""
+
+    actor_countries: tuple[str, ...] = ()  # alpha-3: keep events with an actor from one of these
+    cameo_roots: tuple[str, ...] = ()  # "04", "16": keep these CAMEO roots
+    event_classes: tuple[str, ...] = ()  # keep these cyberlog classes
+    min_sources: int = 0
+    min_mentions: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.actor_countries or self.cameo_roots or self.event_classes or self.min_sources
+                    or self.min_mentions)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StageRequest:
+    """What a format that stages inside DuckDB gets: the open store and how to read the file."""
+
+    con: duckdb.DuckDBPyConnection
+    path: Path
+    zone: ZoneInfo | None
+    encoding: str
+    filter: EventFilter
+    skipped: dict[str, int]  # reason -> records, filled by the stager
+    workdir: Path  # for temporary files (an unzipped member), removed afterwards
+
+
+# A format that validates and converts inside DuckDB fills the stage tables itself and
+# returns how many records it read (high-volume event data: GDELT).
+Stager = Callable[[StageRequest], int]
+
+
+@dataclass(frozen=True)
 class Format:
     name: str
     kind: Kind
     description: str
     default_source: str
-    model: type[BaseModel]
-    convert: Callable[[Any], Incident | DiplomaticEvent]
+    model: type[BaseModel] | None  # None for a format that stages inside DuckDB
+    convert: Callable[[Any], Incident | DiplomaticEvent] | None
     read: Reader
     sniff: Callable[[bytes], bool]
     tabular: bool = False  # a CSV whose columns are the model's fields (the README documents each)
     batch: int = 10_000  # records validated and staged at a time; big nested records want fewer
+    stage: Stager | None = None  # validate and convert inside DuckDB instead of in Python
+    filterable: bool = False  # takes a `filter` in cyberlog.toml
     adapter: TypeAdapter[list[Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # One adapter per format, built once. A batch is validated in a single call; each
         # record that fails comes back as its ValidationError in place of a model, so one
         # bad record neither fails the batch nor makes the good ones validate twice.
-        item = Annotated[self.model, WrapValidator(_keep_error)]  # type: ignore[name-defined]
-        object.__setattr__(self, "adapter", TypeAdapter(list[item]))
+        if self.model is not None:
+            item = Annotated[self.model, WrapValidator(_keep_error)]  # type: ignore[name-defined]
+            object.__setattr__(self, "adapter", TypeAdapter(list[item]))
 
 
 def _keep_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:

@@ -1,0 +1,149 @@
+"""GDELT event exports (2.0: 61 columns; 1.0: 58 or 57), validated and converted inside
+DuckDB, because a day of GDELT is a few hundred thousand rows.
+
+The rules a row must meet (a GLOBALEVENTID, a YYYYMMDD SQLDATE, a CAMEO code with a root
+01-20, QuadClass 1-4, a Goldstein score within ±10, whole-number counts, a DATEADDED) are
+SQL in `sql/gdelt.sql`; a row that fails one is a reject with its line, field and reason.
+Columns are taken by position, never by a header: the file has none (a copy that adds one
+has it counted and skipped).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import IO
+
+import pyarrow as pa
+import pycountry
+
+from ingest.errors import FileUnreadable
+from ingest.formats.base import Format, StageRequest
+from ingest.readers import RawRecord
+from ingest.store import scalar, sql_dir
+
+# name -> 0-based position in a GDELT 2.0 row (FORMATS.md 1.2)
+COLUMNS = {
+    "event_id": 0, "sqldate": 1, "actor1_code": 5, "actor1_name": 6, "actor1_country": 7, "actor1_type": 12,
+    "actor2_code": 15, "actor2_name": 16, "actor2_country": 17, "actor2_type": 22, "event_code": 26,
+    "event_base": 27, "quad_class": 29, "goldstein": 30, "num_mentions": 31, "num_sources": 32,
+    "num_articles": 33, "avg_tone": 34, "action_place": 52, "action_country": 53, "lat": 56, "long": 57,
+    "dateadded": 59, "source_url": 60,
+}  # fmt: skip
+MAX_UNZIPPED = 8 << 30  # a GDELT batch unzips to tens of MB; more than this is not a GDELT file
+HEADER_SKIP = "header line (GDELT files have none; a copy added it)"
+FILTERED = "outside the source's filter"
+
+
+def _v1(position: int) -> int:
+    """A 2.0 position in a 1.0 row, which lacks the three *Geo_ADM2Code columns (39, 47, 55)."""
+    return position - sum(1 for gone in (39, 47, 55) if position > gone)
+
+
+def _field(name: str, position: int) -> str:
+    if name == "source_url":  # 1.0 historical files (57 columns) have no SOURCEURL
+        expression = "CASE len(f) WHEN 61 THEN f[61] WHEN 58 THEN f[58] END"
+    elif _v1(position) == position:
+        expression = f"f[{position + 1}]"
+    else:
+        expression = f"CASE WHEN len(f) = 61 THEN f[{position + 1}] ELSE f[{_v1(position) + 1}] END"
+    return f"nullif({expression}, '') AS {name}"
+
+
+@cache
+def _statements() -> list[str]:
+    fields = ",\n        ".join(_field(name, position) for name, position in COLUMNS.items())
+    text = (sql_dir() / "gdelt.sql").read_text("utf-8").replace("{fields}", fields)
+    return [s for s in text.split(";\n") if s.strip() and not all(ln.startswith("--") for ln in s.strip().splitlines())]
+
+
+@cache
+def _lookups() -> tuple[pa.Table, pa.Table]:
+    """ISO alpha-3 codes (CAMEO actor countries are alpha-3, or regions that are not) and
+    the FIPS 10-4 crosswalk for the geo columns."""
+    codes = sorted({c.alpha_3 for c in pycountry.countries} | {"XKX"})
+    text = resources.files("ingest").joinpath("data/fips_countries.csv").read_text("utf-8")
+    rows = [line.split(",") for line in text.splitlines()[1:] if line and not line.startswith(("#", "fips,"))]
+    fips = pa.table({"fips": [r[0] for r in rows], "alpha3": [r[1] for r in rows]})
+    return pa.table({"alpha3": codes}), fips
+
+
+def _unzipped(path: Path, workdir: Path) -> Path:
+    """The single member of a GDELT zip, extracted (DuckDB cannot read zips)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if len(members) != 1:
+                raise FileUnreadable(f"the zip holds {len(members)} files; a GDELT zip holds one export", path=path)
+            member = members[0]
+            if member.file_size > MAX_UNZIPPED:
+                raise FileUnreadable(f"the zip's member unpacks to {member.file_size:,} bytes: too big", path=path)
+            target = workdir / "member.csv"
+            with archive.open(member) as source, target.open("wb") as out:
+                shutil.copyfileobj(source, out, 1 << 20)
+            return target
+    except zipfile.BadZipFile as exc:
+        raise FileUnreadable(f"not a readable zip: {exc}", path=path) from None
+
+
+def stage(request: StageRequest) -> int:
+    con, f = request.con, request.filter
+    path = _unzipped(request.path, request.workdir) if zipfile.is_zipfile(request.path) else request.path
+    countries, fips = _lookups()
+    con.register("gd_countries", countries)
+    con.register("gd_fips", fips)
+    params = {
+        "path": str(path), "compression": "gzip" if path.suffix.lower() == ".gz" else "none",
+        "countries": list(f.actor_countries), "roots": list(f.cameo_roots), "classes": list(f.event_classes),
+        "min_sources": f.min_sources, "min_mentions": f.min_mentions,
+    }  # fmt: skip
+    try:
+        for statement in _statements():
+            con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+        read, good = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE bad_field IS NULL) FROM gd_fields"
+        ).fetchall()[0]
+        headers = int(scalar(con, "SELECT count(*) FROM gd_headers"))
+        filtered = int(good) - int(scalar(con, "SELECT count(*) FROM stage_main"))
+    finally:
+        con.unregister("gd_countries")
+        con.unregister("gd_fips")
+        for table in ("gd_raw", "gd_fields", "gd_headers"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    for reason, n in ((HEADER_SKIP, headers), (FILTERED, filtered)):
+        if n:
+            request.skipped[reason] = n
+    return int(read)
+
+
+def read_lines(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
+    """The file's lines with their numbers (for the raw text of rejects found after staging)."""
+    with ExitStack() as stack:
+        if zipfile.is_zipfile(path):
+            archive = stack.enter_context(zipfile.ZipFile(path))
+            stream: IO[bytes] = stack.enter_context(archive.open(archive.infolist()[0]))
+        else:
+            stream = stack.enter_context(path.open("rb"))
+        for number, line in enumerate(stream, 1):
+            yield RawRecord(number, None, line.decode("utf-8", "replace").rstrip("\r\n"), None)
+
+
+_ROW = re.compile(rb"^\d+\t\d{8}\t")
+
+
+def sniff(head: bytes) -> bool:
+    """A line of 61, 58 or 57 tab-separated fields that starts with an id and a YYYYMMDD."""
+    lines = head.split(b"\n")[:3]
+    return any(_ROW.match(line) and line.rstrip(b"\r").count(b"\t") + 1 in (61, 58, 57) for line in lines[:-1])
+
+
+FORMAT = Format(
+    "gdelt", "event", "GDELT event export, 2.0 (61 columns) or 1.0 (58/57), plain, .gz or .zip", "gdelt",
+    None, None, read_lines, sniff, stage=stage, filterable=True,
+)  # fmt: skip

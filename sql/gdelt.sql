@@ -1,0 +1,130 @@
+-- GDELT event exports staged inside DuckDB, run by ingest/formats/gdelt.py.
+-- Statements are separated by ";\n". {field} placeholders are filled by the module from
+-- its fixed column map with list-index expressions (f[27]), one per layout: 61 columns
+-- (GDELT 2.0), 58 (1.0 daily) or 57 (1.0 historical, no SOURCEURL). Values are bound
+-- $parameters. Every line is accounted for: staged, rejected with its field and reason,
+-- counted as a header, or counted as outside the source's filter.
+
+-- One row per non-empty physical line, with its number, its fields by name (NULL for an
+-- empty field), their typed values and the first field that breaks a rule. The line is
+-- split on tabs, never quoted. Only a bad line keeps its raw text; a good one its hash.
+-- Read in file order: the table's rowid is then the line's position (a window function
+-- numbering the lines would force a single thread).
+CREATE OR REPLACE TEMP TABLE gd_raw AS
+SELECT rtrim(column0, chr(13)) AS raw
+FROM read_csv($path, columns = {'column0': 'VARCHAR'}, delim = '\x1e', header = false, quote = '',
+              escape = '', new_line = '\n', auto_detect = false, compression = $compression);
+
+CREATE OR REPLACE TEMP TABLE gd_fields AS
+WITH lines AS (
+    SELECT rowid + 1 AS line, raw FROM gd_raw
+), named AS (
+    SELECT
+        line, raw, len(f) AS width,
+        {fields}
+    FROM (SELECT line, raw, string_split(raw, chr(9)) AS f FROM lines WHERE raw <> '')
+), typed AS (
+    SELECT
+        *,
+        TRY_CAST(event_id AS UBIGINT) AS event_number,
+        try_strptime(sqldate, '%Y%m%d') AS day,
+        CASE WHEN width = 61 THEN try_strptime(dateadded, '%Y%m%d%H%M%S')
+             ELSE try_strptime(dateadded, '%Y%m%d') END AS added,
+        TRY_CAST(quad_class AS TINYINT) AS quad,
+        TRY_CAST(goldstein AS DOUBLE) AS score,
+        TRY_CAST(num_mentions AS INTEGER) AS n_mentions,
+        TRY_CAST(num_sources AS INTEGER) AS n_sources,
+        TRY_CAST(num_articles AS INTEGER) AS n_articles,
+        TRY_CAST(avg_tone AS DOUBLE) AS avg,
+        TRY_CAST(lat AS DOUBLE) AS latitude,
+        TRY_CAST(long AS DOUBLE) AS longitude
+    FROM named
+), checked AS (
+    SELECT
+        *,
+        CASE
+            WHEN width NOT IN (61, 58, 57) THEN '(record)'
+            WHEN event_number IS NULL THEN 'GLOBALEVENTID'
+            WHEN day IS NULL THEN 'SQLDATE'
+            WHEN NOT regexp_full_match(coalesce(event_code, ''), '(0[1-9]|1[0-9]|20)[0-9]{0,2}') THEN 'EventCode'
+            WHEN quad IS NULL OR quad NOT BETWEEN 1 AND 4 THEN 'QuadClass'
+            WHEN score IS NULL OR score NOT BETWEEN -10 AND 10 THEN 'GoldsteinScale'
+            WHEN n_mentions IS NULL OR n_mentions < 0 THEN 'NumMentions'
+            WHEN n_sources IS NULL OR n_sources < 0 THEN 'NumSources'
+            WHEN n_articles IS NULL OR n_articles < 0 THEN 'NumArticles'
+            WHEN avg IS NULL THEN 'AvgTone'
+            WHEN lat IS NOT NULL AND (latitude IS NULL OR latitude NOT BETWEEN -90 AND 90) THEN 'ActionGeo_Lat'
+            WHEN long IS NOT NULL AND (longitude IS NULL OR longitude NOT BETWEEN -180 AND 180) THEN 'ActionGeo_Long'
+            WHEN added IS NULL THEN 'DATEADDED'
+        END AS bad_field
+    FROM typed
+)
+SELECT * EXCLUDE (raw), CASE WHEN bad_field IS NULL THEN hash(raw)::VARCHAR END AS digest,
+       CASE WHEN bad_field IS NOT NULL THEN raw END AS raw
+FROM checked;
+
+-- A header row some copies add: its first field is not a number.
+CREATE OR REPLACE TEMP TABLE gd_headers AS
+SELECT line FROM gd_fields WHERE line = 1 AND bad_field IS NOT NULL AND NOT regexp_full_match(event_id, '[0-9]+');
+
+INSERT INTO stage_rejects
+SELECT line, NULL, bad_field, reason,
+       json_array(json_object('field', bad_field, 'reason', reason))::VARCHAR, raw
+FROM (
+    SELECT line, bad_field, raw,
+        CASE bad_field
+            WHEN '(record)' THEN 'expected 61 tab-separated fields (GDELT 2.0) or 58 or 57 (GDELT 1.0), found ' || width
+            WHEN 'SQLDATE' THEN '''' || coalesce(sqldate, '') || '''' || ' is not a date written YYYYMMDD'
+            WHEN 'EventCode' THEN '''' || coalesce(event_code, '') || ''''
+                || ' is not a CAMEO event code: 2 to 4 digits with a root 01-20 (leading zeros kept)'
+            WHEN 'DATEADDED' THEN '''' || coalesce(dateadded, '') || '''' || ' is not a time written '
+                || CASE WHEN width = 61 THEN 'YYYYMMDDHHMMSS (GDELT 2.0)' ELSE 'YYYYMMDD (GDELT 1.0)' END
+            WHEN 'QuadClass' THEN '''' || coalesce(quad_class, '') || '''' || ' is not a QuadClass: 1, 2, 3 or 4'
+            WHEN 'GoldsteinScale' THEN '''' || coalesce(goldstein, '') || '''' || ' is not a Goldstein score between -10 and 10'
+            ELSE '''' || coalesce(CASE bad_field WHEN 'GLOBALEVENTID' THEN event_id WHEN 'NumMentions' THEN num_mentions
+                                        WHEN 'NumSources' THEN num_sources WHEN 'NumArticles' THEN num_articles
+                                        WHEN 'AvgTone' THEN avg_tone WHEN 'ActionGeo_Lat' THEN lat ELSE long END, '') || ''''
+                || CASE WHEN bad_field IN ('GLOBALEVENTID', 'NumMentions', 'NumSources', 'NumArticles')
+                        THEN ' is not a whole number' ELSE ' is not a number in range' END
+        END AS reason
+    FROM gd_fields
+    WHERE bad_field IS NOT NULL AND line NOT IN (SELECT line FROM gd_headers)
+);
+
+-- Good rows as diplomatic events, with CAMEO labels and classes, ISO countries, and the
+-- source's filter applied.
+INSERT INTO stage_main BY NAME
+SELECT * FROM (
+    SELECT
+        g.line AS seq, g.line, NULL AS pointer,
+        event_number::VARCHAR AS source_ref,
+        day::TIMESTAMPTZ AS occurred_at, day::TIMESTAMPTZ + INTERVAL 1 DAY AS occurred_latest,
+        'day' AS time_precision,
+        concat_ws(': ', actor1_name, coalesce(c.label, 'CAMEO ' || event_code), actor2_name) AS title,
+        coalesce(c.event_class, b.event_class, r.event_class, 'other') AS event_class,
+        event_code AS cameo_code,
+        list_sort(list_distinct([x FOR x IN [a1.alpha3, a2.alpha3] IF x IS NOT NULL])) AS actor_countries,
+        action_place AS location,
+        source_url AS url,
+        NULL AS description,
+        actor1_name AS actor1, actor1_code, a1.alpha3 AS actor1_country, actor1_type AS actor1_role,
+        actor2_name AS actor2, actor2_code, a2.alpha3 AS actor2_country, actor2_type AS actor2_role,
+        quad AS quad_class, score AS goldstein, n_mentions AS mentions, n_sources AS sources,
+        n_articles AS articles, avg AS tone, fips.alpha3 AS location_country, latitude, longitude,
+        added::TIMESTAMPTZ AS recorded_at,
+        NULL::TIMESTAMPTZ AS source_modified,
+        digest AS content_hash
+    FROM gd_fields g
+    LEFT JOIN cameo_codes c ON c.code = event_code
+    LEFT JOIN cameo_codes b ON b.code = event_base
+    LEFT JOIN cameo_codes r ON r.code = left(event_code, 2)
+    LEFT JOIN gd_countries a1 ON a1.alpha3 = actor1_country
+    LEFT JOIN gd_countries a2 ON a2.alpha3 = actor2_country
+    LEFT JOIN gd_fips fips ON fips.fips = action_country
+    WHERE g.bad_field IS NULL
+)
+WHERE (len($countries) = 0 OR list_has_any(actor_countries, $countries))
+  AND (len($roots) = 0 OR list_contains($roots, left(cameo_code, 2)))
+  AND (len($classes) = 0 OR list_contains($classes, event_class))
+  AND sources >= $min_sources
+  AND mentions >= $min_mentions

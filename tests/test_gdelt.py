@@ -1,0 +1,141 @@
+"""GDELT event exports: validated and converted inside DuckDB, every line accounted for."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import zipfile
+
+import pytest
+from conftest import FIXTURES, rows, run, scalar
+
+GOOD = FIXTURES / "gdelt" / "good"
+FEB15 = GOOD / "20220215171500.export.CSV"
+
+
+def _config(tmp_path, folder: str, extra: str = ""):
+    path = tmp_path / "cyberlog.toml"
+    path.write_text(f'[[sources]]\nname = "gdelt"\nformat = "gdelt"\npath = "{folder}/*.export.CSV*"\n{extra}', "utf-8")
+    return path
+
+
+def test_published_zips_plain_files_and_1_0_dailies_load(db):
+    result = run("ingest", *sorted(GOOD.iterdir()), "--db", db, "--json")
+    assert result.code == 0, result.err
+    assert [f["format"] for f in json.loads(result.out)["files"]] == ["gdelt"] * 3
+    assert rows(
+        db,
+        """SELECT source_ref, strftime(occurred_at, '%Y-%m-%d'), time_precision, cameo_code, event_class,
+                  actor_countries, actor1, actor1_role, actor2, location_country, quad_class, goldstein,
+                  sources, strftime(recorded_at, '%Y-%m-%dT%H:%MZ')
+           FROM diplomatic_events WHERE cameo_code IN ('0874', '054', '046') ORDER BY occurred_at""",
+    ) == [
+        # a GDELT 1.0 daily row (58 columns): DATEADDED is a day
+        ("1020110001", "2022-01-10", "day", "046", "talks", ["RUS", "USA"], "UNITED STATES", "GOV", "RUSSIA",
+         "CHE", 1, 7.0, 30, "2022-01-10T00:00Z"),
+        ("1020110002", "2022-01-12", "day", "046", "talks", ["RUS"], "NATO", "IGO", "RUSSIA", "BEL", 1, 7.0, 25,
+         "2022-01-12T00:00Z"),
+        # the pullback announcement: leading zero kept, 087 de-escalation -> military, FIPS RS -> RUS
+        ("1029844101", "2022-02-15", "day", "0874", "military", ["RUS"], "RUSSIAN", "MIL", None, "RUS", 2, 10.0,
+         38, "2022-02-15T17:15Z"),
+        # from the published zip
+        ("1030212301", "2022-02-21", "day", "054", "recognition", ["RUS", "UKR"], "RUSSIA", "GOV", "DONETSK", "RUS",
+         1, 6.0, 80, "2022-02-21T19:00Z"),
+    ]  # fmt: skip
+    assert scalar(db, "SELECT title FROM diplomatic_events WHERE cameo_code = '043'") == (
+        "RUSSIA: Host a visit: GERMANY"
+    )
+
+
+def test_the_filter_runs_in_duckdb_and_counts_what_it_leaves_out(db, tmp_path):
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    shutil.copy(FEB15, folder)
+    config = _config(tmp_path, "feed", '[sources.filter]\nactor_countries = ["UKR", "RUS"]\nmin_sources = 2\n')
+    summary = json.loads(run("nightly", "--config", config, "--db", db, "--json").out)
+    assert summary["files"][0]["skipped"] == {"outside the source's filter": 2}
+    assert (summary["inserted"], summary["rejected"]) == (7, 0)
+    assert scalar(db, "SELECT count(*) FROM diplomatic_events WHERE list_contains(actor_countries, 'BRA')") == 0
+
+
+@pytest.mark.parametrize(
+    ("filter_toml", "message"),
+    [
+        ('cameo_roots = ["4"]', "sources.0.filter.cameo_roots.0: String should match pattern"),
+        ('event_classes = ["summit"]', "sources.0.filter.event_classes.0: Input should be 'talks', 'visit',"),
+        ('actor_countries = ["Ruritania"]', "sources.0.filter.actor_countries.0: 'Ruritania' is not an ISO 3166"),
+        ("min_sources = -1", "sources.0.filter.min_sources: Input should be greater than or equal to 0"),
+    ],
+)
+def test_a_bad_filter_is_a_config_error(tmp_path, filter_toml, message):
+    result = run("nightly", "--config", _config(tmp_path, "feed", f"[sources.filter]\n{filter_toml}\n"))
+    assert result.code == 2
+    assert message in result.err
+
+
+def test_only_event_data_takes_a_filter(tmp_path):
+    config = tmp_path / "cyberlog.toml"
+    config.write_text('[[sources]]\nname = "s"\nformat = "stix"\npath = "*.json"\n[sources.filter]\nmin_sources = 1\n')
+    result = run("nightly", "--config", config)
+    assert (result.code, result.err) == (
+        2, f"cyberlog: error: {config}: sources.0: format stix takes no filter (formats that do: gdelt)\n"
+    )  # fmt: skip
+
+
+def test_a_drop_folder_loads_new_batches_once_in_time_order(db, tmp_path):
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    config = _config(tmp_path, "feed")
+    shutil.copy(GOOD / "20220221190000.export.CSV.zip", folder)
+    shutil.copy(FEB15, folder)
+    assert run("nightly", "--config", config, "--db", db).code == 0
+    shutil.copy(GOOD / "20220113.export.CSV", folder)  # a late file sorts first: by name is by time
+    second = json.loads(run("nightly", "--config", config, "--db", db, "--json").out)
+    assert (second["files_loaded"], second["files_skipped"]) == (1, 2)
+    assert [p.rsplit("/", 1)[1] for (p,) in rows(db, "SELECT path FROM ingest_files ORDER BY started_at")] == [
+        "20220215171500.export.CSV", "20220221190000.export.CSV.zip", "20220113.export.CSV",
+    ]  # fmt: skip
+
+
+def test_a_gzipped_file_and_a_third_party_header(db, tmp_path):
+    header = "\t".join(f"col{i}" for i in range(61)) + "\n"
+    gz = tmp_path / "batch.export.CSV.gz"
+    with gzip.open(gz, "wt", encoding="utf-8") as out:
+        out.write(header + FEB15.read_text("utf-8"))
+    summary = json.loads(run("ingest", gz, "--db", db, "--json").out)
+    assert summary["files"][0]["format"] == "gdelt"
+    assert summary["files"][0]["skipped"] == {"header line (GDELT files have none; a copy added it)": 1}
+    assert (summary["inserted"], summary["rejected"]) == (9, 0)
+    assert rows(db, "SELECT min(line), max(line) FROM diplomatic_events") == [(2, 10)]
+
+
+def test_a_changed_row_updates_and_a_repeated_id_is_a_reject(db, tmp_path):
+    assert run("ingest", FEB15, "--db", db).code == 0
+    lines = FEB15.read_text("utf-8").splitlines(keepends=True)
+    changed = tmp_path / "changed.export.CSV"
+    changed.write_text(lines[0].replace("\t112\t38\t112\t", "\t150\t52\t150\t") + lines[0] + lines[1], "utf-8")
+    summary = json.loads(run("ingest", changed, "--db", db, "--json").out)
+    assert (summary["updated"], summary["unchanged"], summary["rejected"]) == (1, 1, 1)
+    assert rows(db, "SELECT line, reason FROM rejects") == [
+        (2, 'duplicate ref "1029844101" in this file: the record on line 1 is kept')
+    ]
+    assert scalar(db, "SELECT sources FROM diplomatic_events WHERE source_ref = '1029844101'") == 52
+
+
+def test_a_zip_of_several_files_is_refused_with_the_reason(db, tmp_path):
+    bundle = tmp_path / "two.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr("a.export.CSV", FEB15.read_text("utf-8"))
+        archive.writestr("b.export.CSV", FEB15.read_text("utf-8"))
+    summary = json.loads(run("ingest", bundle, "--format", "gdelt", "--db", db, "--json").out)
+    assert summary["files"][0]["error"] == "the zip holds 2 files; a GDELT zip holds one export"
+    assert summary["exit_code"] == 3
+
+
+def test_cameo_codes_are_a_table_sql_can_join(loaded):
+    assert rows(
+        loaded,
+        "SELECT e.cameo_code, c.label, c.quad_class, c.goldstein FROM diplomatic_events e "
+        "JOIN cameo_codes c ON c.code = e.cameo_code WHERE e.source = 'gdelt' AND e.cameo_code = '0874'",
+    ) == [("0874", "Retreat or surrender militarily", 2, 10.0)]
