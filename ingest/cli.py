@@ -14,19 +14,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import duckdb
 import typer
 
-from ingest import __version__, clusters, export, formats, reports
+from ingest import __version__, clusters, export
 from ingest.clusters import IdentitySettings
-from ingest.config import load_config, source_files
 from ingest.errors import CyberlogError, ExitCode, QueryError, UsageError
-from ingest.load import NO_FILTER, FileResult
+from ingest.ledger import FileResult
 from ingest.runs import Job, execute, finish_run, match_identities, reject_sample, start_run, summary
 from ingest.store import open_store
-from ingest.times import zone
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from ingest.formats.base import Format
+
+# The parsing machinery (pydantic, Arrow, the formats) is imported by the commands that
+# use it, so a nightly run with nothing new, or a query, starts in a fraction of a second.
 
 app = typer.Typer(
     name="cyberlog",
@@ -175,6 +181,27 @@ def _run(db: Path | None, command: str, config: Path | None, jobs: list[Job], wa
     raise typer.Exit(int(run.exit_code))
 
 
+def _format(name: str) -> Format:
+    from ingest import formats
+
+    return formats.get(name)
+
+
+def _expand(path: Path) -> list[Path]:
+    """A MISP feed folder stands for its event files; anything else for itself."""
+    if not path.is_dir():
+        return [path]
+    from ingest import formats
+
+    return formats.expand(path)
+
+
+def _zone(name: str) -> ZoneInfo:
+    from ingest.times import zone
+
+    return zone(name)
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files (or MISP feed folders) to ingest.", show_default=False)],
@@ -193,13 +220,13 @@ def ingest(
     db: Db = None,
 ) -> None:
     """Ingest files now: each file in its own transaction, already-loaded files skipped."""
-    fmt = formats.get(format) if format else None
+    fmt = _format(format) if format else None
     try:
-        tz = zone(timezone) if timezone else None
+        tz = _zone(timezone) if timezone else None
         "".encode(encoding)
     except (ValueError, LookupError) as exc:
         raise UsageError(str(exc) if isinstance(exc, ValueError) else f"unknown encoding {encoding!r}") from None
-    jobs = [Job(file, fmt, source, tz, encoding) for path in paths for file in formats.expand(path)]
+    jobs = [Job(file, fmt, source, tz, encoding) for path in paths for file in _expand(path)]
     _run(db, "ingest", None, jobs, [], max_rejects or 0, as_json, IdentitySettings())
 
 
@@ -213,6 +240,8 @@ def nightly(
     db: Db = None,
 ) -> None:
     """The nightly job: ingest whatever is new in every configured source."""
+    from ingest.config import load_config, source_files
+
     settings = load_config(config)
 
     jobs, warnings = [], []
@@ -220,9 +249,9 @@ def nightly(
         files = source_files(config, src)
         if not files:
             warnings.append(f"source {src.name}: no files match {src.path}")
-        tz = zone(src.timezone) if src.timezone else None
-        kept = src.filter.event_filter() if src.filter else NO_FILTER
-        jobs += [Job(path, formats.get(src.format), src.name, tz, src.encoding, kept) for path in files]
+        tz = _zone(src.timezone) if src.timezone else None
+        kept = src.filter.event_filter() if src.filter else None
+        jobs += [Job(path, _format(src.format), src.name, tz, src.encoding, kept) for path in files]
     limit = settings.max_rejects if max_rejects is None else max_rejects
     _run(db, "nightly", config, jobs, warnings, limit, as_json, settings.identity.settings())
 
@@ -230,6 +259,8 @@ def nightly(
 @app.command("formats")
 def list_formats() -> None:
     """List the input formats cyberlog reads."""
+    from ingest import formats
+
     for fmt in formats.all_formats():
         typer.echo(f"{fmt.name}\t{fmt.kind}\t{fmt.description}")
 
@@ -313,6 +344,8 @@ def query(
 @report_app.command("list")
 def report_list() -> None:
     """List the canned reports."""
+    from ingest import reports
+
     for report in reports.all_reports():
         typer.echo(f"{report.name}\t{report.title}")
 
@@ -320,6 +353,8 @@ def report_list() -> None:
 @report_app.command("show")
 def report_show(name: Annotated[str, typer.Argument(help="Report name.")]) -> None:
     """Show a report's description, params and SQL."""
+    from ingest import reports
+
     report = reports.get(name)
     typer.echo(f"{report.name}: {report.title}\n\n{report.description}\n\nparams:")
     for p in report.params:
@@ -339,6 +374,8 @@ def report_run(
     db: Db = None,
 ) -> None:
     """Run a canned report; every param has a default."""
+    from ingest import reports
+
     report = reports.get(name)
     params = report.bind(reports.parse_pairs(param or []))
     with _reader(db) as con:
@@ -425,6 +462,8 @@ def clusters_match(
     db: Db = None,
 ) -> None:
     """Run the matching rule over every stored incident (after changing [identity])."""
+    from ingest.config import load_config
+
     settings = load_config(config).identity.settings() if config else clusters.IdentitySettings()
     with open_store(db, write=True) as con:
         m = clusters.match(con, None, settings, everything=True)

@@ -13,10 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from ingest.errors import UsageError
-from ingest.identity import GENERIC
 from ingest.store import scalar, sql_dir
 
 RULE = "same target, overlapping time, compatible attack type (v1)"
@@ -46,6 +44,8 @@ def match(
     con: duckdb.DuckDBPyConnection, run_id: str | None, settings: IdentitySettings, *, everything: bool = False
 ) -> MatchResult:
     """Propose matches for incidents this run loaded (or all), in one transaction."""
+    from ingest.identity import GENERIC  # pycountry, only when matching
+
     params = {"run": run_id, "all": everything, "slack_hours": settings.slack_hours,
               "min_similarity": settings.min_similarity, "generic": list(GENERIC)}  # fmt: skip
     con.execute("BEGIN TRANSACTION")
@@ -110,6 +110,8 @@ def decide(con: duckdb.DuckDBPyConnection, first: str, second: str | None, decis
         pairs = [tuple(sorted((first, second)))]
     if not pairs:
         raise UsageError(f"{first} is not linked to any other incident: nothing to undo")
+    import pyarrow as pa  # Arrow, only when a decision is written
+
     rows = [{"incident_a": a, "incident_b": b, "decision": decision, "rule": "by hand", "note": note,
              "decided_at": datetime.now(UTC)} for a, b in pairs]  # fmt: skip
     con.execute("BEGIN TRANSACTION")
@@ -127,6 +129,8 @@ def decide(con: duckdb.DuckDBPyConnection, first: str, second: str | None, decis
 
 def refresh_clusters(con: duckdb.DuckDBPyConnection) -> int:
     """Rebuild `incident_clusters` from the pairs in force; returns the clusters of 2+."""
+    import pyarrow as pa  # Arrow, only when clusters change
+
     pairs = con.execute(
         "SELECT incident_a, incident_b FROM v_incident_links WHERE decision IN ('matched', 'merged')"
     ).fetchall()

@@ -9,13 +9,12 @@ file rolls the whole file back, so the store never holds half a file.
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -30,6 +29,7 @@ from ingest import formats
 from ingest.columns import REJECT, Batch, clean_text
 from ingest.errors import FileUnreadable
 from ingest.formats.base import EventFilter, Format, StageRequest
+from ingest.ledger import FileResult, Ledger, sha256_of
 from ingest.readers import RawRecord, json_text
 from ingest.records import RecordError, Skip
 from ingest.store import scalar, sql_dir
@@ -44,36 +44,6 @@ _KINDS = {
 _CHILDREN = {"incident": (("incident_targets", "stage_targets"), ("incident_actors", "stage_actors")), "event": ()}
 
 
-@dataclass
-class FileResult:
-    path: Path
-    status: Status
-    source: str | None = None
-    format: str | None = None
-    sha256: str | None = None
-    file_id: str | None = None
-    error: str | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-    skipped: dict[str, int] = field(default_factory=dict)  # reason -> records
-
-    def count(self, name: str) -> int:
-        return self.counts.get(name, 0)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _already_loaded(con: duckdb.DuckDBPyConnection, source: str, **match: Any) -> bool:
-    where = " AND ".join(f"{name} = ${name}" for name in match)
-    sql = f"SELECT count(*) FROM ingest_files WHERE status = 'loaded' AND source = $source AND {where}"
-    return bool(scalar(con, sql, {"source": source, **match}))
-
-
 def load_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -85,21 +55,22 @@ def load_file(
     encoding: str = "utf-8",
     progress: Callable[[int], None] | None = None,
     event_filter: EventFilter = NO_FILTER,
+    ledger: Ledger | None = None,
 ) -> FileResult:
     """Load one file in its own transaction; skip it when its bytes were loaded before."""
     result = FileResult(path, "failed", source, fmt.name if fmt else None)
     started = datetime.now(UTC)
+    ledger = ledger or Ledger(con)
     try:
         stat = path.stat()
         fmt = fmt or formats.detect(path)
         result.format, result.source = fmt.name, source or fmt.default_source
         # same path, size and mtime as a loaded file: skip without reading a byte
-        where = str(path.resolve())
-        if _already_loaded(con, result.source, path=where, size_bytes=stat.st_size, mtime_ns=stat.st_mtime_ns):
+        if ledger.same_file(path, result.source):
             result.status = "skipped"
             return result
         result.sha256 = sha256_of(path)
-        if _already_loaded(con, result.source, sha256=result.sha256):
+        if ledger.same_bytes(result.source, result.sha256):
             result.status = "skipped"
             return result
         result.file_id = str(uuid.uuid4())
@@ -111,6 +82,7 @@ def load_file(
             result.counts["records_read"] = records_read
             _record_file(con, result, run_id, stat.st_size, stat.st_mtime_ns, started)
             con.execute("COMMIT")
+            ledger.loaded(result, stat.st_size, stat.st_mtime_ns)
         except BaseException:
             con.execute("ROLLBACK")
             raise

@@ -11,16 +11,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import duckdb
 
 from ingest import __version__
-from ingest.clusters import IdentitySettings, MatchResult, match
 from ingest.errors import ExitCode
-from ingest.formats.base import EventFilter, Format
-from ingest.load import NO_FILTER, FileResult, load_file
+from ingest.ledger import FileResult, Ledger
 from ingest.store import scalar
+
+if TYPE_CHECKING:
+    from ingest.clusters import IdentitySettings, MatchResult
+    from ingest.formats.base import EventFilter, Format
 
 COUNTS = ("records_read", "inserted", "updated", "unchanged", "rejected")
 
@@ -55,7 +58,7 @@ class Job:
     source: str | None
     zone: ZoneInfo | None
     encoding: str
-    event_filter: EventFilter = NO_FILTER
+    event_filter: EventFilter | None = None
 
 
 def start_run(con: duckdb.DuckDBPyConnection, command: str, config_path: Path | None) -> RunResult:
@@ -76,12 +79,24 @@ def execute(
     on_file: Callable[[FileResult], None],
     progress: Callable[[Path], Callable[[int], None] | None] | None = None,
 ) -> None:
-    """Load each file in turn; a failed file is recorded and the run goes on."""
+    """Load each file in turn; a failed file is recorded and the run goes on.
+
+    Files the ledger knows by path, size and mtime are skipped before the loader (and the
+    parsing machinery it imports) is even needed: a nightly run with nothing new is quick.
+    """
+    ledger = Ledger(con)
     for job in jobs:
-        result = load_file(
-            con, job.path, run_id=run.run_id, fmt=job.fmt, source=job.source, zone=job.zone,
-            encoding=job.encoding, progress=progress(job.path) if progress else None, event_filter=job.event_filter,
-        )  # fmt: skip
+        known = ledger.same_file(job.path, job.source or (job.fmt.default_source if job.fmt else None))
+        if known:
+            result = FileResult(job.path, "skipped", known, job.fmt.name if job.fmt else None)
+        else:
+            from ingest.load import NO_FILTER, load_file  # the parsing machinery, only for a new file
+
+            result = load_file(
+                con, job.path, run_id=run.run_id, fmt=job.fmt, source=job.source, zone=job.zone,
+                encoding=job.encoding, progress=progress(job.path) if progress else None,
+                event_filter=job.event_filter or NO_FILTER, ledger=ledger,
+            )  # fmt: skip
         run.files.append(result)
         on_file(result)
 
@@ -90,6 +105,8 @@ def match_identities(con: duckdb.DuckDBPyConnection, run: RunResult, settings: I
     """Recognise this run's new and changed incidents in other sources' records."""
     changed = run.total("inserted") or run.total("updated")
     if changed and scalar(con, "SELECT count(DISTINCT source) > 1 FROM incidents"):  # one source: no pairs
+        from ingest.clusters import match  # Arrow and the matcher, only when there is work
+
         run.identity = match(con, run.run_id, settings)
 
 

@@ -7,17 +7,18 @@ becomes `StoreBusy` (exit 5) with the holder named, not a traceback.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
-from ingest import __version__, cameo
+from ingest import __version__
 from ingest.errors import StoreBusy, StoreError
 
 SCHEMA_VERSION = 1
@@ -77,15 +78,26 @@ def _set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> None:
         raise StoreError(f"CYBERLOG_MEMORY_LIMIT={limit!r} is not a memory size such as 512MB or 2GB ({exc})") from None
 
 
-def _stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
+def _stored(con: duckdb.DuckDBPyConnection) -> tuple[int | None, str | None]:
+    """The store's schema version and the fingerprint of the schema files last applied."""
     if not scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"):
-        return None
-    version = scalar(con, "SELECT max(version) FROM schema_version")
-    return int(version) if version is not None else None
+        return None, None
+    columns = {row[0] for row in con.execute("DESCRIBE schema_version").fetchall()}
+    fingerprint = "fingerprint" if "fingerprint" in columns else "NULL"
+    rows = con.execute(f"SELECT version, {fingerprint} FROM schema_version ORDER BY applied_at DESC LIMIT 1")
+    found = rows.fetchall()
+    return (int(found[0][0]), found[0][1]) if found else (None, None)
+
+
+def _fingerprint() -> str:
+    """A digest of everything apply_schema writes: the SQL and the CAMEO data it loads."""
+    data = resources.files("ingest").joinpath("data")
+    parts = [sql_dir() / "schema.sql", sql_dir() / "views.sql", data / "cameo_codes.csv", data / "cameo_classes.csv"]
+    return hashlib.sha256(b"\0".join(part.read_bytes() for part in parts)).hexdigest()
 
 
 def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
-    version = _stored_version(con)
+    version = _stored(con)[0]
     if version is not None and version > SCHEMA_VERSION:
         raise StoreError(
             f"store has schema version {version}, newer than this cyberlog ({__version__}, "
@@ -96,20 +108,29 @@ def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Create or complete the schema; idempotent, records the version once."""
+    """Create or complete the schema; idempotent. Nothing to do (the common case) when the
+    schema files are those last applied: then opening a store costs a query."""
     version = _check_version(con, path)
+    fingerprint = _fingerprint()
+    if version == SCHEMA_VERSION and _stored(con)[1] == fingerprint:
+        return
     folder = sql_dir()
     con.execute("BEGIN TRANSACTION")
     con.execute((folder / "schema.sql").read_text("utf-8"))
     con.execute((folder / "views.sql").read_text("utf-8"))
     _fill_cameo(con)
-    if version is None:
-        con.execute("INSERT INTO schema_version (version) VALUES ($v)", {"v": SCHEMA_VERSION})
+    con.execute(
+        "INSERT INTO schema_version (version, fingerprint) VALUES ($v, $f)", {"v": SCHEMA_VERSION, "f": fingerprint}
+    )
     con.execute("COMMIT")
 
 
 def _fill_cameo(con: duckdb.DuckDBPyConnection) -> None:
     """The CAMEO code table, refreshed when the shipped list or class mapping changed."""
+    import pyarrow as pa
+
+    from ingest import cameo
+
     rows = cameo.codes()
     stored = con.execute("SELECT code, event_class FROM cameo_codes").fetchall()
     if sorted(stored) == sorted((r["code"], r["event_class"]) for r in rows):

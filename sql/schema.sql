@@ -3,8 +3,9 @@
 -- the interval [x_at, x_latest) with its precision, never as a fake midnight instant.
 
 CREATE TABLE IF NOT EXISTS schema_version (
-    version     INTEGER NOT NULL,
-    applied_at  TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+    version      INTEGER NOT NULL,
+    applied_at   TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+    fingerprint  VARCHAR               -- digest of the schema files and CAMEO data applied
 );
 
 -- One row per `cyberlog ingest` or `cyberlog nightly` invocation that opened the store.

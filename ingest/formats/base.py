@@ -111,8 +111,9 @@ def csv_layout(
     `ignored` names columns the source has and cyberlog does not use (a tracker's 81
     columns): they are allowed in the header, and their cells are not validated.
     """
-    columns = frozenset(model.model_fields) | ignored
-    required = frozenset(name for name, info in model.model_fields.items() if info.is_required())
+    names = {name: info.alias or name for name, info in model.model_fields.items()}  # a header may need aliases
+    columns = frozenset(names.values()) | ignored
+    required = frozenset(names[name] for name, info in model.model_fields.items() if info.is_required())
 
     def read(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
         return read_csv(

@@ -1,0 +1,77 @@
+"""What the ledger knows about files already loaded: the cheap checks that let a nightly
+run over a folder of thousands of batches skip the old ones without reading them.
+
+Kept free of the parsing machinery (pydantic, Arrow, the formats), so that a run with
+nothing new costs little more than opening the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+
+Status = Literal["loaded", "skipped", "failed"]
+
+
+@dataclass
+class FileResult:
+    path: Path
+    status: Status
+    source: str | None = None
+    format: str | None = None
+    sha256: str | None = None
+    file_id: str | None = None
+    error: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> records
+
+    def count(self, name: str) -> int:
+        return self.counts.get(name, 0)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Ledger:
+    """Loaded files by (source, path, size, mtime) and by (source, sha256), read once per run."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        rows = con.execute(
+            "SELECT source, path, size_bytes, mtime_ns, sha256 FROM ingest_files WHERE status = 'loaded'"
+        )
+        self._by_stat: dict[tuple[str, int | None, int | None], set[str]] = {}
+        self._by_sha: set[tuple[str, str]] = set()
+        for source, path, size, mtime, sha in rows.fetchall():
+            self._by_stat.setdefault((path, size, mtime), set()).add(source)
+            if sha:
+                self._by_sha.add((source, sha))
+
+    def same_file(self, path: Path, source: str | None) -> str | None:
+        """The source that loaded a file with this path, size and mtime (`source`, or any
+        when none is given), without reading a byte of it; None when there is none."""
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        sources = self._by_stat.get((str(path.resolve()), stat.st_size, stat.st_mtime_ns), set())
+        if source is None:
+            return min(sources) if len(sources) == 1 else None
+        return source if source in sources else None
+
+    def same_bytes(self, source: str, sha256: str) -> bool:
+        return (source, sha256) in self._by_sha
+
+    def loaded(self, result: FileResult, size: int, mtime_ns: int) -> None:
+        """Remember a file this run loaded, so the same bytes later in the run are skipped."""
+        self._by_stat.setdefault((str(result.path.resolve()), size, mtime_ns), set()).add(str(result.source))
+        if result.sha256:
+            self._by_sha.add((str(result.source), result.sha256))
