@@ -13,6 +13,7 @@ import json
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,13 +70,22 @@ def load_file(
         if ledger.same_file(path, result.source):
             result.status = "skipped"
             return result
-        result.sha256 = sha256_of(path)
+        with ThreadPoolExecutor(1) as hasher:
+            # A big file stages inside DuckDB while its digest is computed beside it (hashing
+            # releases the GIL); a renamed copy of a loaded file is then found after staging,
+            # its stage dropped. Python-staged files are small: their digest comes first.
+            digest = hasher.submit(sha256_of, path)
+            if fmt.stage is None and ledger.same_bytes(result.source, digest.result()):
+                result.status = "skipped"
+                return result
+            result.file_id = str(uuid.uuid4())
+            options = StageOptions(zone, encoding, progress, event_filter)
+            records_read = _stage_file(con, path, fmt, options, result.skipped)
+            result.sha256 = digest.result()
         if ledger.same_bytes(result.source, result.sha256):
-            result.status = "skipped"
+            _drop_stage(con)
+            result.status, result.file_id, result.skipped = "skipped", None, {}
             return result
-        result.file_id = str(uuid.uuid4())
-        options = StageOptions(zone, encoding, progress, event_filter)
-        records_read = _stage_file(con, path, fmt, options, result.skipped)
         con.execute("BEGIN TRANSACTION")
         try:
             result.counts = _merge_file(con, path, fmt, result, run_id, encoding)
@@ -216,8 +226,11 @@ def _fill_raw(con: duckdb.DuckDBPyConnection, path: Path, fmt: Format, encoding:
 
 
 def _drop_stage(con: duckdb.DuckDBPyConnection) -> None:
+    views = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
     for name in ("main", "targets", "actors", "rejects", "keyed", "plan"):
-        con.execute(f"DROP TABLE IF EXISTS stage_{name}")
+        kind = "VIEW" if f"stage_{name}" in views else "TABLE"  # a DuckDB stager's stage_main is a view
+        con.execute(f"DROP {kind} IF EXISTS stage_{name}")
+    con.execute("DROP TABLE IF EXISTS gd_all")  # what the GDELT stager's view reads
 
 
 def _create_stage(con: duckdb.DuckDBPyConnection, fmt: Format) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO, Literal, TextIO
 
 import ijson  # streaming JSON: a bundle of tens of MB is read object by object
 
@@ -102,9 +102,10 @@ def _has_undecodable(text: str) -> bool:
     return not text.isascii() and _UNDECODABLE.search(text) is not None
 
 
-def _rows(lines: _Lines, delimiter: str) -> Iterator[tuple[int, list[str] | None, str | None]]:
+def _rows(lines: _Lines, delimiter: str, quoted: bool = True) -> Iterator[tuple[int, list[str] | None, str | None]]:
     """(first line, fields or None, problem) for every record, recovering from bad quoting."""
-    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    quoting: Literal[0, 3] = csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE  # tab-separated ICEWS quotes nothing
+    reader = csv.reader(lines, delimiter=delimiter, strict=True, quoting=quoting)
     while True:
         start = lines.start_record()
         try:
@@ -117,7 +118,7 @@ def _rows(lines: _Lines, delimiter: str) -> Iterator[tuple[int, list[str] | None
             yield start, None, f"malformed CSV: {why}" + (" (unterminated quote?)" if swallowed else "")
             if swallowed:
                 lines.replay_after_first(start)
-                reader = csv.reader(lines, delimiter=delimiter, strict=True)
+                reader = csv.reader(lines, delimiter=delimiter, strict=True, quoting=quoting)
             continue
         yield start, row, None
 
@@ -130,6 +131,7 @@ def read_csv(
     required: frozenset[str],
     delimiter: str = ",",
     progress: Callable[[int], None] | None = None,
+    quoted: bool = True,
 ) -> Iterator[RawRecord]:
     """Records of a CSV file with a header row naming a subset of `columns`."""
     with path.open("rb") as probe:
@@ -138,7 +140,7 @@ def read_csv(
         raise FileUnreadable("file is empty (0 bytes): expected a header row", path=path)
     with path.open(encoding=detect_encoding(head, encoding), errors="surrogateescape", newline="") as stream:
         lines = _Lines(stream, progress)
-        rows = _rows(lines, delimiter)
+        rows = _rows(lines, delimiter, quoted)
         header = _header(path, next(rows, None), columns, required)
         for start, row, problem in rows:
             raw = "".join(lines.record) if row is not None else lines.record[0] if lines.record else ""

@@ -1,13 +1,10 @@
 -- GDELT event exports staged inside DuckDB, run by ingest/formats/gdelt.py.
--- Statements are separated by ";\n". {field} placeholders are filled by the module from
--- its fixed column map with list-index expressions (f[27]), one per layout: 61 columns
--- (GDELT 2.0), 58 (1.0 daily) or 57 (1.0 historical, no SOURCEURL). Values are bound
--- $parameters. Every line is accounted for: staged, rejected with its field and reason,
--- counted as a header, or counted as outside the source's filter.
+-- Statements are separated by ";\n". The fields comment below is filled by the module from its fixed
+-- column map with list-index expressions (f[27]), by layout: 61 columns (GDELT 2.0), 58
+-- (1.0 daily) or 57 (1.0 historical, no SOURCEURL). Values are bound $parameters. Every
+-- line is accounted for: staged, rejected with its field and reason, counted as a
+-- header, or counted as outside the source's filter.
 
--- One row per non-empty physical line, with its number, its fields by name (NULL for an
--- empty field), their typed values and the first field that breaks a rule. The line is
--- split on tabs, never quoted. Only a bad line keeps its raw text; a good one its hash.
 -- Read in file order: the table's rowid is then the line's position (a window function
 -- numbering the lines would force a single thread).
 CREATE OR REPLACE TEMP TABLE gd_raw AS
@@ -15,14 +12,15 @@ SELECT rtrim(column0, chr(13)) AS raw
 FROM read_csv($path, columns = {'column0': 'VARCHAR'}, delim = '\x1e', header = false, quote = '',
               escape = '', new_line = '\n', auto_detect = false, compression = $compression);
 
-CREATE OR REPLACE TEMP TABLE gd_fields AS
-WITH lines AS (
-    SELECT rowid + 1 AS line, raw FROM gd_raw
-), named AS (
+-- One pass over the lines: split on tabs (never quoted), take the fields by position, type
+-- them, name the first field that breaks a rule and why, and build the event the line
+-- describes. Only a bad line keeps its raw text.
+CREATE OR REPLACE TEMP TABLE gd_all AS
+WITH named AS (
     SELECT
         line, raw, len(f) AS width,
-        {fields}
-    FROM (SELECT line, raw, string_split(raw, chr(9)) AS f FROM lines WHERE raw <> '')
+        /* fields */
+    FROM (SELECT rowid + 1 AS line, raw, string_split(raw, chr(9)) AS f FROM gd_raw WHERE raw <> '')
 ), typed AS (
     SELECT
         *,
@@ -58,73 +56,71 @@ WITH lines AS (
             WHEN added IS NULL THEN 'DATEADDED'
         END AS bad_field
     FROM typed
-)
-SELECT * EXCLUDE (raw), CASE WHEN bad_field IS NULL THEN hash(raw)::VARCHAR END AS digest,
-       CASE WHEN bad_field IS NOT NULL THEN raw END AS raw
-FROM checked;
-
--- A header row some copies add: its first field is not a number.
-CREATE OR REPLACE TEMP TABLE gd_headers AS
-SELECT line FROM gd_fields WHERE line = 1 AND bad_field IS NOT NULL AND NOT regexp_full_match(event_id, '[0-9]+');
-
-INSERT INTO stage_rejects
-SELECT line, NULL, bad_field, reason,
-       json_array(json_object('field', bad_field, 'reason', reason))::VARCHAR, raw
-FROM (
-    SELECT line, bad_field, raw,
-        CASE bad_field
-            WHEN '(record)' THEN 'expected 61 tab-separated fields (GDELT 2.0) or 58 or 57 (GDELT 1.0), found ' || width
-            WHEN 'SQLDATE' THEN '''' || coalesce(sqldate, '') || '''' || ' is not a date written YYYYMMDD'
-            WHEN 'EventCode' THEN '''' || coalesce(event_code, '') || ''''
-                || ' is not a CAMEO event code: 2 to 4 digits with a root 01-20 (leading zeros kept)'
-            WHEN 'DATEADDED' THEN '''' || coalesce(dateadded, '') || '''' || ' is not a time written '
-                || CASE WHEN width = 61 THEN 'YYYYMMDDHHMMSS (GDELT 2.0)' ELSE 'YYYYMMDD (GDELT 1.0)' END
-            WHEN 'QuadClass' THEN '''' || coalesce(quad_class, '') || '''' || ' is not a QuadClass: 1, 2, 3 or 4'
-            WHEN 'GoldsteinScale' THEN '''' || coalesce(goldstein, '') || '''' || ' is not a Goldstein score between -10 and 10'
-            ELSE '''' || coalesce(CASE bad_field WHEN 'GLOBALEVENTID' THEN event_id WHEN 'NumMentions' THEN num_mentions
-                                        WHEN 'NumSources' THEN num_sources WHEN 'NumArticles' THEN num_articles
-                                        WHEN 'AvgTone' THEN avg_tone WHEN 'ActionGeo_Lat' THEN lat ELSE long END, '') || ''''
-                || CASE WHEN bad_field IN ('GLOBALEVENTID', 'NumMentions', 'NumSources', 'NumArticles')
-                        THEN ' is not a whole number' ELSE ' is not a number in range' END
-        END AS reason
-    FROM gd_fields
-    WHERE bad_field IS NOT NULL AND line NOT IN (SELECT line FROM gd_headers)
-);
-
--- Good rows as diplomatic events, with CAMEO labels and classes, ISO countries, and the
--- source's filter applied.
-INSERT INTO stage_main BY NAME
-SELECT * FROM (
+), events AS (
     SELECT
         g.line AS seq, g.line, NULL AS pointer,
-        event_number::VARCHAR AS source_ref,
-        day::TIMESTAMPTZ AS occurred_at, day::TIMESTAMPTZ + INTERVAL 1 DAY AS occurred_latest,
+        g.bad_field,
+        CASE g.bad_field
+            WHEN '(record)' THEN 'expected 61 tab-separated fields (GDELT 2.0) or 58 or 57 (GDELT 1.0), found ' || g.width
+            WHEN 'SQLDATE' THEN '''' || coalesce(g.sqldate, '') || ''' is not a date written YYYYMMDD'
+            WHEN 'EventCode' THEN '''' || coalesce(g.event_code, '')
+                || ''' is not a CAMEO event code: 2 to 4 digits with a root 01-20 (leading zeros kept)'
+            WHEN 'DATEADDED' THEN '''' || coalesce(g.dateadded, '') || ''' is not a time written '
+                || CASE WHEN g.width = 61 THEN 'YYYYMMDDHHMMSS (GDELT 2.0)' ELSE 'YYYYMMDD (GDELT 1.0)' END
+            WHEN 'QuadClass' THEN '''' || coalesce(g.quad_class, '') || ''' is not a QuadClass: 1, 2, 3 or 4'
+            WHEN 'GoldsteinScale' THEN '''' || coalesce(g.goldstein, '') || ''' is not a Goldstein score between -10 and 10'
+            ELSE '''' || coalesce(CASE g.bad_field WHEN 'GLOBALEVENTID' THEN g.event_id WHEN 'NumMentions' THEN g.num_mentions
+                                                   WHEN 'NumSources' THEN g.num_sources WHEN 'NumArticles' THEN g.num_articles
+                                                   WHEN 'AvgTone' THEN g.avg_tone WHEN 'ActionGeo_Lat' THEN g.lat
+                                                   ELSE g.long END, '') || ''''
+                || CASE WHEN g.bad_field IN ('GLOBALEVENTID', 'NumMentions', 'NumSources', 'NumArticles')
+                        THEN ' is not a whole number' ELSE ' is not a number in range' END
+        END AS reason,
+        CASE WHEN g.bad_field IS NOT NULL THEN g.raw END AS raw,
+        g.line = 1 AND g.bad_field IS NOT NULL AND NOT regexp_full_match(coalesce(g.event_id, ''), '[0-9]+') AS header,
+        g.event_number::VARCHAR AS source_ref,
+        g.day::TIMESTAMPTZ AS occurred_at, g.day::TIMESTAMPTZ + INTERVAL 1 DAY AS occurred_latest,
         'day' AS time_precision,
-        concat_ws(': ', actor1_name, coalesce(c.label, 'CAMEO ' || event_code), actor2_name) AS title,
+        concat_ws(': ', g.actor1_name, coalesce(c.label, 'CAMEO ' || g.event_code), g.actor2_name) AS title,
         coalesce(c.event_class, b.event_class, r.event_class, 'other') AS event_class,
-        event_code AS cameo_code,
+        g.event_code AS cameo_code,
         list_sort(list_distinct([x FOR x IN [a1.alpha3, a2.alpha3] IF x IS NOT NULL])) AS actor_countries,
-        action_place AS location,
-        source_url AS url,
+        g.action_place AS location,
+        g.source_url AS url,
         NULL AS description,
-        actor1_name AS actor1, actor1_code, a1.alpha3 AS actor1_country, actor1_type AS actor1_role,
-        actor2_name AS actor2, actor2_code, a2.alpha3 AS actor2_country, actor2_type AS actor2_role,
-        quad AS quad_class, score AS goldstein, n_mentions AS mentions, n_sources AS sources,
-        n_articles AS articles, avg AS tone, fips.alpha3 AS location_country, latitude, longitude,
-        added::TIMESTAMPTZ AS recorded_at,
+        g.actor1_name AS actor1, g.actor1_code, a1.alpha3 AS actor1_country, g.actor1_type AS actor1_role,
+        g.actor2_name AS actor2, g.actor2_code, a2.alpha3 AS actor2_country, g.actor2_type AS actor2_role,
+        g.quad AS quad_class, g.score AS goldstein, g.n_mentions AS mentions, g.n_sources AS sources,
+        g.n_articles AS articles, g.avg AS tone, fips.alpha3 AS location_country, g.latitude, g.longitude,
+        g.added::TIMESTAMPTZ AS recorded_at,
         NULL::TIMESTAMPTZ AS source_modified,
-        digest AS content_hash
-    FROM gd_fields g
+        CASE WHEN g.bad_field IS NULL THEN hash(g.raw)::VARCHAR END AS content_hash
+    FROM checked g
     LEFT JOIN cameo_codes c ON c.code = event_code
     LEFT JOIN cameo_codes b ON b.code = event_base
     LEFT JOIN cameo_codes r ON r.code = left(event_code, 2)
     LEFT JOIN gd_countries a1 ON a1.alpha3 = actor1_country
     LEFT JOIN gd_countries a2 ON a2.alpha3 = actor2_country
     LEFT JOIN gd_fips fips ON fips.fips = action_country
-    WHERE g.bad_field IS NULL
 )
-WHERE (len($countries) = 0 OR list_has_any(actor_countries, $countries))
-  AND (len($roots) = 0 OR list_contains($roots, left(cameo_code, 2)))
-  AND (len($classes) = 0 OR list_contains($classes, event_class))
-  AND sources >= $min_sources
-  AND mentions >= $min_mentions
+-- the source's filter, as a flag: what it leaves out is counted, not stored
+SELECT
+    *,
+    bad_field IS NULL
+        AND (len($countries) = 0 OR list_has_any(actor_countries, $countries))
+        AND (len($roots) = 0 OR list_contains($roots, left(cameo_code, 2)))
+        AND (len($classes) = 0 OR list_contains($classes, event_class))
+        AND sources >= $min_sources
+        AND mentions >= $min_mentions AS kept
+FROM events;
+
+INSERT INTO stage_rejects
+SELECT line, NULL, bad_field, reason, json_array(json_object('field', bad_field, 'reason', reason))::VARCHAR, raw
+FROM gd_all
+WHERE bad_field IS NOT NULL AND NOT header;
+
+-- The merge reads the kept rows where they lie: no second copy of a day of GDELT.
+DROP TABLE stage_main;
+
+CREATE TEMP VIEW stage_main AS
+SELECT * EXCLUDE (bad_field, reason, raw, header, kept) FROM gd_all WHERE kept

@@ -19,9 +19,9 @@ FIXTURES = ROOT / "fixtures"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 REALWORLD = ROOT.parent / "shared" / "realworld"
 # What `nightly --config fixtures/cyberlog.toml` loads: keep in step with fixtures/
-FIXTURE_FILES = 14
+FIXTURE_FILES = 16
 FIXTURE_INCIDENTS = 26
-FIXTURE_EVENTS = 36  # 20 curated, 16 GDELT kept by the filter
+FIXTURE_EVENTS = 53  # 20 curated, 16 GDELT kept by the filter, 10 ICEWS, 7 ACLED
 CURATED_INCIDENTS = 9  # fixtures/incidents_csv/good/ukraine-2022.csv
 
 

@@ -25,6 +25,7 @@ EXPECTED: dict[str, tuple[str, int, int, int, int, int] | None] = {
     # 16 rows have no start_date: rejected, each with that reason
     "eurepoc/EuRepoC_Global_Database_1.1.csv": ("eurepoc", 1627, 2840, 1916, 16, 0),
     "gdelt/20191024143000.export.CSV": ("gdelt", 2111, 0, 0, 0, 0),
+    "icews/events.2018.sample.tab": ("icews", 3705, 0, 0, 0, 0),
     "misp/57c4445b-c548-4654-af0b-4be3950d210f.json": ("misp", 1, 0, 0, 0, 0),
     "misp/attribute.json": ("misp", 0, 0, 0, 1, 0),  # a skeleton without its uuid: rejected, says so
     "misp/def_param.json": ("misp", 0, 0, 0, 1, 0),
@@ -49,7 +50,7 @@ def test_every_real_file_has_an_expectation():
     assert not missing, f"add what these files yield to EXPECTED: {missing}"
 
 
-UNSUPPORTED = ("icews/",)
+UNSUPPORTED = ()
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -113,4 +114,29 @@ def test_a_real_gdelt_batch_keeps_codes_countries_and_times(tmp_path):
         (2, 281),
         (3, 271),
         (4, 337),
+    ]
+
+
+def test_the_real_icews_sample_keeps_days_codes_and_countries(tmp_path):
+    """Checked against the file itself with awk: 2,359 rows dated 2018-06-01 and 1,346 dated
+    2018-06-02; 2,608 CAMEO codes with a leading zero, 87 of four digits; Country Ukraine 60
+    times and Russian Federation 122; Russian Federation as Source or Target Country in 333
+    rows, Ukraine in 130; QuadClass by root 2512/96/543/554; Intensity -10 in 154 rows."""
+    db = tmp_path / "s.duckdb"
+    assert run("ingest", REALWORLD / "icews" / "events.2018.sample.tab", "--db", db).code == 0
+    days = "SELECT strftime(occurred_at, '%Y-%m-%d'), time_precision, count(*) FROM diplomatic_events GROUP BY ALL"
+    assert rows(db, days + " ORDER BY 1") == [("2018-06-01", "day", 2359), ("2018-06-02", "day", 1346)]
+    assert rows(
+        db,
+        """SELECT count(*) FILTER (WHERE cameo_code LIKE '0%'), count(*) FILTER (WHERE length(cameo_code) = 4),
+                  count(*) FILTER (WHERE location_country = 'UKR'), count(*) FILTER (WHERE location_country = 'RUS'),
+                  count(*) FILTER (WHERE list_contains(actor_countries, 'RUS')),
+                  count(*) FILTER (WHERE list_contains(actor_countries, 'UKR')), count(*) FILTER (WHERE goldstein = -10)
+           FROM diplomatic_events""",
+    ) == [(2608, 87, 60, 122, 333, 130, 154)]
+    assert rows(db, "SELECT quad_class, count(*) FROM diplomatic_events GROUP BY ALL ORDER BY 1") == [
+        (1, 2512),
+        (2, 96),
+        (3, 543),
+        (4, 554),
     ]

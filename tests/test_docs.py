@@ -41,7 +41,8 @@ def test_every_format_and_report_is_documented():
     for name in formats.names():
         assert f"### `{name}`" in README
         fmt = formats.get(name)
-        for column in fmt.model.model_fields if fmt.tabular else ():
+        fields = fmt.model.model_fields.items() if fmt.tabular and fmt.model else ()
+        for column in (info.alias or name for name, info in fields):
             assert f"| `{column}` |" in README, f"{name}.{column} is not in the README's column table"
     for report in reports.all_reports():
         assert f"**`{report.name}`**" in README

@@ -139,3 +139,13 @@ def test_cameo_codes_are_a_table_sql_can_join(loaded):
         "SELECT e.cameo_code, c.label, c.quad_class, c.goldstein FROM diplomatic_events e "
         "JOIN cameo_codes c ON c.code = e.cameo_code WHERE e.source = 'gdelt' AND e.cameo_code = '0874'",
     ) == [("0874", "Retreat or surrender militarily", 2, 10.0)]
+
+
+def test_a_renamed_copy_is_staged_then_found_by_its_digest_and_skipped(db, tmp_path):
+    assert run("ingest", FEB15, "--db", db).code == 0
+    copy = tmp_path / "copy.export.CSV"
+    shutil.copy(FEB15, copy)
+    summary = json.loads(run("ingest", copy, "--db", db, "--json").out)
+    assert [(f["status"], f["inserted"], f["skipped"]) for f in summary["files"]] == [("skipped", 0, {})]
+    assert rows(db, "SELECT count(*), count(DISTINCT file_id) FROM diplomatic_events") == [(9, 1)]
+    assert scalar(db, "SELECT count(*) FROM ingest_files") == 1

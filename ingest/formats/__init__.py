@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.errors import FileUnreadable, UsageError
-from ingest.formats import cfr, eurepoc, events_csv, gdelt, incidents_csv, misp, stix, veris
+from ingest.formats import acled, cfr, eurepoc, events_csv, gdelt, icews, incidents_csv, misp, stix, veris
 from ingest.formats.base import Format
 from ingest.readers import peek
 
@@ -24,6 +24,8 @@ _REGISTRY: dict[str, Format] = {
         cfr.FORMAT,
         eurepoc.FORMAT,
         gdelt.FORMAT,
+        icews.FORMAT,
+        acled.FORMAT,
     )
 }
 

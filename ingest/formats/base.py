@@ -18,6 +18,7 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
+    Field,
     PlainValidator,
     StringConstraints,
     TypeAdapter,
@@ -104,12 +105,13 @@ def _keep_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 
 
 def csv_layout(
-    model: type[BaseModel], delimiter: str = ",", ignored: frozenset[str] = frozenset()
+    model: type[BaseModel], delimiter: str = ",", ignored: frozenset[str] = frozenset(), quoted: bool = True
 ) -> tuple[Reader, Callable[[bytes], bool]]:
     """Reader and sniffer for a CSV whose header names the model's fields.
 
     `ignored` names columns the source has and cyberlog does not use (a tracker's 81
     columns): they are allowed in the header, and their cells are not validated.
+    `quoted=False` reads a file that quotes nothing, where `"` is just a character.
     """
     names = {name: info.alias or name for name, info in model.model_fields.items()}  # a header may need aliases
     columns = frozenset(names.values()) | ignored
@@ -117,7 +119,13 @@ def csv_layout(
 
     def read(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
         return read_csv(
-            path, encoding=encoding, columns=columns, required=required, delimiter=delimiter, progress=progress
+            path,
+            encoding=encoding,
+            columns=columns,
+            required=required,
+            delimiter=delimiter,
+            progress=progress,
+            quoted=quoted,
         )
 
     def sniff(head: bytes) -> bool:
@@ -186,6 +194,8 @@ OptTime = Annotated[TimeValue | None, PlainValidator(lambda v, i: None if _blank
 Country = Annotated[str, AfterValidator(alpha3)]
 Domain = Annotated[str, AfterValidator(_domain)]
 Url = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidator(lambda v: v and _url(v))]
+Latitude = Annotated[float | None, BeforeValidator(_blank_to_none), Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float | None, BeforeValidator(_blank_to_none), Field(ge=-180, le=180, allow_inf_nan=False)]
 
 
 def items(item_type: Any) -> Any:

@@ -26,7 +26,7 @@ import pycountry
 from ingest.errors import FileUnreadable
 from ingest.formats.base import Format, StageRequest
 from ingest.readers import RawRecord
-from ingest.store import scalar, sql_dir
+from ingest.store import sql_dir
 
 # name -> 0-based position in a GDELT 2.0 row (FORMATS.md 1.2)
 COLUMNS = {
@@ -59,7 +59,7 @@ def _field(name: str, position: int) -> str:
 @cache
 def _statements() -> list[str]:
     fields = ",\n        ".join(_field(name, position) for name, position in COLUMNS.items())
-    text = (sql_dir() / "gdelt.sql").read_text("utf-8").replace("{fields}", fields)
+    text = (sql_dir() / "gdelt.sql").read_text("utf-8").replace("/* fields */", fields)
     return [s for s in text.split(";\n") if s.strip() and not all(ln.startswith("--") for ln in s.strip().splitlines())]
 
 
@@ -106,17 +106,15 @@ def stage(request: StageRequest) -> int:
     try:
         for statement in _statements():
             con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
-        read, good = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE bad_field IS NULL) FROM gd_fields"
+        read, good, kept, headers = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE bad_field IS NULL), count(*) FILTER (WHERE kept), "
+            "count(*) FILTER (WHERE header) FROM gd_all"
         ).fetchall()[0]
-        headers = int(scalar(con, "SELECT count(*) FROM gd_headers"))
-        filtered = int(good) - int(scalar(con, "SELECT count(*) FROM stage_main"))
     finally:
         con.unregister("gd_countries")
         con.unregister("gd_fips")
-        for table in ("gd_raw", "gd_fields", "gd_headers"):
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-    for reason, n in ((HEADER_SKIP, headers), (FILTERED, filtered)):
+        con.execute("DROP TABLE IF EXISTS gd_raw")  # gd_all stays: stage_main reads it; the loader drops both
+    for reason, n in ((HEADER_SKIP, int(headers)), (FILTERED, int(good) - int(kept))):
         if n:
             request.skipped[reason] = n
     return int(read)
