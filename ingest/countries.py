@@ -101,3 +101,17 @@ def name_stems() -> dict[str, str]:
         if code and " " not in alias and len(alias) >= 4:
             seen.setdefault(alias[:5], set()).add(code)
     return {stem: codes.pop() for stem, codes in seen.items() if len(codes) == 1}
+
+
+@cache
+def fips_codes() -> dict[str, str]:
+    """FIPS 10-4 country code -> alpha-3 (`data/fips_countries.csv`)."""
+    text = resources.files("ingest").joinpath("data/fips_countries.csv").read_text("utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    return {row["fips"]: row["alpha3"] for row in rows}
+
+
+def from_fips(code: str) -> str | None:
+    """The alpha-3 code for a FIPS 10-4 country code (GDELT's geo columns): UP -> UKR,
+    RS -> RUS, UK -> GBR. FIPS is not ISO alpha-2 (GM is Germany there, The Gambia here)."""
+    return fips_codes().get(code.strip().upper())

@@ -16,13 +16,13 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import IO
 
 import pyarrow as pa
 import pycountry
 
+from ingest import countries
 from ingest.errors import FileUnreadable
 from ingest.formats.base import Format, StageRequest
 from ingest.readers import RawRecord
@@ -68,9 +68,8 @@ def _lookups() -> tuple[pa.Table, pa.Table]:
     """ISO alpha-3 codes (CAMEO actor countries are alpha-3, or regions that are not) and
     the FIPS 10-4 crosswalk for the geo columns."""
     codes = sorted({c.alpha_3 for c in pycountry.countries} | {"XKX"})
-    text = resources.files("ingest").joinpath("data/fips_countries.csv").read_text("utf-8")
-    rows = [line.split(",") for line in text.splitlines()[1:] if line and not line.startswith(("#", "fips,"))]
-    fips = pa.table({"fips": [r[0] for r in rows], "alpha3": [r[1] for r in rows]})
+    crosswalk = countries.fips_codes()
+    fips = pa.table({"fips": list(crosswalk), "alpha3": list(crosswalk.values())})
     return pa.table({"alpha3": codes}), fips
 
 
