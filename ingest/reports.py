@@ -16,7 +16,7 @@ from typing import Any
 
 from ingest.errors import UsageError
 from ingest.store import sql_dir
-from ingest.times import parse_time
+from ingest.times import parse_time, zone
 
 _PARAM = re.compile(
     r"(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>[A-Z]+)(?:\((?P<choices>[a-z0-9_|]+)\))?"
@@ -37,7 +37,13 @@ def _timestamp(text: str) -> datetime:
     return parse_time(text).at
 
 
+def _timezone(text: str) -> str:
+    """An IANA zone name (Europe/Kyiv), checked: the reports' day boundaries, never the store's."""
+    return zone(text).key
+
+
 PARSERS: dict[str, Callable[[str], Any]] = {
+    "TIMEZONE": _timezone,
     "INTEGER": int,
     "DOUBLE": float,
     "VARCHAR": str,

@@ -110,6 +110,17 @@ def match_identities(con: duckdb.DuckDBPyConnection, run: RunResult, settings: I
         run.identity = match(con, run.run_id, settings)
 
 
+def _by_source(run: RunResult) -> list[tuple[object, ...]]:
+    sources: dict[str, list[int]] = {}
+    for f in run.files:
+        counts = sources.setdefault(f.source or "(unknown)", [0] * 8)
+        counts[("loaded", "skipped", "failed").index(f.status)] += 1
+        for i, name in enumerate(("records_read", "inserted", "updated", "rejected"), 3):
+            counts[i] += f.count(name)
+        counts[7] += sum(f.skipped.values())
+    return [(run.run_id, source, *counts) for source, counts in sorted(sources.items())]
+
+
 def finish_run(con: duckdb.DuckDBPyConnection, run: RunResult) -> None:
     con.execute(
         "UPDATE ingest_runs SET finished_at = $now, exit_code = $code, files_loaded = $loaded, "
@@ -120,6 +131,9 @@ def finish_run(con: duckdb.DuckDBPyConnection, run: RunResult) -> None:
          "loaded": run.status_count("loaded"), "skipped": run.status_count("skipped"),
          "failed": run.status_count("failed"), **{name: run.total(name) for name in COUNTS}},
     )  # fmt: skip
+    rows = _by_source(run)
+    if rows:
+        con.executemany("INSERT INTO ingest_run_sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def reject_sample(

@@ -27,6 +27,20 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     rejected          BIGINT
 );
 
+-- One row per source a run touched: what it loaded, skipped and rejected (ingest_health).
+CREATE TABLE IF NOT EXISTS ingest_run_sources (
+    run_id           VARCHAR NOT NULL,
+    source           VARCHAR NOT NULL,
+    files_loaded     INTEGER NOT NULL,
+    files_skipped    INTEGER NOT NULL,
+    files_failed     INTEGER NOT NULL,
+    records_read     BIGINT NOT NULL,
+    inserted         BIGINT NOT NULL,
+    updated          BIGINT NOT NULL,
+    rejected         BIGINT NOT NULL,
+    records_skipped  BIGINT NOT NULL
+);
+
 -- One row per file a run read: loaded (perhaps with rejects) or failed (unreadable).
 -- Files skipped because the same bytes were loaded before get no row; the run counts them.
 CREATE TABLE IF NOT EXISTS ingest_files (

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from conftest import CURATED_INCIDENTS, FIXTURES, ROOT, rows, run, scalar
 
-from ingest import formats
+from ingest import formats, reports
 from ingest.formats import incidents_csv
 from ingest.store import SCHEMA_VERSION
 
@@ -67,6 +67,6 @@ def test_python_dash_m_ingest_is_the_same_command(tmp_path):
         [sys.executable, "-m", "ingest", "report", "list"], capture_output=True, text=True, cwd=ROOT, check=False
     )
     assert result.returncode == 0
-    assert result.stdout.startswith("incidents_near_events\t")
+    assert result.stdout.startswith(f"{reports.all_reports()[0].name}\t")
     version = subprocess.run([sys.executable, "-m", "ingest", "--version"], capture_output=True, text=True, check=False)
     assert version.stdout.startswith("cyberlog 0.1.0 (duckdb ")
