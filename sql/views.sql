@@ -95,6 +95,49 @@ JOIN lists l USING (cluster_id)
 LEFT JOIN kinds k USING (cluster_id)
 WHERE r.rank = 1;
 
+-- One row per attack (cluster), lean enough for the statistical reports over millions of
+-- incidents: the lead record's time, precision, title and URL (most precise, then best
+-- evidence, then first loaded, as in v_clusters) and the union of attack types. Most
+-- incidents are clusters of one and pass straight through; only clustered records are
+-- grouped.
+CREATE OR REPLACE VIEW v_attacks AS
+WITH clustered AS (
+    SELECT
+        c.cluster_id,
+        count(*) AS records,
+        arg_min(
+            {'incident_id': i.incident_id, 'started_at': i.started_at, 'started_latest': i.started_latest,
+             'time_precision': i.time_precision, 'title': i.title, 'url': i.url},
+            {'precision': list_position(['second', 'minute', 'hour', 'day', 'month', 'year'], i.time_precision),
+             'evidence': list_position(['confirmed', 'reported', 'claimed'], i.evidence),
+             'loaded': i.first_loaded_at, 'id': i.incident_id}
+        ) AS lead,
+        list_sort(list_distinct(flatten(list(i.attack_types)))) AS all_types
+    FROM incidents i
+    JOIN incident_clusters c USING (incident_id)
+    GROUP BY c.cluster_id
+)
+SELECT
+    'clu_' || substr(i.incident_id, 5) AS cluster_id, 1 AS records, i.incident_id AS lead_incident_id,
+    i.started_at, i.started_latest, i.time_precision,
+    coalesce(nullif([t FOR t IN list_sort(list_distinct(i.attack_types)) IF t <> 'other'], []), ['other'])
+        AS attack_types,
+    i.title, i.url
+FROM incidents i
+ANTI JOIN incident_clusters c USING (incident_id)
+UNION ALL
+SELECT
+    cluster_id, records, lead.incident_id, lead.started_at, lead.started_latest, lead.time_precision,
+    coalesce(nullif([t FOR t IN all_types IF t <> 'other'], []), ['other']) AS attack_types, lead.title, lead.url
+FROM clustered;
+
+-- Each attack's targets, one row per target of any of its records.
+CREATE OR REPLACE VIEW v_attack_targets AS
+SELECT coalesce(c.cluster_id, 'clu_' || substr(t.incident_id, 5)) AS cluster_id, t.incident_id, t.organisation,
+       t.domain, t.country, t.sector
+FROM incident_targets t
+LEFT JOIN incident_clusters c USING (incident_id);
+
 -- Where the records of one cluster disagree: start times that cannot all be true at once,
 -- different actors, different attack types. `says` lists each source's value.
 CREATE OR REPLACE VIEW v_cluster_disagreements AS

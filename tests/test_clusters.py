@@ -167,3 +167,29 @@ def test_clusters_commands_explain_bad_ids(loaded):
 )
 def test_org_words(name, country, words):
     assert org_words(name, country) == words
+
+
+def test_the_lean_attack_views_agree_with_v_clusters(loaded):
+    """Reports read v_attacks / v_attack_targets for speed; they must say what v_clusters says."""
+    lean = rows(
+        loaded,
+        """SELECT cluster_id, records, lead_incident_id, started_at, started_latest, time_precision,
+                  attack_types, title, url FROM v_attacks ORDER BY cluster_id""",
+    )
+    full = rows(
+        loaded,
+        """SELECT cluster_id, records, lead_incident_id, started_at, started_latest, time_precision,
+                  attack_types, title, url FROM v_clusters ORDER BY cluster_id""",
+    )
+    assert lean == full and any(r[1] > 1 for r in lean)
+    targets = rows(
+        loaded,
+        """SELECT cluster_id, list_sort(list_distinct(list(country))), list_sort(list_distinct(list(sector)))
+           FROM v_attack_targets GROUP BY cluster_id ORDER BY cluster_id""",
+    )
+    listed = rows(
+        loaded,
+        """SELECT cluster_id, target_countries, target_sectors FROM v_clusters
+           WHERE len(target_countries) + len(target_sectors) > 0 ORDER BY cluster_id""",
+    )
+    assert targets == listed

@@ -10,44 +10,53 @@
 --   read those rows with care). The last columns summarise each actor and attributing
 --   party over all their attacks: count, median and range of the lag.
 -- param: max_days INTEGER = 180  how long after an attack an attribution event may link to it
--- param: events BOOLEAN = true  also link diplomatic events of class attribution
+-- param: events BOOLEAN = false  also link diplomatic events of class attribution (a heuristic)
 -- param: actor VARCHAR = NULL  only this actor (as the sources name it, case-insensitive)
 -- param: country VARCHAR = NULL  only attacks on this target country (ISO alpha-3)
 -- example: cyberlog report run attribution_lag -p country=UKR
--- example: cyberlog report run attribution_lag -p events=false --format csv --out lags.csv
+-- example: cyberlog report run attribution_lag -p events=true --format csv --out lags.csv
 WITH attacks AS (
-    SELECT cluster_id, title, started_at, started_latest, attack_types, target_countries, attributed_countries
-    FROM v_clusters
-    WHERE $country IS NULL OR list_contains(target_countries, upper($country))
+    SELECT cluster_id, title, started_at, started_latest, attack_types
+    FROM v_attacks
+    WHERE $country IS NULL OR cluster_id IN (SELECT cluster_id FROM v_attack_targets WHERE country = upper($country))
+), members AS (
+    SELECT i.incident_id, coalesce(c.cluster_id, 'clu_' || substr(i.incident_id, 5)) AS cluster_id, i.url
+    FROM incidents i
+    LEFT JOIN incident_clusters c USING (incident_id)
 ), from_records AS (
     SELECT
-        v.cluster_id, a.actor, coalesce(a.attributed_by, '(not named)') AS attributed_by,
+        m.cluster_id, a.actor, coalesce(a.attributed_by, '(not named)') AS attributed_by,
         min(a.attributed_at) AS attributed_at, min(a.attributed_latest) AS attributed_latest,
         'actor record' AS basis, 1 AS candidates,
-        list(DISTINCT v.incident_id ORDER BY v.incident_id) AS evidence_ids,
-        list(DISTINCT v.url ORDER BY v.url) FILTER (WHERE v.url IS NOT NULL) AS evidence_urls
+        list(DISTINCT m.incident_id ORDER BY m.incident_id) AS evidence_ids,
+        list(DISTINCT m.url ORDER BY m.url) FILTER (WHERE m.url IS NOT NULL) AS evidence_urls
     FROM incident_actors a
-    JOIN v_incidents v USING (incident_id)
+    JOIN members m USING (incident_id)
     WHERE a.attributed_at IS NOT NULL
-    GROUP BY v.cluster_id, a.actor, coalesce(a.attributed_by, '(not named)')
+    GROUP BY m.cluster_id, a.actor, coalesce(a.attributed_by, '(not named)')
+), attack_countries AS (
+    -- the countries an attack touched: its targets' and its attributed actors'
+    SELECT cluster_id, country FROM v_attack_targets WHERE country IS NOT NULL
+    UNION
+    SELECT m.cluster_id, a.country FROM incident_actors a JOIN members m USING (incident_id) WHERE a.country IS NOT NULL
 ), linked_events AS (
     SELECT
         k.cluster_id, e.event_id, e.title, e.occurred_at, e.occurred_latest, e.url,
         coalesce(e.actor1, e.actor_countries[1], '(not named)') AS attributed_by,
         count(*) OVER (PARTITION BY e.event_id) AS candidates
-    FROM diplomatic_events e
-    JOIN attacks k
-      ON e.occurred_latest > k.started_at
+    FROM (SELECT DISTINCT e.*, u.country FROM diplomatic_events e, unnest(e.actor_countries) AS u(country)
+          WHERE $events AND e.event_class = 'attribution') e
+    JOIN (SELECT DISTINCT cluster_id, country FROM attack_countries) ac ON ac.country = e.country
+    JOIN attacks k ON k.cluster_id = ac.cluster_id
+     AND e.occurred_latest > k.started_at
      AND e.occurred_at < k.started_latest + $max_days * INTERVAL 1 DAY
-     AND (list_has_any(e.actor_countries, k.target_countries) OR list_has_any(e.actor_countries, k.attributed_countries))
-    WHERE $events AND e.event_class = 'attribution'
 ), from_events AS (
     SELECT
         cluster_id, '(named in the event)' AS actor, attributed_by,
         min(occurred_at) AS attributed_at, min(occurred_latest) AS attributed_latest,
         'attribution event' AS basis, min(candidates) AS candidates,
-        list(event_id ORDER BY occurred_at, event_id) AS evidence_ids,
-        list(url ORDER BY occurred_at, event_id) FILTER (WHERE url IS NOT NULL) AS evidence_urls
+        list(DISTINCT event_id ORDER BY event_id) AS evidence_ids,
+        list(DISTINCT url ORDER BY url) FILTER (WHERE url IS NOT NULL) AS evidence_urls
     FROM linked_events
     GROUP BY cluster_id, attributed_by
 ), lags AS (

@@ -35,9 +35,9 @@ WITH precisions AS (
     SELECT ['second', 'minute', 'hour', 'day'] AS daily
 ), attacks AS (
     SELECT cluster_id, CAST(timezone($tz, started_at + (started_latest - started_at) / 2) AS DATE) AS day
-    FROM v_clusters, precisions
+    FROM v_attacks, precisions
     WHERE list_contains(daily, time_precision)
-      AND ($country IS NULL OR list_contains(target_countries, upper($country)))
+      AND ($country IS NULL OR cluster_id IN (SELECT cluster_id FROM v_attack_targets WHERE country = upper($country)))
       AND ($attack_type IS NULL OR list_contains(attack_types, lower($attack_type)))
 ), events AS (
     SELECT event_id, title, url, event_class,

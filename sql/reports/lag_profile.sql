@@ -37,9 +37,9 @@ WITH precisions AS (
             WHEN 'hour' THEN CAST(floor(epoch(started_at + (started_latest - started_at) / 2) / 3600) AS BIGINT)
             ELSE CAST(epoch(CAST(timezone($tz, started_at + (started_latest - started_at) / 2) AS DATE)) / 86400 AS BIGINT)
         END AS bin
-    FROM v_clusters, precisions
+    FROM v_attacks, precisions
     WHERE list_contains(fine_enough, time_precision)
-      AND ($country IS NULL OR list_contains(target_countries, upper($country)))
+      AND ($country IS NULL OR cluster_id IN (SELECT cluster_id FROM v_attack_targets WHERE country = upper($country)))
       AND ($attack_type IS NULL OR list_contains(attack_types, lower($attack_type)))
 ), events AS (
     SELECT
