@@ -301,6 +301,8 @@ def _emit(
     con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], fmt: Output, out: Path | None, raw: bool
 ) -> None:
     try:
+        if fmt == Output.csv and _emit_csv_text(con, sql, params, out, raw):
+            return
         cursor = con.execute(sql, params)
         columns = [d[0] for d in cursor.description or []]
         with _destination(out, fmt) as stream:
@@ -314,6 +316,54 @@ def _emit(
                 export.write_table(stream, columns, _rows(cursor), width=_width() if out is None else 1000)
     except duckdb.Error as exc:
         raise QueryError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+
+
+def _without_tail(sql: str) -> str:
+    """The statement without the semicolons and whole-line comments that may end it."""
+    body = sql.strip()
+    while body:
+        last_line = body.rsplit("\n", 1)[-1].lstrip()
+        if body.endswith(";"):
+            body = body[:-1].rstrip()
+        elif last_line.startswith("--"):
+            body = body.rsplit("\n", 1)[0].rstrip() if "\n" in body else ""
+        else:
+            break
+    return body
+
+
+def _emit_csv_text(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], out: Path | None, raw: bool
+) -> bool:
+    """CSV with every cell turned to text inside DuckDB: the same bytes, far faster on big results.
+
+    False when the statement or its column types need the Python road; that road then
+    runs the statement and reports any error it has.
+    """
+    body = _without_tail(sql)
+    if not body:
+        return False
+    try:
+        relation = con.sql(body, params=params or None)
+    except duckdb.Error:
+        return False
+    if relation is None:
+        return False
+    projections = export.csv_text_sql(relation.columns, [str(t) for t in relation.types], raw=raw)
+    if projections is None:
+        return False
+    try:
+        batches = relation.project(projections[0]).project(projections[1]).to_arrow_reader(10_000)
+    except duckdb.Error:
+        return False
+
+    def chunks() -> Iterator[list[tuple[Any, ...]]]:
+        for batch in batches:
+            yield list(zip(*(column.to_pylist() for column in batch.columns), strict=True))
+
+    with _destination(out, Output.csv) as stream:
+        export.write_csv_text(stream, relation.columns, chunks(), raw=raw)
+    return True
 
 
 def _width() -> int:

@@ -84,3 +84,66 @@ def test_report_csv_is_reproducible(loaded, tmp_path):
     assert first.read_bytes() == second.read_bytes()
     assert first.read_bytes().startswith(b"incident_at,incident,event_at,event,lag_hours,within,")
     assert not list(tmp_path.glob(".*.part")), "no temporary file is left behind"
+
+
+TRICKY = """
+SELECT * FROM (VALUES
+    (1, '=HYPERLINK("http://x","y")', -12.5::DOUBLE, 0.1::FLOAT, 2.80::DECIMAL(5, 2), true,
+     TIMESTAMPTZ '2022-02-15 14:00:00+02', TIMESTAMP '2022-02-15 14:00:00.25', DATE '2022-02-15',
+     ['a', NULL, '-x'], [1.5, NULL]::DOUBLE[], [TIMESTAMPTZ '2022-01-01 00:00:00.000001+00'],
+     -170141183460469231731687303715884105727::HUGEINT),
+    (2, '-12.5', 'nan'::DOUBLE, 'inf'::FLOAT, -0.01::DECIMAL(5, 2), false,
+     TIMESTAMPTZ '1969-12-31 23:59:59.5+00', TIMESTAMP '2022-02-15 00:00:00', DATE '1900-01-01',
+     [], [-0.0, 1e22, 1e-7]::DOUBLE[], [], 0::HUGEINT),
+    (3, E'line\\nbreak, "quoted"\\t', 1e16::DOUBLE, -3.4e38::FLOAT, NULL, NULL,
+     NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    (4, '@SUM(A1)', -0.0::DOUBLE, 1::FLOAT, 0::DECIMAL(5, 2), true,
+     TIMESTAMPTZ '2022-02-15 23:30:00-05', TIMESTAMP '0999-01-01 00:00:00', DATE '2024-02-29',
+     ['+1', '=1', E'\\t'], [1.0]::DOUBLE[], [NULL]::TIMESTAMPTZ[], 1::HUGEINT),
+    (5, 'Київ', 5e-324::DOUBLE, NULL, 123.45::DECIMAL(5, 2), false,
+     TIMESTAMPTZ '2022-02-15 00:00:00+00', TIMESTAMP '2022-02-15 00:00:00.000001', DATE '2022-02-15',
+     ['Київ'], [2.0]::DOUBLE[], [TIMESTAMPTZ '2022-02-15 00:00:00+00'], 2::HUGEINT)
+) AS t(n, label, score, f, d, flag, at_utc, at_naive, day, tags, scores, times, big)
+ORDER BY n
+"""
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_csv_made_in_duckdb_is_byte_equal_to_csv_made_in_python(tmp_path, raw):
+    """Big exports turn cells to text inside DuckDB; the bytes must not change with the road."""
+    import duckdb
+
+    from ingest.cli import _emit_csv_text
+
+    con = duckdb.connect(str(tmp_path / "store.duckdb"))
+    con.execute("SET TimeZone = 'Asia/Tokyo'")  # the session's zone must not leak into the text
+    python_road = io.StringIO(newline="")
+    cursor = con.execute(TRICKY)
+    write_csv(python_road, [d[0] for d in cursor.description], cursor.fetchall(), raw=raw)
+    out = tmp_path / "fast.csv"
+    assert _emit_csv_text(con, TRICKY + ";\n-- a trailing comment", {}, out, raw)
+    assert out.read_bytes().decode("utf-8") == python_road.getvalue()
+    assert "'=HYPERLINK" in python_road.getvalue() or raw
+
+
+def test_doubles_print_the_same_in_duckdb_and_python(tmp_path):
+    import duckdb
+
+    from ingest.export import csv_text_sql
+
+    con = duckdb.connect(str(tmp_path / "store.duckdb"))
+    con.execute(
+        "CREATE TABLE t AS SELECT i, (hash(i) % 2000000)::DOUBLE / 1000.0 * pow(10, i % 40 - 20) * "
+        "CASE WHEN i % 3 = 0 THEN -1 ELSE 1 END AS x FROM range(20000) r(i)"
+    )
+    (projection, _) = csv_text_sql(["x"], ["DOUBLE"]) or ["", ""]
+    duck = con.execute(f"SELECT {projection} FROM t ORDER BY i").fetchall()
+    python = [text(x) for (x,) in con.execute("SELECT x FROM t ORDER BY i").fetchall()]
+    assert [c for (c,) in duck] == python
+
+
+def test_csv_of_types_only_python_can_print_takes_the_python_road(loaded, tmp_path):
+    out = tmp_path / "struct.csv"
+    result = run("query", "SELECT {'a': 1} AS s, INTERVAL 90 MINUTE AS i", "--out", out, "--db", loaded)
+    assert result.code == 0
+    assert out.read_bytes() == b's,i\r\n"{""a"": 1}",5400.0\r\n'

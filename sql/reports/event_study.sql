@@ -1,22 +1,26 @@
--- title: Event study: attacks before and after diplomatic events, against placebo days
+-- title: Event study: attacks before and after diplomatic events, against a shifted baseline
 -- description: Did attacks (clusters, counted once however many sources reported them)
---   come more often after diplomatic events of a class than on comparable days without
---   one? For each event day, `pre` counts attacks in the `pre_days` days before it and
---   `post` in the event's day and the `post_days` - 1 days after, by day boundaries in
---   `tz`. The baseline is every placebo day: a day whose whole window (pre and post) holds
---   no event of that class, inside the studied span, with the same weekday as the event
---   (attacks and diplomacy both follow the working week). `expected_post` is the placebo
---   mean, `ratio` observed / expected, `percentile` where the observed count falls among
---   the placebo days (ties count half), `p_value` the share of placebo days with at least
---   as many attacks (add-one, one-sided). With `group` = class (the default), one row per
---   class: `post` is the mean over its event days, and the p-value comes from
---   `permutations` random draws of one same-weekday placebo day per event day (fixed
---   `seed`): how often does a random set of days look at least as busy? (No p-value is
---   smaller than one in the number of distinct placebo sets plus one.) A window that
---   reaches past the newest attack is `provisional` and left out of class rows. Attacks
---   and events known less precisely than a day are not counted; only event days count,
---   so several events on one day are one study point. Read a p-value with the number of
---   classes and events tried in mind: among ten classes one will look unusual by chance.
+--   come more often after diplomatic events of a class than at other times? For each
+--   event day, `pre` counts attacks in the `pre_days` days before it and `post` in the
+--   event's day and the `post_days` - 1 days after, by day boundaries in `tz`. With
+--   `group` = class (the default), one row per class: `pre` and `post` are means over its
+--   event days, and the baseline moves the class's whole series of event days by a whole
+--   number of weeks, wrapping inside the studied span: every such shift when there are no
+--   more than `permutations` of them, else `permutations` random ones (fixed `seed`).
+--   Shifting keeps how the events bunch together, how attacks bunch together and the
+--   weekday of every event (attacks and diplomacy both follow the working week); it breaks
+--   only their alignment. `expected_pre` and `expected_post` are the means over the
+--   shifts, `ratio` observed / expected, `percentile` where the observed mean falls among
+--   the shifts (ties count half), `p_value` the share of shifts at least as busy
+--   (add-one, one-sided) and `baseline_size` the number of shifts. With `group` = event,
+--   one row per event: its counts against its **placebo days**, the days of the same
+--   weekday that are not event days of the class, with `baseline_size` of them, and
+--   `post_cluster_ids`, the attacks in its post window. A window that reaches past the
+--   newest attack, or before the span, is `provisional` and left out of class rows.
+--   Attacks and events known less precisely than a day are not counted; only event days
+--   count, so several events on one day are one study point. Read a p-value with the
+--   number of classes and events tried in mind: among ten classes one will look unusual
+--   by chance.
 -- param: group VARCHAR(class|event) = 'class'  one row per event class, or per event
 -- param: event_class VARCHAR(talks|visit|statement|agreement|sanction|recognition|threat|attribution|military|other) = NULL  only this class
 -- param: pre_days INTEGER = 3  days before the event day in the pre window
@@ -27,8 +31,9 @@
 -- param: attack_type VARCHAR(ddos|defacement|wiper|ransomware|phishing|intrusion|data_leak|other) = NULL  only this attack type
 -- param: since DATE = NULL  first day of the studied span [default: the first attack or event]
 -- param: until DATE = NULL  last day of the studied span [default: the last attack or event]
--- param: permutations INTEGER = 1000  random placebo draws for the class p-value
--- param: seed INTEGER = 42  seed of those draws: the same seed gives the same p-values
+-- param: permutations INTEGER = 1000  most week shifts in the class baseline
+-- param: seed INTEGER = 42  seed of the shifts when they are sampled: the same seed gives the same p-values
+-- param: max_ids INTEGER = 100  at most this many attacks per event in `post_cluster_ids`, earliest first
 -- example: cyberlog report run event_study -p country=UKR -p tz=Europe/Kyiv
 -- example: cyberlog report run event_study -p group=event -p event_class=sanction -p pre_days=3 -p post_days=7
 WITH precisions AS (
@@ -83,12 +88,14 @@ WITH precisions AS (
     SELECT
         w.*,
         coalesce(w.pre, 0) AS pre_count,
-        w.day + $post_days - 1 > s.newest_attack OR w.window_days < $pre_days + $post_days AS provisional
+        w.day + $post_days - 1 > s.newest_attack OR w.window_days < $pre_days + $post_days AS provisional,
+        row_number() OVER (PARTITION BY w.event_class ORDER BY w.day) - 1 AS pos
     FROM windows w, span s
 ), placebo AS (
+    -- an event's placebo days: same weekday, whole window in the data, no event that day
     SELECT event_class, weekday, pre_count AS pre, post
     FROM judged
-    WHERE events_in_window = 0 AND NOT provisional
+    WHERE event_day = 0 AND NOT provisional
 ), baseline AS (
     SELECT event_class, weekday, count(*) AS placebo_days, avg(pre) AS expected_pre, avg(post) AS expected_post
     FROM placebo
@@ -96,7 +103,7 @@ WITH precisions AS (
 ), studied AS (
     -- each event day against the placebo days of its class and weekday
     SELECT
-        j.event_class, j.day, j.weekday, j.pre_count AS pre, j.post, j.provisional,
+        j.event_class, j.day, j.pos, j.weekday, j.pre_count AS pre, j.post, j.provisional,
         b.placebo_days, b.expected_pre, b.expected_post,
         (SELECT count(*) FROM placebo p
          WHERE p.event_class = j.event_class AND p.weekday = j.weekday AND p.post < j.post) AS below,
@@ -114,52 +121,60 @@ WITH precisions AS (
 ), evidence AS (
     SELECT
         s.event_class, s.day,
-        list(DISTINCT a.cluster_id ORDER BY a.cluster_id) FILTER (WHERE a.cluster_id IS NOT NULL) AS post_cluster_ids
+        list_slice(list(a.cluster_id ORDER BY a.day, a.cluster_id) FILTER (WHERE a.cluster_id IS NOT NULL), 1, $max_ids)
+            AS post_cluster_ids
     FROM per_day s
     LEFT JOIN attacks a ON a.day >= s.day AND a.day < s.day + $post_days
+    WHERE $group = 'event'
     GROUP BY s.event_class, s.day
-), draws AS (
-    -- `permutations` random sets of one same-weekday placebo day per closed event day
+), closed AS (
+    -- the event days a class row studies: whole window inside the data
+    SELECT event_class, pos, pre, post FROM per_day WHERE NOT provisional
+), domain AS (
+    -- the positions of closed windows, from lo, cut to whole weeks so a shift keeps weekdays
+    SELECT event_class, min(pos) AS lo, (count(*) // 7) * 7 AS span_days
+    FROM judged
+    WHERE NOT provisional AND $group = 'class'
+    GROUP BY event_class
+), shifts AS (
+    -- every whole-week shift if there are at most `permutations`, else a seeded sample
     SELECT
-        s.event_class, r.r,
-        avg(p.post) AS mean_post
-    FROM (SELECT *, row_number() OVER (PARTITION BY event_class ORDER BY day) AS i
-          FROM per_day WHERE NOT provisional AND placebo_days > 0) s
-    CROSS JOIN range(1, $permutations + 1) AS r(r)
-    JOIN (SELECT event_class, weekday, post,
-                 row_number() OVER (PARTITION BY event_class, weekday ORDER BY post, pre) - 1 AS k
-          FROM placebo) p
-      ON p.event_class = s.event_class AND p.weekday = s.weekday
-     AND p.k = hash($seed, r.r, s.i) % s.placebo_days
-    WHERE $group = 'class'
-    GROUP BY s.event_class, r.r
+        d.event_class, d.lo, d.span_days, t.r,
+        CASE WHEN d.span_days // 7 - 1 <= $permutations THEN t.r
+             ELSE 1 + hash($seed, t.r) % (d.span_days // 7 - 1) END AS weeks
+    FROM domain d
+    CROSS JOIN range(1, $permutations + 1) AS t(r)
+    WHERE t.r <= d.span_days // 7 - 1
+), moved AS (
+    -- where each closed event day lands under each shift
+    SELECT sh.event_class, sh.r, sh.lo + (c.pos - sh.lo + 7 * sh.weeks) % sh.span_days AS pos
+    FROM shifts sh
+    JOIN closed c USING (event_class)
+), shifted AS (
+    SELECT m.event_class, m.r, avg(j.pre_count) AS pre, avg(j.post) AS post
+    FROM moved m
+    JOIN judged j USING (event_class, pos)
+    GROUP BY m.event_class, m.r
 ), by_class AS (
     SELECT
         s.event_class,
         count(*) FILTER (WHERE NOT s.provisional) AS event_days,
         count(*) FILTER (WHERE s.provisional) AS provisional_days,
         avg(s.pre) FILTER (WHERE NOT s.provisional) AS pre,
-        avg(s.post) FILTER (WHERE NOT s.provisional) AS post,
-        avg(s.expected_pre) FILTER (WHERE NOT s.provisional) AS expected_pre,
-        avg(s.expected_post) FILTER (WHERE NOT s.provisional) AS expected_post,
-        avg(s.percentile) FILTER (WHERE NOT s.provisional) AS percentile,
-        min(s.placebo_days) AS placebo_days
+        avg(s.post) FILTER (WHERE NOT s.provisional) AS post
     FROM per_day s
+    WHERE $group = 'class'
     GROUP BY s.event_class
-), resolution AS (
-    -- a random draw cannot show more than one in (1 + the number of distinct placebo sets)
-    SELECT event_class, 1 / (1 + exp(sum(ln(placebo_days)))) AS floor_p
-    FROM per_day
-    WHERE NOT provisional AND placebo_days > 0
-    GROUP BY event_class
-), class_p AS (
+), class_baseline AS (
     SELECT
         c.event_class,
-        greatest((1 + count(d.r) FILTER (WHERE d.mean_post >= c.post)) / (1.0 + count(d.r)), max(f.floor_p))
-            AS p_value
+        avg(s.pre) AS expected_pre,
+        avg(s.post) AS expected_post,
+        count(s.r) AS shifts,
+        count(*) FILTER (WHERE s.post < c.post) AS below,
+        count(*) FILTER (WHERE s.post = c.post) AS equal
     FROM by_class c
-    LEFT JOIN draws d USING (event_class)
-    LEFT JOIN resolution f USING (event_class)
+    LEFT JOIN shifted s USING (event_class)
     GROUP BY c.event_class
 ), event_rows AS (
     SELECT
@@ -179,18 +194,17 @@ SELECT
     c.provisional_days,
     round(c.pre, 2) AS pre,
     round(c.post, 2) AS post,
-    round(c.expected_pre, 2) AS expected_pre,
-    round(c.expected_post, 2) AS expected_post,
-    round(c.post / nullif(c.expected_post, 0), 2) AS ratio,
-    round(c.percentile, 3) AS percentile,
-    round(p.p_value, 4) AS p_value,
-    c.placebo_days AS min_placebo_days,
+    round(b.expected_pre, 2) AS expected_pre,
+    round(b.expected_post, 2) AS expected_post,
+    round(c.post / nullif(b.expected_post, 0), 2) AS ratio,
+    round(CASE WHEN b.shifts > 0 THEN (b.below + 0.5 * b.equal) / b.shifts END, 3) AS percentile,
+    round(CASE WHEN b.shifts > 0 THEN (1 + b.shifts - b.below) / (1.0 + b.shifts) END, 4) AS p_value,
+    b.shifts AS baseline_size,
     NULL::BOOLEAN AS provisional,
     NULL::VARCHAR[] AS post_cluster_ids,
     NULL AS url
 FROM by_class c
-JOIN class_p p USING (event_class)
-WHERE $group = 'class'
+JOIN class_baseline b USING (event_class)
 UNION ALL
 SELECT
     event_class, event_day, event_id, event, 1, CASE WHEN provisional THEN 1 ELSE 0 END,
