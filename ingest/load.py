@@ -99,10 +99,16 @@ def load_file(
         finally:
             _drop_stage(con)
         result.status = "loaded"
-    except (OSError, FileUnreadable) as exc:
-        result.error = (
-            exc.message if isinstance(exc, FileUnreadable) else f"cannot read the file: {exc.strerror or exc}"
-        )
+    except (OSError, FileUnreadable, UnicodeError) as exc:
+        if isinstance(exc, FileUnreadable):
+            result.error = exc.message
+        elif isinstance(exc, UnicodeDecodeError):  # e.g. a UTF-16 BOM on an odd number of bytes
+            result.error = f"cannot decode the file as {exc.encoding}: {exc.reason}"
+        elif isinstance(exc, UnicodeError):
+            result.error = f"cannot decode the file: {exc}"
+        else:
+            result.error = f"cannot read the file: {exc.strerror or exc}"
+        _drop_stage(con)
         result.file_id = result.file_id or str(uuid.uuid4())
         _record_file(con, result, run_id, None, None, started)
     return result

@@ -26,6 +26,7 @@ DEFAULT_DB = Path("cyberlog.duckdb")
 # DuckDB's share of memory while ingesting; past it, staging spills to <store>.tmp/.
 # Python's own batches add about 250 MB. $CYBERLOG_MEMORY_LIMIT overrides (e.g. 2GB).
 INGEST_MEMORY_LIMIT = "512MB"
+READ_MEMORY_LIMIT = "1GB"  # queries and reports: big sorts and joins spill to disk past it
 _HOLDER = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
 
 
@@ -161,6 +162,8 @@ def open_store(db: Path | None, *, write: bool) -> Iterator[duckdb.DuckDBPyConne
             apply_schema(con, path)
         elif _check_version(con, path) is None:
             raise StoreError("not a cyberlog store (no schema_version table)", path=path)
+        else:  # big reports spill to <store>.tmp/ past the cap instead of growing without bound
+            _set_memory_limit(con, os.environ.get("CYBERLOG_MEMORY_LIMIT") or READ_MEMORY_LIMIT)
         yield con
     finally:
         con.close()

@@ -214,3 +214,54 @@ def test_records_known_only_to_a_month_are_left_out_of_day_statistics(tmp_path):
     (row,) = [r for r in _report(db2, "targets_by_period", period="week", since="2020-06-01", until="2020-06-30")
               if r["period"] == "(spans periods)"]  # fmt: skip
     assert row["attacks"] == 50
+
+
+def test_ingest_health_counts_what_each_run_rejected_and_skipped(tmp_path):
+    incidents, events = _world(plant_lag=None, seed=11)
+    db = _store(tmp_path, incidents[:20], events[:5])
+    bad = _write(
+        tmp_path / "bad.csv",
+        INCIDENT_HEADER,
+        [_attack(1000, datetime(2021, 3, 1, tzinfo=UTC)), ["a1001", "No time", "ddos", "", "hour", "UKR"],
+         ["a1002", "Bad type", "ddos", "yesterday", "hour", "UKR"]],
+    )  # fmt: skip
+    assert run("ingest", bad, "--source", "synthetic-incidents", "--db", db).code == 3  # rejects: exit 3, good row kept
+    assert run("ingest", bad, "--source", "synthetic-incidents", "--db", db).code == 0  # skipped: seen
+    failing = tmp_path / "events-broken.csv"
+    failing.write_bytes(b"\xff\xfe not a csv at all")
+    assert run("ingest", failing, "--source", "synthetic-events", "--format", "events_csv", "--db", db).code != 0
+    rows = {(r["source"], r["kind"]): r for r in _report(db, "ingest_health")}
+    health = rows[("synthetic-incidents", "incidents")]
+    assert (health["records"], health["runs"], health["rejected"]) == (21, 3, 2), health
+    assert (health["files_loaded"], health["files_skipped"], health["files_failed"]) == (2, 1, 0), health
+    assert health["last_clean_run"] is not None and health["newest_data"].startswith("2021-03-01")
+    events_health = rows[("synthetic-events", "diplomatic events")]
+    assert (events_health["records"], events_health["files_failed"]) == (5, 1), events_health
+    assert events_health["last_run"] > events_health["last_clean_run"]
+
+
+def test_incidents_near_events_says_possible_when_a_day_cannot_be_placed_in_the_window(tmp_path):
+    """An attack known only to the day, 6 hours either side of an event at noon: maybe inside."""
+    exact = _attack(1, datetime(2022, 2, 15, 14, 0, tzinfo=UTC), "minute")
+    vague = _attack(2, datetime(2022, 2, 15, tzinfo=UTC), "day")
+    event = ["e1", "2022-02-15T12:00:00Z", "hour", "Pullback announced", "military", "RUS"]
+    db = _store(tmp_path, [exact, vague], [event])
+    pairs = {r["incident"]: r for r in _report(db, "incidents_near_events", window_hours=6)}
+    assert pairs["Synthetic attack 1"]["within"] == "certain"
+    assert pairs["Synthetic attack 1"]["lag_hours"] == pytest.approx(1.5)  # event hour midpoint 12:30
+    assert pairs["Synthetic attack 2"]["within"] == "possible"
+    assert pairs["Synthetic attack 2"]["lag_min_hours"] < -6 < 6 < pairs["Synthetic attack 2"]["lag_max_hours"]
+
+
+def test_attribution_lag_of_the_15_feb_ddos_to_the_gru(loaded):
+    """The UK named the GRU for the 15 Feb DDoS on 18 Feb: 2.8 days from the attack's
+    midpoint (14:00-15:00 UTC) to the middle of the day of the statement."""
+    rows = _report(loaded, "attribution_lag", country="UKR")
+    ddos = [r for r in rows if r["title"].startswith("DDoS on Ukrainian MoD") and r["actor"] == "GRU"]
+    uk = next(r for r in ddos if r["attributed_by"].startswith("United Kingdom"))
+    assert uk["basis"] == "actor record" and uk["lag_days"] == pytest.approx(2.8, abs=0.05)
+    assert uk["lag_min_days"] <= uk["lag_days"] <= uk["lag_max_days"]
+    assert "inc_873475f23227ac6c9358" in uk["evidence_ids"]
+    assert not [r for r in rows if r["basis"] == "attribution event"]  # events link only when asked
+    linked = _report(loaded, "attribution_lag", country="UKR", events="true")
+    assert [r for r in linked if r["basis"] == "attribution event" and r["candidates"] >= 1]

@@ -172,6 +172,16 @@ def test_an_unreadable_file_is_recorded_and_the_run_goes_on(db, tmp_path):
     assert [f["status"] for f in json.loads(again.out)["files"]] == ["failed", "skipped"]
 
 
+def test_a_file_that_cannot_be_decoded_is_recorded_and_the_run_goes_on(db, tmp_path):
+    broken = tmp_path / "events-utf16.csv"
+    good = GOOD_EVENTS.read_text("utf-8").splitlines(keepends=True)[:2]
+    broken.write_bytes(b"\xff\xfe" + "".join(good).encode("utf-16-le") + b"x")  # ends in half a character
+    result = run("ingest", broken, GOOD_EVENTS, "--format", "events_csv", "--db", db)
+    assert result.code == 3 and "Traceback" not in result.err
+    assert f"failed {broken}: cannot decode the file as utf-16-le: truncated data" in result.err
+    assert scalar(db, "SELECT count(*) FROM diplomatic_events") == 20
+
+
 def test_max_rejects_tolerates_known_bad_rows(db):
     path = FIXTURES / "incidents_csv" / "bad" / "unknown_sector.csv"
     assert run("ingest", path, "--db", db, "--max-rejects", "1").code == 0

@@ -12,7 +12,7 @@ from conftest import CURATED_INCIDENTS, FIXTURES, ROOT, rows, run, scalar
 
 from ingest import formats, reports
 from ingest.formats import incidents_csv
-from ingest.store import SCHEMA_VERSION
+from ingest.store import SCHEMA_VERSION, open_store
 
 GOOD_INCIDENTS = FIXTURES / "incidents_csv" / "good" / "ukraine-2022.csv"
 
@@ -70,3 +70,20 @@ def test_python_dash_m_ingest_is_the_same_command(tmp_path):
     assert result.stdout.startswith(f"{reports.all_reports()[0].name}\t")
     version = subprocess.run([sys.executable, "-m", "ingest", "--version"], capture_output=True, text=True, check=False)
     assert version.stdout.startswith("cyberlog 0.1.0 (duckdb ")
+
+
+@pytest.mark.parametrize(("write", "env", "expected"), [
+    (True, None, 512 * 10**6), (False, None, 10**9), (False, "2GB", 2 * 10**9), (True, "2GB", 2 * 10**9),
+])  # fmt: skip
+def test_memory_is_capped_for_writers_and_readers(loaded, monkeypatch, write, env, expected):
+    """DuckDB's share of memory is capped so big ingests and reports spill to disk, not swap."""
+    if env:
+        monkeypatch.setenv("CYBERLOG_MEMORY_LIMIT", env)
+    else:
+        monkeypatch.delenv("CYBERLOG_MEMORY_LIMIT", raising=False)
+    with open_store(loaded, write=write) as con:
+        limit = con.execute("SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'").fetchone()
+    assert limit is not None
+    number, unit = str(limit[0]).split()
+    factor = {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "KB": 10**3, "MB": 10**6, "GB": 10**9}[unit]
+    assert float(number) * factor == pytest.approx(expected, rel=0.05)  # shown rounded, e.g. "1.8 GiB"

@@ -19,10 +19,10 @@
 WITH precisions AS (
     SELECT ['second', 'minute', 'hour', 'day', 'month', 'year'] AS ranks
 ), inc AS (
-    SELECT *
-    FROM v_clusters, precisions
+    SELECT a.*
+    FROM v_attacks a, precisions
     WHERE list_position(ranks, time_precision) <= list_position(ranks, lower($coarsest))
-      AND ($country IS NULL OR list_contains(target_countries, upper($country)))
+      AND ($country IS NULL OR cluster_id IN (SELECT cluster_id FROM v_attack_targets WHERE country = upper($country)))
       AND ($since IS NULL OR started_latest > CAST($since AS DATE))
       AND ($until IS NULL OR started_at < CAST($until AS DATE) + INTERVAL 1 DAY)
 ), ev AS (
@@ -33,7 +33,7 @@ WITH precisions AS (
       AND ($event_country IS NULL OR list_contains(actor_countries, upper($event_country)))
 ), pairs AS (
     SELECT
-        i.* EXCLUDE (ranks),
+        i.*,
         e.event_id, e.occurred_at, e.occurred_latest, e.time_precision AS event_precision,
         e.event_class, e.title AS event_title, e.actor_countries, e.source AS event_source,
         e.url AS event_url,
@@ -45,30 +45,46 @@ WITH precisions AS (
     JOIN ev e
       ON e.occurred_at < i.started_latest + $window_hours * INTERVAL 1 HOUR
      AND e.occurred_latest > i.started_at - $window_hours * INTERVAL 1 HOUR
+), paired AS (
+    SELECT DISTINCT cluster_id FROM pairs
+), sources AS (
+    -- every source of the attacks listed (only those: the store may hold millions)
+    SELECT m.cluster_id, list(DISTINCT m.source ORDER BY m.source) AS sources
+    FROM (SELECT i.source, coalesce(c.cluster_id, 'clu_' || substr(i.incident_id, 5)) AS cluster_id
+          FROM incidents i LEFT JOIN incident_clusters c USING (incident_id)) m
+    SEMI JOIN paired p ON p.cluster_id = m.cluster_id
+    GROUP BY m.cluster_id
+), countries AS (
+    SELECT t.cluster_id, list(DISTINCT t.country ORDER BY t.country) FILTER (WHERE t.country IS NOT NULL) AS countries
+    FROM v_attack_targets t
+    SEMI JOIN paired p ON p.cluster_id = t.cluster_id
+    GROUP BY t.cluster_id
 )
 SELECT
-    started_at AS incident_at,
-    title AS incident,
-    occurred_at AS event_at,
-    event_title AS event,
-    round(lag_s / 3600, 1) AS lag_hours,
+    p.started_at AS incident_at,
+    p.title AS incident,
+    p.occurred_at AS event_at,
+    p.event_title AS event,
+    round(p.lag_s / 3600, 1) AS lag_hours,
     CASE
-        WHEN lag_min_s >= -3600 * $window_hours AND lag_max_s <= 3600 * $window_hours THEN 'certain'
+        WHEN p.lag_min_s >= -3600 * $window_hours AND p.lag_max_s <= 3600 * $window_hours THEN 'certain'
         ELSE 'possible'
     END AS within,
-    event_class,
-    time_precision AS incident_precision,
-    event_precision,
-    round(lag_min_s / 3600, 1) AS lag_min_hours,
-    round(lag_max_s / 3600, 1) AS lag_max_hours,
-    array_to_string(attack_types, ';') AS attack_types,
-    array_to_string(target_countries, ';') AS target_countries,
-    array_to_string(actor_countries, ';') AS event_countries,
-    cluster_id,
-    event_id,
-    array_to_string(sources, ';') AS incident_sources,
-    event_source,
-    url AS incident_url,
-    event_url
-FROM pairs
+    p.event_class,
+    p.time_precision AS incident_precision,
+    p.event_precision,
+    round(p.lag_min_s / 3600, 1) AS lag_min_hours,
+    round(p.lag_max_s / 3600, 1) AS lag_max_hours,
+    array_to_string(p.attack_types, ';') AS attack_types,
+    array_to_string(coalesce(c.countries, []), ';') AS target_countries,
+    array_to_string(p.actor_countries, ';') AS event_countries,
+    p.cluster_id,
+    p.event_id,
+    array_to_string(s.sources, ';') AS incident_sources,
+    p.event_source,
+    p.url AS incident_url,
+    p.event_url
+FROM pairs p
+LEFT JOIN sources s USING (cluster_id)
+LEFT JOIN countries c USING (cluster_id)
 ORDER BY incident_at, cluster_id, event_at, event_id
