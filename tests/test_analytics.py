@@ -265,3 +265,31 @@ def test_attribution_lag_of_the_15_feb_ddos_to_the_gru(loaded):
     assert not [r for r in rows if r["basis"] == "attribution event"]  # events link only when asked
     linked = _report(loaded, "attribution_lag", country="UKR", events="true")
     assert [r for r in linked if r["basis"] == "attribution event" and r["candidates"] >= 1]
+
+
+def test_event_rows_compare_each_event_with_event_free_placebo_days(tmp_path):
+    """Per event: the same-weekday days whose whole -3..+6 window holds no event of the class."""
+    incidents, events = _world(plant_lag=None, seed=21)
+    events = events[:12]  # sparse, so event-free windows exist
+    db = _store(tmp_path, incidents, events)
+    event_days = {date.fromisoformat(e[1]) for e in events}
+    attack_days = [datetime.fromisoformat(i[3]).date() for i in incidents]
+    first, last, newest = min(attack_days + list(event_days)), max(attack_days + list(event_days)), max(attack_days)
+
+    def placebo(weekday: int) -> int:
+        count = 0
+        day = first
+        while day <= last:
+            window = [day + timedelta(days=d) for d in range(-3, 7)]
+            closed = window[0] >= first and window[-1] <= min(last, newest)
+            if day.isoweekday() == weekday and closed and not event_days.intersection(window):
+                count += 1
+            day += timedelta(days=1)
+        return count
+
+    rows = [r for r in _report(db, "event_study", event_class="sanction", group="event") if not r["provisional"]]
+    assert len(rows) == 12
+    for row in rows:
+        assert row["baseline_size"] == placebo(date.fromisoformat(row["event_day"]).isoweekday()), row
+        assert 0 < row["p_value"] <= 1 and 0 <= row["percentile"] <= 1
+        assert len(row["post_cluster_ids"] or []) == min(25, row["post"])

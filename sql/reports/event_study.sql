@@ -14,7 +14,8 @@
 --   the shifts (ties count half), `p_value` the share of shifts at least as busy
 --   (add-one, one-sided) and `baseline_size` the number of shifts. With `group` = event,
 --   one row per event: its counts against its **placebo days**, the days of the same
---   weekday that are not event days of the class, with `baseline_size` of them, and
+--   weekday whose whole window (pre and post) holds no event of the class, with
+--   `baseline_size` of them (none when the class has an event most days), and
 --   `post_cluster_ids`, the attacks in its post window. A window that reaches past the
 --   newest attack, or before the span, is `provisional` and left out of class rows.
 --   Attacks and events known less precisely than a day are not counted; only event days
@@ -33,7 +34,7 @@
 -- param: until DATE = NULL  last day of the studied span [default: the last attack or event]
 -- param: permutations INTEGER = 1000  most week shifts in the class baseline
 -- param: seed INTEGER = 42  seed of the shifts when they are sampled: the same seed gives the same p-values
--- param: max_ids INTEGER = 100  at most this many attacks per event in `post_cluster_ids`, earliest first
+-- param: max_ids INTEGER = 25  at most this many attacks per event in `post_cluster_ids`, earliest first
 -- example: cyberlog report run event_study -p country=UKR -p tz=Europe/Kyiv
 -- example: cyberlog report run event_study -p group=event -p event_class=sanction -p pre_days=3 -p post_days=7
 WITH precisions AS (
@@ -92,10 +93,10 @@ WITH precisions AS (
         row_number() OVER (PARTITION BY w.event_class ORDER BY w.day) - 1 AS pos
     FROM windows w, span s
 ), placebo AS (
-    -- an event's placebo days: same weekday, whole window in the data, no event that day
+    -- an event's placebo days: same weekday, whole window in the data and free of events
     SELECT event_class, weekday, pre_count AS pre, post
     FROM judged
-    WHERE event_day = 0 AND NOT provisional
+    WHERE events_in_window = 0 AND NOT provisional
 ), baseline AS (
     SELECT event_class, weekday, count(*) AS placebo_days, avg(pre) AS expected_pre, avg(post) AS expected_post
     FROM placebo
