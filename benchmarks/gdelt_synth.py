@@ -79,13 +79,13 @@ def spoil(fields: list[str], fault: str) -> list[str]:
     return [*fields[:26], "0A4", *fields[27:]]  # not a CAMEO code
 
 
-def write(path: Path, rows: int, seed: int = 7, bad_share: float = 0.001) -> int:
+def write(path: Path, rows: int, seed: int = 7, bad_share: float = 0.001, first_id: int = 1_029_000_000) -> int:
     """Write a synthetic export of `rows` lines; return how many are deliberately bad."""
     rng, codes, bad = random.Random(seed), cameo_codes(), 0
     start = datetime(2022, 2, 1)
     with path.open("w", encoding="utf-8", newline="\n") as out:
         for i in range(rows):
-            fields = row(rng, 1_029_000_000 + i, start + timedelta(days=i * 28 // max(rows, 1)), codes)
+            fields = row(rng, first_id + i, start + timedelta(days=i * 28 // max(rows, 1)), codes)
             if rng.random() < bad_share:
                 fields = spoil(fields, BAD[bad % len(BAD)])
                 bad += 1

@@ -40,6 +40,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=True,
+    rich_markup_mode=None,  # help texts say "[default: ...]" literally
 )
 report_app = typer.Typer(help="Canned reports: list, show and run them.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
@@ -57,6 +58,16 @@ Db = Annotated[
     typer.Option("--db", envvar="CYBERLOG_DB", help="Store file [default: ./cyberlog.duckdb].", show_default=False),
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print the run summary as JSON on stdout.")]
+Wait = Annotated[
+    float | None,
+    typer.Option(
+        "--wait",
+        min=0,
+        envvar="CYBERLOG_WAIT",
+        show_default=False,
+        help="If another process holds the store, wait up to this many seconds before exit 5 [default: 0].",
+    ),
+]
 MaxRejects = Annotated[
     int | None, typer.Option("--max-rejects", min=0, help="Rejected records tolerated before exit 3 [default: 0].")
 ]
@@ -152,8 +163,8 @@ def _progress() -> Iterator[Callable[[Path], Callable[[int], None] | None] | Non
 
 
 def _run(db: Path | None, command: str, config: Path | None, jobs: list[Job], warnings: list[str],
-         max_rejects: int, as_json: bool, identity: IdentitySettings) -> None:  # fmt: skip
-    with open_store(db, write=True) as con:
+         max_rejects: int, as_json: bool, identity: IdentitySettings, wait: float | None) -> None:  # fmt: skip
+    with open_store(db, write=True, wait=wait) as con:
         run = start_run(con, command, config)
         run.warnings += warnings
         try:
@@ -217,6 +228,7 @@ def ingest(
     encoding: Annotated[str, typer.Option("--encoding", help="Text encoding of the files.")] = "utf-8",
     max_rejects: MaxRejects = None,
     as_json: JsonOut = False,
+    wait: Wait = None,
     db: Db = None,
 ) -> None:
     """Ingest files now: each file in its own transaction, already-loaded files skipped."""
@@ -227,7 +239,7 @@ def ingest(
     except (ValueError, LookupError) as exc:
         raise UsageError(str(exc) if isinstance(exc, ValueError) else f"unknown encoding {encoding!r}") from None
     jobs = [Job(file, fmt, source, tz, encoding) for path in paths for file in _expand(path)]
-    _run(db, "ingest", None, jobs, [], max_rejects or 0, as_json, IdentitySettings())
+    _run(db, "ingest", None, jobs, [], max_rejects or 0, as_json, IdentitySettings(), wait)
 
 
 @app.command()
@@ -237,6 +249,7 @@ def nightly(
     ),
     max_rejects: MaxRejects = None,
     as_json: JsonOut = False,
+    wait: Wait = None,
     db: Db = None,
 ) -> None:
     """The nightly job: ingest whatever is new in every configured source."""
@@ -253,7 +266,7 @@ def nightly(
         kept = src.filter.event_filter() if src.filter else None
         jobs += [Job(path, _format(src.format), src.name, tz, src.encoding, kept) for path in files]
     limit = settings.max_rejects if max_rejects is None else max_rejects
-    _run(db, "nightly", config, jobs, warnings, limit, as_json, settings.identity.settings())
+    _run(db, "nightly", config, jobs, warnings, limit, as_json, settings.identity.settings(), wait)
 
 
 @app.command("formats")
@@ -371,9 +384,9 @@ def _width() -> int:
 
 
 @contextmanager
-def _reader(db: Path | None) -> Iterator[duckdb.DuckDBPyConnection]:
+def _reader(db: Path | None, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection that cannot touch files outside the store either."""
-    with open_store(db, write=False) as con:
+    with open_store(db, write=False, wait=wait) as con:
         con.execute("SET enable_external_access = false")
         yield con
 
@@ -384,10 +397,11 @@ def query(
     format: FormatOpt = None,
     out: OutOpt = None,
     raw: RawOpt = False,
+    wait: Wait = None,
     db: Db = None,
 ) -> None:
     """Run ad-hoc SQL on the store, read-only. See the views v_incidents and v_timeline."""
-    with _reader(db) as con:
+    with _reader(db, wait) as con:
         _emit(con, sql, {}, _pick(format, out), out, raw)
 
 
@@ -421,6 +435,7 @@ def report_run(
     format: FormatOpt = None,
     out: OutOpt = None,
     raw: RawOpt = False,
+    wait: Wait = None,
     db: Db = None,
 ) -> None:
     """Run a canned report; every param has a default."""
@@ -428,7 +443,7 @@ def report_run(
 
     report = reports.get(name)
     params = report.bind(reports.parse_pairs(param or []))
-    with _reader(db) as con:
+    with _reader(db, wait) as con:
         _emit(con, report.sql, params, _pick(format, out), out, raw)
 
 

@@ -102,12 +102,20 @@ def execute(
 
 
 def match_identities(con: duckdb.DuckDBPyConnection, run: RunResult, settings: IdentitySettings) -> None:
-    """Recognise this run's new and changed incidents in other sources' records."""
+    """Recognise this run's new and changed incidents in other sources' records, and those
+    of an earlier run killed after loading but before matching; then mark them done."""
     changed = run.total("inserted") or run.total("updated")
-    if changed and scalar(con, "SELECT count(DISTINCT source) > 1 FROM incidents"):  # one source: no pairs
+    unmatched = """SELECT count(*) > 0 FROM incidents WHERE run_id IN (
+                       SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL AND run_id <> $run)"""
+    if (changed or scalar(con, unmatched, {"run": run.run_id})) and scalar(
+        con, "SELECT count(DISTINCT source) > 1 FROM incidents"
+    ):  # one source: no pairs
         from ingest.clusters import match  # Arrow and the matcher, only when there is work
 
         run.identity = match(con, run.run_id, settings)
+    con.execute(
+        "UPDATE ingest_runs SET identity_done_at = $now WHERE identity_done_at IS NULL", {"now": datetime.now(UTC)}
+    )
 
 
 def _by_source(run: RunResult) -> list[tuple[object, ...]]:

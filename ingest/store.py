@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -146,16 +147,48 @@ def _fill_cameo(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("_cameo")
 
 
+def wait_seconds(wait: float | None) -> float:
+    """--wait, else $CYBERLOG_WAIT, else 0: how long to wait for a busy store."""
+    if wait is not None:
+        return wait
+    text = os.environ.get("CYBERLOG_WAIT", "").strip()
+    try:
+        return max(0.0, float(text)) if text else 0.0
+    except ValueError:
+        raise StoreError(f"CYBERLOG_WAIT must be a number of seconds, not {text!r}") from None
+
+
+def _connect_waiting(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    """Connect, retrying while another process holds the store, for up to `wait` seconds."""
+    deadline = time.monotonic() + wait
+    pause = 0.05
+    while True:
+        try:
+            return _connect(path, read_only=read_only)
+        except StoreBusy as busy:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                if wait > 0:
+                    raise StoreBusy(f"{busy.message} (waited {wait:g} s)", path=path) from None
+                raise
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 1.0)
+
+
 @contextmanager
-def open_store(db: Path | None, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the store; writers create it and apply the schema first."""
+def open_store(db: Path | None, *, write: bool, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the store; writers create it and apply the schema first.
+
+    DuckDB lets one process write a store or many read it, never both: a busy store is
+    retried for `wait` seconds (default $CYBERLOG_WAIT, else none) before StoreBusy.
+    """
     path = resolve_db(db)
     if not write and not path.exists():
         raise StoreError(
             "no store here yet: run `cyberlog nightly` or `cyberlog ingest` first, or point --db / CYBERLOG_DB at one",
             path=path,
         )
-    con = _connect(path, read_only=not write)
+    con = _connect_waiting(path, read_only=not write, wait=wait_seconds(wait))
     try:
         if write:
             _set_memory_limit(con, os.environ.get("CYBERLOG_MEMORY_LIMIT") or INGEST_MEMORY_LIMIT)

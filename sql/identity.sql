@@ -21,7 +21,8 @@ SELECT
     incident_id, source, attack_types, started_at, started_latest,
     started_at - $slack_hours * INTERVAL 1 HOUR AS lo,
     started_latest + $slack_hours * INTERVAL 1 HOUR AS hi,
-    ($all OR run_id = $run) AS touched
+    -- this run's incidents, and those of any earlier run killed before its matching was done
+    ($all OR run_id IN (SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL)) AS touched
 FROM incidents
 WHERE time_precision <> 'year';
 

@@ -24,8 +24,11 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     inserted          BIGINT,
     updated           BIGINT,
     unchanged         BIGINT,
-    rejected          BIGINT
+    rejected          BIGINT,
+    identity_done_at  TIMESTAMPTZ              -- cross-source matching covered this run's incidents
 );
+-- stores made before identity_done_at: their runs count as not yet matched, once
+ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS identity_done_at TIMESTAMPTZ;
 
 -- One row per source a run touched: what it loaded, skipped and rejected (ingest_health).
 CREATE TABLE IF NOT EXISTS ingest_run_sources (

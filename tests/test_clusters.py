@@ -193,3 +193,31 @@ def test_the_lean_attack_views_agree_with_v_clusters(loaded):
            WHERE len(target_countries) + len(target_sectors) > 0 ORDER BY cluster_id""",
     )
     assert targets == listed
+
+
+def test_a_run_that_dies_before_matching_is_matched_by_the_next(db, tmp_path, monkeypatch):
+    """Files commit one by one and matching comes last: a run that dies in between leaves
+    loaded incidents unmatched, and the next run, with nothing new to load, matches them."""
+    from ingest import clusters
+
+    a = _csv(tmp_path, "a.csv", "x1,DDoS on the ministry site,ddos,2022-02-15,,Ministry of Defence,mil.gov.ua,UKR")
+    b = _csv(tmp_path, "b.csv", "y1,MoD website down,ddos,2022-02-15,,Ministry of Defence of Ukraine,mil.gov.ua,UKR")
+    assert run("ingest", a, "--source", "a", "--db", db).code == 0
+
+    def dies(*args: object, **kwargs: object) -> None:
+        raise MemoryError("the machine ran out of memory while matching")
+
+    monkeypatch.setattr(clusters, "match", dies)
+    with pytest.raises(MemoryError):
+        run("ingest", b, "--source", "b", "--db", db)
+    monkeypatch.undo()
+    assert scalar(db, "SELECT count(*) FROM incidents") == 2
+    assert scalar(db, "SELECT count(*) FROM v_clusters") == 2  # loaded, not yet matched
+    assert rows(db, "SELECT exit_code, identity_done_at IS NULL FROM ingest_runs ORDER BY started_at") == [
+        (0, False),
+        (1, True),
+    ]
+    again = run("ingest", b, "--source", "b", "--db", db, "--json")
+    assert again.code == 0 and json.loads(again.out)["files"][0]["status"] == "skipped"
+    assert rows(db, "SELECT records, sources FROM v_clusters") == [(2, ["a", "b"])]
+    assert scalar(db, "SELECT count(*) FROM ingest_runs WHERE identity_done_at IS NULL") == 0
