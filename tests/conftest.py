@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -93,3 +94,46 @@ def loaded(db: Path) -> Path:
     result = run("nightly", "--config", FIXTURES / "cyberlog.toml", "--db", db)
     assert result.code == 0, result.err
     return db
+
+
+ORGS = ["Ministry of Defence", "PrivatBank", "Oschadbank", "Ukrenergo", "Kyivstar", "Naftogaz", "Ukrposhta"]
+
+
+def _curated(path: Path, source: str, first: int, rows: int) -> None:
+    rng = random.Random(first)
+    with path.open("w", encoding="utf-8") as out:
+        out.write("ref,title,attack_types,started_at,time_precision,target_org,target_domain,target_country\n")
+        for n in range(first, first + rows):
+            org = ORGS[n % len(ORGS)]
+            day = f"2022-{1 + n % 12:02d}-{1 + (n // 12) % 28:02d}"
+            domain = f"{org.lower().replace(' ', '')}-{n % 97}.gov.ua"
+            kind = "ddos" if n % 3 else "wiper"
+            title = f"{source} report {n}: {kind} against {org} {rng.randrange(10**6)}"
+            out.write(f"{source[0]}{n},{title},{kind},{day},day,{org} {n % 97},{domain},UKR\n")
+
+
+@pytest.fixture(scope="session")
+def big_feeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A config over feeds big enough to take a few seconds: three curated CSVs from one
+    source, two from another describing the same attacks (so matching has work), and
+    three GDELT exports of 40,000 rows with a real feed's faults (so there are rejects)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gdelt_synth  # the benchmark's generator: real CAMEO codes, a real feed's faults
+
+    folder = tmp_path_factory.mktemp("feeds")
+    for i in range(3):
+        _curated(folder / f"alpha-{i}.csv", "alpha", i * 1500, 1500)
+    for i in range(2):
+        _curated(folder / f"beta-{i}.csv", "beta", i * 1500, 1500)
+    for i in range(3):
+        export = folder / f"2022020{i + 1}000000.export.CSV"
+        gdelt_synth.write(export, 40_000, seed=i, first_id=1_000_000_000 + i * 10**6)
+    config = folder / "cyberlog.toml"
+    config.write_text(
+        "max_rejects = 1000000\n"
+        '[[sources]]\nname = "alpha"\nformat = "incidents_csv"\npath = "alpha-*.csv"\n'
+        '[[sources]]\nname = "beta"\nformat = "incidents_csv"\npath = "beta-*.csv"\n'
+        '[[sources]]\nname = "gdelt"\nformat = "gdelt"\npath = "*.export.CSV"\n',
+        "utf-8",
+    )
+    return config

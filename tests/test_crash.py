@@ -21,17 +21,10 @@ import time
 from pathlib import Path
 
 import duckdb
-import pytest
 from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import gdelt_synth  # the benchmark's generator: real CAMEO codes, a real feed's faults
 
 TRIALS = int(os.environ.get("CYBERLOG_KILL_TRIALS", "3"))
 KILLS = 2  # per trial, each at a random moment of a clean run's length
-HEADER = "ref,title,attack_types,started_at,time_precision,target_org,target_domain,target_country\n"
-ORGS = ["Ministry of Defence", "PrivatBank", "Oschadbank", "Ukrenergo", "Kyivstar", "Naftogaz", "Ukrposhta"]
-
 # what must match a clean run exactly: (table, the columns that identify a row's content)
 CONTENT = {
     "incidents": "source, source_ref, content_hash",
@@ -43,41 +36,7 @@ CONTENT = {
 }
 
 
-def _curated(path: Path, source: str, first: int, rows: int) -> None:
-    rng = random.Random(first)
-    with path.open("w", encoding="utf-8") as out:
-        out.write(HEADER)
-        for n in range(first, first + rows):
-            org = ORGS[n % len(ORGS)]
-            day = f"2022-{1 + n % 12:02d}-{1 + (n // 12) % 28:02d}"
-            domain = f"{org.lower().replace(' ', '')}-{n % 97}.gov.ua"
-            title = f"{source} report {n}: {'DDoS' if n % 3 else 'Wiper'} against {org} {rng.randrange(10**6)}"
-            out.write(f"{source[0]}{n},{title},{'ddos' if n % 3 else 'wiper'},{day},day,{org} {n % 97},{domain},UKR\n")
-
-
-@pytest.fixture(scope="module")
-def feeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("feeds")
-    for i in range(3):
-        _curated(folder / f"alpha-{i}.csv", "alpha", i * 1500, 1500)
-    for i in range(2):  # beta reports the same attacks as alpha's first two files
-        _curated(folder / f"beta-{i}.csv", "beta", i * 1500, 1500)
-    for i in range(3):
-        gdelt_synth.write(
-            folder / f"2022020{i + 1}000000.export.CSV", 40_000, seed=i, first_id=1_000_000_000 + i * 10**6
-        )
-    config = folder / "cyberlog.toml"
-    config.write_text(
-        "max_rejects = 1000000\n"
-        '[[sources]]\nname = "alpha"\nformat = "incidents_csv"\npath = "alpha-*.csv"\n'
-        '[[sources]]\nname = "beta"\nformat = "incidents_csv"\npath = "beta-*.csv"\n'
-        '[[sources]]\nname = "gdelt"\nformat = "gdelt"\npath = "*.export.CSV"\n',
-        "utf-8",
-    )
-    return config
-
-
-def _nightly(config: Path, db: Path) -> subprocess.Popen[bytes]:
+def nightly(config: Path, db: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "ingest", "nightly", "--config", str(config), "--db", str(db)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
@@ -118,10 +77,11 @@ def _per_file(db: Path) -> dict[str, tuple[int, int, int]]:
     return {str(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in rows}
 
 
-def test_killed_nightly_runs_lose_nothing_and_duplicate_nothing(feeds, tmp_path):
+def test_killed_nightly_runs_lose_nothing_and_duplicate_nothing(big_feeds, tmp_path):
+    feeds = big_feeds
     clean_db = tmp_path / "clean.duckdb"
     started = time.monotonic()
-    clean = _nightly(feeds, clean_db)
+    clean = nightly(feeds, clean_db)
     assert clean.wait(timeout=600) == 0, clean.stderr.read().decode() if clean.stderr else ""
     clean_seconds = time.monotonic() - started
     whole = _per_file(clean_db)
@@ -132,14 +92,14 @@ def test_killed_nightly_runs_lose_nothing_and_duplicate_nothing(feeds, tmp_path)
     for trial in range(TRIALS):  # each from an empty store, so every kill lands in real work
         db = tmp_path / f"killed-{trial}.duckdb"
         for _ in range(KILLS):
-            proc = _nightly(feeds, db)
+            proc = nightly(feeds, db)
             time.sleep(rng.uniform(0.05, clean_seconds))
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=60)
             if db.exists():  # else killed before the store was created
                 for name, counts in _per_file(db).items():  # the store opens; no rows without their file
                     assert counts == whole[name], f"{name} is partial after a kill: {counts} != {whole[name]}"
-        final = _nightly(feeds, db)
+        final = nightly(feeds, db)
         assert final.wait(timeout=600) == 0, final.stderr.read().decode() if final.stderr else ""
         assert _per_file(db) == whole
         assert _content(db) == expected
