@@ -26,7 +26,7 @@ import duckdb
 import pyarrow as pa
 from pydantic import ValidationError
 
-from ingest import formats
+from ingest import archives, formats
 from ingest.columns import REJECT, Batch, clean_text
 from ingest.errors import FileUnreadable
 from ingest.formats.base import EventFilter, Format, StageRequest
@@ -162,20 +162,24 @@ def _stage_file(
     inside DuckDB does all of it in SQL.
     """
     _create_stage(con, fmt)
-    if fmt.stage is not None:
-        with tempfile.TemporaryDirectory(prefix="cyberlog-stage-") as work:
-            request = StageRequest(con, path, options.zone, options.encoding, options.event_filter, skipped, Path(work))
+    with tempfile.TemporaryDirectory(prefix="cyberlog-stage-") as work:
+        if fmt.stage is not None:  # DuckDB reads gzip itself; a zip is unpacked first
+            plain = archives.unpack(path, Path(work), gzip_too=False)
+            request = StageRequest(
+                con, plain, options.zone, options.encoding, options.event_filter, skipped, Path(work)
+            )
             return fmt.stage(request)
-    seq = 0
-    for chunk in _batches(fmt.read(path, options.encoding, options.progress), fmt.batch):
-        with _paused_gc():
-            batch = Batch()
-            _validate(fmt, chunk, {"zone": options.zone}, batch, seq, skipped)
-            tables = batch.tables(fmt.kind)
-        seq += len(chunk)
-        for name, table in tables.items():
-            _stage(con, f"stage_{name}", table)
-    return seq
+        plain = archives.unpack(path, Path(work))
+        seq = 0
+        for chunk in _batches(fmt.read(plain, options.encoding, options.progress), fmt.batch):
+            with _paused_gc():
+                batch = Batch()
+                _validate(fmt, chunk, {"zone": options.zone}, batch, seq, skipped)
+                tables = batch.tables(fmt.kind)
+            seq += len(chunk)
+            for name, table in tables.items():
+                _stage(con, f"stage_{name}", table)
+        return seq
 
 
 @contextmanager

@@ -14,6 +14,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -294,6 +295,6 @@ def peek(path: Path, size: int) -> bytes:
         elif head.startswith(b"\x1f\x8b"):
             with gzip.open(path, "rb") as unzipped:
                 return unzipped.read(size)
-    except (zipfile.BadZipFile, OSError, EOFError):
-        pass  # not what it seemed: the raw bytes decide
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, zlib.error):
+        pass  # not what it seemed, encrypted or packed in a way we cannot read: the raw bytes decide
     return head

@@ -129,7 +129,9 @@ def test_a_zip_of_several_files_is_refused_with_the_reason(db, tmp_path):
         archive.writestr("a.export.CSV", FEB15.read_text("utf-8"))
         archive.writestr("b.export.CSV", FEB15.read_text("utf-8"))
     summary = json.loads(run("ingest", bundle, "--format", "gdelt", "--db", db, "--json").out)
-    assert summary["files"][0]["error"] == "the zip holds 2 files; a GDELT zip holds one export"
+    assert summary["files"][0]["error"] == (
+        "the zip holds 2 files; cyberlog reads zips of exactly one file (unpack it and ingest the files)"
+    )
     assert summary["exit_code"] == 3
 
 

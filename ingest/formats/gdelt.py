@@ -10,8 +10,8 @@ has it counted and skipped).
 
 from __future__ import annotations
 
+import gzip
 import re
-import shutil
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -22,8 +22,7 @@ from typing import IO
 import pyarrow as pa
 import pycountry
 
-from ingest import countries
-from ingest.errors import FileUnreadable
+from ingest import archives, countries
 from ingest.formats.base import Format, StageRequest
 from ingest.readers import RawRecord
 from ingest.store import sql_dir
@@ -36,7 +35,6 @@ COLUMNS = {
     "num_articles": 33, "avg_tone": 34, "action_place": 52, "action_country": 53, "lat": 56, "long": 57,
     "dateadded": 59, "source_url": 60,
 }  # fmt: skip
-MAX_UNZIPPED = 8 << 30  # a GDELT batch unzips to tens of MB; more than this is not a GDELT file
 HEADER_SKIP = "header line (GDELT files have none; a copy added it)"
 FILTERED = "outside the source's filter"
 
@@ -73,32 +71,14 @@ def _lookups() -> tuple[pa.Table, pa.Table]:
     return pa.table({"alpha3": codes}), fips
 
 
-def _unzipped(path: Path, workdir: Path) -> Path:
-    """The single member of a GDELT zip, extracted (DuckDB cannot read zips)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir()]
-            if len(members) != 1:
-                raise FileUnreadable(f"the zip holds {len(members)} files; a GDELT zip holds one export", path=path)
-            member = members[0]
-            if member.file_size > MAX_UNZIPPED:
-                raise FileUnreadable(f"the zip's member unpacks to {member.file_size:,} bytes: too big", path=path)
-            target = workdir / "member.csv"
-            with archive.open(member) as source, target.open("wb") as out:
-                shutil.copyfileobj(source, out, 1 << 20)
-            return target
-    except zipfile.BadZipFile as exc:
-        raise FileUnreadable(f"not a readable zip: {exc}", path=path) from None
-
-
 def stage(request: StageRequest) -> int:
     con, f = request.con, request.filter
-    path = _unzipped(request.path, request.workdir) if zipfile.is_zipfile(request.path) else request.path
+    path = request.path  # a zip is unpacked by then (ingest/archives.py); gzip DuckDB reads itself
     countries, fips = _lookups()
     con.register("gd_countries", countries)
     con.register("gd_fips", fips)
     params = {
-        "path": str(path), "compression": "gzip" if path.suffix.lower() == ".gz" else "none",
+        "path": str(path), "compression": "gzip" if archives.kind(path) == "gzip" else "none",
         "countries": list(f.actor_countries), "roots": list(f.cameo_roots), "classes": list(f.event_classes),
         "min_sources": f.min_sources, "min_mentions": f.min_mentions,
     }  # fmt: skip
@@ -122,9 +102,12 @@ def stage(request: StageRequest) -> int:
 def read_lines(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
     """The file's lines with their numbers (for the raw text of rejects found after staging)."""
     with ExitStack() as stack:
-        if zipfile.is_zipfile(path):
+        found = archives.kind(path)
+        if found == "zip":
             archive = stack.enter_context(zipfile.ZipFile(path))
             stream: IO[bytes] = stack.enter_context(archive.open(archive.infolist()[0]))
+        elif found == "gzip":
+            stream = stack.enter_context(gzip.open(path, "rb"))  # type: ignore[arg-type]
         else:
             stream = stack.enter_context(path.open("rb"))
         for number, line in enumerate(stream, 1):

@@ -1,0 +1,129 @@
+"""Compressed inputs, for every format: gzip and one-file zips read as the file inside,
+decompression bombs and archives that are not what they say refused with the reason."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, run, scalar
+
+from ingest import archives, formats
+
+GOOD = {  # one good fixture per format; a test below fails when a format has none here
+    "acled": "acled/good/acled-2022-02.csv",
+    "cfr_tracker": "cfr_tracker/good/cfr-2022.csv",
+    "eurepoc": "eurepoc/good/eurepoc-2022.csv",
+    "events_csv": "events_csv/good/ukraine-2022.csv",
+    "gdelt": "gdelt/good/20220215171500.export.CSV",
+    "icews": "icews/good/icews-2022-02.tab",
+    "incidents_csv": "incidents_csv/good/ukraine-2022.csv",
+    "misp": "misp/good/events-2022-01.json",
+    "stix": "stix/good/cert-ukraine-2022-02.json",
+    "veris": "veris/good/vcdb-ukraine-2022.json",
+}
+STORED = "SELECT (SELECT count(*) FROM incidents) + (SELECT count(*) FROM diplomatic_events)"
+
+
+def test_every_format_has_a_compressed_input_test():
+    assert sorted(GOOD) == formats.names()
+
+
+def _packed(plain: Path, folder: Path, how: str, member: str | None = None) -> Path:
+    if how == "gzip":
+        packed = folder / (plain.name + ".gz")
+        packed.write_bytes(gzip.compress(plain.read_bytes()))
+    else:
+        packed = folder / (plain.name + ".zip")
+        with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(member or plain.name, plain.read_bytes())
+    return packed
+
+
+@pytest.mark.parametrize("how", ["gzip", "zip"])
+@pytest.mark.parametrize("name", sorted(GOOD))
+def test_a_compressed_file_loads_like_the_plain_one(tmp_path, name, how):
+    plain = FIXTURES / GOOD[name]
+    packed = _packed(plain, tmp_path, how)
+    as_plain, as_packed = tmp_path / "plain.duckdb", tmp_path / "packed.duckdb"
+    first = run("ingest", plain, "--db", as_plain, "--json")
+    second = run("ingest", packed, "--db", as_packed, "--json")  # format detected through the archive
+    assert first.code == second.code == 0, second.err
+    assert scalar(as_packed, STORED) == scalar(as_plain, STORED) > 0
+    one, two = json.loads(first.out)["files"][0], json.loads(second.out)["files"][0]
+    assert (two["format"], two["inserted"], two["rejected"]) == (one["format"], one["inserted"], one["rejected"])
+    again = run("ingest", packed, "--db", as_packed, "--json")  # the archive's own sha256 is the ledger's
+    assert json.loads(again.out)["files"][0]["status"] == "skipped"
+
+
+def test_a_gzip_bomb_is_refused_before_it_fills_the_disk(tmp_path, monkeypatch):
+    monkeypatch.setattr(archives, "MIN_LIMIT", 1 << 20)  # the same rule, at a size a test can afford
+    bomb = tmp_path / "events.csv.gz"
+    header = (FIXTURES / GOOD["events_csv"]).read_bytes().split(b"\n", 1)[0] + b"\n"
+    bomb.write_bytes(gzip.compress(header + b" " * (50 << 20), 9))  # 50 MB of blanks in ~50 KB
+    result = run("ingest", bomb, "--format", "events_csv", "--db", tmp_path / "s.duckdb", "--json")
+    assert result.code == 3
+    error = json.loads(result.out)["files"][0]["error"]
+    assert error.startswith("unpacks to more than") and "decompression bomb" in error
+    assert not list(tmp_path.glob("**/unpacked"))
+
+
+def test_a_zip_member_named_outside_the_folder_is_read_in_place_and_written_nowhere(tmp_path):
+    plain = FIXTURES / GOOD["incidents_csv"]
+    packed = _packed(plain, tmp_path, "zip", member="../../../../tmp/cyberlog-escaped.csv")
+    result = run("ingest", packed, "--db", tmp_path / "s.duckdb")
+    assert result.code == 0, result.err
+    assert not Path("/tmp/cyberlog-escaped.csv").exists()
+    assert scalar(tmp_path / "s.duckdb", "SELECT count(*) FROM incidents") == 9
+
+
+def _encrypted(zip_path: Path) -> None:
+    """Mark every member encrypted (general-purpose flag bit 0), as a password tool would."""
+    data = bytearray(zip_path.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        while at != -1:
+            data[at + offset] |= 0x01
+            at = data.find(signature, at + 4)
+    zip_path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_bytes(b"\x1f\x8b\x08\x00" + b"garbage" * 10), "not a readable gzip file"),
+        (lambda p: p.write_bytes(b"PK\x03\x04" + b"garbage" * 10), "not a readable zip file"),
+        (lambda p: p.write_bytes(gzip.compress(b"ref,title\n" * 1000)[:-20]), "not a readable gzip file"),
+    ],
+    ids=["bad-gzip", "bad-zip", "truncated-gzip"],
+)
+def test_a_broken_archive_is_a_failed_file_with_the_reason(tmp_path, make, message):
+    broken = tmp_path / "feed.csv.gz"
+    make(broken)
+    good = FIXTURES / GOOD["events_csv"]
+    result = run("ingest", broken, good, "--format", "events_csv", "--db", tmp_path / "s.duckdb", "--json")
+    assert result.code == 3 and "Traceback" not in result.err
+    files = json.loads(result.out)["files"]
+    assert files[0]["status"] == "failed" and files[0]["error"].startswith(message), files[0]
+    assert files[1]["status"] == "loaded"
+
+
+def test_zips_of_several_files_or_encrypted_are_refused_with_what_to_do(tmp_path):
+    several = tmp_path / "two.zip"
+    with zipfile.ZipFile(several, "w") as archive:
+        archive.writestr("a.csv", "x")
+        archive.writestr("b.csv", "y")
+    locked = _packed(FIXTURES / GOOD["events_csv"], tmp_path, "zip")
+    _encrypted(locked)
+    result = run("ingest", several, locked, "--format", "events_csv", "--db", tmp_path / "s.duckdb", "--json")
+    errors = [f["error"] for f in json.loads(result.out)["files"]]
+    assert errors == [
+        "the zip holds 2 files; cyberlog reads zips of exactly one file (unpack it and ingest the files)",
+        "the zip is encrypted: unpack it first",
+    ]
+    undetected = run("ingest", several, locked, "--db", tmp_path / "s.duckdb", "--json")  # no --format: sniffing
+    assert undetected.code == 3 and "Traceback" not in undetected.err
+    assert [f["status"] for f in json.loads(undetected.out)["files"]] == ["failed", "failed"]
