@@ -8,6 +8,7 @@ so one bad record never hides the good ones after it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -27,7 +28,7 @@ import ijson  # streaming JSON: a bundle of tens of MB is read object by object
 from ingest.errors import FileUnreadable
 
 MAX_RECORD_CHARS = 1_000_000  # a longer record is almost always an unterminated quote
-_ENCODING_HINT = "pass --encoding (e.g. --encoding cp1252) or set encoding in cyberlog.toml"
+ENCODING_HINT = "pass --encoding (e.g. --encoding cp1252) or set encoding in cyberlog.toml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +155,7 @@ def read_csv(
                     start, None, raw, None, "contains a NUL byte: binary data, or a UTF-16 file without a BOM?"
                 )
             elif _has_undecodable(raw):
-                yield RawRecord(start, None, raw, None, f"bytes that are not valid {encoding}: {_ENCODING_HINT}")
+                yield RawRecord(start, None, raw, None, f"bytes that are not valid {encoding}: {ENCODING_HINT}")
             elif len(row) != len(header):
                 yield RawRecord(
                     start, None, raw, None, f"expected {len(header)} fields as in the header, found {len(row)}"
@@ -176,7 +177,7 @@ def _header(
         raise FileUnreadable(f"cannot read the header row: {why}", path=path)
     header = [name.strip() for name in first[1]]
     if any(_has_undecodable(name) for name in header):
-        raise FileUnreadable(f"header is not valid text in this encoding: {_ENCODING_HINT}", path=path)
+        raise FileUnreadable(f"header is not valid text in this encoding: {ENCODING_HINT}", path=path)
     unknown = [name for name in header if name not in columns]
     missing = sorted(required - set(header))
     if unknown or missing:
@@ -202,6 +203,7 @@ def csv_header(head: bytes, delimiter: str = ",") -> list[str] | None:
 # JSON ---------------------------------------------------------------------------------
 
 MAX_RAW_CHARS = 100_000  # raw text kept with a reject; a longer record is cut, and says so
+MAX_DEPTH = 100  # JSON nesting one record may have; real STIX, MISP and VERIS stay under 15
 
 
 class _Counted(io.RawIOBase):
@@ -219,37 +221,95 @@ class _Counted(io.RawIOBase):
         return n or 0
 
 
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> str | None:
+    """Why a JSON value cannot be taken (nested deeper than `limit`), or None.
+
+    Checked without recursion before anything else touches the value, because
+    encoding, printing or validating a 50,000-deep array would exhaust Python's stack.
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth >= limit:
+                    return f"JSON nested deeper than {limit} levels"
+                stack.append((child, depth + 1))
+    return None
+
+
 def json_text(value: Any) -> str:
     """A JSON value as compact text for `rejects.raw`, cut at MAX_RAW_CHARS."""
     text = json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
     return text if len(text) <= MAX_RAW_CHARS else text[:MAX_RAW_CHARS] + f"... ({len(text):,} characters)"
 
 
-@contextmanager
-def open_json(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[tuple[BinaryIO, bytes]]:
-    """A UTF-8 JSON file positioned at its first value, with that value's first byte.
+class _Transcoded(io.RawIOBase):
+    """A binary stream of another encoding's text, re-encoded as UTF-8 for the JSON parser."""
 
-    JSON is UTF-8 (RFC 8259); a UTF-8 BOM is skipped, anything else is refused with the
-    fix, since ijson would misread it.
+    def __init__(self, stream: io.BufferedIOBase, encoding: str, path: Path) -> None:
+        self._stream, self._pending, self._path = stream, b"", path
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = self._stream.read(1 << 16)
+            try:
+                text = self._decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                raise FileUnreadable(
+                    f"bytes that are not valid {exc.encoding}: {ENCODING_HINT}", path=self._path
+                ) from None
+            self._pending = text.encode("utf-8")
+            if not chunk:
+                break
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+@contextmanager
+def open_json(
+    path: Path, progress: Callable[[int], None] | None = None, encoding: str = "utf-8"
+) -> Iterator[tuple[BinaryIO, bytes]]:
+    """A JSON file as a UTF-8 stream positioned at its first value, with that value's first byte.
+
+    JSON is UTF-8 (RFC 8259), and a UTF-8 BOM is skipped; UTF-16 (told by its BOM, or by
+    the NUL beside the first ASCII character) and files read with --encoding are
+    re-encoded on the fly.
     """
     with path.open("rb") as raw:
-        head = raw.read(4096)
-        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise FileUnreadable("JSON must be UTF-8 (RFC 8259); this file is UTF-16: re-encode it as UTF-8", path=path)
-        start = 3 if head.startswith(b"\xef\xbb\xbf") else 0
-        stripped = head[start:].lstrip()
-        if not stripped:
-            raise FileUnreadable("file is empty: expected a JSON document", path=path)
-        raw.seek(start + len(head[start:]) - len(stripped))
-        stream: BinaryIO = raw if progress is None else io.BufferedReader(_Counted(raw, progress))
-        yield stream, stripped[:1]
+        head = raw.peek(4)[:4]
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            encoding = "utf-16"
+        elif len(head) >= 2 and codecs.lookup(encoding).name == "utf-8" and (head[0] == 0) != (head[1] == 0):
+            encoding = "utf-16-be" if head[0] == 0 else "utf-16-le"  # no BOM: JSON starts with ASCII (RFC 4627)
+        source = raw if progress is None else io.BufferedReader(_Counted(raw, progress))
+        name = codecs.lookup(encoding).name
+        stream = source if name == "utf-8" else io.BufferedReader(_Transcoded(source, name, path))
+        if stream.peek(3)[:3] == b"\xef\xbb\xbf":
+            stream.read(3)
+        while chunk := stream.peek(4096):
+            stripped = chunk.lstrip()
+            stream.read(len(chunk) - len(stripped))
+            if stripped:
+                yield stream, stripped[:1]
+                return
+        raise FileUnreadable("file is empty: expected a JSON document", path=path)
 
 
-def read_json(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[RawRecord]:
+def read_json(
+    path: Path, progress: Callable[[int], None] | None = None, encoding: str = "utf-8"
+) -> Iterator[RawRecord]:
     """One record per element of a top-level array (pointer /0, /1 ...) or the single
     top-level object (pointer ""). Malformed JSON ends the file with a reject that says
     where; the records before it still load."""
-    with open_json(path, progress) as (stream, first):
+    with open_json(path, progress, encoding) as (stream, first):
         if first == b"[":
             prefix, pointer = "item", "/{}"
         elif first == b"{":
@@ -261,7 +321,10 @@ def read_json(path: Path, progress: Callable[[int], None] | None = None) -> Iter
             for value in ijson.items(stream, prefix, use_float=True):
                 where = pointer.format(count)
                 count += 1
-                if isinstance(value, dict):
+                deep = too_deep(value)
+                if deep:
+                    yield RawRecord(None, where, "", None, deep)
+                elif isinstance(value, dict):
                     yield RawRecord(None, where, "", value)
                 else:
                     yield RawRecord(
@@ -272,8 +335,11 @@ def read_json(path: Path, progress: Callable[[int], None] | None = None) -> Iter
 
 
 def json_problem(exc: Exception) -> str:
-    """ijson's complaint on one line ("malformed JSON: parse error: premature EOF")."""
-    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+    """The JSON parser's complaint on one line ("malformed JSON: parse error: premature EOF")."""
+    text = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+    if "invalid bytes in UTF8" in first:
+        return f"malformed JSON: {first.rstrip('.')}: {ENCODING_HINT}"
     return f"malformed JSON: {first}"
 
 

@@ -24,6 +24,18 @@ FIXTURE_FILES = 16
 FIXTURE_INCIDENTS = 26
 FIXTURE_EVENTS = 53  # 20 curated, 16 GDELT kept by the filter, 10 ICEWS, 7 ACLED
 CURATED_INCIDENTS = 9  # fixtures/incidents_csv/good/ukraine-2022.csv
+GOOD = {  # one good fixture per format, for the tests every format must pass (they check it has one)
+    "acled": "acled/good/acled-2022-02.csv",
+    "cfr_tracker": "cfr_tracker/good/cfr-2022.csv",
+    "eurepoc": "eurepoc/good/eurepoc-2022.csv",
+    "events_csv": "events_csv/good/ukraine-2022.csv",
+    "gdelt": "gdelt/good/20220215171500.export.CSV",
+    "icews": "icews/good/icews-2022-02.tab",
+    "incidents_csv": "incidents_csv/good/ukraine-2022.csv",
+    "misp": "misp/good/events-2022-01.json",
+    "stix": "stix/good/cert-ukraine-2022-02.json",
+    "veris": "veris/good/vcdb-ukraine-2022.json",
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

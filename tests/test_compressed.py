@@ -9,22 +9,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, run, scalar
+from conftest import FIXTURES, GOOD, run, scalar
 
 from ingest import archives, formats
 
-GOOD = {  # one good fixture per format; a test below fails when a format has none here
-    "acled": "acled/good/acled-2022-02.csv",
-    "cfr_tracker": "cfr_tracker/good/cfr-2022.csv",
-    "eurepoc": "eurepoc/good/eurepoc-2022.csv",
-    "events_csv": "events_csv/good/ukraine-2022.csv",
-    "gdelt": "gdelt/good/20220215171500.export.CSV",
-    "icews": "icews/good/icews-2022-02.tab",
-    "incidents_csv": "incidents_csv/good/ukraine-2022.csv",
-    "misp": "misp/good/events-2022-01.json",
-    "stix": "stix/good/cert-ukraine-2022-02.json",
-    "veris": "veris/good/vcdb-ukraine-2022.json",
-}
 STORED = "SELECT (SELECT count(*) FROM incidents) + (SELECT count(*) FROM diplomatic_events)"
 
 

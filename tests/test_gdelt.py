@@ -151,3 +151,35 @@ def test_a_renamed_copy_is_staged_then_found_by_its_digest_and_skipped(db, tmp_p
     assert [(f["status"], f["inserted"], f["skipped"]) for f in summary["files"]] == [("skipped", 0, {})]
     assert rows(db, "SELECT count(*), count(DISTINCT file_id) FROM diplomatic_events") == [(9, 1)]
     assert scalar(db, "SELECT count(*) FROM ingest_files") == 1
+
+
+def test_lines_duckdb_cannot_read_are_rejects_and_the_rest_load_with_their_lines(db, tmp_path):
+    lines = FEB15.read_bytes().splitlines(keepends=True)
+    lines[1] = lines[1].replace(b"Moscow", b"Moskv\xe0", 1)  # Latin-1, not UTF-8
+    lines[3] = lines[3][:40] + b"\r" + lines[3][40:]  # a carriage return inside the line
+    lines[5] = lines[5][:40] + b"\x00" + lines[5][40:]
+    path = tmp_path / "dirty.export.CSV"
+    path.write_bytes(b"".join(lines))
+    result = run("ingest", path, "--db", db, "--json")
+    summary = json.loads(result.out)
+    assert result.code == 3 and "Traceback" not in result.err
+    assert (summary["files"][0]["records_read"], summary["inserted"], summary["rejected"]) == (9, 6, 3)
+    found = rows(db, "SELECT line, field, reason FROM rejects ORDER BY line")
+    assert [(line, field) for line, field, _ in found] == [(2, "(record)"), (4, "(record)"), (6, "(record)")]
+    assert found[0][2].startswith("byte 0xe0 at column ") and "is not valid utf-8: pass --encoding" in found[0][2]
+    assert found[1][2] == "control character 0x0d at column 41 inside the line"
+    assert found[2][2] == "control character 0x00 at column 41 inside the line"
+    assert rows(db, "SELECT list(line ORDER BY line) FROM diplomatic_events") == [([1, 3, 5, 7, 8, 9],)]
+    assert scalar(db, "SELECT count(*) FROM rejects WHERE raw LIKE '%Moskv\ufffd,%'") == 1  # kept, shown replaced
+
+
+def test_a_latin1_or_utf16_export_loads_when_told_or_by_its_bom(tmp_path):
+    text = FEB15.read_text("utf-8").replace("Moscow", "Moskvà")
+    latin1, utf16 = tmp_path / "latin1.export.CSV", tmp_path / "utf16.export.CSV"
+    latin1.write_bytes(text.encode("latin-1"))
+    utf16.write_bytes(text.encode("utf-16"))
+    assert run("ingest", latin1, "--encoding", "latin-1", "--db", tmp_path / "a.duckdb").code == 0
+    assert run("ingest", utf16, "--db", tmp_path / "b.duckdb").code == 0
+    for db in (tmp_path / "a.duckdb", tmp_path / "b.duckdb"):
+        assert scalar(db, "SELECT count(*) FROM diplomatic_events WHERE location LIKE 'Moskvà%'") >= 1
+        assert scalar(db, "SELECT count(*) FROM diplomatic_events") == 9

@@ -52,6 +52,7 @@ def detect(path: Path) -> Format:
     head = peek(path, SNIFF_BYTES)
     if not head:
         raise FileUnreadable("file is empty (0 bytes)", path=path)
+    head = _as_utf8(head)
     matches = [fmt for fmt in all_formats() if fmt.sniff(head)]
     if len(matches) != 1:
         found = "no format recognises it" if not matches else "several formats match"
@@ -59,6 +60,18 @@ def detect(path: Path) -> Format:
             f"cannot tell the file's format ({found}): use --format, one of {', '.join(names())}", path=path
         )
     return matches[0]
+
+
+def _as_utf8(head: bytes) -> bytes:
+    """The first bytes as the sniffers expect them: UTF-8 without a BOM. UTF-16 is told
+    by its BOM, or by a NUL beside the first ASCII character."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        codec = "utf-16"
+    elif len(head) >= 2 and (head[0] == 0) != (head[1] == 0):
+        codec = "utf-16-be" if head[0] == 0 else "utf-16-le"
+    else:
+        return head.removeprefix(b"\xef\xbb\xbf")
+    return head[: len(head) // 2 * 2].decode(codec, "ignore").encode("utf-8")
 
 
 def expand(path: Path) -> list[Path]:

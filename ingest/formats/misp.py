@@ -21,7 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from ingest import countries, vocab
 from ingest.formats.base import Format, OptText, Text, domain_name
-from ingest.readers import RawRecord, json_problem, open_json
+from ingest.readers import RawRecord, json_problem, open_json, too_deep
 from ingest.records import Actor, Incident, Severity, Target
 from ingest.times import TimeValue, parse_time
 
@@ -169,14 +169,18 @@ def convert(event: MispEvent) -> Incident:
 
 def read_events(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
     """Each event of the file, unwrapped from `{"Event": ...}`, with its JSON pointer."""
-    with open_json(path, progress) as (stream, first):
+    with open_json(path, progress, encoding) as (stream, first):
         prefix, where = ("item", "/{}") if first == b"[" else ("", "")
         count = 0
         try:
             for value in ijson.items(stream, prefix, use_float=True):
                 pointer = where.format(count)
                 count += 1
-                yield from _unwrap(value, pointer)
+                deep = too_deep(value)
+                if deep:
+                    yield RawRecord(None, pointer, "", None, deep)
+                else:
+                    yield from _unwrap(value, pointer)
         except ijson.JSONError as exc:
             yield RawRecord(None, where.format(count), "", None, json_problem(exc))
 

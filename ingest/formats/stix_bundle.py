@@ -19,7 +19,7 @@ from typing import Any
 import ijson
 
 from ingest.formats.stix_objects import StixObject, checked
-from ingest.readers import RawRecord, json_problem, json_text, open_json
+from ingest.readers import RawRecord, json_problem, json_text, open_json, too_deep
 from ingest.times import parse_time
 
 CORE_EXT = "extension-definition--ef765651-680c-498d-9894-99799f2fa126"
@@ -106,10 +106,14 @@ def read_bundle(path: Path, encoding: str, progress: Callable[[int], None] | Non
     where: dict[str, int] = {}
     skipped: Counter[str] = Counter()
     problems: list[RawRecord] = []
-    with open_json(path, progress) as (stream, _first):
+    with open_json(path, progress, encoding) as (stream, _first):
         index = 0
         try:
             for index, raw in enumerate(ijson.items(stream, "objects.item", use_float=True)):
+                deep = too_deep(raw)
+                if deep:
+                    problems.append(RawRecord(None, f"/objects/{index}", "", None, f"not a STIX object: {deep}"))
+                    continue
                 obj, problem = checked(_trim(raw)) if isinstance(raw, dict) else (None, "not a JSON object")
                 if obj is None:
                     where_ = f"/objects/{index}"

@@ -214,7 +214,7 @@ def convert(r: VerisIncident) -> Incident:
 
 
 def read(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
-    return read_json(path, progress)  # JSON is UTF-8 (RFC 8259): --encoding does not apply
+    return read_json(path, progress, encoding)
 
 
 _KEYS = (re.compile(rb'"security_incident"\s*:'), re.compile(rb'"timeline"\s*:'))
