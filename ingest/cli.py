@@ -20,10 +20,11 @@ import duckdb
 import typer
 
 from ingest import __version__, clusters, export
+from ingest.bursts import BurstSettings
 from ingest.clusters import IdentitySettings
 from ingest.errors import CyberlogError, ExitCode, QueryError, UsageError
 from ingest.ledger import FileResult
-from ingest.runs import Job, execute, finish_run, match_identities, reject_sample, start_run, summary
+from ingest.runs import Job, derive_bursts, execute, finish_run, match_identities, reject_sample, start_run, summary
 from ingest.store import open_store
 
 if TYPE_CHECKING:
@@ -163,13 +164,15 @@ def _progress() -> Iterator[Callable[[Path], Callable[[int], None] | None] | Non
 
 
 def _run(db: Path | None, command: str, config: Path | None, jobs: list[Job], warnings: list[str],
-         max_rejects: int, as_json: bool, identity: IdentitySettings, wait: float | None) -> None:  # fmt: skip
+         max_rejects: int, as_json: bool, identity: IdentitySettings, wait: float | None,
+         bursts: BurstSettings | None = None) -> None:  # fmt: skip
     with open_store(db, write=True, wait=wait) as con:
         run = start_run(con, command, config)
         run.warnings += warnings
         try:
             with _progress() as progress:
                 execute(con, run, jobs, _reporter(con), progress)
+            derive_bursts(con, run, bursts)
             match_identities(con, run, identity)
         except BaseException:
             run.exit_code = ExitCode.BUG  # recorded, then the traceback: a bug to report
@@ -184,6 +187,9 @@ def _run(db: Path | None, command: str, config: Path | None, jobs: list[Job], wa
         f"{run.status_count('failed')} failed; {run.total('inserted')} inserted, {run.total('updated')} updated, "
         f"{run.total('unchanged')} unchanged, {run.total('rejected')} rejected"
     )
+    if run.bursts:
+        b = run.bursts
+        _say(f"bursts: {b.inserted} new derived incidents, {b.updated} extended, {b.removed} merged away")
     if run.identity:
         m = run.identity
         _say(f"identity: {m.matched} new cross-source matches, {m.stale} no longer hold; {m.clusters} clusters")
@@ -266,7 +272,8 @@ def nightly(
         kept = src.filter.event_filter() if src.filter else None
         jobs += [Job(path, _format(src.format), src.name, tz, src.encoding, kept) for path in files]
     limit = settings.max_rejects if max_rejects is None else max_rejects
-    _run(db, "nightly", config, jobs, warnings, limit, as_json, settings.identity.settings(), wait)
+    _run(db, "nightly", config, jobs, warnings, limit, as_json, settings.identity.settings(), wait,
+         settings.bursts.settings())  # fmt: skip
 
 
 @app.command("formats")

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from ingest.errors import UsageError
-from ingest.store import scalar, sql_dir
+from ingest.store import scalar, sql_dir, statements
 
 RULE = "same target, overlapping time, compatible attack type (v1)"
 IN_FORCE = ("matched", "merged")
@@ -77,7 +77,7 @@ def match(
 
 def _statements() -> list[str]:
     text = (sql_dir() / "identity.sql").read_text("utf-8")
-    return [s for s in text.split(";\n") if s.strip() and not all(ln.startswith("--") for ln in s.strip().splitlines())]
+    return statements(text)
 
 
 def _insert(con: duckdb.DuckDBPyConnection, decision: str, now: datetime, run_id: str | None, select: str) -> int:

@@ -50,6 +50,34 @@ EVENT = pa.schema([
     ("title", STR), ("event_class", STR), ("cameo_code", STR), ("actor_countries", TEXTS),
     ("location", STR), ("url", STR), ("description", STR), *DETAIL, ("source_modified", TS), ("content_hash", STR),
 ])  # fmt: skip
+ALERT = pa.schema(
+    [
+        *LOCATION,
+        ("source_ref", STR),
+        ("observed_at", TS),
+        ("product", STR),
+        ("signature", STR),
+        ("signature_id", STR),
+        ("severity", STR),
+        ("severity_raw", STR),
+        ("category", STR),
+        ("category_raw", STR),
+        ("action", STR),
+        ("src_ip", STR),
+        ("src_ip_num", pa.decimal128(38, 0)),
+        ("src_port", pa.int32()),
+        ("dst_ip", STR),
+        ("dst_ip_num", pa.decimal128(38, 0)),
+        ("dst_port", pa.int32()),
+        ("dst_host", STR),
+        ("url", STR),
+        ("target_org", STR),
+        ("event_count", pa.int64()),
+        ("message", STR),
+        ("source_modified", TS),
+        ("content_hash", STR),
+    ]
+)  # fmt: skip  (staged in DuckDB by the telemetry formats; this is the empty table's shape)
 _NO_DETAIL = EventDetail()
 REJECT = pa.schema([
     ("line", pa.int64()), ("pointer", STR), ("field", STR), ("reason", STR), ("errors", STR), ("raw", STR),
@@ -120,7 +148,8 @@ class Batch:
 
 
 def _schemas(kind: str) -> dict[str, pa.Schema]:
-    return {"main": INCIDENT if kind == "incident" else EVENT, "targets": TARGET, "actors": ACTOR, "rejects": REJECT}
+    main = {"incident": INCIDENT, "event": EVENT, "alert": ALERT}[kind]
+    return {"main": main, "targets": TARGET, "actors": ACTOR, "rejects": REJECT}
 
 
 def _table(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:

@@ -13,11 +13,12 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ingest import formats
+from ingest.bursts import BurstSettings
 from ingest.clusters import IdentitySettings
 from ingest.countries import alpha3
 from ingest.errors import ConfigError
 from ingest.formats.base import EventFilter
-from ingest.records import EventClass
+from ingest.records import AttackType, EventClass
 from ingest.times import zone
 
 Root = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-9]|20)$")]
@@ -83,11 +84,26 @@ class Identity(BaseModel):
         return IdentitySettings(self.slack_hours, self.min_similarity)
 
 
+class Bursts(BaseModel):
+    """`[bursts]`: when alerts add up to an incident (see sql/bursts.sql)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_per_minute: Annotated[int, Field(ge=1)] = 60
+    max_gap_minutes: Annotated[int, Field(ge=0, le=1440)] = 5
+    min_alerts: Annotated[int, Field(ge=1)] = 300
+    attack_types: list[AttackType] = []
+
+    def settings(self) -> BurstSettings:
+        return BurstSettings(self.min_per_minute, self.max_gap_minutes, self.min_alerts, tuple(self.attack_types))
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_rejects: Annotated[int, Field(ge=0)] = 0
     identity: Identity = Identity()
+    bursts: Bursts = Bursts()
     sources: Annotated[list[Source], Field(min_length=1)]
 
     @field_validator("sources")

@@ -41,8 +41,13 @@ Status = Literal["loaded", "skipped", "failed"]
 _KINDS = {
     "incident": {"table": "incidents", "id": "incident_id", "prefix": "inc_"},
     "event": {"table": "diplomatic_events", "id": "event_id", "prefix": "evt_"},
+    "alert": {"table": "alerts", "id": "alert_id", "prefix": "alr_"},
 }
-_CHILDREN = {"incident": (("incident_targets", "stage_targets"), ("incident_actors", "stage_actors")), "event": ()}
+_CHILDREN = {
+    "incident": (("incident_targets", "stage_targets"), ("incident_actors", "stage_actors")),
+    "event": (),
+    "alert": (),
+}
 
 
 def load_file(
@@ -240,7 +245,8 @@ def _drop_stage(con: duckdb.DuckDBPyConnection) -> None:
     for name in ("main", "targets", "actors", "rejects", "keyed", "plan"):
         kind = "VIEW" if f"stage_{name}" in views else "TABLE"  # a DuckDB stager's stage_main is a view
         con.execute(f"DROP {kind} IF EXISTS stage_{name}")
-    con.execute("DROP TABLE IF EXISTS gd_all")  # what the GDELT stager's view reads
+    for table in ("gd_all", "tl_all", "tl_terms", "tl_categories"):  # what DuckDB stagers' views read
+        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _create_stage(con: duckdb.DuckDBPyConnection, fmt: Format) -> None:

@@ -22,6 +22,7 @@ from ingest.ledger import FileResult, Ledger
 from ingest.store import scalar
 
 if TYPE_CHECKING:
+    from ingest.bursts import BurstResult, BurstSettings
     from ingest.clusters import IdentitySettings, MatchResult
     from ingest.formats.base import EventFilter, Format
 
@@ -35,6 +36,7 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     exit_code: ExitCode = ExitCode.OK
     identity: MatchResult | None = None  # cross-source matching after the files, when anything changed
+    bursts: BurstResult | None = None  # incidents derived from bursts of alerts, when alerts came in
 
     def total(self, name: str) -> int:
         return sum(f.count(name) for f in self.files)
@@ -101,10 +103,29 @@ def execute(
         on_file(result)
 
 
+def derive_bursts(con: duckdb.DuckDBPyConnection, run: RunResult, settings: BurstSettings | None) -> None:
+    """Incidents from bursts of the alerts this run (or one killed before this step) loaded,
+    by the config's rule (kept in the store) or, without a config, the rule kept last."""
+    from ingest.bursts import BurstSettings, keep_settings, kept_settings
+
+    if settings is None:
+        settings = kept_settings(con) or BurstSettings()
+    else:
+        keep_settings(con, settings)
+    pending = """SELECT count(*) > 0 FROM alerts WHERE run_id IN (
+                     SELECT run_id FROM ingest_runs WHERE bursts_done_at IS NULL)"""
+    if scalar(con, pending):
+        from ingest.bursts import derive  # Arrow and the rule, only when there is work
+
+        run.bursts = derive(con, run.run_id, settings)
+        return
+    con.execute("UPDATE ingest_runs SET bursts_done_at = $now WHERE bursts_done_at IS NULL", {"now": datetime.now(UTC)})
+
+
 def match_identities(con: duckdb.DuckDBPyConnection, run: RunResult, settings: IdentitySettings) -> None:
     """Recognise this run's new and changed incidents in other sources' records, and those
     of an earlier run killed after loading but before matching; then mark them done."""
-    changed = run.total("inserted") or run.total("updated")
+    changed = run.total("inserted") or run.total("updated") or (run.bursts and run.bursts.changed)
     unmatched = """SELECT count(*) > 0 FROM incidents WHERE run_id IN (
                        SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL AND run_id <> $run)"""
     if (changed or scalar(con, unmatched, {"run": run.run_id})) and scalar(
@@ -167,6 +188,7 @@ def summary(run: RunResult) -> dict[str, object]:
         **{name: run.total(name) for name in COUNTS},
         "warnings": run.warnings,
         "identity": run.identity.as_dict() if run.identity else None,
+        "bursts": run.bursts.as_dict() if run.bursts else None,
         "files": [
             {"path": str(f.path), "status": f.status, "format": f.format, "source": f.source,
              "sha256": f.sha256, "file_id": f.file_id, "error": f.error,

@@ -31,6 +31,11 @@ READ_MEMORY_LIMIT = "1GB"  # queries and reports: big sorts and joins spill to d
 _HOLDER = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
 
 
+def statements(text: str) -> list[str]:
+    """The statements of a SQL file, which separates them with ";\n" (comment-only parts dropped)."""
+    return [s for s in text.split(";\n") if s.strip() and not all(ln.startswith("--") for ln in s.strip().splitlines())]
+
+
 def sql_dir() -> Path:
     """`sql/` beside the package in a checkout, or inside it in an installed wheel."""
     here = Path(__file__).resolve().parent

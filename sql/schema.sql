@@ -25,10 +25,12 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     updated           BIGINT,
     unchanged         BIGINT,
     rejected          BIGINT,
-    identity_done_at  TIMESTAMPTZ              -- cross-source matching covered this run's incidents
+    identity_done_at  TIMESTAMPTZ,             -- cross-source matching covered this run's incidents
+    bursts_done_at    TIMESTAMPTZ              -- derived incidents cover this run's alerts
 );
--- stores made before identity_done_at: their runs count as not yet matched, once
+-- stores made before these columns: their runs count as not yet matched or derived, once
 ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS identity_done_at TIMESTAMPTZ;
+ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS bursts_done_at TIMESTAMPTZ;
 
 -- One row per source a run touched: what it loaded, skipped and rejected (ingest_health).
 CREATE TABLE IF NOT EXISTS ingest_run_sources (
@@ -225,4 +227,122 @@ CREATE TABLE IF NOT EXISTS incident_links (
 CREATE TABLE IF NOT EXISTS incident_clusters (
     incident_id  VARCHAR PRIMARY KEY,
     cluster_id   VARCHAR NOT NULL
+);
+
+-- Security telemetry: one row per alert of a WAF, IDS or SIEM (CEF, ECS, OCSF, Suricata
+-- EVE). Like every record: stable id, provenance, ledger, rejects. No index, as for
+-- incidents: the merge keeps (source, source_ref) unique.
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id         VARCHAR NOT NULL,      -- 'alr_' + hash of (source, source_ref): stable
+    source           VARCHAR NOT NULL,
+    source_ref       VARCHAR NOT NULL,      -- the format's own id, else a digest of the alert
+    observed_at      TIMESTAMPTZ NOT NULL,  -- when the alert fired, UTC
+    product          VARCHAR,               -- vendor and product that raised it: "Suricata", "Example WAF"
+    signature        VARCHAR,               -- rule or signature name
+    signature_id     VARCHAR,
+    severity         VARCHAR CHECK (severity IN ('low', 'medium', 'high', 'critical')),
+    severity_raw     VARCHAR,               -- the producer's own value and scale
+    category         VARCHAR NOT NULL,      -- cyberlog attack type: ddos, intrusion, ... or other
+    category_raw     VARCHAR,
+    action           VARCHAR,               -- allowed, blocked, ... as the product says
+    src_ip           VARCHAR,
+    src_ip_num       UHUGEINT,              -- the address as a number (IPv4 as ::ffff:a.b.c.d): see in_network()
+    src_port         INTEGER,
+    dst_ip           VARCHAR,
+    dst_ip_num       UHUGEINT,
+    dst_port         INTEGER,
+    dst_host         VARCHAR,               -- destination host or domain, lower case
+    url              VARCHAR,
+    target_org       VARCHAR,               -- the attacked organisation, when the log names it
+    event_count      BIGINT NOT NULL,       -- events the alert stands for (CEF cnt), else 1
+    message          VARCHAR,
+    source_modified  TIMESTAMPTZ,
+    content_hash     VARCHAR NOT NULL,
+    run_id           VARCHAR NOT NULL,
+    file_id          VARCHAR NOT NULL,
+    line             BIGINT,
+    pointer          VARCHAR,
+    first_loaded_at  TIMESTAMPTZ NOT NULL,
+    loaded_at        TIMESTAMPTZ NOT NULL
+);
+
+-- Settings the store keeps between commands: `[bursts]` from the last nightly's config, so
+-- a plain `cyberlog ingest` derives incidents by the same rule.
+CREATE TABLE IF NOT EXISTS store_settings (
+    name    VARCHAR PRIMARY KEY,
+    value   JSON NOT NULL,
+    set_at  TIMESTAMPTZ NOT NULL
+);
+
+-- Incidents derived from bursts of alerts (source 'derived'): the burst's key, counts and
+-- the rule that found it. The alerts behind one are v_derived_evidence.
+CREATE TABLE IF NOT EXISTS derived_incidents (
+    incident_id      VARCHAR PRIMARY KEY,
+    target_key       VARCHAR NOT NULL,      -- organisation, host or address the alerts hit
+    category         VARCHAR NOT NULL,
+    started_at       TIMESTAMPTZ NOT NULL,  -- first alert
+    ended_at         TIMESTAMPTZ NOT NULL,  -- last alert
+    alerts           BIGINT NOT NULL,
+    peak_per_minute  BIGINT NOT NULL,
+    peak_minute      TIMESTAMPTZ NOT NULL,
+    top_sources      VARCHAR[] NOT NULL,    -- most frequent source addresses, most first
+    alert_sources    VARCHAR[] NOT NULL,    -- the store sources (feeds) the alerts came from
+    rule             JSON NOT NULL,         -- the settings that found it
+    derived_at       TIMESTAMPTZ NOT NULL
+);
+
+-- What a burst of alerts is grouped by: the attacked host (a leading "www." ignored), else
+-- the organisation, else the address.
+CREATE OR REPLACE MACRO alert_target_key(dst_host, target_org, dst_ip) AS (
+    coalesce(regexp_replace(lower(dst_host), '^www\.', ''), target_org, dst_ip)
+);
+
+-- IP addresses as numbers, for network filters in plain SQL. IPv4 maps into IPv6's
+-- ::ffff:0:0/96, so one number line holds both. NULL for text that is not an address.
+CREATE OR REPLACE MACRO ip_v4_num(ip) AS (
+    CASE WHEN regexp_full_match(ip, '[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}') THEN
+        TRY_CAST(split_part(ip, '.', 1) AS UTINYINT)::UHUGEINT * 16777216
+        + TRY_CAST(split_part(ip, '.', 2) AS UTINYINT)::UHUGEINT * 65536
+        + TRY_CAST(split_part(ip, '.', 3) AS UTINYINT)::UHUGEINT * 256
+        + TRY_CAST(split_part(ip, '.', 4) AS UTINYINT)::UHUGEINT
+    END
+);
+CREATE OR REPLACE MACRO ip_v6_groups(part) AS (
+    CASE WHEN part = '' THEN []::INTEGER[] ELSE list_transform(string_split(part, ':'), lambda h: CASE
+        WHEN regexp_full_match(h, '[0-9a-fA-F]{1,4}') THEN TRY_CAST('0x' || h AS INTEGER) ELSE -1 END) END
+);
+-- an embedded IPv4 tail (::ffff:192.0.2.1) as its two groups
+CREATE OR REPLACE MACRO ip_v6_text(ip) AS (
+    CASE WHEN contains(ip, '.') THEN regexp_replace(ip, '[^:]*$', '')
+        || printf('%x:%x', ip_v4_num(regexp_extract(ip, '[^:]*$')) // 65536, ip_v4_num(regexp_extract(ip, '[^:]*$')) % 65536)
+    ELSE ip END
+);
+CREATE OR REPLACE MACRO ip_v6_head(ip) AS (ip_v6_groups(split_part(ip_v6_text(ip), '::', 1)));
+CREATE OR REPLACE MACRO ip_v6_tail(ip) AS (ip_v6_groups(split_part(ip_v6_text(ip), '::', 2)));
+CREATE OR REPLACE MACRO ip_v6_num(ip) AS (
+    CASE WHEN NOT regexp_full_match(ip, '[0-9a-fA-F:]*(:[0-9.]+)?') OR NOT contains(ip, ':') THEN NULL
+         WHEN len(string_split(ip, '::')) > 2 THEN NULL
+         WHEN contains(ip, '::') AND len(ip_v6_head(ip)) + len(ip_v6_tail(ip)) <= 7
+             THEN list_concat(ip_v6_head(ip),
+                              list_resize([]::INTEGER[], 8 - len(ip_v6_head(ip)) - len(ip_v6_tail(ip)), 0),
+                              ip_v6_tail(ip))
+         WHEN NOT contains(ip, '::') AND len(ip_v6_groups(ip_v6_text(ip))) = 8 THEN ip_v6_groups(ip_v6_text(ip))
+    END
+);
+CREATE OR REPLACE MACRO ip_num(ip) AS (
+    CASE WHEN NOT contains(ip, ':') THEN ip_v4_num(ip) + 281470681743360::UHUGEINT  -- 0xffff00000000
+         WHEN list_min(ip_v6_num(ip)) >= 0
+             THEN list_reduce(list_transform(ip_v6_num(ip), lambda g: g::UHUGEINT), lambda a, b: a * 65536 + b)
+    END
+);
+-- in_network('198.51.100.23', '198.51.100.0/24'): true when the address is in the CIDR block
+-- (IPv4 or IPv6; a bare address is a block of one).
+CREATE OR REPLACE MACRO ip_host_bits(cidr) AS (
+    CASE WHEN contains(cidr, ':') THEN 128 ELSE 32 END
+    - coalesce(TRY_CAST(nullif(split_part(cidr, '/', 2), '') AS INTEGER), CASE WHEN contains(cidr, ':') THEN 128 ELSE 32 END)
+);
+CREATE OR REPLACE MACRO in_network(ip, cidr) AS (
+    CASE WHEN ip_host_bits(cidr) >= 128 THEN ip_num(ip::VARCHAR) IS NOT NULL
+         ELSE (ip_num(ip::VARCHAR) >> ip_host_bits(cidr)::UHUGEINT)
+              = (ip_num(split_part(cidr, '/', 1)) >> ip_host_bits(cidr)::UHUGEINT) END
 );

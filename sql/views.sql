@@ -176,3 +176,13 @@ SELECT
     occurred_latest AS happened_latest, time_precision, title,
     event_class AS category, actor_countries AS countries, url, 1 AS records
 FROM diplomatic_events;
+
+-- The alerts behind each incident derived from a burst: its target and attack type, from
+-- its first alert to its last (sql/bursts.sql).
+CREATE OR REPLACE VIEW v_derived_evidence AS
+SELECT d.incident_id, d.target_key, a.*
+FROM derived_incidents d
+JOIN alerts a
+  ON alert_target_key(a.dst_host, a.target_org, a.dst_ip) = d.target_key
+ AND a.category = d.category
+ AND a.observed_at BETWEEN d.started_at AND d.ended_at;

@@ -13,7 +13,9 @@ from conftest import FIXTURES, GOOD, run, scalar
 
 from ingest import archives, formats
 
-STORED = "SELECT (SELECT count(*) FROM incidents) + (SELECT count(*) FROM diplomatic_events)"
+STORED = (
+    "SELECT (SELECT count(*) FROM incidents) + (SELECT count(*) FROM diplomatic_events) + (SELECT count(*) FROM alerts)"
+)
 
 
 def test_every_format_has_a_compressed_input_test():

@@ -153,6 +153,7 @@ def _stored(db: Path) -> int:
     with duckdb.connect(str(db), read_only=True) as con:
         return int(con.execute(
             "SELECT (SELECT count(*) FROM incidents) + (SELECT count(*) FROM diplomatic_events)"
+            " + (SELECT count(*) FROM alerts)"
         ).fetchall()[0][0])  # fmt: skip
 
 

@@ -9,7 +9,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.errors import FileUnreadable, UsageError
-from ingest.formats import acled, cfr, eurepoc, events_csv, gdelt, icews, incidents_csv, misp, stix, veris
+from ingest.formats import (
+    acled,
+    cef,
+    cfr,
+    ecs,
+    eurepoc,
+    eve,
+    events_csv,
+    gdelt,
+    icews,
+    incidents_csv,
+    misp,
+    ocsf,
+    stix,
+    veris,
+)
 from ingest.formats.base import Format
 from ingest.readers import peek
 
@@ -26,6 +41,10 @@ _REGISTRY: dict[str, Format] = {
         gdelt.FORMAT,
         icews.FORMAT,
         acled.FORMAT,
+        eve.FORMAT,
+        ecs.FORMAT,
+        ocsf.FORMAT,
+        cef.FORMAT,
     )
 }
 

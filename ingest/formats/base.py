@@ -34,7 +34,7 @@ from ingest.readers import RawRecord, csv_header, read_csv
 from ingest.records import DiplomaticEvent, Incident
 from ingest.times import TimeValue, parse_time
 
-Kind = Literal["incident", "event"]
+Kind = Literal["incident", "event", "alert"]
 Reader = Callable[[Path, str, Callable[[int], None] | None], Iterator[RawRecord]]
 
 

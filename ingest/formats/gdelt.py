@@ -10,25 +10,19 @@ has it counted and skipped).
 
 from __future__ import annotations
 
-import codecs
-import gzip
-import io
 import re
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
 from functools import cache
 from pathlib import Path
-from typing import IO
 
 import duckdb
 import pyarrow as pa
 import pycountry
 
-from ingest import archives, countries
+from ingest import archives, countries, lines
 from ingest.formats.base import Format, StageRequest
-from ingest.readers import ENCODING_HINT, RawRecord
-from ingest.store import sql_dir
+from ingest.readers import RawRecord
+from ingest.store import sql_dir, statements
 
 # name -> 0-based position in a GDELT 2.0 row (FORMATS.md 1.2)
 COLUMNS = {
@@ -61,7 +55,7 @@ def _field(name: str, position: int) -> str:
 def _statements() -> list[str]:
     fields = ",\n        ".join(_field(name, position) for name, position in COLUMNS.items())
     text = (sql_dir() / "gdelt.sql").read_text("utf-8").replace("/* fields */", fields)
-    return [s for s in text.split(";\n") if s.strip() and not all(ln.startswith("--") for ln in s.strip().splitlines())]
+    return statements(text)
 
 
 @cache
@@ -85,30 +79,11 @@ def stage(request: StageRequest) -> int:
         "countries": list(f.actor_countries), "roots": list(f.cameo_roots), "classes": list(f.event_classes),
         "min_sources": f.min_sources, "min_mentions": f.min_mentions,
     }  # fmt: skip
-    encoding = codecs.lookup(request.encoding).name
-    if _open_head(path).startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"  # by its BOM, as for every text format
-    unreadable: list[tuple[int, str, str]] = []
-    clean = {**params, "path": str(request.workdir / "clean.CSV"), "compression": "none"}
+    unreadable = 0
     try:
-        if encoding != "utf-8":  # told otherwise: transcoded line by line to the UTF-8 DuckDB reads
-            unreadable = _clean_copy(path, request.workdir / "clean.CSV", encoding)
-            _run(con, clean)
-        else:
-            try:
-                _run(con, params)
-            except duckdb.InvalidInputException:
-                # DuckDB's reader stops at the first byte it cannot take (invalid UTF-8, a
-                # stray carriage return, NUL). Rare, so only then: a copy with those lines
-                # blanked, each one a reject, and the rest of the file read as usual.
-                unreadable = _clean_copy(path, request.workdir / "clean.CSV", encoding)
-                _run(con, clean)
-        if unreadable:
-            con.executemany(
-                "INSERT INTO stage_rejects VALUES (?, NULL, '(record)', ?, json_array(json_object("
-                "'field', '(record)', 'reason', ?::VARCHAR))::VARCHAR, ?)",
-                [(line, reason, reason, raw) for line, reason, raw in unreadable],
-            )
+        unreadable = lines.stage_lines(
+            con, path, request.encoding, request.workdir, lambda p: _run(con, {**params, **p})
+        )
         read, good, kept, headers = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE bad_field IS NULL), count(*) FILTER (WHERE kept), "
             "count(*) FILTER (WHERE header) FROM gd_all"
@@ -120,7 +95,7 @@ def stage(request: StageRequest) -> int:
     for reason, n in ((HEADER_SKIP, int(headers)), (FILTERED, int(good) - int(kept))):
         if n:
             request.skipped[reason] = n
-    return int(read) + len(unreadable)
+    return int(read) + unreadable
 
 
 def _run(con: duckdb.DuckDBPyConnection, params: Mapping[str, object]) -> None:
@@ -128,66 +103,9 @@ def _run(con: duckdb.DuckDBPyConnection, params: Mapping[str, object]) -> None:
         con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
 
 
-_UNREADABLE = re.compile(rb"[\x00\r\x1e]")
-
-
-def _clean_copy(path: Path, out: Path, encoding: str) -> list[tuple[int, str, str]]:
-    """Copy the file as UTF-8, blanking the lines DuckDB's reader cannot take; (line,
-    reason, raw) for each. Line numbers stay where they were: a blank line is ignored."""
-    found: list[tuple[int, str, str]] = []
-    with _open(path) as stream, out.open("wb") as clean:
-        lines = stream if encoding == "utf-8" else _reencoded(stream, encoding)
-        for number, line in enumerate(lines, 1):
-            body = line.rstrip(b"\n").removesuffix(b"\r")
-            if number == 1:
-                body = body.removeprefix(b"\xef\xbb\xbf")
-            reason = None
-            try:
-                body.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                reason = (
-                    f"byte 0x{body[exc.start]:02x} at column {exc.start + 1} is not valid {encoding}: {ENCODING_HINT}"
-                )
-            if reason is None and (bad := _UNREADABLE.search(body)):
-                reason = f"control character 0x{bad.group()[0]:02x} at column {bad.start() + 1} inside the line"
-            if reason is None:
-                clean.write(body + b"\n")
-            else:
-                clean.write(b"\n")
-                found.append((number, reason, body.decode("utf-8", "replace")))
-    return found
-
-
-def _reencoded(stream: IO[bytes], encoding: str) -> Iterator[bytes]:
-    """The lines of a file in another encoding, as UTF-8; undecodable bytes are kept as
-    they were, so the check above still finds and names them."""
-    text = io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="\n")
-    for line in text:
-        yield line.encode("utf-8", "surrogateescape")
-
-
-def _open_head(path: Path) -> bytes:
-    with _open(path) as stream:
-        return stream.read(4)
-
-
-@contextmanager
-def _open(path: Path) -> Iterator[IO[bytes]]:
-    """The file's bytes: the one member of a zip, gunzipped, or as they are."""
-    with ExitStack() as stack:
-        found = archives.kind(path)
-        if found == "zip":
-            archive = stack.enter_context(zipfile.ZipFile(path))
-            yield stack.enter_context(archive.open(archive.infolist()[0]))
-        elif found == "gzip":
-            yield stack.enter_context(gzip.open(path, "rb"))  # type: ignore[arg-type]
-        else:
-            yield stack.enter_context(path.open("rb"))
-
-
 def read_lines(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
     """The file's lines with their numbers (for the raw text of rejects found after staging)."""
-    with _open(path) as stream:
+    with lines.open_bytes(path) as stream:
         for number, line in enumerate(stream, 1):
             yield RawRecord(number, None, line.decode("utf-8", "replace").rstrip("\r\n"), None)
 

@@ -15,6 +15,10 @@ WITH records AS (
     SELECT source, 'diplomatic events' AS kind, count(*) AS records, max(occurred_at) AS newest_data,
            max(loaded_at) AS last_loaded
     FROM diplomatic_events GROUP BY source
+    UNION ALL
+    SELECT source, 'alerts' AS kind, count(*) AS records, max(observed_at) AS newest_data,
+           max(loaded_at) AS last_loaded
+    FROM alerts GROUP BY source
 ), touched AS (
     SELECT
         s.*, r.started_at, r.finished_at, r.exit_code,

@@ -1,0 +1,114 @@
+"""Line-oriented files read by DuckDB itself (GDELT, JSON lines, CEF): the fallback for
+the lines its reader cannot take, and the bytes behind a compressed file.
+
+DuckDB's `read_csv` stops a whole file at the first byte it cannot take: invalid UTF-8, a
+carriage return or NUL inside a line. Such files are rare, so only then is a UTF-8 copy
+made with those lines blanked (line numbers stay where they were) and each of them staged
+as a reject; a file in another encoding is transcoded into that copy the same way.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import IO
+
+import duckdb
+
+from ingest import archives
+from ingest.readers import ENCODING_HINT
+
+_UNREADABLE = re.compile(rb"[\x00\r\x1e]")
+
+
+def stage_lines(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    encoding: str,
+    workdir: Path,
+    run: Callable[[Mapping[str, str]], None],
+) -> int:
+    """Run the format's staging SQL through `run` ({"path", "compression"} to read), on
+    the file itself or, when DuckDB cannot read it, on a clean copy. Returns how many
+    lines were rejected as unreadable (already in stage_rejects)."""
+    name = codecs.lookup(encoding).name
+    if head(path).startswith((b"\xff\xfe", b"\xfe\xff")):
+        name = "utf-16"  # by its BOM, as for every text format
+    clean = workdir / "clean.txt"
+    unreadable: list[tuple[int, str, str]] = []
+    if name != "utf-8":  # told otherwise: transcoded line by line to the UTF-8 DuckDB reads
+        unreadable = clean_copy(path, clean, name)
+        run({"path": str(clean), "compression": "none"})
+    else:
+        try:
+            run({"path": str(path), "compression": "gzip" if archives.kind(path) == "gzip" else "none"})
+        except duckdb.InvalidInputException:
+            unreadable = clean_copy(path, clean, name)
+            run({"path": str(clean), "compression": "none"})
+    if unreadable:
+        con.executemany(
+            "INSERT INTO stage_rejects VALUES (?, NULL, '(record)', ?, json_array(json_object("
+            "'field', '(record)', 'reason', ?::VARCHAR))::VARCHAR, ?)",
+            [(line, reason, reason, raw) for line, reason, raw in unreadable],
+        )
+    return len(unreadable)
+
+
+def clean_copy(path: Path, out: Path, encoding: str) -> list[tuple[int, str, str]]:
+    """Copy the file as UTF-8, blanking the lines DuckDB's reader cannot take; (line,
+    reason, raw) for each. Line numbers stay where they were: a blank line is ignored."""
+    found: list[tuple[int, str, str]] = []
+    with open_bytes(path) as stream, out.open("wb") as clean:
+        lines = stream if encoding == "utf-8" else _reencoded(stream, encoding)
+        for number, line in enumerate(lines, 1):
+            body = line.rstrip(b"\n").removesuffix(b"\r")
+            if number == 1:
+                body = body.removeprefix(b"\xef\xbb\xbf")
+            reason = None
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                reason = (
+                    f"byte 0x{body[exc.start]:02x} at column {exc.start + 1} is not valid {encoding}: {ENCODING_HINT}"
+                )
+            if reason is None and (bad := _UNREADABLE.search(body)):
+                reason = f"control character 0x{bad.group()[0]:02x} at column {bad.start() + 1} inside the line"
+            if reason is None:
+                clean.write(body + b"\n")
+            else:
+                clean.write(b"\n")
+                found.append((number, reason, body.decode("utf-8", "replace")))
+    return found
+
+
+def _reencoded(stream: IO[bytes], encoding: str) -> Iterator[bytes]:
+    """The lines of a file in another encoding, as UTF-8; undecodable bytes are kept as
+    they were, so the check above still finds and names them."""
+    text = io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="\n")
+    for line in text:
+        yield line.encode("utf-8", "surrogateescape")
+
+
+def head(path: Path, size: int = 4) -> bytes:
+    with open_bytes(path) as stream:
+        return stream.read(size)
+
+
+@contextmanager
+def open_bytes(path: Path) -> Iterator[IO[bytes]]:
+    """The file's bytes: the one member of a zip, gunzipped, or as they are."""
+    with ExitStack() as stack:
+        found = archives.kind(path)
+        if found == "zip":
+            archive = stack.enter_context(zipfile.ZipFile(path))
+            yield stack.enter_context(archive.open(archive.infolist()[0]))
+        elif found == "gzip":
+            yield stack.enter_context(gzip.open(path, "rb"))  # type: ignore[arg-type]
+        else:
+            yield stack.enter_context(path.open("rb"))

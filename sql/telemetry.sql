@@ -1,0 +1,100 @@
+-- Security telemetry (CEF, ECS, OCSF, Suricata EVE) staged inside DuckDB, run by
+-- ingest/formats/telemetry.py. Statements are separated by ";\n"; values are bound
+-- $parameters. Three steps: read the lines; the format's own SQL (sql/telemetry/<format>.sql)
+-- turns them into tl_parsed; the checks every alert must pass, here.
+
+-- tl_lines: one row per line, in file order (the rowid is the line's position).
+CREATE OR REPLACE TEMP TABLE tl_text AS
+SELECT rtrim(column0, chr(13)) AS raw
+FROM read_csv($path, columns = {'column0': 'VARCHAR'}, delim = '\x1e', header = false, quote = '',
+              escape = '', new_line = '\n', auto_detect = false, compression = $compression);
+
+CREATE OR REPLACE TEMP VIEW tl_lines AS
+SELECT rowid + 1 AS line, raw FROM tl_text WHERE trim(raw) <> '';
+
+/* format */
+
+-- tl_parsed has, per line: line, raw, problem_field and problem (the format's own
+-- complaint, NULL when it has none), skip (why a valid line is not an alert: a Suricata
+-- flow record), ref (the format's own id, NULL: a digest of the line), observed_at,
+-- product, signature, signature_id, severity (low..critical), severity_raw, category_raw
+-- (the words the attack type is read from), action, src_ip, src_port, dst_ip, dst_port
+-- (text, checked here), dst_host, url, target_org, event_count (text), message.
+-- Addresses repeat (a flood's targets, its sources): each distinct one is read once.
+CREATE OR REPLACE TEMP TABLE tl_ips AS
+SELECT ip, ip_num(ip) AS num
+FROM (SELECT src_ip AS ip FROM tl_parsed UNION SELECT dst_ip FROM tl_parsed)
+WHERE ip IS NOT NULL;
+
+CREATE OR REPLACE TEMP TABLE tl_all AS
+WITH typed AS (
+    SELECT
+        p.*,
+        s.num AS src_num, d.num AS dst_num,
+        TRY_CAST(p.src_port AS INTEGER) AS sport, TRY_CAST(p.dst_port AS INTEGER) AS dport,
+        CASE WHEN p.event_count IS NULL THEN 1 ELSE TRY_CAST(p.event_count AS BIGINT) END AS n
+    FROM tl_parsed p
+    LEFT JOIN tl_ips s ON s.ip = p.src_ip
+    LEFT JOIN tl_ips d ON d.ip = p.dst_ip
+), checked AS (
+    SELECT
+        *,
+        CASE
+            WHEN problem IS NOT NULL THEN coalesce(problem_field, '(record)')
+            WHEN skip IS NOT NULL THEN NULL
+            WHEN observed_at IS NULL THEN 'observed_at'
+            WHEN observed_at < TIMESTAMPTZ '1990-01-01 00:00:00+00' OR observed_at > $latest THEN 'observed_at'
+            WHEN src_ip IS NOT NULL AND src_num IS NULL THEN 'src_ip'
+            WHEN dst_ip IS NOT NULL AND dst_num IS NULL THEN 'dst_ip'
+            WHEN src_port IS NOT NULL AND (sport IS NULL OR sport NOT BETWEEN 0 AND 65535) THEN 'src_port'
+            WHEN dst_port IS NOT NULL AND (dport IS NULL OR dport NOT BETWEEN 0 AND 65535) THEN 'dst_port'
+            WHEN n IS NULL OR n < 1 THEN 'event_count'
+        END AS bad_field
+    FROM typed
+)
+SELECT
+    line, NULL::VARCHAR AS pointer, bad_field,
+    CASE
+        WHEN problem IS NOT NULL THEN problem
+        WHEN bad_field = 'observed_at' AND observed_at IS NULL THEN 'no time: every alert needs one'
+        WHEN bad_field = 'observed_at' THEN strftime(observed_at, '%Y-%m-%dT%H:%M:%SZ')
+            || ' is outside 1990 .. tomorrow: an epoch in the wrong unit?'
+        WHEN bad_field = 'src_ip' THEN '''' || src_ip || ''' is not an IPv4 or IPv6 address'
+        WHEN bad_field = 'dst_ip' THEN '''' || dst_ip || ''' is not an IPv4 or IPv6 address'
+        WHEN bad_field = 'src_port' THEN '''' || src_port || ''' is not a port (0-65535)'
+        WHEN bad_field = 'dst_port' THEN '''' || dst_port || ''' is not a port (0-65535)'
+        WHEN bad_field = 'event_count' THEN '''' || event_count || ''' is not a count of events (1 or more)'
+    END AS reason,
+    CASE WHEN bad_field IS NOT NULL THEN raw END AS raw,
+    bad_field IS NULL AND skip IS NOT NULL AS skipped, skip,
+    coalesce(ref, md5(raw)) AS source_ref,
+    observed_at, product, signature, signature_id, severity, severity_raw, category_raw, action,
+    src_ip, src_num AS src_ip_num, sport AS src_port, dst_ip, dst_num AS dst_ip_num, dport AS dst_port,
+    lower(dst_host) AS dst_host, url, target_org, n AS event_count, message,
+    hash(raw)::VARCHAR AS content_hash
+FROM checked;
+
+INSERT INTO stage_rejects
+SELECT line, NULL, bad_field, reason, json_array(json_object('field', bad_field, 'reason', reason))::VARCHAR, raw
+FROM tl_all
+WHERE bad_field IS NOT NULL;
+
+-- The words each alert's attack type is read from, once per distinct pair: the module maps
+-- them through ingest/data/vocabulary.csv (as every other format) into tl_categories.
+CREATE OR REPLACE TEMP TABLE tl_terms AS
+SELECT DISTINCT category_raw, signature FROM tl_all WHERE bad_field IS NULL AND NOT skipped;
+
+/* categories */
+
+DROP TABLE stage_main;
+
+CREATE TEMP VIEW stage_main AS
+SELECT
+    a.line AS seq, a.line, a.pointer, a.source_ref, a.observed_at, a.product, a.signature, a.signature_id,
+    a.severity, a.severity_raw, coalesce(c.category, 'other') AS category, a.category_raw, a.action,
+    a.src_ip, a.src_ip_num, a.src_port, a.dst_ip, a.dst_ip_num, a.dst_port, a.dst_host, a.url, a.target_org,
+    a.event_count, a.message, NULL::TIMESTAMPTZ AS source_modified, a.content_hash
+FROM tl_all a
+LEFT JOIN tl_categories c
+    ON c.category_raw IS NOT DISTINCT FROM a.category_raw AND c.signature IS NOT DISTINCT FROM a.signature
+WHERE a.bad_field IS NULL AND NOT a.skipped

@@ -1,0 +1,164 @@
+-- ArcSight CEF (FORMATS.md 7.1): one event per line, perhaps behind a syslog prefix (RFC 3164
+-- or 5424) that is not part of CEF: parsing starts at the first `CEF:`. The header is seven
+-- '|'-separated fields (`\|` a literal pipe, `\\` a backslash), the extension space-separated
+-- key=value pairs where a value runs to the next ` key=` (`\=`, `\\`, `\n`, `\r` escaped; a
+-- pipe is literal). A repeated key: the first wins. Every line is an alert.
+CREATE OR REPLACE TEMP TABLE tl_parsed AS
+WITH located AS (
+    SELECT line, raw, nullif(strpos(raw, 'CEF:'), 0) AS cef_at FROM tl_lines
+), headed AS (
+    SELECT
+        line, raw, cef_at,
+        regexp_extract(
+            substr(raw, coalesce(cef_at, 1)),
+            '(?s)^(CEF:)((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|(.*)$',
+            ['cef', 'version', 'vendor', 'product', 'dversion', 'class', 'name', 'severity', 'ext']
+        ) AS h
+    FROM located
+), header AS (
+    -- header values unescaped: `\\` through a placeholder (a NUL never reaches here), then `\|`
+    SELECT
+        line, raw, cef_at, h.version AS version,
+        -- the header's unescaped pipes (an escape `\x` taken out first), when it has too few
+        CASE WHEN cef_at IS NOT NULL AND h.cef = '' THEN
+            length(regexp_replace(substr(raw, cef_at), '\\.', '', 'g'))
+            - length(replace(regexp_replace(substr(raw, cef_at), '\\.', '', 'g'), '|', ''))
+        END AS pipes,
+        nullif(replace(replace(replace(h.vendor, '\\', chr(0)), '\|', '|'), chr(0), '\'), '') AS vendor,
+        nullif(replace(replace(replace(h.product, '\\', chr(0)), '\|', '|'), chr(0), '\'), '') AS dev_product,
+        nullif(replace(replace(replace(h.class, '\\', chr(0)), '\|', '|'), chr(0), '\'), '') AS class_id,
+        nullif(replace(replace(replace(h.name, '\\', chr(0)), '\|', '|'), chr(0), '\'), '') AS name,
+        trim(replace(replace(replace(h.severity, '\\', chr(0)), '\|', '|'), chr(0), '\')) AS sev,
+        -- the pairs: a separator is the spaces before a key (letters, digits, _ . [ ]) and its
+        -- `=`; `\=` is none, since `\` is not a key character. Trailing whitespace dropped.
+        string_split(
+            regexp_replace(' ' || regexp_replace(h.ext, '\s+$', ''), ' +([A-Za-z0-9_.\[\]]+)=', chr(31) || '\1=', 'g'),
+            chr(31)
+        ) AS parts
+    FROM headed
+), pairs AS (
+    SELECT
+        * EXCLUDE (parts),
+        trim(parts[1]) AS junk,
+        list_transform(parts[2:], lambda p: {
+            'k': split_part(p, '=', 1),
+            'v': CASE WHEN contains(p, '\') THEN replace(replace(replace(replace(replace(
+                substr(p, strpos(p, '=') + 1), '\\', chr(0)), '\=', '='), '\n', chr(10)), '\r', chr(13)), chr(0), '\')
+                ELSE substr(p, strpos(p, '=') + 1) END
+        }) AS kv
+    FROM header
+), fields AS (
+    SELECT
+        *,
+        nullif(list_filter(kv, lambda p: p.k = 'rt')[1].v, '') AS rt,
+        nullif(list_filter(kv, lambda p: p.k = 'end')[1].v, '') AS "end",
+        nullif(list_filter(kv, lambda p: p.k = 'start')[1].v, '') AS "start",
+        nullif(list_filter(kv, lambda p: p.k = 'src')[1].v, '') AS src,
+        nullif(list_filter(kv, lambda p: p.k = 'c6a2')[1].v, '') AS c6a2,
+        nullif(list_filter(kv, lambda p: p.k = 'spt')[1].v, '') AS spt,
+        nullif(list_filter(kv, lambda p: p.k = 'dst')[1].v, '') AS dst,
+        nullif(list_filter(kv, lambda p: p.k = 'c6a3')[1].v, '') AS c6a3,
+        nullif(list_filter(kv, lambda p: p.k = 'dpt')[1].v, '') AS dpt,
+        nullif(list_filter(kv, lambda p: p.k = 'dhost')[1].v, '') AS dhost,
+        nullif(list_filter(kv, lambda p: p.k = 'request')[1].v, '') AS request,
+        nullif(list_filter(kv, lambda p: p.k = 'cat')[1].v, '') AS cat,
+        nullif(list_filter(kv, lambda p: p.k = 'act')[1].v, '') AS act,
+        nullif(list_filter(kv, lambda p: p.k = 'cnt')[1].v, '') AS cnt,
+        nullif(list_filter(kv, lambda p: p.k = 'msg')[1].v, '') AS msg,
+        -- the custom string slot (cs1..) whose label names the target organisation
+        list_filter(kv, lambda p: regexp_matches(p.k, '^cs[0-9]+Label$')
+            AND lower(trim(p.v)) IN ('targetorg', 'target_org', 'targetorganization'))[1].k AS org_label,
+        list_filter(kv, lambda p: NOT regexp_matches(p.k, '^[A-Za-z0-9_.\[\]]+$'))[1].k AS bad_key
+    FROM pairs
+), timed AS (
+    SELECT
+        *,
+        coalesce(rt, "end", "start") AS t,
+        regexp_extract(coalesce(rt, "end", "start"),
+            '^([A-Za-z]{3}) +([0-9]{1,2}) +([0-9]{4}) +([0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,3})?)(?: +(\S+))?$',
+            ['mon', 'day', 'year', 'hms', 'zone']) AS d,
+        regexp_matches(coalesce(rt, "end", "start"),
+            '^([A-Za-z]{3}) +([0-9]{1,2}) +([0-9]{4}) +([0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,3})?)(?: +(\S+))?$') AS dated,
+        regexp_matches(coalesce(rt, "end", "start"), '^[0-9]+$') AS digits
+    FROM fields
+), zoned AS (
+    SELECT
+        *,
+        try_strptime(d.mon || ' ' || d.day || ' ' || d.year || ' ' || d.hms, ['%b %d %Y %H:%M:%S.%g', '%b %d %Y %H:%M:%S'])
+            AS local_time,
+        CASE WHEN upper(d.zone) IN ('UTC', 'GMT', 'Z') THEN '+00:00'
+             WHEN regexp_matches(d.zone, '^[+-][0-9]{2}:?[0-9]{2}$')
+                THEN substr(d.zone, 1, 3) || ':' || right(d.zone, 2) END AS utc_offset
+    FROM timed
+), clocked AS (
+    SELECT
+        *,
+        CASE
+            WHEN digits AND length(t) BETWEEN 12 AND 14 THEN timezone('UTC', epoch_ms(TRY_CAST(t AS BIGINT)))
+            WHEN NOT dated OR local_time IS NULL THEN NULL
+            WHEN d.zone <> '' AND utc_offset IS NOT NULL
+                THEN TRY_CAST(strftime(local_time, '%Y-%m-%d %H:%M:%S.%f') || utc_offset AS TIMESTAMPTZ)
+            WHEN $zone IS NOT NULL THEN timezone($zone, local_time)
+        END AS at_time
+    FROM zoned
+)
+SELECT
+    line, raw,
+    CASE
+        WHEN cef_at IS NULL OR pipes < 7 THEN '(record)'
+        WHEN version NOT IN ('0', '1') THEN 'Version'
+        WHEN sev IS NULL OR NOT (regexp_matches(sev, '^[0-9]{1,2}$') AND TRY_CAST(sev AS INTEGER) <= 10
+            OR lower(sev) IN ('low', 'medium', 'high', 'very-high', 'unknown')) THEN 'Severity'
+        WHEN junk <> '' OR bad_key IS NOT NULL THEN '(record)'
+        WHEN t IS NULL OR at_time IS NULL THEN 'rt'
+    END AS problem_field,
+    CASE
+        WHEN cef_at IS NULL THEN 'no CEF: header (a CEF line is [syslog prefix] CEF:Version|Vendor|Product|...)'
+        WHEN pipes < 7 THEN 'CEF header has ' || pipes || ' of the 7 unescaped ''|'' it needs '
+            || '(CEF:Version|Device Vendor|Device Product|Device Version|Device Event Class ID|Name|Severity|Extension)'
+        WHEN version NOT IN ('0', '1') THEN 'CEF version ''' || version || ''' is not 0 or 1'
+        WHEN sev IS NULL OR NOT (regexp_matches(sev, '^[0-9]{1,2}$') AND TRY_CAST(sev AS INTEGER) <= 10
+            OR lower(sev) IN ('low', 'medium', 'high', 'very-high', 'unknown'))
+            THEN '''' || coalesce(sev, '') || ''' is not a CEF severity (0-10, Low, Medium, High, Very-High or Unknown)'
+        WHEN junk <> '' THEN 'extension starts with ''' || left(junk, 40) || ''', not key=value'
+        WHEN bad_key IS NOT NULL THEN 'extension key ''' || left(bad_key, 40) || ''' is not a CEF key'
+        WHEN t IS NULL THEN 'no time (rt, start or end)'
+        WHEN at_time IS NOT NULL THEN NULL
+        WHEN digits AND length(t) = 10 THEN '''' || left(t, 60) || ''' looks like an epoch in seconds? CEF rt is milliseconds'
+        WHEN regexp_matches(t, '^[A-Za-z]{3} +[0-9]{1,2} +[0-9]{1,2}:[0-9]{2}:[0-9]{2}')
+            THEN '''' || left(t, 60) || ''' has no year: cyberlog does not guess one'
+        WHEN NOT dated THEN '''' || left(t, 60) || ''' is not epoch milliseconds or MMM dd yyyy HH:mm:ss[.SSS][ zone]'
+        WHEN local_time IS NULL THEN '''' || left(t, 60) || ''' is not a valid date and time'
+        WHEN $zone IS NULL AND d.zone = ''
+            THEN '''' || left(t, 60) || ''' has no time zone: set timezone for the source'
+        WHEN $zone IS NULL
+            THEN '''' || left(t, 60) || ''' names the zone ' || d.zone || ', which cyberlog does not resolve: set timezone for the source'
+        ELSE '''' || left(t, 60) || ''' is not a valid time'
+    END AS problem,
+    NULL::VARCHAR AS skip,
+    md5(raw) || ':' || row_number() OVER (PARTITION BY md5(raw) ORDER BY line) AS ref,
+    at_time AS observed_at,
+    concat_ws(' ', vendor, dev_product) AS product,
+    name AS signature,
+    class_id AS signature_id,
+    CASE
+        WHEN regexp_matches(sev, '^[0-9]{1,2}$') THEN
+            CASE WHEN TRY_CAST(sev AS INTEGER) <= 3 THEN 'low' WHEN TRY_CAST(sev AS INTEGER) <= 6 THEN 'medium'
+                 WHEN TRY_CAST(sev AS INTEGER) <= 8 THEN 'high' WHEN TRY_CAST(sev AS INTEGER) <= 10 THEN 'critical' END
+        ELSE CASE lower(sev) WHEN 'low' THEN 'low' WHEN 'medium' THEN 'medium' WHEN 'high' THEN 'high'
+                             WHEN 'very-high' THEN 'critical' END
+    END AS severity,
+    sev AS severity_raw,
+    coalesce(cat, name) AS category_raw,
+    act AS action,
+    coalesce(src, c6a2) AS src_ip, spt AS src_port,
+    coalesce(dst, c6a3) AS dst_ip, dpt AS dst_port,
+    coalesce(dhost, nullif(regexp_extract(request, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?(\[[^\]/]*\]|[^:/?#]*)', 1), ''))
+        AS dst_host,
+    request AS url,
+    CASE WHEN org_label IS NOT NULL THEN
+        nullif(trim(list_filter(kv, lambda p: p.k = replace(org_label, 'Label', ''))[1].v), '')
+    END AS target_org,
+    cnt AS event_count,
+    msg AS message
+FROM clocked;

@@ -1,0 +1,275 @@
+"""Security telemetry: Suricata EVE alerts, IP addresses SQL can filter by network, and
+incidents derived from bursts of alerts."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pytest
+from conftest import FIXTURES, rows, run, scalar
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.bursts import BurstSettings, derive
+from ingest.store import sql_dir, statements
+
+EVE = FIXTURES / "eve" / "good" / "ids01-2022-02-15.json"
+EVE_BAD = FIXTURES / "eve" / "bad" / "ids01-broken.json"
+SMALL = BurstSettings(min_per_minute=5, max_gap_minutes=2, min_alerts=20)
+
+
+@pytest.fixture(scope="module")
+def eve(tmp_path_factory: pytest.TempPathFactory):
+    db = tmp_path_factory.mktemp("eve") / "s.duckdb"
+    result = run("ingest", EVE, "--db", db, "--json")
+    assert result.code == 0, result.err
+    return db, json.loads(result.out)
+
+
+def test_eve_alerts_load_and_other_records_are_counted(eve):
+    db, summary = eve
+    (file,) = summary["files"]
+    assert (file["format"], file["records_read"], file["inserted"], file["rejected"]) == ("eve", 45, 38, 0)
+    assert file["skipped"] == {
+        "Suricata EVE flow record (not an alert)": 6,
+        "Suricata EVE stats record (not an alert)": 1,
+    }
+    assert rows(db, "SELECT category, severity, count(*) FROM alerts GROUP BY ALL ORDER BY ALL") == [
+        ("ddos", "medium", 36),
+        ("other", "low", 1),
+        ("other", "medium", 1),
+    ]
+    flood = rows(
+        db,
+        "SELECT min(observed_at), max(observed_at), any_value(signature_id), any_value(dst_host), "
+        "count(DISTINCT url), any_value(product) FROM alerts WHERE category = 'ddos'",
+    )[0]
+    assert flood[0] == datetime(2022, 2, 15, 13, 58, 5, 249054, tzinfo=UTC)
+    assert flood[1] == datetime(2022, 2, 15, 14, 3, 53, 760258, tzinfo=UTC)
+    assert flood[2:] == ("1:2100001", "www.mil.gov.ua", 2, "Suricata")
+    assert scalar(db, "SELECT count(*) FROM alerts WHERE url LIKE '%\\/%'") == 0  # JSON's \/ read as /
+
+
+def test_eve_bad_lines_are_rejects_with_line_field_and_reason(tmp_path):
+    db = tmp_path / "s.duckdb"
+    result = run("ingest", EVE_BAD, "--db", db)
+    assert result.code == 3 and "Traceback" not in result.err
+    assert rows(db, "SELECT line, field, reason FROM rejects ORDER BY line") == [
+        (2, "(record)", "malformed JSON: Unterminated string starting at: line 1 column 114 (char 113)"),
+        (3, "src_ip", "'300.1.2.3' is not an IPv4 or IPv6 address"),
+        (4, "dest_port", "'70000' is not a port (0-65535)"),
+        (
+            5,
+            "timestamp",
+            "'2022-02-15T14:00:03.377446' has no UTC offset (older Suricata writes the sensor's local time): "
+            "set timezone for the source",
+        ),
+        (6, "(record)", "expected a JSON object on each line"),
+        (7, "timestamp", "'15/02/2022 14:00:04' is not an ISO 8601 time"),
+    ]
+    assert scalar(db, "SELECT count(*) FROM alerts") == 2
+    assert scalar(db, "SELECT count(*) FROM rejects WHERE raw IS NULL OR raw = ''") == 0
+
+
+def test_sensor_local_time_loads_with_the_sources_zone(tmp_path):
+    line = EVE_BAD.read_text("utf-8").splitlines()[4]
+    path = tmp_path / "local.json"
+    path.write_text(line + "\n", "utf-8")
+    db = tmp_path / "s.duckdb"
+    assert run("ingest", path, "--format", "eve", "--timezone", "Europe/Kyiv", "--db", db).code == 0
+    assert scalar(db, "SELECT observed_at FROM alerts") == datetime(2022, 2, 15, 12, 0, 3, 377446, tzinfo=UTC)
+
+
+def test_a_renamed_copy_and_overlapping_logs_do_not_duplicate(eve, tmp_path):
+    db, _ = eve
+    copy = tmp_path / "rotated.json"
+    lines = EVE.read_text("utf-8").splitlines(keepends=True)
+    copy.write_text("".join(lines[10:]), "utf-8")  # a rotated log that repeats most of the first
+    work = tmp_path / "s.duckdb"
+    shutil.copy(db, work)
+    summary = json.loads(run("ingest", copy, "--db", work, "--json").out)
+    assert summary["inserted"] == 0 and summary["unchanged"] > 0
+    assert scalar(work, "SELECT count(*) FROM alerts") == 38
+    assert scalar(work, "SELECT count(*) - count(DISTINCT alert_id) FROM alerts") == 0
+
+
+# IP addresses -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def macros():
+    con = duckdb.connect()
+    for statement in statements((sql_dir() / "schema.sql").read_text("utf-8")):
+        if "MACRO" in statement:
+            con.execute(statement)
+    return con
+
+
+def _number(text: str) -> int:
+    address = ipaddress.ip_address(text)
+    return int(address) + (0xFFFF00000000 if address.version == 4 else 0)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.one_of(
+        st.ip_addresses(v=4).map(str),
+        st.ip_addresses(v=6).map(lambda a: a.compressed),
+        st.ip_addresses(v=6).map(lambda a: a.exploded),
+        st.ip_addresses(v=4).map(lambda a: f"::ffff:{a}"),
+    )
+)
+def test_ip_num_agrees_with_pythons_ipaddress(macros, text):
+    assert macros.execute("SELECT ip_num($t)", {"t": text}).fetchone()[0] == _number(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["1.2.3", "256.1.1.1", "1.2.3.4.5", "1:2:3", "1::2::3", "g::1", "1:2:3:4:5:6:7:8:9", "", "x", ":::"]
+)
+def test_ip_num_is_null_for_what_is_not_an_address(macros, text):
+    assert macros.execute("SELECT ip_num($t)", {"t": text}).fetchone()[0] is None
+
+
+@pytest.mark.parametrize(
+    ("ip", "cidr", "inside"),
+    [
+        ("198.51.100.23", "198.51.100.0/24", True),
+        ("198.51.101.23", "198.51.100.0/24", False),
+        ("2001:db8::bad:1", "2001:db8::/32", True),
+        ("2001:db9::1", "2001:db8::/32", False),
+        ("::ffff:198.51.100.7", "198.51.100.0/24", True),
+        ("10.0.0.1", "0.0.0.0/0", True),
+        ("::1", "0.0.0.0/0", False),
+        ("::1", "::/0", True),
+        ("10.0.0.1", "10.0.0.1", True),
+    ],
+)
+def test_in_network(macros, ip, cidr, inside):
+    assert macros.execute("SELECT in_network($ip, $cidr)", {"ip": ip, "cidr": cidr}).fetchone()[0] is inside
+
+
+def test_stored_alerts_filter_by_network(eve):
+    db, _ = eve
+    assert scalar(db, "SELECT count(*) FROM alerts WHERE in_network(src_ip, '2001:db8::/32')") == 3
+    assert scalar(db, "SELECT count(*) FROM alerts WHERE in_network(src_ip, '192.0.2.0/24')") == 34
+    assert scalar(db, "SELECT count(*) FROM alerts WHERE src_ip_num IS NULL OR dst_ip_num IS NULL") == 0
+
+
+# Derived incidents --------------------------------------------------------------------
+
+
+@pytest.fixture
+def nightly(tmp_path):
+    db = tmp_path / "s.duckdb"
+    result = run("nightly", "--config", FIXTURES / "cyberlog.toml", "--db", db, "--json")
+    assert result.code == 0, result.err
+    return db
+
+
+def _derived(db):
+    return rows(
+        db,
+        "SELECT d.incident_id, d.target_key, d.category, d.started_at, d.ended_at, d.alerts, d.peak_per_minute "
+        "FROM derived_incidents d ORDER BY ALL",
+    )
+
+
+def test_a_burst_becomes_an_incident_that_starts_and_ends_with_its_alerts(nightly):
+    spans = rows(  # the fixtures' floods: the IDS, SIEM and SOAR on the MoD; the WAF on two banks
+        nightly,
+        "SELECT alert_target_key(dst_host, target_org, dst_ip), min(observed_at), max(observed_at) FROM alerts "
+        "WHERE category = 'ddos' AND observed_at BETWEEN '2022-02-15 13:00Z' AND '2022-02-15 15:00Z' "
+        "GROUP BY 1 HAVING count(*) >= 20 ORDER BY 1",  # not the SOAR's one summary finding
+    )
+    assert [key for key, *_ in spans] == ["mil.gov.ua", "oschadbank.ua", "privatbank.ua"]
+    found = rows(
+        nightly,
+        "SELECT d.target_key, i.started_at, i.ended_at, i.source, i.attack_types, i.time_precision "
+        "FROM derived_incidents d JOIN incidents i USING (incident_id) ORDER BY 1",
+    )
+    assert [(key, start, end) for key, start, end, *_ in found] == spans
+    assert {tuple(rest) for *_, source, types, precision in found for rest in [(source, tuple(types), precision)]} == {
+        ("derived", ("ddos",), "second")
+    }
+    evidence = "SELECT alert_sources, alerts, (SELECT count(*) FROM v_derived_evidence e WHERE e.incident_id = d.incident_id) FROM derived_incidents d ORDER BY target_key"  # noqa: E501
+    assert rows(nightly, evidence) == [(["ids", "siem", "soar"], 85, 85), (["waf"], 30, 30), (["waf"], 36, 36)]
+
+
+def test_the_derived_incident_joins_the_reported_ones_in_a_cluster(nightly):
+    sources = scalar(
+        nightly,
+        "SELECT list_sort(list(i.source)) FROM incident_clusters c JOIN incidents i USING (incident_id) "
+        "WHERE c.cluster_id = (SELECT cluster_id FROM incident_clusters JOIN derived_incidents USING (incident_id) "
+        "WHERE target_key = 'mil.gov.ua')",
+    )
+    assert "derived" in sources and "curated-incidents" in sources
+
+
+def test_rederiving_the_same_alerts_gives_the_same_incidents(nightly):
+    before = _derived(nightly)
+    with duckdb.connect(str(nightly)) as con:
+        result = derive(con, "again", SMALL, everything=True)
+    assert (result.inserted, result.updated, result.removed) == (0, 0, 0) and result.unchanged == len(before)
+    assert _derived(nightly) == before
+
+
+def _shifted(lines: list[str], minutes: int) -> str:
+    out = []
+    for line in lines:
+        doc = json.loads(line)
+        at = datetime.fromisoformat(doc["timestamp"]) + timedelta(minutes=minutes)
+        doc["timestamp"] = at.strftime("%Y-%m-%dT%H:%M:%S.%f+0000")
+        doc["flow_id"] += 7
+        out.append(json.dumps(doc))
+    return "\n".join(out) + "\n"
+
+
+def test_new_alerts_extend_an_open_burst_instead_of_adding_an_incident(nightly, tmp_path):
+    (before,) = [d for d in _derived(nightly) if d[1] == "mil.gov.ua"]
+    flood = [ln for ln in EVE.read_text("utf-8").splitlines() if "2100001" in ln]
+    later = tmp_path / "ids01-later.json"
+    later.write_text(_shifted(flood[-12:], 2), "utf-8")  # the last two minutes again, two minutes on
+    summary = json.loads(run("ingest", later, "--db", nightly, "--json").out)
+    assert summary["bursts"] == {"inserted": 0, "updated": 1, "unchanged": 0, "removed": 0}
+    (after,) = [d for d in _derived(nightly) if d[1] == "mil.gov.ua"]
+    assert after[0] == before[0] and after[3] == before[3]  # same incident, same start
+    assert after[4] > before[4] and after[5] == before[5] + 12
+
+
+def test_a_burst_a_day_later_is_a_second_incident(nightly, tmp_path):
+    flood = [ln for ln in EVE.read_text("utf-8").splitlines() if "2100001" in ln]
+    later = tmp_path / "ids01-next-day.json"
+    later.write_text(_shifted(flood, 24 * 60), "utf-8")
+    assert run("ingest", later, "--db", nightly).code == 0  # by the rule the nightly's config set, kept
+    assert scalar(nightly, "SELECT count(*) FROM derived_incidents WHERE target_key = 'mil.gov.ua'") == 2
+
+
+def test_without_a_config_the_default_rule_holds(tmp_path):
+    db = tmp_path / "s.duckdb"
+    summary = json.loads(run("ingest", EVE, "--db", db, "--json").out)
+    assert summary["bursts"] == {"inserted": 0, "updated": 0, "unchanged": 0, "removed": 0}  # 6 a minute < 60
+    assert scalar(db, "SELECT bursts_done_at IS NOT NULL FROM ingest_runs") is True
+
+
+def test_a_run_killed_before_deriving_is_caught_up_by_the_next(nightly):
+    before = _derived(nightly)
+    with duckdb.connect(str(nightly)) as con:  # what a kill between the files and the bursts leaves
+        con.execute("DELETE FROM incident_targets WHERE incident_id IN (SELECT incident_id FROM derived_incidents)")
+        con.execute("DELETE FROM incidents WHERE source = 'derived'")
+        con.execute("DELETE FROM derived_incidents")
+        con.execute("UPDATE ingest_runs SET bursts_done_at = NULL")
+    assert run("nightly", "--config", FIXTURES / "cyberlog.toml", "--db", nightly).code == 0
+    assert _derived(nightly) == before
+
+
+def test_bursts_settings_are_validated(tmp_path):
+    config = tmp_path / "cyberlog.toml"
+    config.write_text(
+        '[[sources]]\nname = "ids"\nformat = "eve"\npath = "*.json"\n[bursts]\nmin_per_minute = 0\n', "utf-8"
+    )
+    result = run("nightly", "--config", config, "--db", tmp_path / "s.duckdb")
+    assert result.code == 2 and "min_per_minute" in result.err
