@@ -9,18 +9,18 @@
 -- always give the same bursts.
 
 CREATE OR REPLACE TEMP TABLE b_groups AS
-SELECT DISTINCT alert_target_key(dst_host, target_org, dst_ip) AS target_key, category
+SELECT DISTINCT target_key, category
 FROM alerts
 WHERE ($everything OR run_id IN (SELECT run_id FROM ingest_runs WHERE bursts_done_at IS NULL))
   AND (len($categories) = 0 OR list_contains($categories, category))
-  AND alert_target_key(dst_host, target_org, dst_ip) IS NOT NULL;
+  AND target_key IS NOT NULL;
 
 -- minutes, not alerts: everything after this reads a table a 60th of the size or less
 CREATE OR REPLACE TEMP TABLE b_minutes AS
 SELECT g.target_key, g.category, date_trunc('minute', a.observed_at) AS minute, count(*) AS n,
        min(a.observed_at) AS first_at, max(a.observed_at) AS last_at
 FROM alerts a
-JOIN b_groups g ON g.target_key = alert_target_key(a.dst_host, a.target_org, a.dst_ip) AND g.category = a.category
+JOIN b_groups g ON g.target_key = a.target_key AND g.category = a.category
 GROUP BY ALL;
 
 CREATE OR REPLACE TEMP TABLE b_bursts AS
@@ -46,27 +46,36 @@ JOIN b_minutes m ON m.target_key = s.target_key AND m.category = s.category
 GROUP BY ALL
 HAVING sum(m.n) >= $min_alerts;
 
--- who, from where, how bad: read from the burst's own alerts
+-- who, from where, how bad: read from the burst's own alerts, summed up first by the few
+-- values that describe them and by source address
 CREATE OR REPLACE TEMP TABLE b_detail AS
-WITH mine AS (
+WITH mine AS MATERIALIZED (
     SELECT b.target_key, b.category, b.first_minute, a.src_ip, a.source, a.target_org, a.dst_host, a.product,
-           CASE a.severity WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 WHEN 'critical' THEN 4 END AS rank
+           a.severity
     FROM b_bursts b
-    JOIN alerts a ON alert_target_key(a.dst_host, a.target_org, a.dst_ip) = b.target_key AND a.category = b.category
+    JOIN alerts a ON a.target_key = b.target_key AND a.category = b.category
                  AND a.observed_at BETWEEN b.started_at AND b.ended_at
+), described AS (
+    SELECT target_key, category, first_minute, source, target_org, dst_host, product, severity, count(*) AS n
+    FROM mine GROUP BY ALL
 ), sources AS (
     SELECT target_key, category, first_minute, src_ip, count(*) AS n
     FROM mine WHERE src_ip IS NOT NULL GROUP BY ALL
+), top AS (
+    SELECT target_key, category, first_minute, list(src_ip ORDER BY n DESC, src_ip)[1:5] AS top_sources
+    FROM sources GROUP BY ALL
 )
-SELECT m.target_key, m.category, m.first_minute,
-       list_sort(list_distinct(list(m.source))) AS alert_sources,
-       mode(m.target_org) AS target_org, mode(m.dst_host) AS dst_host,
-       list_sort(list_distinct(list(m.product) FILTER (WHERE m.product IS NOT NULL))) AS products,
-       ['low', 'medium', 'high', 'critical'][max(m.rank)] AS severity,
-       (SELECT list(src_ip ORDER BY n DESC, src_ip)[1:5] FROM sources s
-        WHERE s.target_key = m.target_key AND s.category = m.category AND s.first_minute = m.first_minute) AS top_sources
-FROM mine m
-GROUP BY ALL;
+SELECT d.target_key, d.category, d.first_minute,
+       list(DISTINCT d.source ORDER BY d.source) AS alert_sources,
+       arg_max(d.target_org, d.n) FILTER (WHERE d.target_org IS NOT NULL) AS target_org,
+       arg_max(d.dst_host, d.n) FILTER (WHERE d.dst_host IS NOT NULL) AS dst_host,
+       coalesce(list(DISTINCT d.product ORDER BY d.product) FILTER (WHERE d.product IS NOT NULL), []) AS products,
+       ['low', 'medium', 'high', 'critical'][max(CASE d.severity WHEN 'low' THEN 1 WHEN 'medium' THEN 2
+                                                 WHEN 'high' THEN 3 WHEN 'critical' THEN 4 END)] AS severity,
+       any_value(t.top_sources) AS top_sources
+FROM described d
+LEFT JOIN top t USING (target_key, category, first_minute)
+GROUP BY d.target_key, d.category, d.first_minute;
 
 -- Stable ids: a burst that overlaps an incident derived before keeps that incident's id
 -- (the earliest, if it now joins several: the others are removed); a new one gets one

@@ -8,7 +8,7 @@
 -- Read in file order: the table's rowid is then the line's position (a window function
 -- numbering the lines would force a single thread).
 CREATE OR REPLACE TEMP TABLE gd_raw AS
-SELECT rtrim(column0, chr(13)) AS raw
+SELECT CASE WHEN suffix(column0, chr(13)) THEN left(column0, -1) ELSE column0 END AS raw  -- CRLF; rtrim() is 3x slower
 FROM read_csv($path, columns = {'column0': 'VARCHAR'}, delim = '\x1e', header = false, quote = '',
               escape = '', new_line = '\n', auto_detect = false, compression = $compression);
 

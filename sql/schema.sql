@@ -254,6 +254,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     dst_host         VARCHAR,               -- destination host or domain, lower case
     url              VARCHAR,
     target_org       VARCHAR,               -- the attacked organisation, when the log names it
+    target_key       VARCHAR,               -- what bursts are grouped by: alert_target_key(dst_host, target_org, dst_ip)
     event_count      BIGINT NOT NULL,       -- events the alert stands for (CEF cnt), else 1
     message          VARCHAR,
     source_modified  TIMESTAMPTZ,

@@ -180,9 +180,9 @@ FROM diplomatic_events;
 -- The alerts behind each incident derived from a burst: its target and attack type, from
 -- its first alert to its last (sql/bursts.sql).
 CREATE OR REPLACE VIEW v_derived_evidence AS
-SELECT d.incident_id, d.target_key, a.*
+SELECT d.incident_id, a.*
 FROM derived_incidents d
 JOIN alerts a
-  ON alert_target_key(a.dst_host, a.target_org, a.dst_ip) = d.target_key
+  ON a.target_key = d.target_key
  AND a.category = d.category
  AND a.observed_at BETWEEN d.started_at AND d.ended_at;

@@ -2,7 +2,7 @@
 millions of lines, checked and converted inside DuckDB in one pass, like GDELT.
 
 A format is one SQL file, `sql/telemetry/<name>.sql`, that turns the file's lines
-(`tl_lines`: line, raw) into `tl_parsed` (see `sql/telemetry.sql` for its columns); the
+(`tl_lines`: line, raw) into the columns `sql/telemetry.sql` lists; the
 checks every alert must pass (a time in range, IP addresses, ports, counts), the rejects,
 the attack type and the stage for the merge are common, in `sql/telemetry.sql`.
 """

@@ -3,7 +3,6 @@
 -- '|'-separated fields (`\|` a literal pipe, `\\` a backslash), the extension space-separated
 -- key=value pairs where a value runs to the next ` key=` (`\=`, `\\`, `\n`, `\r` escaped; a
 -- pipe is literal). A repeated key: the first wins. Every line is an alert.
-CREATE OR REPLACE TEMP TABLE tl_parsed AS
 WITH located AS (
     SELECT line, raw, nullif(strpos(raw, 'CEF:'), 0) AS cef_at FROM tl_lines
 ), headed AS (
@@ -161,4 +160,4 @@ SELECT
     END AS target_org,
     cnt AS event_count,
     msg AS message
-FROM clocked;
+FROM clocked

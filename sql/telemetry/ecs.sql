@@ -3,7 +3,6 @@
 -- skipped. Real documents mix flat dotted keys ("event.kind") with nested objects, so each
 -- field is read both ways and the nested one wins. A line is checked (json_valid) and its fields
 -- taken as a list in one more parse (cheaper than try()); array fields (event.category, threat.technique.id ...) come as JSON text.
-CREATE OR REPLACE TEMP TABLE tl_parsed AS
 WITH fields AS (
     SELECT line, raw, CASE WHEN json_valid(raw) THEN json_extract_string(raw, [
         '$.event.kind', '$."event.kind"', '$."@timestamp"', '$.event.id', '$."event.id"',
@@ -108,4 +107,4 @@ SELECT
     src_ip, src_port, dst_ip, dst_port, dst_host, url, target_org,
     NULL::VARCHAR AS event_count,
     message
-FROM timed;
+FROM timed

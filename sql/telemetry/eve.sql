@@ -1,7 +1,6 @@
 -- Suricata EVE JSON (FORMATS.md 7.4): one JSON object per line; `event_type` alert is an
 -- alert, every other type (flow, http, dns, tls, stats ...) is counted and skipped. A line
 -- is checked (json_valid) and its fields taken as a list in one more parse: cheaper than try().
-CREATE OR REPLACE TEMP TABLE tl_parsed AS
 WITH fields AS (
     SELECT line, raw, CASE WHEN json_valid(raw) THEN json_extract_string(raw, [
         '$.event_type', '$.timestamp', '$.src_ip', '$.src_port', '$.dest_ip', '$.dest_port', '$.flow_id',
@@ -49,4 +48,4 @@ SELECT
     NULL::VARCHAR AS target_org,
     NULL::VARCHAR AS event_count,
     v[10] AS message
-FROM timed;
+FROM timed

@@ -4,7 +4,6 @@
 -- (RFC 3339) stands in when it is absent. `severity_id` is trusted over its caption, which
 -- is read only for 99 Other. A line is checked (json_valid) and its fields taken
 -- as a list in one more parse (cheaper than try()).
-CREATE OR REPLACE TEMP TABLE tl_parsed AS
 WITH fields AS (
     SELECT line, raw, CASE WHEN json_valid(raw) THEN json_extract_string(raw, [
         '$.class_uid', '$.time', '$.time_dt', '$.metadata.uid', '$.finding_info.uid', '$.finding_info_list[0].uid',
@@ -85,4 +84,4 @@ SELECT
     coalesce(v[32], v[33]) AS target_org,
     v[34] AS event_count,
     coalesce(v[11], v[20]) AS message
-FROM timed;
+FROM timed
