@@ -25,7 +25,7 @@ from ingest.clusters import IdentitySettings
 from ingest.errors import CyberlogError, ExitCode, QueryError, UsageError
 from ingest.ledger import FileResult
 from ingest.runs import Job, derive_bursts, execute, finish_run, match_identities, reject_sample, start_run, summary
-from ingest.store import open_store
+from ingest.store import open_store, resolve_db
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -410,6 +410,53 @@ def query(
     """Run ad-hoc SQL on the store, read-only. See the views v_incidents and v_timeline."""
     with _reader(db, wait) as con:
         _emit(con, sql, {}, _pick(format, out), out, raw)
+
+
+@app.command()
+def status(
+    as_json: JsonOut = False,
+    wait: Wait = None,
+    db: Db = None,
+) -> None:
+    """What the store holds at a glance: per source its records, newest data, last run and rejects."""
+    from ingest.store import sql_dir
+
+    with _reader(db, wait) as con:
+        store = _store_summary(con, db)
+        if as_json:
+            cursor = con.execute((sql_dir() / "status.sql").read_text("utf-8"))
+            columns = [d[0] for d in cursor.description or []]
+            sources = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+            typer.echo(json.dumps({"store": store, "sources": sources}, indent=2, default=export.json_default))
+            return
+        for name, value in store.items():
+            typer.echo(f"{name + ':':<22}{export.text(value)}")
+        typer.echo("")
+        _emit(con, (sql_dir() / "status.sql").read_text("utf-8"), {}, Output.table, None, False)
+
+
+def _store_summary(con: duckdb.DuckDBPyConnection, db: Path | None) -> dict[str, Any]:
+    path = resolve_db(db)
+    found = con.execute(
+        """SELECT count(*), max(started_at), arg_max(finished_at IS NOT NULL, started_at),
+                  arg_max(exit_code, started_at), arg_max(command, started_at),
+                  count(*) FILTER (WHERE finished_at IS NULL),
+                  count(*) FILTER (WHERE identity_done_at IS NULL), count(*) FILTER (WHERE bursts_done_at IS NULL),
+                  (SELECT max(version) FROM schema_version)
+           FROM ingest_runs"""
+    ).fetchall()[0]  # fmt: skip
+    runs, last_started, last_finished, last_exit, last_command, unfinished, unmatched, underived, version = found
+    return {
+        "store": str(path),
+        "size_bytes": path.stat().st_size,
+        "schema_version": version,
+        "runs": runs,
+        "last_run": last_command and f"{last_command} at {export.text(last_started)}",
+        "last_run_exit": last_exit if last_finished else None,  # a run still going, or killed, has none
+        "runs_unfinished": unfinished,
+        "runs_not_matched": unmatched,
+        "runs_not_derived": underived,
+    }
 
 
 @report_app.command("list")

@@ -51,13 +51,13 @@ def text(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ";".join(text(item) for item in value)
     if isinstance(value, dict):
-        return json.dumps(value, default=_json_default, ensure_ascii=False, sort_keys=True)
+        return json.dumps(value, default=json_default, ensure_ascii=False, sort_keys=True)
     if isinstance(value, timedelta):
         return str(value.total_seconds())
     return str(value)
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, (datetime, date, time)):
         return text(value)
     if isinstance(value, Decimal):
@@ -149,7 +149,7 @@ def write_json(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]
     out.write("[")
     for index, row in enumerate(rows):
         record = dict(zip(columns, row, strict=True))
-        out.write(("," if index else "") + "\n  " + json.dumps(record, default=_json_default, ensure_ascii=False))
+        out.write(("," if index else "") + "\n  " + json.dumps(record, default=json_default, ensure_ascii=False))
     out.write("\n]\n")
 
 
