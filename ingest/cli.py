@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -23,8 +24,18 @@ from ingest import __version__, clusters, export
 from ingest.bursts import BurstSettings
 from ingest.clusters import IdentitySettings
 from ingest.errors import CyberlogError, ExitCode, QueryError, UsageError
-from ingest.ledger import FileResult
-from ingest.runs import Job, derive_bursts, execute, finish_run, match_identities, reject_sample, start_run, summary
+from ingest.ledger import FileResult, sha256_of
+from ingest.runs import (
+    Job,
+    RunResult,
+    derive_bursts,
+    execute,
+    finish_run,
+    match_identities,
+    reject_sample,
+    start_run,
+    summary,
+)
 from ingest.store import open_store, resolve_db
 
 if TYPE_CHECKING:
@@ -50,6 +61,10 @@ clusters_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(clusters_app, name="clusters")
+rejects_app = typer.Typer(
+    help="Rejected records: list and show them, and replay them after a fix.", no_args_is_help=True
+)
+app.add_typer(rejects_app, name="rejects")
 
 REJECTS_SHOWN = 5
 PROGRESS_MIN_BYTES = 4 << 20
@@ -165,13 +180,16 @@ def _progress() -> Iterator[Callable[[Path], Callable[[int], None] | None] | Non
 
 def _run(db: Path | None, command: str, config: Path | None, jobs: list[Job], warnings: list[str],
          max_rejects: int, as_json: bool, identity: IdentitySettings, wait: float | None,
-         bursts: BurstSettings | None = None) -> None:  # fmt: skip
+         bursts: BurstSettings | None = None,
+         after: Callable[[duckdb.DuckDBPyConnection, RunResult], None] | None = None) -> None:  # fmt: skip
     with open_store(db, write=True, wait=wait) as con:
         run = start_run(con, command, config)
         run.warnings += warnings
         try:
             with _progress() as progress:
                 execute(con, run, jobs, _reporter(con), progress)
+            if after:
+                after(con, run)
             derive_bursts(con, run, bursts)
             match_identities(con, run, identity)
         except BaseException:
@@ -274,6 +292,21 @@ def nightly(
     limit = settings.max_rejects if max_rejects is None else max_rejects
     _run(db, "nightly", config, jobs, warnings, limit, as_json, settings.identity.settings(), wait,
          settings.bursts.settings())  # fmt: skip
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write it.")] = Path("cyberlog.toml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented cyberlog.toml to start from: one source to fill in, the others as examples."""
+    from importlib import resources
+
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists: edit it, or pass --force to overwrite it")
+    template = resources.files("ingest").joinpath("data/cyberlog.toml.template").read_text("utf-8")
+    path.write_text(template, "utf-8")
+    _say(f"wrote {path}: fill in its sources, then run `cyberlog nightly --config {path}`")
 
 
 @app.command("formats")
@@ -410,6 +443,186 @@ def query(
     """Run ad-hoc SQL on the store, read-only. See the views v_incidents and v_timeline."""
     with _reader(db, wait) as con:
         _emit(con, sql, {}, _pick(format, out), out, raw)
+
+
+# export -------------------------------------------------------------------------------
+
+EXPORTED = ("incidents", "incident_targets", "incident_actors", "diplomatic_events", "alerts", "derived_incidents",
+            "incident_links", "incident_clusters", "ingest_runs", "ingest_files", "rejects", "cameo_codes",
+            "v_incidents", "v_clusters", "v_timeline")  # fmt: skip
+MONTH_OF = {"incidents": "started_at", "diplomatic_events": "occurred_at", "alerts": "observed_at"}
+
+
+class ExportFormat(StrEnum):
+    parquet = "parquet"
+    csv = "csv"
+
+
+@app.command("export")
+def export_tables(
+    folder: Annotated[Path, typer.Argument(help="Folder to write into (made if missing).")],
+    table: Annotated[
+        list[str] | None,
+        typer.Option("--table", "-t", help="A table or view; repeat for more [default: all]."),
+    ] = None,
+    format: Annotated[ExportFormat, typer.Option("--format", help="parquet or csv (spreadsheet-safe).")] = (
+        ExportFormat.parquet
+    ),
+    partition: Annotated[
+        bool,
+        typer.Option("--partition", help="Parquet: hive folders by source and month (source=x/month=2022-02)."),
+    ] = False,
+    wait: Wait = None,
+    db: Db = None,
+) -> None:
+    """Export tables and views for notebooks and other engines: one Parquet (or CSV) file each."""
+    names = table or list(EXPORTED)
+    unknown = [n for n in names if n not in EXPORTED]
+    if unknown:
+        raise UsageError(f"cannot export {', '.join(unknown)}: choose from {', '.join(EXPORTED)}")
+    if partition and format != ExportFormat.parquet:
+        raise UsageError("--partition writes Parquet folders: use it with --format parquet")
+    folder.mkdir(parents=True, exist_ok=True)
+    with open_store(db, write=False, wait=wait) as con:
+        for name in names:
+            target = folder / (name if partition and name in MONTH_OF else f"{name}.{format}")
+            if format == ExportFormat.csv:
+                _emit(con, f"SELECT * FROM {name}", {}, Output.csv, target, False)  # name from EXPORTED
+            else:
+                _copy_parquet(con, name, target, partition and name in MONTH_OF)
+            _say(f"exported {name} to {target}")
+
+
+def _copy_parquet(con: duckdb.DuckDBPyConnection, name: str, target: Path, partition: bool) -> None:
+    """COPY to a temporary name beside the target, then into place: never half a file or folder."""
+    temp = target.with_name(f".{target.name}.part")
+    if temp.is_dir():
+        shutil.rmtree(temp)
+    else:
+        temp.unlink(missing_ok=True)
+    if partition:
+        query = f"SELECT *, strftime({MONTH_OF[name]}, '%Y-%m') AS month FROM {name}"
+        options = "FORMAT parquet, PARTITION_BY (source, month)"
+    else:
+        query, options = f"SELECT * FROM {name}", "FORMAT parquet"
+    con.execute(f"COPY ({query}) TO '{str(temp).replace(chr(39), chr(39) * 2)}' ({options})")
+    if target.is_dir():
+        shutil.rmtree(target)
+    elif target.exists():
+        target.unlink()
+    temp.replace(target)
+
+
+# rejects --------------------------------------------------------------------------------
+
+RejectFilter = tuple[str | None, str | None, str | None, str | None]
+SourceOpt = Annotated[str | None, typer.Option("--source", help="Only this source's rejects.")]
+RunOpt = Annotated[str | None, typer.Option("--run", help="Only rejects of this run (its run_id).")]
+FileOpt = Annotated[str | None, typer.Option("--file", help="Only rejects of this file (its file_id, or a path).")]
+ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Only rejects whose reason contains this text.")]
+ReplayConfig = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Each source's timezone, encoding and rules from this cyberlog.toml."),
+]
+ReplayZone = Annotated[str | None, typer.Option("--timezone", help="IANA zone for times written without an offset.")]
+ReplayEncoding = Annotated[str | None, typer.Option("--encoding", help="Text encoding of the files.")]
+
+_REJECT_WHERE = """($source IS NULL OR source = $source) AND ($run IS NULL OR run_id = $run)
+    AND ($file IS NULL OR file_id = $file OR path = $file) AND ($reason IS NULL OR contains(reason, $reason))"""
+
+
+def _reject_params(source: str | None, run: str | None, file: str | None, reason: str | None) -> dict[str, Any]:
+    if file and Path(file).exists():
+        file = str(Path(file).resolve())  # rejects keep the resolved path
+    return {"source": source, "run": run, "file": file, "reason": reason}
+
+
+@rejects_app.command("list")
+def rejects_list(
+    source: SourceOpt = None, run_id: RunOpt = None, file: FileOpt = None, reason: ReasonOpt = None,
+    all_: Annotated[bool, typer.Option("--all", help="Also rejects already replayed.")] = False,
+    format: FormatOpt = None, out: OutOpt = None, wait: Wait = None, db: Db = None,
+) -> None:  # fmt: skip
+    """List rejected records, newest first: outstanding ones unless --all."""
+    sql = f"""SELECT reject_id, rejected_at, source, format, path, coalesce(line::VARCHAR, pointer) AS at, field,
+                     reason, outstanding
+              FROM v_rejects WHERE ($all OR outstanding) AND {_REJECT_WHERE}
+              ORDER BY rejected_at DESC, path, line, pointer"""  # fmt: skip
+    with _reader(db, wait) as con:
+        _emit(con, sql, {**_reject_params(source, run_id, file, reason), "all": all_}, _pick(format, out), out, False)
+
+
+@rejects_app.command("show")
+def rejects_show(
+    reject_id: Annotated[str, typer.Argument(help="A reject's id (rej_..., from `cyberlog rejects list`).")],
+    wait: Wait = None,
+    db: Db = None,
+) -> None:
+    """Show one reject whole: where, every error, the raw record, and whether it was replayed."""
+    with _reader(db, wait) as con:
+        cursor = con.execute("SELECT * FROM v_rejects WHERE reject_id = $id", {"id": reject_id})
+        columns = [d[0] for d in cursor.description or []]
+        found = cursor.fetchall()
+    if not found:
+        raise UsageError(f"no reject {reject_id!r}: see `cyberlog rejects list`")
+    for name, value in zip(columns, found[0], strict=True):
+        typer.echo(f"{name + ':':<14}{export.text(value)}")
+
+
+@rejects_app.command("replay")
+def rejects_replay(
+    source: SourceOpt = None, run_id: RunOpt = None, file: FileOpt = None, reason: ReasonOpt = None,
+    config: ReplayConfig = None, timezone: ReplayZone = None, encoding: ReplayEncoding = None,
+    as_json: JsonOut = False, wait: Wait = None, db: Db = None,
+) -> None:  # fmt: skip
+    """Re-validate outstanding rejects after a fix (a newer cyberlog, a source's timezone or
+    encoding): each file they came from is read again; records that now pass are stored,
+    exactly once, the others rejected anew, and the old rejects marked replayed."""
+    from ingest import formats
+    from ingest.config import load_config
+
+    settings = load_config(config) if config else None
+    by_name = {s.name: s for s in settings.sources} if settings else {}
+    tz = _zone(timezone) if timezone else None
+    params = _reject_params(source, run_id, file, reason)
+    with _reader(db, wait) as con:
+        files = con.execute(
+            f"""SELECT f.file_id, f.path, f.source, f.format, f.sha256, count(*) AS n
+                FROM (SELECT file_id FROM v_rejects WHERE outstanding AND {_REJECT_WHERE}) r
+                JOIN ingest_files f USING (file_id)
+                GROUP BY ALL ORDER BY f.path""",
+            params,
+        ).fetchall()
+    jobs, warnings, replaces = [], [], {}
+    for file_id, path, src, fmt_name, sha256, n in files:
+        where = Path(path)
+        if not where.is_file() or (sha256 and sha256_of(where) != sha256):
+            warnings.append(f"{path}: gone or changed since it was loaded: its {n} rejects cannot be replayed")
+            continue
+        own = by_name.get(src)
+        zone = tz or (_zone(own.timezone) if own and own.timezone else None)
+        jobs.append(Job(where, formats.get(fmt_name), src, zone, encoding or (own.encoding if own else "utf-8"),
+                        own.filter.event_filter() if own and own.filter else None, replaces=file_id))  # fmt: skip
+        replaces[str(where)] = file_id
+    if not jobs:
+        for warning in warnings:
+            _say(f"warning: {warning}")
+        _say("no outstanding rejects to replay")
+        raise typer.Exit(0 if not warnings else int(ExitCode.DATA))
+
+    def mark(con: duckdb.DuckDBPyConnection, run: RunResult) -> None:
+        for result in run.files:
+            old = replaces.get(str(result.path))
+            if old and result.status == "loaded":
+                con.execute(
+                    "UPDATE rejects SET replayed_at = now(), replay_run = $run "
+                    "WHERE file_id = $file AND replayed_at IS NULL",
+                    {"run": run.run_id, "file": old},
+                )
+
+    identity = settings.identity.settings() if settings else IdentitySettings()
+    bursts = settings.bursts.settings() if settings else None
+    _run(db, "replay", config, jobs, warnings, 0, as_json, identity, wait, bursts, after=mark)
 
 
 @app.command()

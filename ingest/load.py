@@ -62,8 +62,11 @@ def load_file(
     progress: Callable[[int], None] | None = None,
     event_filter: EventFilter = NO_FILTER,
     ledger: Ledger | None = None,
+    force: bool = False,
 ) -> FileResult:
-    """Load one file in its own transaction; skip it when its bytes were loaded before."""
+    """Load one file in its own transaction; skip it when its bytes were loaded before
+    (unless `force`: `rejects replay` loads a known file again, so its records that now
+    pass are merged, exactly once, and the others rejected again)."""
     result = FileResult(path, "failed", source, fmt.name if fmt else None)
     started = datetime.now(UTC)
     ledger = ledger or Ledger(con)
@@ -72,7 +75,7 @@ def load_file(
         fmt = fmt or formats.detect(path)
         result.format, result.source = fmt.name, source or fmt.default_source
         # same path, size and mtime as a loaded file: skip without reading a byte
-        if ledger.same_file(path, result.source):
+        if not force and ledger.same_file(path, result.source):
             result.status = "skipped"
             return result
         with ThreadPoolExecutor(1) as hasher:
@@ -80,14 +83,14 @@ def load_file(
             # releases the GIL); a renamed copy of a loaded file is then found after staging,
             # its stage dropped. Python-staged files are small: their digest comes first.
             digest = hasher.submit(sha256_of, path)
-            if fmt.stage is None and ledger.same_bytes(result.source, digest.result()):
+            if not force and fmt.stage is None and ledger.same_bytes(result.source, digest.result()):
                 result.status = "skipped"
                 return result
             result.file_id = str(uuid.uuid4())
             options = StageOptions(zone, encoding, progress, event_filter)
             records_read = _stage_file(con, path, fmt, options, result.skipped)
             result.sha256 = digest.result()
-        if ledger.same_bytes(result.source, result.sha256):
+        if not force and ledger.same_bytes(result.source, result.sha256):
             _drop_stage(con)
             result.status, result.file_id, result.skipped = "skipped", None, {}
             return result
@@ -213,7 +216,7 @@ def _merge_file(
     _fill_raw(con, path, fmt, encoding)
     con.execute(
         "INSERT INTO rejects SELECT $run, $file, $source, $format, $path, line, pointer, field, reason, "
-        "errors::JSON, raw, $now FROM stage_rejects ORDER BY line, pointer",
+        "errors::JSON, raw, $now, NULL, NULL FROM stage_rejects ORDER BY line, pointer",
         {**params, "format": fmt.name, "path": str(path.resolve())},
     )
     counts["rejected"] = int(scalar(con, "SELECT count(*) FROM stage_rejects"))

@@ -61,6 +61,7 @@ class Job:
     zone: ZoneInfo | None
     encoding: str
     event_filter: EventFilter | None = None
+    replaces: str | None = None  # `rejects replay`: the file_id whose rejects this load re-validates
 
 
 def start_run(con: duckdb.DuckDBPyConnection, command: str, config_path: Path | None) -> RunResult:
@@ -88,7 +89,11 @@ def execute(
     """
     ledger = Ledger(con)
     for job in jobs:
-        known = ledger.same_file(job.path, job.source or (job.fmt.default_source if job.fmt else None))
+        known = (
+            None
+            if job.replaces
+            else ledger.same_file(job.path, job.source or (job.fmt.default_source if job.fmt else None))
+        )
         if known:
             result = FileResult(job.path, "skipped", known, job.fmt.name if job.fmt else None)
         else:
@@ -97,7 +102,7 @@ def execute(
             result = load_file(
                 con, job.path, run_id=run.run_id, fmt=job.fmt, source=job.source, zone=job.zone,
                 encoding=job.encoding, progress=progress(job.path) if progress else None,
-                event_filter=job.event_filter or NO_FILTER, ledger=ledger,
+                event_filter=job.event_filter or NO_FILTER, ledger=ledger, force=job.replaces is not None,
             )  # fmt: skip
         run.files.append(result)
         on_file(result)

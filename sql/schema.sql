@@ -83,8 +83,12 @@ CREATE TABLE IF NOT EXISTS rejects (
     reason       VARCHAR NOT NULL,
     errors       JSON,                      -- every error of the record: [{field, reason}]
     raw          VARCHAR,
-    rejected_at  TIMESTAMPTZ NOT NULL
+    rejected_at  TIMESTAMPTZ NOT NULL,
+    replayed_at  TIMESTAMPTZ,               -- `rejects replay` re-validated the record: it loaded or was rejected anew
+    replay_run   VARCHAR                    -- the run that did it
 );
+ALTER TABLE rejects ADD COLUMN IF NOT EXISTS replayed_at TIMESTAMPTZ;
+ALTER TABLE rejects ADD COLUMN IF NOT EXISTS replay_run VARCHAR;
 
 -- incidents and diplomatic_events carry no index: DuckDB maintains one per inserted row,
 -- which would make a day of GDELT load several times slower. One row per (source,

@@ -186,3 +186,12 @@ JOIN alerts a
   ON a.target_key = d.target_key
  AND a.category = d.category
  AND a.observed_at BETWEEN d.started_at AND d.ended_at;
+
+-- Rejects with an id to name them by (`cyberlog rejects show`), and whether they are
+-- outstanding: not yet re-validated by `cyberlog rejects replay`.
+CREATE OR REPLACE VIEW v_rejects AS
+SELECT
+    'rej_' || left(md5(file_id || ':' || coalesce(line::VARCHAR, '') || ':' || coalesce(pointer, '')), 12) AS reject_id,
+    replayed_at IS NULL AS outstanding,
+    *
+FROM rejects;
