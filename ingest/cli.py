@@ -94,6 +94,7 @@ class Output(StrEnum):
     csv = "csv"
     json = "json"
     markdown = "markdown"
+    html = "html"  # reports only: a page with the time line and the report's table
 
 
 FormatOpt = Annotated[
@@ -341,7 +342,7 @@ def _destination(out: Path | None, fmt: Output) -> Iterator[TextIO]:
 def _pick(fmt: Output | None, out: Path | None) -> Output:
     if fmt is not None:
         return fmt
-    by_suffix = {".csv": Output.csv, ".json": Output.json, ".md": Output.markdown}
+    by_suffix = {".csv": Output.csv, ".json": Output.json, ".md": Output.markdown, ".html": Output.html}
     return by_suffix.get(out.suffix.lower(), Output.table) if out else Output.table
 
 
@@ -353,6 +354,8 @@ def _rows(cursor: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
 def _emit(
     con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], fmt: Output, out: Path | None, raw: bool
 ) -> None:
+    if fmt == Output.html:
+        raise UsageError("--format html draws a report: use `cyberlog report run NAME --format html`")
     try:
         if fmt == Output.csv and _emit_csv_text(con, sql, params, out, raw):
             return
@@ -711,7 +714,28 @@ def report_run(
     report = reports.get(name)
     params = report.bind(reports.parse_pairs(param or []))
     with _reader(db, wait) as con:
-        _emit(con, report.sql, params, _pick(format, out), out, raw)
+        if _pick(format, out) == Output.html:
+            _emit_page(con, report, params, out)
+        else:
+            _emit(con, report.sql, params, _pick(format, out), out, raw)
+
+
+def _emit_page(con: duckdb.DuckDBPyConnection, report: Any, params: dict[str, Any], out: Path | None) -> None:
+    """The report as one self-contained HTML page: its rows beside the incidents and
+    events of its time range on a zoomable axis."""
+    from ingest import page
+
+    try:
+        cursor = con.execute(report.sql, params)
+        columns = [d[0] for d in cursor.description or []]
+        found = cursor.fetchall()
+        marked = con.execute(page.MARKS_SQL, {"since": params.get("since"), "until": params.get("until")})
+        names = [d[0] for d in marked.description or []]
+        marks = [dict(zip(names, row, strict=True)) for row in marked.fetchall()]
+    except duckdb.Error as exc:
+        raise QueryError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    with _destination(out, Output.html) as stream:
+        page.write_page(stream, report.title, report.description, params, columns, found, marks)
 
 
 # cross-source identity -----------------------------------------------------------------
