@@ -13,6 +13,8 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
@@ -105,8 +107,33 @@ OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write to this 
 RawOpt = Annotated[bool, typer.Option("--raw", help="CSV: write cells untouched (no formula neutralising).")]
 
 
-def _say(message: str) -> None:
-    typer.echo(f"cyberlog: {message}", err=True)
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@dataclass
+class _Log:
+    """How diagnostics go to stderr: set once by the root options."""
+
+    quiet: bool = False  # warnings and errors only
+    verbose: bool = False  # every reject of a file, not the first few
+    format: LogFormat = LogFormat.text  # json: one object per line, for cron and log shippers
+
+
+LOG = _Log()
+
+
+def _say(message: str, level: str | None = None) -> None:
+    level = level or ("warning" if message.startswith("warning: ") else "info")
+    if LOG.quiet and level == "info":
+        return
+    if LOG.format == LogFormat.json:
+        text = message.removeprefix(f"{level}: ")
+        record = {"time": datetime.now(UTC).isoformat().replace("+00:00", "Z"), "level": level, "message": text}
+        typer.echo(json.dumps(record, ensure_ascii=False), err=True)
+    else:
+        typer.echo(f"cyberlog: {message}", err=True)
 
 
 def _version(value: bool) -> None:
@@ -120,8 +147,15 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors on stderr.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Every rejected record, not the first few.")] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option("--log-format", envvar="CYBERLOG_LOG_FORMAT", help="stderr as text, or one JSON object a line."),
+    ] = LogFormat.text,
 ) -> None:
     """cyberlog: which cyber attacks cluster around which diplomatic moves, and is that more than chance?"""
+    LOG.quiet, LOG.verbose, LOG.format = quiet, verbose, log_format
 
 
 # ingest and nightly -------------------------------------------------------------------
@@ -147,10 +181,11 @@ def _reporter(con: duckdb.DuckDBPyConnection) -> Callable[[FileResult], None]:
     def on_file(result: FileResult) -> None:
         _say(_describe(result))
         if result.count("rejected") and result.file_id:
-            for line, pointer, field, reason in reject_sample(con, result.file_id, REJECTS_SHOWN):
+            shown = result.count("rejected") if LOG.verbose else REJECTS_SHOWN
+            for line, pointer, field, reason in reject_sample(con, result.file_id, shown):
                 where = line if line is not None else (pointer or "(document)")
                 _say(f"  {result.path}:{where}: {field or '(record)'}: {reason}")
-            more = result.count("rejected") - REJECTS_SHOWN
+            more = result.count("rejected") - shown
             if more > 0:
                 sql = f"SELECT * FROM rejects WHERE file_id = '{result.file_id}'"
                 _say(f'  ... and {more} more: cyberlog query "{sql}"')
@@ -160,8 +195,8 @@ def _reporter(con: duckdb.DuckDBPyConnection) -> Callable[[FileResult], None]:
 
 @contextmanager
 def _progress() -> Iterator[Callable[[Path], Callable[[int], None] | None] | None]:
-    """A progress bar per large file, only when stderr is a terminal."""
-    if not sys.stderr.isatty():
+    """A progress bar per large file, only when stderr is a terminal (and not --quiet or JSON logs)."""
+    if not sys.stderr.isatty() or LOG.quiet or LOG.format == LogFormat.json:
         yield None
         return
     from rich.console import Console
@@ -830,7 +865,7 @@ def main() -> None:
     try:
         app()
     except CyberlogError as exc:
-        typer.echo(f"cyberlog: error: {exc}", err=True)
+        _say(f"error: {exc}", "error")
         sys.exit(int(exc.exit_code))
     except BrokenPipeError:
         sys.stderr.close()
