@@ -513,7 +513,9 @@ def export_tables(
     wait: Wait = None,
     db: Db = None,
 ) -> None:
-    """Export tables and views for notebooks and other engines: one Parquet (or CSV) file each."""
+    """Export tables and views for notebooks and other engines: one Parquet (or spreadsheet-safe
+    CSV) file each, all by default; --partition writes incidents, events and alerts as hive
+    folders by source and month (alerts/source=ids/month=2022-02/). Files appear only once complete."""
     names = table or list(EXPORTED)
     unknown = [n for n in names if n not in EXPORTED]
     if unknown:
@@ -669,7 +671,9 @@ def status(
     wait: Wait = None,
     db: Db = None,
 ) -> None:
-    """What the store holds at a glance: per source its records, newest data, last run and rejects."""
+    """What the store holds at a glance: the store (size, schema, runs, the last run's exit code,
+    runs killed or not yet matched or derived) and per source its kind, records, newest data,
+    last run and its exit code, files loaded and failed, and rejects kept."""
     from ingest.store import sql_dir
 
     with _reader(db, wait) as con:
@@ -743,7 +747,9 @@ def report_run(
     wait: Wait = None,
     db: Db = None,
 ) -> None:
-    """Run a canned report; every param has a default."""
+    """Run a canned report; every param has a default. --format html (or --out page.html)
+    writes one self-contained page: the report's incidents and events on a zoomable time
+    axis, details and sources on hover or click, the report's rows beside."""
     from ingest import reports
 
     report = reports.get(name)

@@ -55,3 +55,9 @@ def test_every_exit_code_is_documented():
 
     for code in ExitCode:
         assert f"| {int(code)} |" in README
+
+
+def test_the_cli_reference_is_generated_from_the_commands():
+    from ingest import docs
+
+    assert docs.readme_with_reference(README) == README, "run `python -m ingest.docs --write`"
