@@ -22,7 +22,7 @@ from typing import IO
 import duckdb
 
 from ingest import archives
-from ingest.readers import ENCODING_HINT
+from ingest.readers import ENCODING_HINT, RawRecord
 
 _UNREADABLE = re.compile(rb"[\x00\r\x1e]")
 
@@ -93,6 +93,14 @@ def _reencoded(stream: IO[bytes], encoding: str) -> Iterator[bytes]:
     text = io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="\n")
     for line in text:
         yield line.encode("utf-8", "surrogateescape")
+
+
+def read_lines(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
+    """The file's lines with their numbers: the reader of the line formats DuckDB stages,
+    used for the raw text of rejects found after staging."""
+    with open_bytes(path) as stream:
+        for number, line in enumerate(stream, 1):
+            yield RawRecord(number, None, line.decode("utf-8", "replace").rstrip("\r\n"), None)
 
 
 def head(path: Path, size: int = 4) -> bytes:

@@ -11,9 +11,8 @@ has it counted and skipped).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from functools import cache
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -21,7 +20,6 @@ import pycountry
 
 from ingest import archives, countries, lines
 from ingest.formats.base import Format, StageRequest
-from ingest.readers import RawRecord
 from ingest.store import sql_dir, statements
 
 # name -> 0-based position in a GDELT 2.0 row (FORMATS.md 1.2)
@@ -103,13 +101,6 @@ def _run(con: duckdb.DuckDBPyConnection, params: Mapping[str, object]) -> None:
         con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
 
 
-def read_lines(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
-    """The file's lines with their numbers (for the raw text of rejects found after staging)."""
-    with lines.open_bytes(path) as stream:
-        for number, line in enumerate(stream, 1):
-            yield RawRecord(number, None, line.decode("utf-8", "replace").rstrip("\r\n"), None)
-
-
 _ROW = re.compile(rb"^\d+\t\d{8}\t")
 
 
@@ -121,5 +112,5 @@ def sniff(head: bytes) -> bool:
 
 FORMAT = Format(
     "gdelt", "event", "GDELT event export, 2.0 (61 columns) or 1.0 (58/57), plain, .gz or .zip", "gdelt",
-    None, None, read_lines, sniff, stage=stage, filterable=True,
+    None, None, lines.read_lines, sniff, stage=stage, filterable=True,
 )  # fmt: skip

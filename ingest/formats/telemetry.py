@@ -10,17 +10,15 @@ the attack type and the stage for the merge are common, in `sql/telemetry.sql`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from ingest import lines, vocab
 from ingest.formats.base import Format, Reader, Stager, StageRequest
-from ingest.readers import RawRecord
 from ingest.store import sql_dir, statements
 
 MALFORMED = "malformed JSON"
@@ -110,15 +108,8 @@ def _explain_malformed(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("_why")
 
 
-def read_lines(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
-    """The file's lines with their numbers (for the raw text of rejects found after staging)."""
-    with lines.open_bytes(path) as stream:
-        for number, line in enumerate(stream, 1):
-            yield RawRecord(number, None, line.decode("utf-8", "replace").rstrip("\r\n"), None)
-
-
 def telemetry_format(
     name: str, description: str, sniff: Callable[[bytes], bool], labels: Mapping[str, str] | None = None,
-    reader: Reader = read_lines,
+    reader: Reader = lines.read_lines,
 ) -> Format:  # fmt: skip
     return Format(name, "alert", description, name, None, None, reader, sniff, stage=stager(name, labels))
