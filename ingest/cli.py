@@ -676,10 +676,11 @@ def status(
     last run and its exit code, files loaded and failed, and rejects kept."""
     from ingest.store import sql_dir
 
+    sql = (sql_dir() / "status.sql").read_text("utf-8")
     with _reader(db, wait) as con:
         store = _store_summary(con, db)
         if as_json:
-            cursor = con.execute((sql_dir() / "status.sql").read_text("utf-8"))
+            cursor = con.execute(sql)
             columns = [d[0] for d in cursor.description or []]
             sources = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
             typer.echo(json.dumps({"store": store, "sources": sources}, indent=2, default=export.json_default))
@@ -687,7 +688,7 @@ def status(
         for name, value in store.items():
             typer.echo(f"{name + ':':<22}{export.text(value)}")
         typer.echo("")
-        _emit(con, (sql_dir() / "status.sql").read_text("utf-8"), {}, Output.table, None, False)
+        _emit(con, sql, {}, Output.table, None, False)
 
 
 def _store_summary(con: duckdb.DuckDBPyConnection, db: Path | None) -> dict[str, Any]:

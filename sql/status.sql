@@ -3,19 +3,15 @@
 -- last run that touched it and that run's exit code, files loaded and failed over all
 -- runs, and rejects kept for it.
 WITH records AS (
-    SELECT source, 'incidents' AS kind, count(*) AS records, max(started_at) AS newest_data FROM incidents GROUP BY source
-    UNION ALL
-    SELECT source, 'diplomatic events', count(*), max(occurred_at) FROM diplomatic_events GROUP BY source
-    UNION ALL
-    SELECT source, 'alerts', count(*), max(observed_at) FROM alerts GROUP BY source
+    SELECT * FROM v_source_records
 ), last_run AS (
-    SELECT s.source, arg_max(r.started_at, r.started_at) AS last_run_at, arg_max(r.exit_code, r.started_at) AS last_exit,
+    SELECT s.source, max(r.started_at) AS last_run_at, arg_max(r.exit_code, r.started_at) AS last_exit,
            arg_max(r.finished_at IS NULL, r.started_at) AS last_unfinished,
            sum(s.files_loaded) AS files_loaded, sum(s.files_failed) AS files_failed
     FROM ingest_run_sources s JOIN ingest_runs r USING (run_id)
     GROUP BY s.source
 ), kept AS (
-    SELECT source, count(*) AS rejects, max(rejected_at) AS last_reject_at FROM rejects GROUP BY source
+    SELECT source, count(*) AS rejects FROM rejects GROUP BY source
 )
 SELECT
     coalesce(x.source, l.source) AS source,

@@ -195,3 +195,13 @@ SELECT
     replayed_at IS NULL AS outstanding,
     *
 FROM rejects;
+
+-- What each source holds: one row per source and kind of record, with its newest data and
+-- when it was last loaded (the ingest_health report and `cyberlog status` read it).
+CREATE OR REPLACE VIEW v_source_records AS
+SELECT source, 'incidents' AS kind, count(*) AS records, max(started_at) AS newest_data, max(loaded_at) AS last_loaded
+FROM incidents GROUP BY source
+UNION ALL
+SELECT source, 'diplomatic events', count(*), max(occurred_at), max(loaded_at) FROM diplomatic_events GROUP BY source
+UNION ALL
+SELECT source, 'alerts', count(*), max(observed_at), max(loaded_at) FROM alerts GROUP BY source;

@@ -8,17 +8,7 @@
 -- example: cyberlog report run ingest_health
 -- example: cyberlog report run ingest_health -p runs=30 --format csv
 WITH records AS (
-    SELECT source, 'incidents' AS kind, count(*) AS records, max(started_at) AS newest_data,
-           max(loaded_at) AS last_loaded
-    FROM incidents GROUP BY source
-    UNION ALL
-    SELECT source, 'diplomatic events' AS kind, count(*) AS records, max(occurred_at) AS newest_data,
-           max(loaded_at) AS last_loaded
-    FROM diplomatic_events GROUP BY source
-    UNION ALL
-    SELECT source, 'alerts' AS kind, count(*) AS records, max(observed_at) AS newest_data,
-           max(loaded_at) AS last_loaded
-    FROM alerts GROUP BY source
+    SELECT * FROM v_source_records
 ), touched AS (
     SELECT
         s.*, r.started_at, r.finished_at, r.exit_code,
