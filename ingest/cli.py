@@ -6,13 +6,14 @@ Every `CyberlogError` becomes one `cyberlog: error: ...` line and its exit code.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -43,6 +44,7 @@ from ingest.store import open_store, resolve_db
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
+    from ingest.config import Config
     from ingest.formats.base import Format
 
 # The parsing machinery (pydantic, Arrow, the formats) is imported by the commands that
@@ -165,7 +167,7 @@ def _describe(result: FileResult) -> str:
     if result.status == "skipped":
         return f"skipped {result.path}: already loaded ({result.source})"
     if result.status == "failed":
-        return f"failed {result.path}: {result.error}"
+        return f"failed {result.url or result.path}: {result.error}"
     c = result.count
     line = (
         f"loaded {result.path} ({result.format} -> {result.source}): {c('records_read')} read, "
@@ -217,13 +219,26 @@ def _progress() -> Iterator[Callable[[Path], Callable[[int], None] | None] | Non
 def _run(db: Path | None, command: str, config: Path | None, jobs: list[Job], warnings: list[str],
          max_rejects: int, as_json: bool, identity: IdentitySettings, wait: float | None,
          bursts: BurstSettings | None = None,
-         after: Callable[[duckdb.DuckDBPyConnection, RunResult], None] | None = None) -> None:  # fmt: skip
+         after: Callable[[duckdb.DuckDBPyConnection, RunResult], None] | None = None,
+         remote: Config | None = None) -> None:  # fmt: skip
     with open_store(db, write=True, wait=wait) as con:
         run = start_run(con, command, config)
         run.warnings += warnings
         try:
             with _progress() as progress:
-                execute(con, run, jobs, _reporter(con), progress)
+                reporter = _reporter(con)
+                if remote is not None and config is not None:  # fetched files are loaded as they arrive
+                    from ingest.feeds import FeedRun
+
+                    feeds = FeedRun(con, run, remote, config, reporter)
+
+                    def on_file(result: FileResult) -> None:
+                        feeds.on_file(result)
+                        reporter(result)
+
+                    execute(con, run, itertools.chain(jobs, feeds.jobs()), on_file, progress)
+                else:
+                    execute(con, run, jobs, reporter, progress)
             if after:
                 after(con, run)
             derive_bursts(con, run, bursts)
@@ -307,27 +322,83 @@ def nightly(
     config: Annotated[Path, typer.Option("--config", "-c", help="The cyberlog.toml naming the sources.")] = Path(
         "cyberlog.toml"
     ),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be fetched and ingested; change nothing.")
+    ] = False,
     max_rejects: MaxRejects = None,
     as_json: JsonOut = False,
     wait: Wait = None,
     db: Db = None,
 ) -> None:
-    """The nightly job: ingest whatever is new in every configured source."""
+    """The nightly job: fetch what is new from every remote source and ingest whatever is
+    new in every configured source."""
     from ingest.config import load_config, source_files
 
     settings = load_config(config)
 
     jobs, warnings = [], []
     for src in settings.sources:
+        if src.url is not None:
+            continue
         files = source_files(config, src)
         if not files:
             warnings.append(f"source {src.name}: no files match {src.path}")
         tz = _zone(src.timezone) if src.timezone else None
         kept = src.filter.event_filter() if src.filter else None
         jobs += [Job(path, _format(src.format), src.name, tz, src.encoding, kept) for path in files]
+    if dry_run:
+        _dry_run(db, config, settings, jobs, warnings, as_json)
+    remote = settings if any(src.url for src in settings.sources) else None
     limit = settings.max_rejects if max_rejects is None else max_rejects
     _run(db, "nightly", config, jobs, warnings, limit, as_json, settings.identity.settings(), wait,
-         settings.bursts.settings())  # fmt: skip
+         settings.bursts.settings(), remote=remote)  # fmt: skip
+
+
+def _dry_run(db: Path | None, config_path: Path, settings: Config, jobs: list[Job], warnings: list[str],
+             as_json: bool) -> None:  # fmt: skip
+    """`nightly --dry-run`: the local files the ledger does not know, and what each remote
+    source would fetch (its list or manifest is read; nothing is downloaded or written)."""
+    from ingest.ledger import Ledger
+
+    path = resolve_db(db)
+    plan: dict[str, Any] = {"ingest": [], "fetch": [], "failed": [], "warnings": warnings}
+    with ExitStack() as stack:
+        con = stack.enter_context(open_store(db, write=False)) if path.exists() else None
+        ledger = Ledger(con) if con is not None else None
+        for job in jobs:
+            if ledger is None or not ledger.same_file(job.path, job.source):
+                plan["ingest"].append({"source": job.source, "format": job.fmt.name if job.fmt else None,
+                                       "path": str(job.path)})  # fmt: skip
+        remote = [src for src in settings.sources if src.url is not None]
+        if remote:
+            from ingest.feeds import FetchError, dry_run
+
+            state = con if con is not None and _has_table(con, "fetch_state") else None
+            for src in remote:
+                try:
+                    found = dry_run(settings, config_path, state, src)
+                except (FetchError, ValueError) as exc:
+                    plan["failed"].append({"source": src.name, "error": getattr(exc, "message", str(exc))})
+                    continue
+                plan["fetch"] += [{"source": src.name, "format": src.format, "what": what} for what in found]
+    if as_json:
+        typer.echo(json.dumps(plan, indent=2))
+    else:
+        for item in plan["fetch"]:
+            typer.echo(f"would fetch   {item['source']} ({item['format']}): {item['what']}")
+        for item in plan["ingest"]:
+            typer.echo(f"would ingest  {item['source']} ({item['format']}): {item['path']}")
+        for item in plan["failed"]:
+            _say(f"failed {item['source']}: {item['error']}", "error")
+        for warning in warnings:
+            _say(f"warning: {warning}")
+        if not (plan["fetch"] or plan["ingest"]):
+            _say("nothing new to fetch or ingest")
+    raise typer.Exit(int(ExitCode.DATA if plan["failed"] else ExitCode.OK))
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall()[0][0])
 
 
 @app.command()

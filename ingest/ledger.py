@@ -28,6 +28,7 @@ class FileResult:
     error: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> records
+    url: str | None = None  # a remote source that could not be fetched: what was asked for
 
     def count(self, name: str) -> int:
         return self.counts.get(name, 0)

@@ -122,6 +122,13 @@ def load_file(
     return result
 
 
+def record_failure(con: duckdb.DuckDBPyConnection, result: FileResult, run_id: str) -> None:
+    """A remote source that could not be fetched, in the ledger like a file that failed."""
+    result.file_id = result.file_id or str(uuid.uuid4())
+    now = datetime.now(UTC)
+    _record_file(con, result, run_id, None, None, now)
+
+
 def _record_file(
     con: duckdb.DuckDBPyConnection,
     r: FileResult,
@@ -136,7 +143,8 @@ def _record_file(
         "finished_at) VALUES ($id, $run, $source, $format, $path, $sha, $size, $mtime, $status, $error, $read, "
         "$ins, $upd, $unch, $rej, $skipped, $reasons, $started, $finished)",
         {
-            "id": r.file_id, "run": run_id, "source": r.source or "", "format": r.format, "path": str(r.path.resolve()),
+            "id": r.file_id, "run": run_id, "source": r.source or "", "format": r.format,
+            "path": r.url or str(r.path.resolve()),
             "sha": r.sha256, "size": size, "mtime": mtime_ns, "status": "failed" if r.error else "loaded",
             "error": r.error, "read": r.count("records_read"), "ins": r.count("inserted"),
             "upd": r.count("updated"), "unch": r.count("unchanged"), "rej": r.count("rejected"),

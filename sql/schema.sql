@@ -271,6 +271,26 @@ CREATE TABLE IF NOT EXISTS alerts (
     loaded_at        TIMESTAMPTZ NOT NULL
 );
 
+-- Remote sources (a `url` in cyberlog.toml): what each has fetched and loaded, so the
+-- next nightly fetches only what is new. A row per item: a GDELT batch (item = its URL,
+-- version = its MD5), a MISP event (item = its uuid, version = the manifest's timestamp),
+-- a TAXII collection (item = 'added_after', version = X-TAXII-Date-Added-Last of the last
+-- page loaded), and a list or manifest read whole ('list:' + URL, with its ETag and
+-- Last-Modified for the next conditional request). Marked only after the file loaded.
+CREATE TABLE IF NOT EXISTS fetch_state (
+    source         VARCHAR NOT NULL,
+    item           VARCHAR NOT NULL,
+    version        VARCHAR,
+    url            VARCHAR,       -- where it came from (no query string, no credentials)
+    etag           VARCHAR,
+    last_modified  VARCHAR,
+    file_path      VARCHAR,       -- the download, under [fetch] dir (gone when keep = false)
+    file_id        VARCHAR,       -- the ingest_files row that loaded it
+    run_id         VARCHAR,
+    fetched_at     TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (source, item)
+);
+
 -- Settings the store keeps between commands: `[bursts]` from the last nightly's config, so
 -- a plain `cyberlog ingest` derives incidents by the same rule.
 CREATE TABLE IF NOT EXISTS store_settings (

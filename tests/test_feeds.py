@@ -1,0 +1,360 @@
+"""Remote sources in the nightly job, against real HTTP servers on loopback: GDELT file
+lists and zips, a MISP feed, a TAXII 2.1 collection, and a network that misbehaves."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, ROOT, rows, run, scalar
+from feedserver import FeedServer, Reply, Taxii, serve
+
+GDELT = FIXTURES / "gdelt" / "good"
+EVENTS = "SELECT source_ref, occurred_at, cameo_code, content_hash FROM diplomatic_events ORDER BY source_ref"
+BATCHES = ("20220215171500", "20220221190000")
+FAST = """
+[fetch]
+timeout_seconds = 2
+retries = 2
+backoff_seconds = 0.01
+max_wait_seconds = 5
+"""
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with serve() as s:
+        yield s
+
+
+def _zip(name: str) -> bytes:
+    """A GDELT batch as GDELT publishes it: one CSV in a zip."""
+    plain = GDELT / f"{name}.export.CSV"
+    if not plain.exists():
+        return (GDELT / f"{name}.export.CSV.zip").read_bytes()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{name}.export.CSV", plain.read_bytes())
+    return buffer.getvalue()
+
+
+def _list(server: FeedServer, batches: dict[str, bytes], md5: dict[str, str] | None = None) -> bytes:
+    """A GDELT file list: `size md5 url` a line, events beside the mentions and GKG files
+    (which cyberlog does not fetch)."""
+    lines = []
+    for name, body in batches.items():
+        digest = (md5 or {}).get(name) or hashlib.md5(body).hexdigest()
+        lines.append(f"{len(body)} {digest} {server.url(f'/gdeltv2/{name}.export.CSV.zip')}")
+        lines.append(f"1234 {'0' * 32} {server.url(f'/gdeltv2/{name}.mentions.CSV.zip')}")
+        lines.append(f"5678 {'f' * 32} {server.url(f'/gdeltv2/{name}.gkg.csv.zip')}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _gdelt(server: FeedServer, *, etag: str | None = "list-1", **md5: str) -> dict[str, bytes]:
+    batches = {name: _zip(name) for name in BATCHES}
+    server.set("/gdeltv2/lastupdate.txt", Reply(_list(server, batches, md5), etag=etag))
+    for name, body in batches.items():
+        server.set(f"/gdeltv2/{name}.export.CSV.zip", Reply(body))
+    return batches
+
+
+def _config(tmp_path: Path, *sources: str, extra: str = FAST) -> Path:
+    path = tmp_path / "cyberlog.toml"
+    path.write_text(extra + "\n" + "\n".join(sources), encoding="utf-8")
+    return path
+
+
+def _gdelt_source(server: FeedServer, name: str = "gdelt-live") -> str:
+    return f"""
+[[sources]]
+name = "{name}"
+format = "gdelt"
+url = "{server.url("/gdeltv2/lastupdate.txt")}"
+"""
+
+
+LOCAL = f"""
+[[sources]]
+name = "curated"
+format = "incidents_csv"
+path = "{(FIXTURES / "incidents_csv" / "good" / "*.csv").as_posix()}"
+"""
+
+
+def _nightly(config: Path, db: Path, *more: str) -> object:
+    return run("nightly", "--config", config, "--db", db, *more)
+
+
+def _local_events(tmp_path: Path) -> list[tuple[object, ...]]:
+    """What loading the same batches from disk gives: the remote source must equal it."""
+    db = tmp_path / "local.duckdb"
+    files = [GDELT / f"{name}.export.CSV" if (GDELT / f"{name}.export.CSV").exists() else
+             GDELT / f"{name}.export.CSV.zip" for name in BATCHES]  # fmt: skip
+    assert run("ingest", *files, "--format", "gdelt", "--db", db).code == 0
+    return rows(
+        db, EVENTS
+    )
+
+
+def test_gdelt_list_fetches_each_export_once(server: FeedServer, tmp_path: Path) -> None:
+    batches = _gdelt(server)
+    config, db = _config(tmp_path, _gdelt_source(server)), tmp_path / "store.duckdb"
+    first = _nightly(config, db)
+    assert first.code == 0, first.err
+    assert rows(
+        db, EVENTS
+    ) == (_local_events(tmp_path))
+    # only the event exports were fetched, each verified and kept under [fetch] dir
+    assert sorted(r.path for r in server.requests if r.path.endswith(".zip")) == [
+        f"/gdeltv2/{name}.export.CSV.zip" for name in BATCHES
+    ]
+    kept = tmp_path / "downloads" / "gdelt-live"
+    assert sorted(p.name for p in kept.glob("*.zip")) == [f"{name}.export.CSV.zip" for name in BATCHES]
+    assert not list(kept.glob("*.part"))
+    assert scalar(db, "SELECT count(*) FROM fetch_state WHERE source = 'gdelt-live' AND item LIKE 'http%'") == 2
+    # the second run asks for the list with its ETag, gets 304 and fetches nothing
+    before = len(server.requests)
+    second = _nightly(config, db)
+    assert second.code == 0, second.err
+    assert [r.path for r in server.requests[before:]] == ["/gdeltv2/lastupdate.txt"]
+    assert server.requests[-1].headers.get("if-none-match") == "list-1"
+    assert scalar(db, "SELECT count(*) FROM ingest_files WHERE source = 'gdelt-live'") == 2
+    assert len(batches) == 2
+
+
+def test_gdelt_new_batch_in_a_changed_list_is_the_only_download(server: FeedServer, tmp_path: Path) -> None:
+    _gdelt(server, etag=None)  # no validators: the list comes whole each time
+    config, db = _config(tmp_path, _gdelt_source(server)), tmp_path / "store.duckdb"
+    assert _nightly(config, db).code == 0
+    before = len(server.requests)
+    assert _nightly(config, db).code == 0
+    assert [r.path for r in server.requests[before:]] == ["/gdeltv2/lastupdate.txt"]  # both batches known
+
+
+def test_master_list_since_skips_older_batches(server: FeedServer, tmp_path: Path) -> None:
+    batches = {name: _zip(name) for name in BATCHES}
+    server.set("/gdeltv2/masterfilelist.txt", Reply(_list(server, batches)))
+    for name, body in batches.items():
+        server.set(f"/gdeltv2/{name}.export.CSV.zip", Reply(body))
+    source = f"""
+[[sources]]
+name = "gdelt-backfill"
+format = "gdelt"
+url = "{server.url("/gdeltv2/masterfilelist.txt")}"
+since = 2022-02-20
+"""
+    config, db = _config(tmp_path, source), tmp_path / "store.duckdb"
+    assert _nightly(config, db).code == 0
+    assert [r.path for r in server.requests if r.path.endswith(".zip")] == ["/gdeltv2/20220221190000.export.CSV.zip"]
+
+
+def _failed(db: Path, source: str) -> list[tuple[object, ...]]:
+    return rows(db, "SELECT path, error FROM ingest_files WHERE source = ? AND status = 'failed'", [source])  # type: ignore[arg-type]
+
+
+def test_wrong_checksum_is_never_ingested_and_the_other_sources_run(server: FeedServer, tmp_path: Path) -> None:
+    _gdelt(server, **{BATCHES[1]: "0123456789abcdef0123456789abcdef"})
+    config, db = _config(tmp_path, _gdelt_source(server), LOCAL), tmp_path / "store.duckdb"
+    result = _nightly(config, db)
+    assert result.code == 3
+    assert "MD5" in result.err and "differs from the list's 0123456789abcdef0123456789abcdef" in result.err
+    assert "3 attempts" in result.err  # retried: a bad body may be a broken transfer
+    # the good batch and the local source loaded; the bad one nowhere, not even as .part
+    assert scalar(db, "SELECT count(*) FROM incidents WHERE source = 'curated'") == 9
+    loaded = rows(db, "SELECT path FROM ingest_files WHERE source = 'gdelt-live' AND status = 'loaded'")
+    assert [Path(str(p[0])).name for p in loaded] == [f"{BATCHES[0]}.export.CSV.zip"]
+    assert not list((tmp_path / "downloads" / "gdelt-live").glob(f"{BATCHES[1]}*"))
+    [(where, error)] = _failed(db, "gdelt-live")
+    assert where == server.url("/gdeltv2/lastupdate.txt") and "MD5" in str(error)
+    # fixed on the server: the next run fetches just that batch
+    _gdelt(server)
+    again = _nightly(config, db)
+    assert again.code == 0, again.err
+    assert [r.path for r in server.requests if r.path.endswith(".zip")][-1] == f"/gdeltv2/{BATCHES[1]}.export.CSV.zip"
+    assert scalar(db, "SELECT count(*) FROM ingest_files WHERE source = 'gdelt-live' AND status = 'loaded'") == 2
+
+
+def test_truncated_download_is_retried_and_never_ingested_half(server: FeedServer, tmp_path: Path) -> None:
+    batches = _gdelt(server)
+    name = f"/gdeltv2/{BATCHES[0]}.export.CSV.zip"
+    server.set(name, Reply(batches[BATCHES[0]], cut_at=100), Reply(batches[BATCHES[0]]))
+    config, db = _config(tmp_path, _gdelt_source(server)), tmp_path / "store.duckdb"
+    result = _nightly(config, db)
+    assert result.code == 0, result.err
+    assert len(server.hits(name)) == 2
+    assert scalar(db, "SELECT count(*) FROM ingest_files WHERE source = 'gdelt-live' AND status = 'loaded'") == 2
+
+
+def test_truncated_every_time_fails_the_source_with_a_reason(server: FeedServer, tmp_path: Path) -> None:
+    batches = _gdelt(server)
+    server.set(f"/gdeltv2/{BATCHES[0]}.export.CSV.zip", Reply(batches[BATCHES[0]], cut_at=100))
+    config, db = _config(tmp_path, _gdelt_source(server)), tmp_path / "store.duckdb"
+    result = _nightly(config, db)
+    assert result.code == 3
+    assert "broke off" in result.err
+    assert scalar(db, "SELECT count(*) FROM ingest_files WHERE source = 'gdelt-live' AND status = 'loaded'") == 0
+    assert not list((tmp_path / "downloads" / "gdelt-live").glob("*.zip*"))
+    assert scalar(db, "SELECT count(*) FROM fetch_state WHERE item LIKE 'list:%'") == 0  # the list is asked again
+
+
+def test_retry_after_is_respected(server: FeedServer, tmp_path: Path) -> None:
+    batches = _gdelt(server)
+    name = f"/gdeltv2/{BATCHES[0]}.export.CSV.zip"
+    server.set(name, Reply(b"slow down", 429, {"Retry-After": "1"}), Reply(batches[BATCHES[0]]))
+    config, db = _config(tmp_path, _gdelt_source(server)), tmp_path / "store.duckdb"
+    assert _nightly(config, db).code == 0
+    first, second = server.hits(name)
+    assert second is not first and len(server.hits(name)) == 2
+
+
+def test_retry_after_beyond_the_limit_fails_now(server: FeedServer, tmp_path: Path) -> None:
+    _gdelt(server)
+    server.set("/gdeltv2/lastupdate.txt", Reply(b"maintenance", 503, {"Retry-After": "3600"}))
+    config, db = _config(tmp_path, _gdelt_source(server), LOCAL), tmp_path / "store.duckdb"
+    result = _nightly(config, db)
+    assert result.code == 3
+    assert "retry after 3600 s, longer than fetch.max_wait_seconds (5)" in result.err
+    assert len(server.hits("/gdeltv2/lastupdate.txt")) == 1  # no waiting an hour, no hammering
+    assert scalar(db, "SELECT count(*) FROM incidents WHERE source = 'curated'") == 9
+
+
+def test_slow_server_times_out(server: FeedServer, tmp_path: Path) -> None:
+    _gdelt(server)
+    server.set("/gdeltv2/lastupdate.txt", Reply(b"", delay=3))
+    config = _config(tmp_path, _gdelt_source(server), LOCAL, extra=FAST.replace("retries = 2", "retries = 1"))
+    db = tmp_path / "store.duckdb"
+    result = _nightly(config, db)
+    assert result.code == 3
+    assert "no answer within 2 s (fetch.timeout_seconds) (2 attempts)" in result.err
+    assert scalar(db, "SELECT count(*) FROM incidents WHERE source = 'curated'") == 9
+
+
+def test_source_down_fails_alone(tmp_path: Path) -> None:
+    with serve() as gone:
+        url = gone.url("/gdeltv2/lastupdate.txt")
+    source = f'[[sources]]\nname = "gdelt-live"\nformat = "gdelt"\nurl = "{url}"\n'
+    config, db = _config(tmp_path, source, LOCAL), tmp_path / "store.duckdb"
+    result = _nightly(config, db, "--json")
+    assert result.code == 3
+    assert "cannot connect" in result.err
+    summary = json.loads(result.out)
+    [failed] = [f for f in summary["files"] if f["status"] == "failed"]
+    assert failed["source"] == "gdelt-live" and "cannot connect" in failed["error"]
+    assert summary["inserted"] >= 9  # the local source loaded
+
+
+def test_not_found_is_not_retried(server: FeedServer, tmp_path: Path) -> None:
+    config, db = _config(tmp_path, _gdelt_source(server)), tmp_path / "store.duckdb"
+    result = _nightly(config, db)
+    assert result.code == 3
+    assert "HTTP 404 Not Found" in result.err
+    assert len(server.requests) == 1
+
+
+def test_client_waits_as_told_and_backs_off_with_jitter(server: FeedServer, tmp_path: Path) -> None:
+    from ingest.feeds.http import Client, Policy
+
+    server.set("/a", Reply(b"", 429, {"Retry-After": "7"}), Reply(b"", 503), Reply(b"", 503), Reply(b"ok"))
+    waits: list[float] = []
+    with Client(Policy(timeout=2, retries=3, backoff=2.0, max_wait=60), sleep=waits.append) as client:
+        assert client.get(server.url("/a")).content == b"ok"
+    assert waits[0] == 7.0  # Retry-After, exactly
+    assert 2.0 <= waits[1] <= 4.0 and 4.0 <= waits[2] <= 8.0  # 2 s doubling per attempt, jitter down to half
+    date = datetime.fromtimestamp(time.time() + 30, UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    server.set("/b", Reply(b"", 503, {"Retry-After": date}), Reply(b"ok"))
+    waits.clear()
+    with Client(Policy(timeout=2, retries=1, backoff=2.0, max_wait=60), sleep=waits.append) as client:
+        assert client.get(server.url("/b")).content == b"ok"
+    assert 25 <= waits[0] <= 31  # an HTTP date, as seconds from now
+
+
+# MISP feeds ------------------------------------------------------------------------------
+
+FEED = FIXTURES / "misp" / "good" / "feed"
+
+
+def _misp(server: FeedServer, manifest: dict[str, object] | None = None, etag: str | None = "m1") -> dict[str, object]:
+    manifest = manifest or json.loads((FEED / "manifest.json").read_text("utf-8"))
+    server.set("/feed/manifest.json", Reply(json.dumps(manifest).encode(), etag=etag))
+    for event in manifest:
+        server.set(f"/feed/{event}.json", Reply((FEED / f"{event}.json").read_bytes()))
+    return manifest
+
+
+def _misp_source(server: FeedServer) -> str:
+    return f'[[sources]]\nname = "circl"\nformat = "misp"\nurl = "{server.url("/feed")}"\n'
+
+
+def test_misp_feed_fetches_new_and_changed_events_once(server: FeedServer, tmp_path: Path) -> None:
+    manifest = _misp(server)
+    config, db = _config(tmp_path, _misp_source(server)), tmp_path / "store.duckdb"
+    first = _nightly(config, db)
+    assert first.code == 0, first.err
+    local = tmp_path / "local.duckdb"
+    assert run("ingest", FEED, "--db", local).code == 0
+    wanted = "SELECT source_ref, title, started_at, content_hash FROM incidents ORDER BY source_ref"
+    assert rows(db, wanted) == rows(local, wanted)
+    assert len(rows(db, wanted)) > 0
+    # unchanged manifest: 304, nothing fetched
+    before = len(server.requests)
+    assert _nightly(config, db).code == 0
+    assert [r.path for r in server.requests[before:]] == ["/feed/manifest.json"]
+    # one event's timestamp moves on: only it is fetched again
+    changed = next(iter(manifest))
+    entry = dict(manifest[changed])  # type: ignore[call-overload]
+    entry["timestamp"] = int(str(entry["timestamp"])) + 60  # PyMISP writes ints, MISP strings: both taken
+    _misp(server, {**manifest, changed: entry}, etag="m2")
+    before = len(server.requests)
+    assert _nightly(config, db).code == 0
+    assert [r.path for r in server.requests[before:]] == ["/feed/manifest.json", f"/feed/{changed}.json"]
+    versions = dict(rows(db, "SELECT item, version FROM fetch_state WHERE source = 'circl' AND item NOT LIKE 'list:%'"))
+    assert versions[changed] == str(entry["timestamp"])
+
+
+def test_misp_event_cut_short_is_retried_then_failed(server: FeedServer, tmp_path: Path) -> None:
+    manifest = _misp(server)
+    first, second = sorted(manifest, key=lambda k: int(str(manifest[k]["timestamp"])))  # type: ignore[index]
+    body = (FEED / f"{first}.json").read_bytes()
+    server.set(f"/feed/{first}.json", Reply(body[: len(body) // 2]))  # no error, just half a JSON document
+    config, db = _config(tmp_path, _misp_source(server)), tmp_path / "store.duckdb"
+    result = _nightly(config, db)
+    assert result.code == 3
+    assert "not whole JSON" in result.err and "(3 attempts)" in result.err
+    assert scalar(db, "SELECT count(*) FROM ingest_files WHERE source = 'circl' AND status = 'loaded'") == 0
+    # the source stops at its first failed download: the next run resumes there, no gaps
+    _misp(server, etag="m2")
+    assert _nightly(config, db).code == 0
+    assert scalar(db, "SELECT count(*) FROM ingest_files WHERE source = 'circl' AND status = 'loaded'") == 2
+    assert second in {str(r[0]) for r in rows(db, "SELECT item FROM fetch_state WHERE source = 'circl'")}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "kind", "message"),
+    [
+        ("/gdeltv2/lastupdate.txt", b"<html><body>Welcome</body></html>\n", "gdelt",
+         "is not a GDELT file list (size md5 url per line): line 1"),
+        ("/feed/manifest.json", b'["not", "a", "manifest"]', "misp", "is not a MISP manifest"),
+        ("/feed/manifest.json", b'{"d5e6f7a8": {"timestamp": "soon"}}', "misp", "has no event uuid and timestamp"),
+        ("/feed/manifest.json", b"{", "misp", "is not JSON"),
+    ],
+)  # fmt: skip
+def test_a_list_or_manifest_that_is_not_one(
+    server: FeedServer, tmp_path: Path, path: str, body: bytes, kind: str, message: str
+) -> None:
+    server.set(path, Reply(body))
+    source = _gdelt_source(server) if kind == "gdelt" else _misp_source(server)
+    config, db = _config(tmp_path, source), tmp_path / "store.duckdb"
+    result = _nightly(config, db)
+    assert result.code == 3
+    assert message in result.err
