@@ -23,7 +23,8 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before the answer
-    trickle: float = 0.0  # seconds between 1 KiB pieces of the body
+    trickle: float = 0.0  # seconds between pieces of the body
+    piece: int = 1024
     cut_at: int | None = None  # announce the whole body, send this many bytes, hang up
     etag: str | None = None  # answer 304 to If-None-Match with it
 
@@ -76,10 +77,11 @@ class FeedServer:
                 self.end_headers()
                 body = reply.body if reply.cut_at is None else reply.body[: reply.cut_at]
                 try:
-                    for start in range(0, len(body), 1024):
-                        self.wfile.write(body[start : start + 1024])
+                    for start in range(0, len(body), reply.piece):
+                        piece = body[start : start + reply.piece]
+                        self.wfile.write(piece)
                         self.wfile.flush()
-                        server.sent[parts.path] = server.sent.get(parts.path, 0) + min(1024, len(body) - start)
+                        server.sent[parts.path] = server.sent.get(parts.path, 0) + len(piece)
                         if reply.trickle:
                             time.sleep(reply.trickle)
                 except (BrokenPipeError, ConnectionResetError):

@@ -102,9 +102,7 @@ def _local_events(tmp_path: Path) -> list[tuple[object, ...]]:
     files = [GDELT / f"{name}.export.CSV" if (GDELT / f"{name}.export.CSV").exists() else
              GDELT / f"{name}.export.CSV.zip" for name in BATCHES]  # fmt: skip
     assert run("ingest", *files, "--format", "gdelt", "--db", db).code == 0
-    return rows(
-        db, EVENTS
-    )
+    return rows(db, EVENTS)
 
 
 def test_gdelt_list_fetches_each_export_once(server: FeedServer, tmp_path: Path) -> None:
@@ -112,9 +110,7 @@ def test_gdelt_list_fetches_each_export_once(server: FeedServer, tmp_path: Path)
     config, db = _config(tmp_path, _gdelt_source(server)), tmp_path / "store.duckdb"
     first = _nightly(config, db)
     assert first.code == 0, first.err
-    assert rows(
-        db, EVENTS
-    ) == (_local_events(tmp_path))
+    assert rows(db, EVENTS) == (_local_events(tmp_path))
     # only the event exports were fetched, each verified and kept under [fetch] dir
     assert sorted(r.path for r in server.requests if r.path.endswith(".zip")) == [
         f"/gdeltv2/{name}.export.CSV.zip" for name in BATCHES
@@ -358,3 +354,206 @@ def test_a_list_or_manifest_that_is_not_one(
     result = _nightly(config, db)
     assert result.code == 3
     assert message in result.err
+
+
+# TAXII 2.1 ---------------------------------------------------------------------------------
+
+BUNDLE = FIXTURES / "stix" / "good" / "cert-ukraine-2022-02.json"
+COLLECTION = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
+OBJECTS = f"/taxii2/api1/collections/{COLLECTION}/objects/"
+PAGED = FAST + "page_size = 4\n"
+INCIDENTS = "SELECT source_ref, title, started_at, content_hash FROM incidents ORDER BY source_ref"
+
+
+def _objects() -> list[dict[str, object]]:
+    return list(json.loads(BUNDLE.read_text("utf-8"))["objects"])
+
+
+def _taxii_source(server: FeedServer, auth: str = "") -> str:
+    return (
+        f'[[sources]]\nname = "partner"\nformat = "stix"\nurl = "{server.url("/taxii2/api1/")}"\n'
+        f'collection = "{COLLECTION}"\n{auth}'
+    )
+
+
+def _local_incidents(tmp_path: Path) -> list[tuple[object, ...]]:
+    local = tmp_path / "local.duckdb"
+    assert run("ingest", BUNDLE, "--db", local).code == 0
+    return rows(local, INCIDENTS)
+
+
+@pytest.mark.parametrize("use_next", [True, False], ids=["next", "added_after"])
+def test_taxii_collection_pages_into_one_bundle_then_only_what_is_new(
+    server: FeedServer, tmp_path: Path, use_next: bool
+) -> None:
+    collection = Taxii(_objects(), datetime(2022, 2, 16, tzinfo=UTC), use_next=use_next)
+    server.routes[OBJECTS] = collection
+    config, db = _config(tmp_path, _taxii_source(server), extra=PAGED), tmp_path / "store.duckdb"
+    first = _nightly(config, db)
+    assert first.code == 0, first.err
+    assert rows(db, INCIDENTS) == _local_incidents(tmp_path)  # relationships met their incidents across pages
+    pages = server.hits(OBJECTS)
+    assert len(pages) == 9 and all(p.query["limit"] == "4" for p in pages)  # 35 objects, 4 a page
+    assert all(p.headers["accept"] == "application/taxii+json;version=2.1" for p in pages)
+    assert ("next" in pages[1].query) is use_next
+    newest = collection.added[-1][0]
+    assert scalar(db, "SELECT version FROM fetch_state WHERE source = 'partner' AND item = 'added_after'") == newest
+    # nothing new: one request from where the last run stopped, no file
+    before = len(server.requests)
+    assert _nightly(config, db).code == 0
+    [again] = server.requests[before:]
+    assert again.query["added_after"] == newest
+    assert scalar(db, "SELECT count(*) FROM ingest_files WHERE source = 'partner'") == 1
+    # a new incident is added to the collection: only it is fetched
+    extra = {"type": "incident", "spec_version": "2.1", "id": "incident--6f1c3b4e-2f7a-4c59-9d1e-0a5b7c9e1f20",
+             "created": "2022-02-25T08:00:00.000Z", "modified": "2022-02-25T08:00:00.000Z",
+             "name": "DDoS on Ukrainian bank websites, second wave"}  # fmt: skip
+    collection.add([extra], datetime(2022, 2, 26, tzinfo=UTC))
+    before = len(server.requests)
+    assert _nightly(config, db).code == 0
+    assert [r.query.get("added_after") for r in server.requests[before:]] == [newest]
+    assert scalar(db, "SELECT count(*) FROM incidents WHERE source_ref = ?", [extra["id"]]) == 1  # type: ignore[list-item]
+
+
+def test_taxii_says_more_but_gives_no_way_on(server: FeedServer, tmp_path: Path) -> None:
+    stuck = json.dumps({"more": True, "objects": _objects()[:2]}).encode()
+    server.set(OBJECTS, Reply(stuck, headers={"Content-Type": "application/taxii+json;version=2.1"}))
+    config, db = _config(tmp_path, _taxii_source(server), extra=PAGED), tmp_path / "store.duckdb"
+    result = _nightly(config, db)
+    assert result.code == 3
+    assert "says more but gives no next and no new X-TAXII-Date-Added-Last" in result.err
+    assert scalar(db, "SELECT count(*) FROM ingest_files WHERE source = 'partner' AND status = 'loaded'") == 0
+    assert not list((tmp_path / "downloads" / "partner").glob("*"))
+
+
+BASIC = 'username_env = "PARTNER_USER"\npassword_env = "PARTNER_PASSWORD"\n'
+
+
+def test_taxii_credentials_come_from_the_environment_and_are_never_shown(
+    server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "s3cr3t-Pa55-7f9c"
+    server.routes[OBJECTS] = Taxii(_objects(), datetime(2022, 2, 16, tzinfo=UTC), credentials=("cert-ua", secret))
+    config = _config(tmp_path, _taxii_source(server, "[sources.auth]\n" + BASIC), extra=PAGED)
+    db = tmp_path / "store.duckdb"
+    # not set: the run names the variable, fetches nothing, goes on
+    missing = _nightly(config, db)
+    assert missing.code == 3 and "environment variable PARTNER_USER is not set" in missing.err
+    assert not server.requests
+    # wrong: 401, said plainly, not retried
+    monkeypatch.setenv("PARTNER_USER", "cert-ua")
+    monkeypatch.setenv("PARTNER_PASSWORD", "wrong")
+    wrong = _nightly(config, db)
+    assert wrong.code == 3 and "HTTP 401 Unauthorized: check the source's [sources.auth] credentials" in wrong.err
+    assert len(server.requests) == 1
+    # right: loaded, and the secret is nowhere cyberlog writes
+    monkeypatch.setenv("PARTNER_PASSWORD", secret)
+    right = run("--verbose", "nightly", "--config", config, "--db", db, "--json")
+    assert right.code == 0, right.err
+    assert scalar(db, "SELECT count(*) FROM incidents WHERE source = 'partner'") == len(_local_incidents(tmp_path))
+    everything = " ".join(str(v) for table in ("ingest_files", "fetch_state", "ingest_runs", "rejects")
+                          for row in rows(db, f"SELECT * FROM {table}") for v in row)  # fmt: skip
+    for text in (missing.out, missing.err, wrong.out, wrong.err, right.out, right.err, everything):
+        assert secret not in text
+    assert secret.encode() not in db.read_bytes()
+
+
+def test_token_from_a_file_goes_in_the_header(server: FeedServer, tmp_path: Path) -> None:
+    (tmp_path / "misp.key").write_text("AbCdEf0123456789\n", encoding="utf-8")
+    _misp(server)
+    auth = '[sources.auth]\ntoken_file = "misp.key"\nscheme = ""\n'
+    config, db = _config(tmp_path, _misp_source(server) + auth), tmp_path / "store.duckdb"
+    assert _nightly(config, db).code == 0
+    assert {r.headers.get("authorization") for r in server.requests} == {"AbCdEf0123456789"}
+
+
+# a run killed mid-download, the dry run, the config --------------------------------------
+
+
+def test_run_killed_mid_download_resumes_without_gaps_or_duplicates(server: FeedServer, tmp_path: Path) -> None:
+    batches = _gdelt(server)
+    slow = f"/gdeltv2/{BATCHES[1]}.export.CSV.zip"
+    server.set(slow, Reply(batches[BATCHES[1]], trickle=0.25, piece=64))
+    config, db = _config(tmp_path, _gdelt_source(server)), tmp_path / "store.duckdb"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "ingest", "nightly", "--config", str(config), "--db", str(db)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while server.sent.get(slow, 0) < 128 and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.05)
+    assert child.poll() is None, child.communicate()[1].decode()
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert 0 < server.sent.get(slow, 0) < len(batches[BATCHES[1]])  # killed with the body half sent
+    kept = tmp_path / "downloads" / "gdelt-live"
+    assert not (kept / f"{BATCHES[1]}.export.CSV.zip").exists()  # only ever a .part
+    assert scalar(db, "SELECT count(*) FROM ingest_files WHERE path LIKE ?", [f"%{BATCHES[1]}%"]) == 0
+    # the next run: the first batch is known, the second fetched whole; the store equals a clean load
+    server.set(slow, Reply(batches[BATCHES[1]]))
+    result = _nightly(config, db)
+    assert result.code == 0, result.err
+    assert rows(db, EVENTS) == _local_events(tmp_path)
+    assert scalar(db, "SELECT count(*) FROM ingest_files WHERE source = 'gdelt-live' AND status = 'loaded'") == 2
+    assert not list(kept.glob("*.part"))
+
+
+def test_dry_run_lists_what_would_be_fetched_and_changes_nothing(server: FeedServer, tmp_path: Path) -> None:
+    _gdelt(server)
+    _misp(server)
+    server.routes[OBJECTS] = Taxii(_objects(), datetime(2022, 2, 16, tzinfo=UTC))
+    sources = (_gdelt_source(server), _misp_source(server), _taxii_source(server), LOCAL)
+    config, db = _config(tmp_path, *sources, extra=PAGED), tmp_path / "store.duckdb"
+    plan = _nightly(config, db, "--dry-run")
+    assert plan.code == 0, plan.err
+    lines = plan.out.splitlines()
+    assert sum(line.startswith("would fetch   gdelt-live (gdelt): ") for line in lines) == 2
+    assert sum(line.startswith("would fetch   circl (misp): ") for line in lines) == 2
+    assert any(line.startswith("would fetch   partner (stix): ") and "all objects" in line for line in lines)
+    assert any(line.startswith("would ingest  curated (incidents_csv): ") for line in lines)
+    assert not db.exists() and not (tmp_path / "downloads").exists()
+    assert not [r for r in server.requests if r.path.endswith((".zip", "-4b5c6d7e8f9a.json", "-7e8f9a0b1c2d.json"))]
+    as_json = json.loads(_nightly(config, db, "--dry-run", "--json").out)
+    assert {item["source"] for item in as_json["fetch"]} == {"gdelt-live", "circl", "partner"}
+    # after a real run there is nothing left to do
+    assert _nightly(config, db).code == 0
+    after = _nightly(config, db, "--dry-run")
+    assert after.code == 0 and after.out == ""
+    assert "nothing new to fetch or ingest" in after.err
+
+
+def test_dry_run_says_which_source_cannot_be_reached(tmp_path: Path) -> None:
+    with serve() as gone:
+        url = gone.url("/feed")
+    config = _config(tmp_path, f'[[sources]]\nname = "circl"\nformat = "misp"\nurl = "{url}"\n', LOCAL)
+    result = _nightly(config, tmp_path / "store.duckdb", "--dry-run")
+    assert result.code == 3
+    assert "failed circl: " in result.err and "cannot connect" in result.err
+    assert "would ingest  curated" in result.out
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ('format = "gdelt"\npath = "x/*"\nurl = "https://data.gdeltproject.org/gdeltv2/lastupdate.txt"',
+         "give path (local files) or url (a remote source), not both or neither"),
+        ('format = "gdelt"', "give path (local files) or url (a remote source), not both or neither"),
+        ('format = "acled"\nurl = "https://example.org/acled.csv"', "format acled has no remote kind"),
+        ('format = "misp"\nurl = "ftp://example.org/feed"', "is not an http(s) URL"),
+        ('format = "misp"\nurl = "https://user:hunter2@example.org/feed"', "url carries credentials"),
+        ('format = "stix"\nurl = "https://example.org/taxii2/api1/"', "needs collection"),
+        ('format = "misp"\nurl = "https://example.org/feed"\ncollection = "x"', "needs collection, and only it"),
+        ('format = "gdelt"\nurl = "http://data.gdeltproject.org/gdeltv2/masterfilelist.txt"', "give since"),
+        ('format = "misp"\npath = "feed/*"\nsince = 2022-01-01', "since: only for a source with a url"),
+        ('format = "misp"\nurl = "https://example.org/feed"\n[sources.auth]\npassword_env = "P"',
+         "give username_env (with password_env or password_file) or token_env or token_file"),
+        ('format = "misp"\nurl = "https://example.org/feed"\n[sources.auth]\ntoken = "abc"',
+         "Extra inputs are not permitted"),
+    ],
+)  # fmt: skip
+def test_remote_source_config_mistakes_are_usage_errors(tmp_path: Path, source: str, message: str) -> None:
+    config = _config(tmp_path, f'[[sources]]\nname = "remote"\n{source}\n', extra="")
+    result = _nightly(config, tmp_path / "store.duckdb")
+    assert result.code == 2
+    assert message in result.err
+    assert "hunter2" not in result.err
