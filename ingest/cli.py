@@ -744,11 +744,14 @@ def status(
 ) -> None:
     """What the store holds at a glance: the store (size, schema, runs, the last run's exit code,
     runs killed or not yet matched or derived) and per source its kind, records, newest data,
-    last run and its exit code, files loaded and failed, and rejects kept."""
+    last run and its exit code, files loaded and failed, rejects kept, and when it last fetched."""
     from ingest.store import sql_dir
 
     sql = (sql_dir() / "status.sql").read_text("utf-8")
     with _reader(db, wait) as con:
+        if not _has_table(con, "fetch_state"):  # a store no nightly has written since remote sources came
+            con.execute("CREATE TEMP VIEW fetch_state AS SELECT NULL AS source, NULL AS item, "
+                        "NULL::TIMESTAMPTZ AS fetched_at WHERE false")  # fmt: skip
         store = _store_summary(con, db)
         if as_json:
             cursor = con.execute(sql)

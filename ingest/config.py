@@ -119,7 +119,7 @@ class Source(BaseModel):
     format: str
     path: Annotated[str, Field(min_length=1)] | None = None
     url: str | None = None  # a remote source: see REMOTE_FORMATS
-    collection: Annotated[str, Field(min_length=1)] | None = None  # TAXII: the collection id
+    collection: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")] | None = None  # TAXII collection id
     since: date | None = None  # remote: fetch nothing older (GDELT batches, TAXII date_added)
     auth: Auth | None = None
     timezone: str | None = None

@@ -1,7 +1,7 @@
 -- `cyberlog status`: what the store holds, per source, at a glance. One row per source that
 -- any run touched or that holds records: its kind and record count, its newest data, the
 -- last run that touched it and that run's exit code, files loaded and failed over all
--- runs, and rejects kept for it.
+-- runs, rejects kept for it, and for a remote source when it last fetched something.
 WITH records AS (
     SELECT * FROM v_source_records
 ), last_run AS (
@@ -12,6 +12,8 @@ WITH records AS (
     GROUP BY s.source
 ), kept AS (
     SELECT source, count(*) AS rejects FROM rejects GROUP BY source
+), fetched AS (
+    SELECT source, max(fetched_at) AS last_fetched_at FROM fetch_state WHERE item NOT LIKE 'list:%' GROUP BY source
 )
 SELECT
     coalesce(x.source, l.source) AS source,
@@ -22,8 +24,10 @@ SELECT
     CASE WHEN l.last_unfinished THEN NULL ELSE l.last_exit END AS last_exit,
     coalesce(l.files_loaded, 0) AS files_loaded,
     coalesce(l.files_failed, 0) AS files_failed,
-    coalesce(k.rejects, 0) AS rejects
+    coalesce(k.rejects, 0) AS rejects,
+    f.last_fetched_at
 FROM records x
 FULL JOIN last_run l ON l.source = x.source
 LEFT JOIN kept k ON k.source = coalesce(x.source, l.source)
+LEFT JOIN fetched f ON f.source = coalesce(x.source, l.source)
 ORDER BY source, kind

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT, rows, run, scalar
+from conftest import FIXTURES, REALWORLD, ROOT, rows, run, scalar
 from feedserver import FeedServer, Reply, Taxii, serve
 
 GDELT = FIXTURES / "gdelt" / "good"
@@ -557,3 +557,73 @@ def test_remote_source_config_mistakes_are_usage_errors(tmp_path: Path, source: 
     assert result.code == 2
     assert message in result.err
     assert "hunter2" not in result.err
+
+
+def test_downloads_removed_once_loaded_when_keep_is_false(server: FeedServer, tmp_path: Path) -> None:
+    _misp(server)
+    config = _config(tmp_path, _misp_source(server), extra=FAST + "keep = false\n")
+    db = tmp_path / "store.duckdb"
+    assert _nightly(config, db).code == 0
+    assert not list((tmp_path / "downloads" / "circl").glob("*.json"))
+    assert scalar(db, "SELECT count(*) FROM fetch_state WHERE source = 'circl' AND item NOT LIKE 'list:%'") == 2
+    # state, not the files, says what was fetched: nothing is fetched again
+    before = len(server.requests)
+    assert _nightly(config, db).code == 0
+    assert [r.path for r in server.requests[before:]] == ["/feed/manifest.json"]
+    status = json.loads(run("status", "--db", db, "--json").out)
+    [circl] = [s for s in status["sources"] if s["source"] == "circl"]
+    assert circl["last_fetched_at"] is not None and circl["files_loaded"] == 2
+
+
+# real files, served as their feeds publish them (skipped without ../shared/realworld) --------
+
+REAL = pytest.mark.skipif(not REALWORLD.is_dir(), reason="../shared/realworld is not beside this checkout")
+
+
+@REAL
+def test_real_gdelt_batch_through_its_file_list(server: FeedServer, tmp_path: Path) -> None:
+    real = REALWORLD / "gdelt" / "20191024143000.export.CSV"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(real.name, real.read_bytes())
+    body = buffer.getvalue()
+    url = server.url("/gdeltv2/20191024143000.export.CSV.zip")
+    listed = f"{len(body)} {hashlib.md5(body).hexdigest()} {url}\n12 {'0' * 32} {url.replace('export', 'mentions')}\n"
+    server.set("/gdeltv2/lastupdate.txt", Reply(listed.encode()))
+    server.set("/gdeltv2/20191024143000.export.CSV.zip", Reply(body))
+    config, db = _config(tmp_path, _gdelt_source(server)), tmp_path / "store.duckdb"
+    assert _nightly(config, db).code in (0, 3)  # a real batch may hold records cyberlog rejects, with reasons
+    local = tmp_path / "local.duckdb"
+    run("ingest", real, "--format", "gdelt", "--db", local)
+    assert rows(db, EVENTS) == rows(local, EVENTS) and len(rows(db, EVENTS)) > 1000
+
+
+@REAL
+def test_real_misp_event_through_a_feed(server: FeedServer, tmp_path: Path) -> None:
+    real = REALWORLD / "misp" / "57c4445b-c548-4654-af0b-4be3950d210f.json"
+    event = json.loads(real.read_text("utf-8"))["Event"]
+    manifest = {event["uuid"]: {"info": event["info"], "timestamp": event["timestamp"], "Orgc": event.get("Orgc")}}
+    server.set("/feed/manifest.json", Reply(json.dumps(manifest).encode()))
+    server.set(f"/feed/{event['uuid']}.json", Reply(real.read_bytes()))
+    config, db = _config(tmp_path, _misp_source(server)), tmp_path / "store.duckdb"
+    result = _nightly(config, db, "--json")
+    local = tmp_path / "local.duckdb"
+    expected = json.loads(run("ingest", real, "--db", local, "--json").out)
+    assert json.loads(result.out)["inserted"] == expected["inserted"]
+    assert rows(db, INCIDENTS) == rows(local, INCIDENTS)
+
+
+def test_credentials_never_go_to_another_host_a_list_names(server: FeedServer, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv("GDELT_TOKEN", "tok-123")
+    body = _zip(BATCHES[0])
+    with serve() as elsewhere:
+        url = elsewhere.url(f"/gdeltv2/{BATCHES[0]}.export.CSV.zip")
+        elsewhere.set(f"/gdeltv2/{BATCHES[0]}.export.CSV.zip", Reply(body))
+        server.set("/gdeltv2/lastupdate.txt", Reply(f"{len(body)} {hashlib.md5(body).hexdigest()} {url}\n".encode()))
+        auth = '[sources.auth]\ntoken_env = "GDELT_TOKEN"\n'
+        config, db = _config(tmp_path, _gdelt_source(server) + auth), tmp_path / "store.duckdb"
+        assert _nightly(config, db).code == 0
+        assert server.requests[0].headers.get("authorization") == "Bearer tok-123"
+        [fetched] = elsewhere.requests
+        assert "authorization" not in fetched.headers

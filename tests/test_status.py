@@ -22,6 +22,7 @@ def test_status_after_the_nightly_lists_every_source(loaded):
     assert by_source["ids"] | {"last_run_at": None} == {
         "source": "ids", "kind": "alerts", "records": 38, "newest_data": "2022-02-15T16:40:11.620948Z",
         "last_run_at": None, "last_exit": 0, "files_loaded": 1, "files_failed": 0, "rejects": 0,
+        "last_fetched_at": None,
     }  # fmt: skip
     assert by_source["derived"]["kind"] == "incidents" and by_source["derived"]["records"] == 3
     assert sum(s["files_loaded"] for s in status["sources"]) == FIXTURE_FILES
@@ -57,3 +58,11 @@ def test_status_as_text_and_without_a_store(loaded, tmp_path):
     assert "runs_unfinished:" in result.out and "source" in result.out and "waf" in result.out
     missing = run("status", "--db", tmp_path / "none.duckdb")
     assert missing.code == 2 and "no store here yet" in missing.err
+
+
+def test_status_of_a_store_from_before_remote_sources(loaded, tmp_path):
+    db = tmp_path / "old.duckdb"
+    db.write_bytes(loaded.read_bytes())
+    with duckdb.connect(str(db)) as con:
+        con.execute("DROP TABLE fetch_state")
+    assert all(s["last_fetched_at"] is None for s in _status(db)["sources"])

@@ -293,7 +293,7 @@ def open_feed(
     auth, headers = source.auth.resolve(config_path.parent) if source.auth else (None, {})
     f = config.fetch
     policy = Policy(f.timeout_seconds, f.download_seconds, f.retries, f.backoff_seconds, f.max_wait_seconds)
-    client = Client(policy, auth, headers)
+    client = Client(policy, auth, headers, origin=source.url)
     folder = folder or f.folder(config_path, source.name)
     return KINDS[source.format](source, client, folder, State(con), f.page_size)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -45,6 +45,12 @@ class _Again(Exception):
         self.retry_after = retry_after
 
 
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, parts.hostname, parts.port or default
+
+
 def shown(url: str) -> str:
     """The URL as messages show it: no user info, no query string (tokens hide there)."""
     parts = urlsplit(url)
@@ -65,12 +71,14 @@ class Policy:
 
 @dataclass
 class Client:
-    """One source's HTTP client: its credentials in every request to its host (httpx drops
-    them when a redirect leaves it)."""
+    """One source's HTTP client. Its credentials go only to `origin` (the source URL's
+    scheme, host and port): not to a file a list names on another host, and httpx drops
+    them when a redirect leaves it."""
 
     policy: Policy
     auth: tuple[str, str] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    origin: str | None = None
     sleep: Callable[[float], None] = time.sleep
     _http: httpx.Client = field(init=False)
     _jitter: random.Random = field(init=False, default_factory=random.Random)
@@ -79,9 +87,13 @@ class Client:
         self._http = httpx.Client(
             timeout=httpx.Timeout(self.policy.timeout),
             follow_redirects=True,
-            headers={"User-Agent": f"cyberlog/{__version__}", **self.headers},
-            auth=httpx.BasicAuth(*self.auth) if self.auth else None,
+            headers={"User-Agent": f"cyberlog/{__version__}"},
         )
+
+    def _credentials(self, url: str, headers: Mapping[str, str] | None) -> dict[str, Any]:
+        own = self.origin is not None and _origin(url) == _origin(self.origin)
+        extra = {**(self.headers if own else {}), **(headers or {})}
+        return {"headers": extra, "auth": httpx.BasicAuth(*self.auth) if own and self.auth else None}
 
     def close(self) -> None:
         self._http.close()
@@ -98,7 +110,7 @@ class Client:
         """A small response read whole (a manifest, a TAXII page); 304 is returned as it is."""
 
         def attempt() -> httpx.Response:
-            response = self._http.get(url, params=params, headers=headers)
+            response = self._http.get(url, params=params, **self._credentials(url, headers))
             _check(response)
             return response
 
@@ -124,7 +136,7 @@ class Client:
         def attempt() -> httpx.Headers | None:
             started = time.monotonic()
             digest, got = hashlib.md5(usedforsecurity=False), 0
-            with self._http.stream("GET", url, headers=headers) as response:
+            with self._http.stream("GET", url, **self._credentials(url, headers)) as response:
                 _check(response)
                 if response.status_code == 304:
                     return None
