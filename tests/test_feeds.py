@@ -627,3 +627,22 @@ def test_credentials_never_go_to_another_host_a_list_names(server: FeedServer, t
         assert server.requests[0].headers.get("authorization") == "Bearer tok-123"
         [fetched] = elsewhere.requests
         assert "authorization" not in fetched.headers
+
+
+def test_a_batch_listed_twice_is_fetched_once(server: FeedServer, tmp_path: Path) -> None:
+    batches = _gdelt(server)
+    listed = _list(server, batches)
+    server.set("/gdeltv2/lastupdate.txt", Reply(listed + listed))
+    config, db = _config(tmp_path, _gdelt_source(server)), tmp_path / "store.duckdb"
+    assert _nightly(config, db).code == 0
+    assert len([r for r in server.requests if r.path.endswith(".zip")]) == 2
+
+
+def test_misp_uuid_spelled_in_capitals_is_fetched_as_spelled(server: FeedServer, tmp_path: Path) -> None:
+    manifest = json.loads((FEED / "manifest.json").read_text("utf-8"))
+    event = next(iter(manifest))
+    server.set("/feed/manifest.json", Reply(json.dumps({event.upper(): manifest[event]}).encode()))
+    server.set(f"/feed/{event.upper()}.json", Reply((FEED / f"{event}.json").read_bytes()))
+    config, db = _config(tmp_path, _misp_source(server)), tmp_path / "store.duckdb"
+    assert _nightly(config, db).code == 0
+    assert rows(db, "SELECT item FROM fetch_state WHERE item NOT LIKE 'list:%'") == [(event,)]

@@ -116,7 +116,8 @@ class GdeltFeed(Feed):
             return []
         done = self.state.versions(self.source.name)
         since = self.source.since.strftime("%Y%m%d000000") if self.source.since else ""
-        found, bad, first_bad = [], 0, ""
+        found: dict[str, tuple[str, int, str]] = {}  # a URL listed twice is fetched once
+        bad, first_bad = 0, ""
         with listed.open(encoding="utf-8", errors="replace") as lines:
             for number, line in enumerate(lines, 1):
                 parts = line.split()
@@ -128,14 +129,14 @@ class GdeltFeed(Feed):
                     continue
                 batch = GDELT_BATCH.search(parts[2])
                 if batch and batch.group(1) >= since and parts[2] not in done:
-                    found.append((parts[2], int(parts[0]), parts[1].lower()))
+                    found[parts[2]] = (parts[2], int(parts[0]), parts[1].lower())
         if bad and not found and not done:
             raise FetchError(f"{shown(self.url)} is not a GDELT file list (size md5 url per line): {first_bad}")
         validators = {"etag": headers.get("ETag"), "last_modified": headers.get("Last-Modified")}
         self.finished.append(
             lambda: self.state.mark(self.source.name, f"list:{self.url}", None, self.url, **validators)
         )
-        return sorted(found, key=lambda f: (GDELT_BATCH.search(f[0]).group(1), f[0]))  # type: ignore[union-attr]
+        return sorted(found.values(), key=lambda f: (GDELT_BATCH.search(f[0]).group(1), f[0]))  # type: ignore[union-attr]
 
     def plan(self) -> list[str]:
         return [f"{shown(url)} ({size:,} bytes)" for url, size, _ in self._items()]
@@ -152,6 +153,7 @@ class MispFeed(Feed):
     events new or changed since they were last loaded."""
 
     def _items(self) -> list[tuple[str, int]]:
+        """(event uuid as the manifest spells it, timestamp) of the events to fetch."""
         base = self.url.rstrip("/")
         manifest_url = f"{base}/manifest.json"
         response = self.client.get(manifest_url, headers=self.state.validators(self.source.name, manifest_url))
@@ -170,7 +172,7 @@ class MispFeed(Feed):
             if not MISP_UUID.match(key) or not str(stamp).isdigit():
                 raise FetchError(f"{shown(manifest_url)}: entry {key[:40]!r} has no event uuid and timestamp")
             if int(str(stamp)) > int(done.get(key.lower()) or -1):
-                found.append((key.lower(), int(str(stamp))))
+                found.append((key, int(str(stamp))))
         validators = {"etag": response.headers.get("ETag"), "last_modified": response.headers.get("Last-Modified")}
         self.finished.append(
             lambda: self.state.mark(self.source.name, f"list:{manifest_url}", None, manifest_url, **validators)
@@ -185,9 +187,9 @@ class MispFeed(Feed):
         base = self.url.rstrip("/")
         for event, stamp in self._items():
             url = f"{base}/{event}.json"
-            path = self.folder / f"{event}-{stamp}.json"
+            path = self.folder / f"{event.lower()}-{stamp}.json"
             self.client.download(url, path, check=_json_object)
-            yield Download(self.source.name, event, str(stamp), url, path)
+            yield Download(self.source.name, event.lower(), str(stamp), url, path)
 
 
 class TaxiiFeed(Feed):
