@@ -13,7 +13,7 @@ import json
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import ValidationError
 
 from ingest import archives, formats
@@ -33,7 +34,7 @@ from ingest.formats.base import EventFilter, Format, StageRequest
 from ingest.ledger import FileResult, Ledger, sha256_of
 from ingest.readers import RawRecord, json_text
 from ingest.records import RecordError, Skip
-from ingest.store import scalar, sql_dir
+from ingest.store import scalar, sql_dir, statements
 
 SUPERSEDED = "older version of a record given again in this file"
 NO_FILTER = EventFilter()
@@ -88,6 +89,14 @@ def load_file(
                 return result
             result.file_id = str(uuid.uuid4())
             options = StageOptions(zone, encoding, progress, event_filter)
+            if fmt.streams:
+                status = _load_streaming(con, path, fmt, options, result, run_id, encoding, digest, ledger, force)
+                if status == "loaded":
+                    _record_file(con, result, run_id, stat.st_size, stat.st_mtime_ns, started)
+                    con.execute("COMMIT")
+                    ledger.loaded(result, stat.st_size, stat.st_mtime_ns)
+                result.status = status
+                return result
             records_read = _stage_file(con, path, fmt, options, result.skipped)
             result.sha256 = digest.result()
         if not force and ledger.same_bytes(result.source, result.sha256):
@@ -127,6 +136,87 @@ def record_failure(con: duckdb.DuckDBPyConnection, result: FileResult, run_id: s
     result.file_id = result.file_id or str(uuid.uuid4())
     now = datetime.now(UTC)
     _record_file(con, result, run_id, None, None, now)
+
+
+def _load_streaming(
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: Format, options: StageOptions, result: FileResult,
+    run_id: str, encoding: str, digest: Future[str], ledger: Ledger, force: bool,
+) -> Status:  # fmt: skip
+    """A big log (security telemetry) read and merged batch by batch inside the file's one
+    transaction, so neither the file nor its staged records need to fit in memory. Returns
+    "loaded" with the transaction still open for the ledger row, or "skipped" (a renamed
+    copy of loaded bytes, found once its digest is known) rolled back."""
+    _create_stage(con, fmt)
+    con.execute("DROP TABLE stage_main")  # each batch is registered under this name in turn
+    params = {"source": result.source, "run": run_id, "file": result.file_id, "now": datetime.now(UTC)}
+    merge = ChunkMerge(con, params)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        with tempfile.TemporaryDirectory(prefix="cyberlog-stage-") as work:
+            plain = archives.unpack(path, Path(work), gzip_too=False)
+            request = StageRequest(con, plain, options.zone, options.encoding, options.event_filter, result.skipped,
+                                   Path(work), merge=merge, restart=merge.restart)  # fmt: skip
+            records_read = fmt.stage(request)  # type: ignore[misc]
+        result.sha256 = digest.result()
+        if not force and ledger.same_bytes(result.source or "", result.sha256):
+            con.execute("ROLLBACK")
+            result.file_id, result.skipped = None, {}
+            return "skipped"
+        _fill_raw(con, path, fmt, encoding)
+        con.execute(
+            "INSERT INTO rejects SELECT $run, $file, $source, $format, $path, line, pointer, field, reason, "
+            "errors::JSON, raw, $now, NULL, NULL FROM stage_rejects ORDER BY line, pointer",
+            {**params, "format": fmt.name, "path": str(path.resolve())},
+        )
+        result.counts = {**merge.counts, "records_read": records_read,
+                         "rejected": int(scalar(con, "SELECT count(*) FROM stage_rejects"))}  # fmt: skip
+        return "loaded"
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        _drop_stage(con)
+
+
+class ChunkMerge:
+    """Merges a streaming format's batches (Arrow tables shaped like stage_main) into the
+    alerts table, inside the file's transaction: sql/merge_chunk.sql."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
+        self.con, self.params = con, params
+        text = (sql_dir() / "merge_chunk.sql").read_text("utf-8")
+        plan, apply = text.split("/* plan */")[1].split("/* apply */")
+        per_file = (sql_dir() / "merge.sql").read_text("utf-8").format(**_KINDS["alert"])
+        self.plan, self.apply = statements(plan)[0], statements(apply) + statements(per_file)[-2:]
+        self.counts: dict[str, int] = {}
+        self.unchanged: list[pa.Table] = []  # (rid, line) of refs this file re-sent unchanged
+
+    def restart(self) -> None:
+        """Undo every batch merged so far: the file is read again from its first line."""
+        self.con.execute("ROLLBACK")
+        self.con.execute("BEGIN TRANSACTION")
+        self.con.execute("DELETE FROM stage_rejects")
+        self.counts, self.unchanged = {}, []
+
+    def __call__(self, batch: pa.Table) -> None:
+        # The Arrow tables are found by DuckDB's replacement scan under these local names:
+        # registering them instead would keep each batch alive until the file's transaction ends.
+        con = self.con
+        stage_main = batch  # noqa: F841
+        seen_unchanged = pa.concat_tables(self.unchanged) if self.unchanged else pa.table(  # noqa: F841
+            {"rid": pa.array([], pa.string()), "line": pa.array([], pa.int64())})  # fmt: skip
+        plan = con.sql(self.plan, params=_used(self.plan, self.params)).to_arrow_table()
+        stage_plan = plan  # noqa: F841
+        for statement in self.apply:
+            con.execute(statement, _used(statement, self.params))
+        actions = plan.column("action").value_counts().to_pylist()
+        for item in actions:
+            counted = {"insert": "inserted", "update": "updated", "unchanged": "unchanged"}.get(item["values"])
+            if counted:
+                self.counts[counted] = self.counts.get(counted, 0) + int(item["counts"])
+        kept = plan.filter(pc.equal(plan.column("action"), "unchanged")).select(["rid", "line"])
+        if kept.num_rows:
+            self.unchanged.append(kept)
 
 
 def _record_file(

@@ -1,21 +1,24 @@
 -- Security telemetry (CEF, ECS, OCSF, Suricata EVE) staged inside DuckDB, run by
 -- ingest/formats/telemetry.py. Statements are separated by ";\n"; values are bound
--- $parameters. Three steps: read the lines; the format's own SQL (sql/telemetry/<format>.sql)
--- turns them into tl_parsed; the checks every alert must pass, here.
+-- $parameters. A log of any size is read and merged a chunk of lines at a time, so it
+-- needs a chunk's memory: DuckDB reads the lines (read); for each chunk (tl_chunk:
+-- line, raw) the format's own SQL (sql/telemetry/<format>.sql) turns them into tl_parsed
+-- and the checks every alert must pass into tl_all; the loader takes the chunk's rejects
+-- and its alerts in the shape of the merge (rejects, stage) and merges them
+-- into the store, inside the file's one transaction.
 
--- tl_lines: one row per line, in file order (the rowid is the line's position).
-CREATE OR REPLACE TEMP TABLE tl_text AS
+/* read */
 SELECT CASE WHEN suffix(column0, chr(13)) THEN left(column0, -1) ELSE column0 END AS raw  -- CRLF; rtrim() is 3x slower
 FROM read_csv($path, columns = {'column0': 'VARCHAR'}, delim = '\x1e', header = false, quote = '',
               escape = '', new_line = '\n', auto_detect = false, compression = $compression);
 
+/* each chunk */
 CREATE OR REPLACE TEMP VIEW tl_lines AS
-SELECT rowid + 1 AS line, raw FROM tl_text WHERE raw <> '' AND (ascii(raw) > 32 OR trim(raw) <> '');
+SELECT line, raw FROM tl_chunk WHERE raw <> '' AND (ascii(raw) > 32 OR trim(raw) <> '');
 
--- The format's own query (sql/telemetry/<format>.sql) parses the lines in one pass. A
--- line's text is kept only when the format found it bad (the loader reads back the few
--- others the checks below reject): a log's text twice over would not fit the memory an
--- ingest is given.
+-- The format's own query parses the chunk's lines in one pass. A line's text is kept only
+-- when the format found it bad (the loader reads back the few others the checks below
+-- reject): a log's text twice over would not fit the memory an ingest is given.
 CREATE OR REPLACE TEMP TABLE tl_parsed AS
 SELECT * EXCLUDE (raw), CASE WHEN problem IS NOT NULL THEN raw END AS raw,
        hash(raw)::VARCHAR AS content_hash, CASE WHEN ref IS NULL THEN md5(raw) END AS digest
@@ -23,31 +26,40 @@ FROM (
 /* format */
 );
 
--- the lines are in tl_parsed now: free their memory before the next step
-DROP VIEW tl_lines;
-
-DROP TABLE tl_text;
-
 -- The format's query gives, per line: line, raw, problem_field and problem (the format's own
 -- complaint, NULL when it has none), skip (why a valid line is not an alert: a Suricata
 -- flow record), ref (the format's own id, NULL: a digest of the line), observed_at,
 -- product, signature, signature_id, severity (low..critical), severity_raw, category_raw
 -- (the words the attack type is read from), action, src_ip, src_port, dst_ip, dst_port
 -- (text, checked here), dst_host, url, target_org, event_count (text), message.
--- Addresses repeat (a flood's targets, its sources): each distinct one is read once.
-CREATE OR REPLACE TEMP TABLE tl_ips AS
-SELECT ip, ip_num(ip) AS num
-FROM (SELECT src_ip AS ip FROM tl_parsed UNION SELECT dst_ip FROM tl_parsed)
-WHERE ip IS NOT NULL;
+-- Addresses repeat (a flood's targets, its sources): each distinct one is read once in the
+-- file, and kept for the chunks after.
+CREATE TEMP TABLE IF NOT EXISTS tl_ips (ip VARCHAR, num UHUGEINT);
 
+INSERT INTO tl_ips
+SELECT ip, ip_num(ip)
+FROM (SELECT src_ip AS ip FROM tl_parsed UNION SELECT dst_ip FROM tl_parsed) n
+WHERE ip IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tl_ips k WHERE k.ip = n.ip);
+
+-- A line without an id of its format's is known by its digest and how many times the same
+-- text came before it in the file: this chunk's copies are numbered after the earlier
+-- chunks' (tl_seen, which keeps only texts the first pass found more than once).
 CREATE OR REPLACE TEMP TABLE tl_all AS
-WITH typed AS (
+WITH by_digest AS (
+    SELECT p.line, p.digest || ':' || (row_number() OVER (PARTITION BY p.digest ORDER BY p.line) + coalesce(s.n, 0))
+        AS digest_ref
+    FROM tl_parsed p
+    LEFT JOIN tl_seen s ON s.digest = p.digest
+    WHERE p.digest IS NOT NULL
+), typed AS (
     SELECT
         p.*,
+        b.digest_ref,
         s.num AS src_num, d.num AS dst_num,
         TRY_CAST(p.src_port AS INTEGER) AS sport, TRY_CAST(p.dst_port AS INTEGER) AS dport,
         CASE WHEN p.event_count IS NULL THEN 1 ELSE TRY_CAST(p.event_count AS BIGINT) END AS n
     FROM tl_parsed p
+    LEFT JOIN by_digest b ON b.line = p.line
     LEFT JOIN tl_ips s ON s.ip = p.src_ip
     LEFT JOIN tl_ips d ON d.ip = p.dst_ip
 ), checked AS (
@@ -81,28 +93,44 @@ SELECT
     END AS reason,
     CASE WHEN bad_field IS NOT NULL THEN raw END AS raw,
     bad_field IS NULL AND skip IS NOT NULL AS skipped, skip,
-    coalesce(ref, digest) AS source_ref,
+    coalesce(ref, digest_ref) AS source_ref, digest_ref IS NOT NULL AS by_digest,
     observed_at, product, signature, signature_id, severity, severity_raw, category_raw, action,
     src_ip, src_num AS src_ip_num, sport AS src_port, dst_ip, dst_num AS dst_ip_num, dport AS dst_port,
     lower(dst_host) AS dst_host, url, target_org, n AS event_count, message,
     content_hash
 FROM checked;
 
-INSERT INTO stage_rejects
-SELECT line, NULL, bad_field, reason, json_array(json_object('field', bad_field, 'reason', reason))::VARCHAR, raw
+CREATE OR REPLACE TEMP TABLE tl_seen AS
+SELECT digest, sum(n) AS n
+FROM (
+    SELECT digest, n FROM tl_seen
+    UNION ALL
+    SELECT left(source_ref, 32), count(*) FROM tl_all
+    WHERE by_digest AND content_hash::UBIGINT IN (SELECT h FROM tl_repeats)
+    GROUP BY ALL
+)
+GROUP BY digest;
+
+-- The words each alert's attack type is read from, once per distinct pair in the file: the
+-- module maps the new ones through ingest/data/vocabulary.csv (as every other format) into
+-- tl_categories.
+CREATE OR REPLACE TEMP TABLE tl_terms AS
+SELECT DISTINCT category_raw, signature FROM tl_all a
+WHERE bad_field IS NULL AND NOT skipped AND NOT EXISTS (
+    SELECT 1 FROM tl_categories c
+    WHERE c.category_raw IS NOT DISTINCT FROM a.category_raw AND c.signature IS NOT DISTINCT FROM a.signature
+);
+
+/* rejects */
+SELECT line, NULL::VARCHAR AS pointer, bad_field AS field, reason,
+       json_array(json_object('field', bad_field, 'reason', reason))::VARCHAR AS errors, raw
 FROM tl_all
 WHERE bad_field IS NOT NULL;
 
--- The words each alert's attack type is read from, once per distinct pair: the module maps
--- them through ingest/data/vocabulary.csv (as every other format) into tl_categories.
-CREATE OR REPLACE TEMP TABLE tl_terms AS
-SELECT DISTINCT category_raw, signature FROM tl_all WHERE bad_field IS NULL AND NOT skipped;
+/* skipped */
+SELECT skip, count(*) FROM tl_all WHERE skipped GROUP BY skip;
 
-/* categories */
-
-DROP TABLE stage_main;
-
-CREATE TEMP VIEW stage_main AS
+/* stage */
 SELECT
     a.line AS seq, a.line, a.pointer, a.source_ref, a.observed_at, a.product, a.signature, a.signature_id,
     a.severity, a.severity_raw, coalesce(c.category, 'other') AS category, a.category_raw, a.action,

@@ -273,3 +273,79 @@ def test_bursts_settings_are_validated(tmp_path):
     )
     result = run("nightly", "--config", config, "--db", tmp_path / "s.duckdb")
     assert result.code == 2 and "min_per_minute" in result.err
+
+
+TELEMETRY_FILES = [f"{fmt}/{kind}/{p.name}" for fmt in ("eve", "cef", "ecs", "ocsf") for kind in ("good", "bad")
+                   for p in sorted((FIXTURES / fmt / kind).iterdir())]  # fmt: skip
+STORED = {
+    "alerts": "SELECT * EXCLUDE (run_id, file_id, first_loaded_at, loaded_at) FROM alerts ORDER BY alert_id",
+    "rejects": "SELECT line, field, reason, raw FROM rejects ORDER BY line, field",
+}
+
+
+@pytest.mark.parametrize("name", TELEMETRY_FILES)
+def test_staging_in_chunks_stores_what_one_chunk_does(name, tmp_path, monkeypatch):
+    """Big logs are staged a chunk of lines at a time and merged a few chunks at a time;
+    chunks of 2 lines merged 3 alerts at a time must store exactly what one chunk does: the
+    same alerts and ids, the same rejects at the same lines."""
+    from ingest.formats import telemetry
+
+    fmt = name.split("/")[0]
+    whole, chunked = tmp_path / "whole.duckdb", tmp_path / "chunked.duckdb"
+    expected = run("ingest", FIXTURES / name, "--format", fmt, "--db", whole).code
+    monkeypatch.setattr(telemetry, "CHUNK_LINES", 2)
+    monkeypatch.setattr(telemetry, "MERGE_ROWS", 3)
+    assert run("ingest", FIXTURES / name, "--format", fmt, "--db", chunked).code == expected
+    for sql in STORED.values():
+        assert rows(chunked, sql) == rows(whole, sql)
+
+
+def test_the_same_line_in_many_chunks_is_numbered_across_the_file(tmp_path, monkeypatch):
+    """CEF has no ids: a line is known by its digest and how many times the same text came
+    before it in the file, whichever chunk each copy falls in."""
+    from ingest.formats import telemetry
+
+    good = (FIXTURES / "cef" / "good" / "waf01-2022-02-15.cef").read_text("utf-8").splitlines()
+    repeated = [*good[:3], good[1], *good[3:6], good[1], good[2], *good[6:]]
+    log = tmp_path / "repeated.cef"
+    log.write_text("\n".join(repeated) + "\n", "utf-8")
+    whole, chunked = tmp_path / "whole.duckdb", tmp_path / "chunked.duckdb"
+    assert run("ingest", log, "--format", "cef", "--db", whole).code == 0
+    monkeypatch.setattr(telemetry, "CHUNK_LINES", 3)
+    assert run("ingest", log, "--format", "cef", "--db", chunked).code == 0
+    refs = "SELECT source_ref, line FROM alerts ORDER BY line"
+    assert rows(chunked, refs) == rows(whole, refs)
+    suffixes = [str(ref).rsplit(":", 1)[1] for ref, _ in rows(chunked, refs)]
+    assert suffixes.count("2") == 2 and suffixes.count("3") == 1  # good[1] three times, good[2] twice
+    assert scalar(chunked, "SELECT count(*) FROM alerts") == len(repeated)
+
+
+def test_a_ref_repeated_in_later_merges_is_a_duplicate_whether_new_or_unchanged(tmp_path, monkeypatch):
+    """The first copy of a ref in a file is kept, later ones are rejects that say where the
+    kept one is: also when they fall in a later merge, and when the first copy was already
+    stored by another file (unchanged)."""
+    from ingest.formats import telemetry
+
+    good = (FIXTURES / "eve" / "good" / "ids01-2022-02-15.json").read_text("utf-8").splitlines()
+    alert = next(i for i, line in enumerate(good) if '"event_type":"alert"' in line.replace(" ", ""))
+    log = tmp_path / "again.json"
+    log.write_text("\n".join([*good, good[alert], good[alert]]) + "\n", "utf-8")
+    whole, chunked = tmp_path / "whole.duckdb", tmp_path / "chunked.duckdb"
+    assert run("ingest", log, "--format", "eve", "--db", whole).code == 3
+    monkeypatch.setattr(telemetry, "CHUNK_LINES", 2)
+    monkeypatch.setattr(telemetry, "MERGE_ROWS", 3)
+    assert run("ingest", log, "--format", "eve", "--db", chunked).code == 3
+    for sql in STORED.values():
+        assert rows(chunked, sql) == rows(whole, sql)
+    reasons = [str(r[0]) for r in rows(chunked, "SELECT reason FROM rejects WHERE field = 'ref' ORDER BY line")]
+    assert len(reasons) == 2 and all(f"the record on line {alert + 1} is kept" in r for r in reasons)
+    # the same alerts again in another file: stored ones are unchanged, the repeats still rejects
+    other = tmp_path / "other.json"
+    other.write_text("\n".join([good[alert], *good[:3], good[alert]]) + "\n", "utf-8")
+    monkeypatch.setattr(telemetry, "MERGE_ROWS", 1_000_000)
+    expected = json.loads(run("ingest", other, "--format", "eve", "--db", whole, "--json").out)
+    monkeypatch.setattr(telemetry, "MERGE_ROWS", 1)
+    got = json.loads(run("ingest", other, "--format", "eve", "--db", chunked, "--json").out)
+    for key in ("inserted", "updated", "unchanged", "rejected"):
+        assert got[key] == expected[key], key
+    assert expected["rejected"] >= 1 and expected["unchanged"] >= 1

@@ -65,10 +65,16 @@ class StageRequest:
     filter: EventFilter
     skipped: dict[str, int]  # reason -> records, filled by the stager
     workdir: Path  # for temporary files (an unzipped member), removed afterwards
+    # A streaming format (security telemetry) merges as it reads, inside the file's
+    # transaction: `merge` takes a batch of staged records (an Arrow table shaped like
+    # stage_main), `restart` undoes everything merged so far (to read the file again).
+    merge: Callable[[Any], None] | None = None
+    restart: Callable[[], None] | None = None
 
 
-# A format that validates and converts inside DuckDB fills the stage tables itself and
-# returns how many records it read (high-volume event data: GDELT).
+# A format that validates and converts inside DuckDB fills the stage tables itself (or, when
+# it streams, hands its batches to `merge`) and returns how many records it read
+# (high-volume data: GDELT, security telemetry).
 Stager = Callable[[StageRequest], int]
 
 
@@ -85,6 +91,7 @@ class Format:
     tabular: bool = False  # a CSV whose columns are the model's fields (the README documents each)
     batch: int = 10_000  # records validated and staged at a time; big nested records want fewer
     stage: Stager | None = None  # validate and convert inside DuckDB instead of in Python
+    streams: bool = False  # its stager merges batch by batch inside the file's transaction
     filterable: bool = False  # takes a `filter` in cyberlog.toml
     adapter: TypeAdapter[list[Any]] = field(init=False, repr=False, compare=False)
 

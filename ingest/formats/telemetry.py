@@ -10,7 +10,8 @@ the attack type and the stage for the merge are common, in `sql/telemetry.sql`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -24,60 +25,149 @@ from ingest.store import sql_dir, statements
 MALFORMED = "malformed JSON"
 
 
+CHUNK_LINES = 200_000  # lines parsed at a time: about 100 MB of EVE text
+MERGE_ROWS = 1_000_000  # alerts merged at a time: each merge reads the alerts table's ids once
+
+
+@dataclass(frozen=True)
+class _Sql:
+    read: str  # the file's lines, as DuckDB reads them
+    chunk: list[str]  # for each chunk of lines (tl_chunk)
+    rejects: str  # the chunk's rejects
+    skipped: str  # the chunk's valid records that are not alerts, by reason
+    stage: str  # the chunk's alerts, shaped for the merge
+
+
 @cache
-def _statements(name: str) -> tuple[list[str], list[str]]:
-    """The statements before and after the attack types are mapped."""
+def _statements(name: str) -> _Sql:
     common = (sql_dir() / "telemetry.sql").read_text("utf-8")
     own = (sql_dir() / "telemetry" / f"{name}.sql").read_text("utf-8")
-    before, after = common.replace("/* format */", own).split("/* categories */")
+    text = common.replace("/* format */", own)
+    read, rest = text.split("/* read */")[1].split("/* each chunk */")
+    chunk, rest = rest.split("/* rejects */")
+    rejects, rest = rest.split("/* skipped */")
+    skipped, stage = rest.split("/* stage */")
+    return _Sql(statements(read)[0], statements(chunk), statements(rejects)[0], statements(skipped)[0],
+                statements(stage)[0])  # fmt: skip
 
-    return statements(before), statements(after)
 
-
-def stager(name: str, labels: Mapping[str, str] | None = None) -> Stager:
+def stager(name: str, labels: Mapping[str, str] | None = None, digest_refs: bool = True) -> Stager:
     """The stage function of telemetry format `name`; `labels` names the checked fields as
-    the format does (src_ip -> src for CEF), for the rejects."""
+    the format does (src_ip -> src for CEF); `digest_refs`: lines may lack an id of the
+    format's own, and are then known by their digest and occurrence."""
 
     def stage(request: StageRequest) -> int:
+        assert request.merge is not None and request.restart is not None  # telemetry streams
+        merge, restart = request.merge, request.restart
         con = request.con
-        before, after = _statements(name)
+        sql = _statements(name)
         params: dict[str, object] = {
             "zone": request.zone.key if request.zone else None,
             "latest": datetime.now(UTC) + timedelta(days=1),
         }
+        work = con.cursor()  # a connection of its own: its tables come and go outside the file's transaction
+        counted = 0
+        attempts = 0
 
         def run(where: Mapping[str, str]) -> None:
-            for statement in before:
-                con.execute(statement, {k: v for k, v in {**params, **where}.items() if f"${k}" in statement})
+            """Stream the lines from DuckDB's reader and stage them a chunk at a time; each
+            chunk's tables replace the last's, so memory stays a chunk's whatever the size
+            of the file. Started again from nothing (restart) on a clean copy."""
+            nonlocal counted, attempts
+            attempts += 1
+            if attempts > 1:
+                restart()
+                request.skipped.clear()
+            counted = 0
+            for table in ("tl_ips", "tl_seen", "tl_categories", "tl_repeats"):
+                work.execute(f"DROP TABLE IF EXISTS {table}")
+            work.execute("CREATE TEMP TABLE tl_seen (digest VARCHAR, n BIGINT)")
+            work.execute("CREATE TEMP TABLE tl_categories (category_raw VARCHAR, signature VARCHAR, category VARCHAR)")
+            if digest_refs:  # texts found more than once in the file: their copies are numbered across chunks
+                work.execute(f"CREATE TEMP TABLE tl_repeats AS SELECT hash(raw) AS h FROM ({sql.read}) "
+                             "GROUP BY ALL HAVING count(*) > 1", dict(where))  # fmt: skip
+            else:
+                work.execute("CREATE TEMP TABLE tl_repeats (h UBIGINT)")
+            reader = con.cursor()
+            try:
+                batches = reader.sql(sql.read, params=dict(where)).to_arrow_reader(CHUNK_LINES)
+                pending: list[pa.Table] = []
+                waiting = line = 0
+                for chunk in _chunks(batches, CHUNK_LINES):
+                    numbers = pa.array(range(line + 1, line + chunk.num_rows + 1), pa.int64())
+                    line += chunk.num_rows
+                    staged, good = _stage_chunk(work, sql, chunk.append_column("line", numbers), params, request)
+                    counted += good
+                    if staged.num_rows:
+                        pending.append(staged)
+                        waiting += staged.num_rows
+                    if waiting >= MERGE_ROWS:
+                        merge(pa.concat_tables(pending))
+                        pending, waiting = [], 0
+                if pending:
+                    merge(pa.concat_tables(pending))
+            finally:
+                reader.close()
 
         try:
             unreadable = lines.stage_lines(con, request.path, request.encoding, request.workdir, run)
-            _categories(con)
-            for statement in after:
-                con.execute(statement)
             if labels:
                 con.executemany(
                     "UPDATE stage_rejects SET field = ? WHERE field = ?", [(v, k) for k, v in labels.items()]
                 )
             _explain_malformed(con)
             con.execute("UPDATE stage_rejects SET errors = json_array(json_object('field', field, 'reason', reason))")
-            read = int(con.execute("SELECT count(*) FROM tl_all").fetchall()[0][0])
-            for reason, n in con.execute("SELECT skip, count(*) FROM tl_all WHERE skipped GROUP BY skip").fetchall():
-                request.skipped[reason] = request.skipped.get(reason, 0) + int(n)
         finally:
-            con.execute("DROP VIEW IF EXISTS tl_lines")
-            con.execute("DROP TABLE IF EXISTS tl_text")
-            con.execute("DROP TABLE IF EXISTS tl_parsed")
-            con.execute("DROP TABLE IF EXISTS tl_ips")
-        return read + unreadable
+            work.close()
+        return counted + unreadable
 
     return stage
 
 
-def _categories(con: duckdb.DuckDBPyConnection) -> None:
-    """Attack types from the alerts' words, once per distinct pair, through the vocabulary
-    every other format uses: the category first, then the signature's words."""
-    pairs = con.execute("SELECT category_raw, signature FROM tl_terms").fetchall()
+def _stage_chunk(
+    work: duckdb.DuckDBPyConnection, sql: _Sql, chunk: pa.Table, params: Mapping[str, object], request: StageRequest
+) -> tuple[pa.Table, int]:
+    """One chunk of lines through the format's SQL: its rejects go to the store's
+    stage_rejects, its skipped records are counted; returns its alerts for the merge and
+    how many records it held."""
+    work.register("tl_chunk", chunk)
+    try:
+        for statement in sql.chunk:
+            work.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+    finally:
+        work.unregister("tl_chunk")
+    _categories(work)
+    rejects = work.sql(sql.rejects).to_arrow_table()
+    if rejects.num_rows:
+        request.con.register("_rejects", rejects)
+        request.con.execute("INSERT INTO stage_rejects SELECT * FROM _rejects")
+        request.con.unregister("_rejects")
+    for reason, n in work.execute(sql.skipped).fetchall():
+        request.skipped[reason] = request.skipped.get(reason, 0) + int(n)
+    records = int(work.execute("SELECT count(*) FROM tl_all").fetchall()[0][0])
+    return work.sql(sql.stage).to_arrow_table(), records
+
+
+def _chunks(batches: pa.RecordBatchReader, size: int) -> Iterator[pa.Table]:
+    """DuckDB's record batches (a few thousand rows each) gathered into tables of `size` rows."""
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in batches:
+        pending.append(batch)
+        rows += batch.num_rows
+        if rows >= size:
+            yield pa.Table.from_batches(pending)
+            pending, rows = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)
+
+
+def _categories(work: duckdb.DuckDBPyConnection) -> None:
+    """Attack types from the alerts' words, once per distinct pair in the file, through the
+    vocabulary every other format uses: the category first, then the signature's words."""
+    pairs = work.execute("SELECT category_raw, signature FROM tl_terms").fetchall()
+    if not pairs:
+        return
     mapped = [
         (raw, signature, (raw and vocab.attack_type(raw)) or (signature and vocab.attack_type(signature)) or "other")
         for raw, signature in pairs
@@ -86,9 +176,9 @@ def _categories(con: duckdb.DuckDBPyConnection) -> None:
         {name: [row[i] for row in mapped] for i, name in enumerate(("category_raw", "signature", "category"))},
         schema=pa.schema([("category_raw", pa.string()), ("signature", pa.string()), ("category", pa.string())]),
     )
-    con.register("_categories", table)
-    con.execute("CREATE OR REPLACE TEMP TABLE tl_categories AS SELECT * FROM _categories")
-    con.unregister("_categories")
+    work.register("_categories", table)
+    work.execute("INSERT INTO tl_categories SELECT * FROM _categories")
+    work.unregister("_categories")
 
 
 def _explain_malformed(con: duckdb.DuckDBPyConnection) -> None:
@@ -110,6 +200,7 @@ def _explain_malformed(con: duckdb.DuckDBPyConnection) -> None:
 
 def telemetry_format(
     name: str, description: str, sniff: Callable[[bytes], bool], labels: Mapping[str, str] | None = None,
-    reader: Reader = lines.read_lines,
+    reader: Reader = lines.read_lines, digest_refs: bool = True,
 ) -> Format:  # fmt: skip
-    return Format(name, "alert", description, name, None, None, reader, sniff, stage=stager(name, labels))
+    return Format(name, "alert", description, name, None, None, reader, sniff,
+                  stage=stager(name, labels, digest_refs), streams=True)  # fmt: skip

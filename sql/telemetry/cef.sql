@@ -135,7 +135,7 @@ SELECT
         ELSE '''' || left(t, 60) || ''' is not a valid time'
     END AS problem,
     NULL::VARCHAR AS skip,
-    md5(raw) || ':' || row_number() OVER (PARTITION BY md5(raw) ORDER BY line) AS ref,
+    NULL::VARCHAR AS ref,  -- CEF has no id: the line's digest and how many times it came before
     at_time AS observed_at,
     concat_ws(' ', vendor, dev_product) AS product,
     name AS signature,

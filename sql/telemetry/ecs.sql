@@ -93,7 +93,7 @@ SELECT
         WHEN kind IS NULL THEN 'ECS document without event.kind (not an alert)'
         WHEN NOT is_alert THEN 'ECS ' || left(kind, 40) || ' document (not an alert)'
     END AS skip,
-    coalesce(event_id, md5(raw) || ':' || row_number() OVER (PARTITION BY md5(raw) ORDER BY line)) AS ref,
+    event_id AS ref,
     seen AS observed_at,
     coalesce(vendor || ' ' || product, product, module, 'ECS') AS product,
     signature,

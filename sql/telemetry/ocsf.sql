@@ -66,7 +66,7 @@ SELECT
     END AS problem,
     CASE WHEN NOT malformed AND class IS NOT NULL AND NOT is_finding
          THEN 'OCSF class ' || class::VARCHAR || ' (not a finding)' END AS skip,
-    coalesce(v[4], v[5], v[6], md5(raw) || ':' || row_number() OVER (PARTITION BY md5(raw) ORDER BY line)) AS ref,
+    coalesce(v[4], v[5], v[6]) AS ref,
     seen AS observed_at,
     coalesce(v[7] || ' ' || v[8], v[8], v[7], 'OCSF') AS product,
     coalesce(v[9], v[10], v[11]) AS signature,
