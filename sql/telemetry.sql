@@ -2,8 +2,8 @@
 -- ingest/formats/telemetry.py. Statements are separated by ";\n"; values are bound
 -- $parameters. A log of any size is read and merged a chunk of lines at a time, so it
 -- needs a chunk's memory: DuckDB reads the lines (read); for each chunk (tl_chunk:
--- line, raw) the format's own SQL (sql/telemetry/<format>.sql) turns them into tl_parsed
--- and the checks every alert must pass into tl_all; the loader takes the chunk's rejects
+-- line, raw) the format's own SQL (sql/telemetry/<format>.sql) parses them and the checks
+-- every alert must pass follow, into tl_all; the loader takes the chunk's rejects
 -- and its alerts in the shape of the merge (rejects, stage) and merges them
 -- into the store, inside the file's one transaction.
 
@@ -16,50 +16,45 @@ FROM read_csv($path, columns = {'column0': 'VARCHAR'}, delim = '\x1e', header = 
 CREATE OR REPLACE TEMP VIEW tl_lines AS
 SELECT line, raw FROM tl_chunk WHERE raw <> '' AND (ascii(raw) > 32 OR trim(raw) <> '');
 
--- The format's own query parses the chunk's lines in one pass. A line's text is kept only
--- when the format found it bad (the loader reads back the few others the checks below
--- reject): a log's text twice over would not fit the memory an ingest is given.
-CREATE OR REPLACE TEMP TABLE tl_parsed AS
-SELECT * EXCLUDE (raw), CASE WHEN problem IS NOT NULL THEN raw END AS raw,
-       hash(raw)::VARCHAR AS content_hash, CASE WHEN ref IS NULL THEN md5(raw) END AS digest
-FROM (
-/* format */
-);
+-- A line without an id of its format's is known by its digest and how many times the same
+-- text came before it in the file: this chunk's copies are numbered after the earlier
+-- chunks' (tl_seen keeps the count of the texts the first pass found more than once).
+-- Formats whose lines all have ids skip this ($digests false).
+CREATE OR REPLACE TEMP TABLE tl_digests AS
+SELECT l.line, l.digest || ':' || (row_number() OVER (PARTITION BY l.digest ORDER BY l.line) + coalesce(s.n, 0))
+    AS digest_ref
+FROM (SELECT line, md5(raw) AS digest FROM tl_lines WHERE $digests) l
+LEFT JOIN tl_seen s ON s.digest = l.digest;
 
+-- Addresses repeat (a flood's targets, its sources): each distinct one is read once in the
+-- file (tl_ips keeps them for the chunks after).
+CREATE TEMP TABLE IF NOT EXISTS tl_ips (ip VARCHAR, num UHUGEINT);
+
+-- The format's own query parses the chunk's lines in one pass, and the checks every alert
+-- must pass follow in the same statement. A line's text is kept only when it is bad (the
+-- loader reads back the few others the merge rejects): a log's text twice over would not
+-- fit the memory an ingest is given.
 -- The format's query gives, per line: line, raw, problem_field and problem (the format's own
 -- complaint, NULL when it has none), skip (why a valid line is not an alert: a Suricata
 -- flow record), ref (the format's own id, NULL: a digest of the line), observed_at,
 -- product, signature, signature_id, severity (low..critical), severity_raw, category_raw
 -- (the words the attack type is read from), action, src_ip, src_port, dst_ip, dst_port
 -- (text, checked here), dst_host, url, target_org, event_count (text), message.
--- Addresses repeat (a flood's targets, its sources): each distinct one is read once in the
--- file, and kept for the chunks after.
-CREATE TEMP TABLE IF NOT EXISTS tl_ips (ip VARCHAR, num UHUGEINT);
-
-INSERT INTO tl_ips
-SELECT ip, ip_num(ip)
-FROM (SELECT src_ip AS ip FROM tl_parsed UNION SELECT dst_ip FROM tl_parsed) n
-WHERE ip IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tl_ips k WHERE k.ip = n.ip);
-
--- A line without an id of its format's is known by its digest and how many times the same
--- text came before it in the file: this chunk's copies are numbered after the earlier
--- chunks' (tl_seen, which keeps only texts the first pass found more than once).
 CREATE OR REPLACE TEMP TABLE tl_all AS
-WITH by_digest AS (
-    SELECT p.line, p.digest || ':' || (row_number() OVER (PARTITION BY p.digest ORDER BY p.line) + coalesce(s.n, 0))
-        AS digest_ref
-    FROM tl_parsed p
-    LEFT JOIN tl_seen s ON s.digest = p.digest
-    WHERE p.digest IS NOT NULL
+WITH parsed AS (
+    SELECT * EXCLUDE (raw), CASE WHEN problem IS NOT NULL THEN raw END AS raw, hash(raw)::VARCHAR AS content_hash
+    FROM (
+/* format */
+    )
 ), typed AS (
     SELECT
         p.*,
         b.digest_ref,
-        s.num AS src_num, d.num AS dst_num,
+        coalesce(s.num, ip_num(p.src_ip)) AS src_num, coalesce(d.num, ip_num(p.dst_ip)) AS dst_num,
         TRY_CAST(p.src_port AS INTEGER) AS sport, TRY_CAST(p.dst_port AS INTEGER) AS dport,
         CASE WHEN p.event_count IS NULL THEN 1 ELSE TRY_CAST(p.event_count AS BIGINT) END AS n
-    FROM tl_parsed p
-    LEFT JOIN by_digest b ON b.line = p.line
+    FROM parsed p
+    LEFT JOIN tl_digests b ON b.line = p.line
     LEFT JOIN tl_ips s ON s.ip = p.src_ip
     LEFT JOIN tl_ips d ON d.ip = p.dst_ip
 ), checked AS (
@@ -93,12 +88,17 @@ SELECT
     END AS reason,
     CASE WHEN bad_field IS NOT NULL THEN raw END AS raw,
     bad_field IS NULL AND skip IS NOT NULL AS skipped, skip,
-    coalesce(ref, digest_ref) AS source_ref, digest_ref IS NOT NULL AS by_digest,
+    coalesce(ref, digest_ref) AS source_ref, ref IS NULL AS by_digest,
     observed_at, product, signature, signature_id, severity, severity_raw, category_raw, action,
     src_ip, src_num AS src_ip_num, sport AS src_port, dst_ip, dst_num AS dst_ip_num, dport AS dst_port,
     lower(dst_host) AS dst_host, url, target_org, n AS event_count, message,
     content_hash
 FROM checked;
+
+INSERT INTO tl_ips
+SELECT DISTINCT ip, num
+FROM (SELECT src_ip AS ip, src_ip_num AS num FROM tl_all UNION ALL SELECT dst_ip, dst_ip_num FROM tl_all) n
+WHERE ip IS NOT NULL AND num IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tl_ips k WHERE k.ip = n.ip);
 
 CREATE OR REPLACE TEMP TABLE tl_seen AS
 SELECT digest, sum(n) AS n

@@ -131,8 +131,9 @@ def _curated(path: Path, source: str, first: int, rows: int) -> None:
 @pytest.fixture(scope="session")
 def big_feeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A config over feeds big enough to take a few seconds: three curated CSVs from one
-    source, two from another describing the same attacks (so matching has work), and
-    three GDELT exports of 40,000 rows with a real feed's faults (so there are rejects)."""
+    source, two from another describing the same attacks (so matching has work), three
+    GDELT exports of 40,000 rows with a real feed's faults (so there are rejects), and an
+    IDS log of 120,000 Suricata EVE lines (alerts, and incidents derived from them)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import gdelt_synth  # the benchmark's generator: real CAMEO codes, a real feed's faults
 
@@ -144,12 +145,17 @@ def big_feeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for i in range(3):
         export = folder / f"2022020{i + 1}000000.export.CSV"
         gdelt_synth.write(export, 40_000, seed=i, first_id=1_000_000_000 + i * 10**6)
+    import bench_telemetry  # a DDoS in Suricata EVE: streamed and merged inside its transaction
+
+    bench_telemetry.write_eve(folder / "ids.json", 120_000, seed=3)
     config = folder / "cyberlog.toml"
     config.write_text(
         "max_rejects = 1000000\n"
         '[[sources]]\nname = "alpha"\nformat = "incidents_csv"\npath = "alpha-*.csv"\n'
         '[[sources]]\nname = "beta"\nformat = "incidents_csv"\npath = "beta-*.csv"\n'
-        '[[sources]]\nname = "gdelt"\nformat = "gdelt"\npath = "*.export.CSV"\n',
+        '[[sources]]\nname = "gdelt"\nformat = "gdelt"\npath = "*.export.CSV"\n'
+        '[[sources]]\nname = "ids"\nformat = "eve"\npath = "ids.json"\n'
+        "[bursts]\nmin_per_minute = 60\nmin_alerts = 300\n",
         "utf-8",
     )
     return config

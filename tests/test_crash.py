@@ -1,7 +1,8 @@
 """Crash safety: a nightly killed at random moments loses nothing and duplicates nothing.
 
 A real `cyberlog nightly` over several feeds (curated CSVs from two sources that describe
-the same attacks, so matching has work, and GDELT exports with a feed's usual faults) runs
+the same attacks, so matching has work, GDELT exports with a feed's usual faults, and a
+Suricata EVE log streamed and merged inside its transaction) runs
 in a subprocess and is killed with SIGKILL at a random moment, twice, from an empty store.
 After every kill the store must open, every file it holds must be whole (its rows exactly
 those of a clean run's copy of that file), and the next nightly must carry on. Then one
@@ -31,6 +32,8 @@ CONTENT = {
     "incident_targets": "(SELECT source_ref FROM incidents i WHERE i.incident_id = t.incident_id), position, "
     "organisation",
     "diplomatic_events": "source, source_ref, content_hash",
+    "alerts": "source, source_ref, content_hash",
+    "derived_incidents": "target_key, category, started_at, ended_at, alerts",
     "rejects": "source, line, field, reason",
     "incident_links": "incident_a, incident_b, decision",
 }
@@ -61,14 +64,17 @@ def _per_file(db: Path) -> dict[str, tuple[int, int, int]]:
         orphans = con.execute(
             """SELECT count(*) FROM (
                    SELECT file_id FROM incidents UNION ALL SELECT file_id FROM diplomatic_events
-                   UNION ALL SELECT file_id FROM rejects UNION ALL SELECT file_id FROM incident_targets)
-               WHERE file_id NOT IN (SELECT file_id FROM ingest_files WHERE status = 'loaded')"""
+                   UNION ALL SELECT file_id FROM rejects UNION ALL SELECT file_id FROM incident_targets
+                   UNION ALL SELECT file_id FROM alerts)
+               WHERE file_id NOT IN (SELECT file_id FROM ingest_files WHERE status = 'loaded')
+                 AND file_id NOT IN (SELECT file_id FROM incidents WHERE source = 'derived')"""  # derived from alerts
         ).fetchall()[0][0]
         assert orphans == 0, "rows from a file the store does not hold as loaded"
         rows = con.execute(
             """SELECT regexp_extract(f.path, '[^/]+$') AS name,
                       (SELECT count(*) FROM incidents i WHERE i.file_id = f.file_id),
-                      (SELECT count(*) FROM diplomatic_events e WHERE e.file_id = f.file_id),
+                      (SELECT count(*) FROM diplomatic_events e WHERE e.file_id = f.file_id)
+                          + (SELECT count(*) FROM alerts a WHERE a.file_id = f.file_id),
                       (SELECT count(*) FROM rejects r WHERE r.file_id = f.file_id)
                FROM ingest_files f WHERE f.status = 'loaded'"""
         ).fetchall()
@@ -86,7 +92,7 @@ def test_killed_nightly_runs_lose_nothing_and_duplicate_nothing(big_feeds, tmp_p
     clean_seconds = time.monotonic() - started
     whole = _per_file(clean_db)
     expected = _content(clean_db)
-    assert len(whole) == 8 and expected["incident_links"] and expected["rejects"]
+    assert len(whole) == 9 and expected["incident_links"] and expected["rejects"] and expected["derived_incidents"]
 
     rng = random.Random(2022)
     for trial in range(TRIALS):  # each from an empty store, so every kill lands in real work

@@ -26,7 +26,7 @@ MALFORMED = "malformed JSON"
 
 
 CHUNK_LINES = 200_000  # lines parsed at a time: about 100 MB of EVE text
-MERGE_ROWS = 1_000_000  # alerts merged at a time: each merge reads the alerts table's ids once
+MERGE_ROWS = 500_000  # alerts merged at a time: each merge reads the alerts table's ids once
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ def stager(name: str, labels: Mapping[str, str] | None = None, digest_refs: bool
         params: dict[str, object] = {
             "zone": request.zone.key if request.zone else None,
             "latest": datetime.now(UTC) + timedelta(days=1),
+            "digests": digest_refs,
         }
         work = con.cursor()  # a connection of its own: its tables come and go outside the file's transaction
         counted = 0
