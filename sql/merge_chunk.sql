@@ -1,45 +1,63 @@
--- The merge of a big log's alerts, chunk by chunk inside the file's one transaction, run by
--- ingest/load.py (the per-file merge.sql needs the whole file staged first). The chunk is
--- `stage_main` (an Arrow table); what to do with each record is computed first (the plan,
--- read back as Arrow: a temporary table made inside a transaction would live until its end).
--- A ref already stored by this file, or seen unchanged in it (`seen_unchanged`), or given
--- twice in the chunk, is a duplicate: the first copy in the file is kept, as merge.sql does.
-
-/* plan */
-WITH keyed AS (
-    SELECT
-        seq, line, source_ref, content_hash,
-        'alr_' || left(sha256($source || chr(31) || source_ref), 20) AS rid,
-        row_number() OVER same_ref AS copy_no,
-        first_value(line) OVER same_ref AS first_line
-    FROM stage_main
-    WINDOW same_ref AS (PARTITION BY source_ref ORDER BY seq)
-)
-SELECT
-    k.seq, k.line, k.source_ref, k.rid,
-    CASE
-        WHEN k.copy_no > 1 OR u.rid IS NOT NULL OR t.file_id = $file THEN 'duplicate'
-        WHEN t.alert_id IS NULL THEN 'insert'
-        WHEN t.content_hash = k.content_hash THEN 'unchanged'
-        ELSE 'update'
-    END AS action,
-    CASE  -- the file's first copy: in an earlier batch (stored, or seen unchanged), else in this one
-        WHEN u.rid IS NOT NULL THEN u.line
-        WHEN t.file_id = $file THEN t.line
-        ELSE k.first_line
-    END AS kept_line,
-    t.first_loaded_at
-FROM keyed k
-LEFT JOIN alerts t ON t.alert_id = k.rid
-LEFT JOIN seen_unchanged u ON u.rid = k.rid;
+-- The merge of a big log's alerts, batch by batch inside the file's one transaction, run by
+-- ingest/load.py (the per-file merge.sql needs the whole file staged first). Each batch is
+-- inserted as it comes, with no look at the store: reading every stored alert id for
+-- every batch would make a big store slow to add to. Once the last batch is in, one pass
+-- reconciles the file with itself and with what was stored before it, as merge.sql does:
+-- the first copy of a ref in the file is kept (later ones are rejects); a ref stored
+-- before and re-sent unchanged is left as it was; one re-sent changed replaces the stored
+-- row (keeping its first_loaded_at). Small results are read back as Arrow: a temporary
+-- table made inside a transaction would live until its end.
 
 /* apply */
--- (then merge.sql's last two statements: the updated rows replaced, the new ones inserted)
+INSERT INTO alerts BY NAME
+SELECT
+    * EXCLUDE (seq),
+    'alr_' || left(sha256($source || chr(31) || source_ref), 20) AS alert_id,
+    $source AS source,
+    $run AS run_id,
+    $file AS file_id,
+    $now AS first_loaded_at,
+    $now AS loaded_at
+FROM stage_main;
+
+/* repeated */
+-- Refs this file gave twice: candidates by a 64-bit hash of the id (small to group), then
+-- exactly. The first copy (the lowest line) stays.
+WITH mine AS (
+    SELECT alert_id, line, source_ref FROM alerts WHERE file_id = $file
+), twice AS (
+    SELECT hash(alert_id) AS h FROM mine GROUP BY ALL HAVING count(*) > 1
+)
+SELECT alert_id, line, source_ref, min(line) OVER (PARTITION BY alert_id) AS kept_line
+FROM mine
+WHERE hash(alert_id) IN (SELECT h FROM twice)
+QUALIFY count(*) OVER (PARTITION BY alert_id) > 1;
+
+/* drop repeated */
 INSERT INTO stage_rejects
 SELECT
     line, NULL, 'ref',
     'duplicate ref ' || to_json(source_ref)::VARCHAR || ' in this file: the record on line ' || kept_line || ' is kept',
     json_array(json_object('field', 'ref', 'reason', 'duplicate ref in this file'))::VARCHAR,
     NULL
-FROM stage_plan
-WHERE action = 'duplicate'
+FROM repeated
+WHERE line > kept_line;
+
+DELETE FROM alerts USING repeated r
+WHERE alerts.file_id = $file AND alerts.alert_id = r.alert_id AND alerts.line = r.line AND r.line > r.kept_line;
+
+/* stored */
+-- This file's refs that were stored before it: unchanged, or changed.
+SELECT n.alert_id, n.content_hash = o.content_hash AS same, o.first_loaded_at
+FROM alerts n
+JOIN alerts o ON o.alert_id = n.alert_id
+WHERE n.file_id = $file AND o.file_id <> $file;
+
+/* settle stored */
+DELETE FROM alerts WHERE file_id = $file AND alert_id IN (SELECT alert_id FROM stored WHERE same);
+
+DELETE FROM alerts WHERE file_id <> $file AND alert_id IN (SELECT alert_id FROM stored WHERE NOT same);
+
+UPDATE alerts SET first_loaded_at = s.first_loaded_at
+FROM stored s
+WHERE alerts.alert_id = s.alert_id AND alerts.file_id = $file AND NOT s.same
