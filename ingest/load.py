@@ -92,9 +92,13 @@ def load_file(
             options = StageOptions(zone, encoding, progress, event_filter)
             if fmt.streams:
                 status = _load_streaming(con, path, fmt, options, result, run_id, encoding, digest, ledger, force)
-                if status == "loaded":
-                    _record_file(con, result, run_id, stat.st_size, stat.st_mtime_ns, started)
-                    con.execute("COMMIT")
+                if status == "loaded":  # its transaction is still open for the ledger row
+                    try:
+                        _record_file(con, result, run_id, stat.st_size, stat.st_mtime_ns, started)
+                        con.execute("COMMIT")
+                    except BaseException:
+                        con.execute("ROLLBACK")
+                        raise
                     ledger.loaded(result, stat.st_size, stat.st_mtime_ns)
                 result.status = status
                 return result
@@ -148,7 +152,7 @@ def _load_streaming(
     "loaded" with the transaction still open for the ledger row, or "skipped" (a renamed
     copy of loaded bytes, found once its digest is known) rolled back."""
     _create_stage(con, fmt)
-    con.execute("DROP TABLE stage_main")  # each batch is registered under this name in turn
+    con.execute("DROP TABLE stage_main")  # each batch is found under this name by replacement scan
     params = {"source": result.source, "run": run_id, "file": result.file_id, "now": datetime.now(UTC)}
     merge = ChunkMerge(con, params)
     con.execute("BEGIN TRANSACTION")

@@ -1,10 +1,11 @@
 """What the security-telemetry formats share (CEF, ECS, OCSF, Suricata EVE): logs of
-millions of lines, checked and converted inside DuckDB in one pass, like GDELT.
+millions of lines, streamed a chunk at a time and checked and converted inside DuckDB.
 
-A format is one SQL file, `sql/telemetry/<name>.sql`, that turns the file's lines
+A format is one SQL file, `sql/telemetry/<name>.sql`, that turns a chunk's lines
 (`tl_lines`: line, raw) into the columns `sql/telemetry.sql` lists; the
 checks every alert must pass (a time in range, IP addresses, ports, counts), the rejects,
-the attack type and the stage for the merge are common, in `sql/telemetry.sql`.
+the attack type and the stage for the merge are common, in `sql/telemetry.sql`. The
+loader merges the batches inside the file's transaction (`ingest.load.ChunkMerge`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ MALFORMED = "malformed JSON"
 
 
 CHUNK_LINES = 200_000  # lines parsed at a time: about 100 MB of EVE text
-MERGE_ROWS = 500_000  # alerts merged at a time: each merge reads the alerts table's ids once
+MERGE_ROWS = 500_000  # alerts handed to the merge at a time: a batch waits in Arrow for its insert
 
 
 @dataclass(frozen=True)
