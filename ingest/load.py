@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import json
-import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -35,7 +34,7 @@ from ingest.formats.base import EventFilter, Format, StageRequest
 from ingest.ledger import FileResult, Ledger, sha256_of
 from ingest.readers import RawRecord, json_text
 from ingest.records import RecordError, Skip
-from ingest.store import scalar, sql_dir, statements
+from ingest.store import scalar, sections, sql_dir
 
 SUPERSEDED = "older version of a record given again in this file"
 NO_FILTER = EventFilter()
@@ -168,14 +167,8 @@ def _load_streaming(
             result.file_id, result.skipped = None, {}
             return "skipped"
         counts = merge.finish()
-        _fill_raw(con, path, fmt, encoding)
-        con.execute(
-            "INSERT INTO rejects SELECT $run, $file, $source, $format, $path, line, pointer, field, reason, "
-            "errors::JSON, raw, $now, NULL, NULL FROM stage_rejects ORDER BY line, pointer",
-            {**params, "format": fmt.name, "path": str(path.resolve())},
-        )
-        result.counts = {**counts, "records_read": records_read,
-                         "rejected": int(scalar(con, "SELECT count(*) FROM stage_rejects"))}  # fmt: skip
+        rejected = _keep_rejects(con, path, fmt, encoding, params)
+        result.counts = {**counts, "records_read": records_read, "rejected": rejected}
         return "loaded"
     except BaseException:
         con.execute("ROLLBACK")
@@ -191,8 +184,7 @@ class ChunkMerge:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
         self.con, self.params = con, params
-        parts = re.split(r"/\* ([a-z ]+) \*/", (sql_dir() / "merge_chunk.sql").read_text("utf-8"))
-        self.sql = {name: statements(body) for name, body in zip(parts[1::2], parts[2::2], strict=True)}
+        self.sql = sections((sql_dir() / "merge_chunk.sql").read_text("utf-8"))
         self.inserted = 0
 
     def restart(self) -> None:
@@ -332,14 +324,21 @@ def _merge_file(
     superseded = int(scalar(con, "SELECT count(*) FROM stage_keyed WHERE copy_no > 1 AND superseded"))
     if superseded:
         result.skipped[SUPERSEDED] = superseded
+    counts["rejected"] = _keep_rejects(con, path, fmt, encoding, params)
+    return counts
+
+
+def _keep_rejects(
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: Format, encoding: str, params: dict[str, Any]
+) -> int:
+    """Inside the file's transaction: its staged rejects, with their raw text, into `rejects`."""
     _fill_raw(con, path, fmt, encoding)
     con.execute(
         "INSERT INTO rejects SELECT $run, $file, $source, $format, $path, line, pointer, field, reason, "
         "errors::JSON, raw, $now, NULL, NULL FROM stage_rejects ORDER BY line, pointer",
         {**params, "format": fmt.name, "path": str(path.resolve())},
     )
-    counts["rejected"] = int(scalar(con, "SELECT count(*) FROM stage_rejects"))
-    return counts
+    return int(scalar(con, "SELECT count(*) FROM stage_rejects"))
 
 
 def _fill_raw(con: duckdb.DuckDBPyConnection, path: Path, fmt: Format, encoding: str) -> None:
@@ -367,8 +366,7 @@ def _drop_stage(con: duckdb.DuckDBPyConnection) -> None:
     for name in ("main", "targets", "actors", "rejects", "keyed", "plan"):
         kind = "VIEW" if f"stage_{name}" in views else "TABLE"  # a DuckDB stager's stage_main is a view
         con.execute(f"DROP {kind} IF EXISTS stage_{name}")
-    for table in ("gd_all", "tl_all", "tl_terms", "tl_categories"):  # what DuckDB stagers' views read
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute("DROP TABLE IF EXISTS gd_all")  # what GDELT's stage_main view reads
 
 
 def _create_stage(con: duckdb.DuckDBPyConnection, fmt: Format) -> None:

@@ -36,6 +36,13 @@ def statements(text: str) -> list[str]:
     return [s for s in text.split(";\n") if s.strip() and not all(ln.startswith("--") for ln in s.strip().splitlines())]
 
 
+def sections(text: str) -> dict[str, list[str]]:
+    """The statements of a SQL file in named parts, each opened by a `/* name */` line
+    (anything before the first is the file's header)."""
+    parts = re.split(r"^/\* ([a-z ]+) \*/$", text, flags=re.MULTILINE)
+    return {name: statements(body) for name, body in zip(parts[1::2], parts[2::2], strict=True)}
+
+
 def sql_dir() -> Path:
     """`sql/` beside the package in a checkout, or inside it in an installed wheel."""
     here = Path(__file__).resolve().parent

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from ingest import lines, vocab
 from ingest.formats.base import Format, Reader, Stager, StageRequest
-from ingest.store import sql_dir, statements
+from ingest.store import sections, sql_dir
 
 MALFORMED = "malformed JSON"
 
@@ -43,13 +43,8 @@ class _Sql:
 def _statements(name: str) -> _Sql:
     common = (sql_dir() / "telemetry.sql").read_text("utf-8")
     own = (sql_dir() / "telemetry" / f"{name}.sql").read_text("utf-8")
-    text = common.replace("/* format */", own)
-    read, rest = text.split("/* read */")[1].split("/* each chunk */")
-    chunk, rest = rest.split("/* rejects */")
-    rejects, rest = rest.split("/* skipped */")
-    skipped, stage = rest.split("/* stage */")
-    return _Sql(statements(read)[0], statements(chunk), statements(rejects)[0], statements(skipped)[0],
-                statements(stage)[0])  # fmt: skip
+    parts = sections(common.replace("/* format */", own))
+    return _Sql(parts["read"][0], parts["each chunk"], parts["rejects"][0], parts["skipped"][0], parts["stage"][0])
 
 
 def stager(name: str, labels: Mapping[str, str] | None = None, digest_refs: bool = True) -> Stager:
@@ -139,11 +134,9 @@ def _stage_chunk(
     finally:
         work.unregister("tl_chunk")
     _categories(work)
-    rejects = work.sql(sql.rejects).to_arrow_table()
-    if rejects.num_rows:
-        request.con.register("_rejects", rejects)
-        request.con.execute("INSERT INTO stage_rejects SELECT * FROM _rejects")
-        request.con.unregister("_rejects")
+    found_bad = work.sql(sql.rejects).to_arrow_table()
+    if found_bad.num_rows:  # by replacement scan: registered, it would live until the transaction ends
+        request.con.execute("INSERT INTO stage_rejects SELECT * FROM found_bad")
     for reason, n in work.execute(sql.skipped).fetchall():
         request.skipped[reason] = request.skipped.get(reason, 0) + int(n)
     records = int(work.execute("SELECT count(*) FROM tl_all").fetchall()[0][0])
