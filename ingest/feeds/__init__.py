@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
 
 from ingest.config import Config, Source
 from ingest.feeds.http import Client, FetchError, Policy, shown
@@ -100,6 +101,12 @@ class Feed:
     def plan(self) -> list[str]:
         raise NotImplementedError
 
+    def _remember(self, url: str, headers: httpx.Headers) -> None:
+        """Keep a list's or manifest's validators for the next run's conditional request,
+        once every file it named has loaded (else a 304 could hide one that failed)."""
+        validators = {"etag": headers.get("ETag"), "last_modified": headers.get("Last-Modified")}
+        self.finished.append(lambda: self.state.mark(self.source.name, f"list:{url}", None, url, **validators))
+
     def fetch(self) -> Iterator[Download]:
         raise NotImplementedError
 
@@ -132,10 +139,7 @@ class GdeltFeed(Feed):
                     found[parts[2]] = (parts[2], int(parts[0]), parts[1].lower())
         if bad and not found and not done:
             raise FetchError(f"{shown(self.url)} is not a GDELT file list (size md5 url per line): {first_bad}")
-        validators = {"etag": headers.get("ETag"), "last_modified": headers.get("Last-Modified")}
-        self.finished.append(
-            lambda: self.state.mark(self.source.name, f"list:{self.url}", None, self.url, **validators)
-        )
+        self._remember(self.url, headers)
         return sorted(found.values(), key=lambda f: (GDELT_BATCH.search(f[0]).group(1), f[0]))  # type: ignore[union-attr]
 
     def plan(self) -> list[str]:
@@ -173,10 +177,7 @@ class MispFeed(Feed):
                 raise FetchError(f"{shown(manifest_url)}: entry {key[:40]!r} has no event uuid and timestamp")
             if int(str(stamp)) > int(done.get(key.lower()) or -1):
                 found.append((key, int(str(stamp))))
-        validators = {"etag": response.headers.get("ETag"), "last_modified": response.headers.get("Last-Modified")}
-        self.finished.append(
-            lambda: self.state.mark(self.source.name, f"list:{manifest_url}", None, manifest_url, **validators)
-        )
+        self._remember(manifest_url, response.headers)
         return sorted(found, key=lambda f: (f[1], f[0]))
 
     def plan(self) -> list[str]:
