@@ -646,3 +646,37 @@ def test_misp_uuid_spelled_in_capitals_is_fetched_as_spelled(server: FeedServer,
     config, db = _config(tmp_path, _misp_source(server)), tmp_path / "store.duckdb"
     assert _nightly(config, db).code == 0
     assert rows(db, "SELECT item FROM fetch_state WHERE item NOT LIKE 'list:%'") == [(event,)]
+
+
+def test_a_download_folder_that_cannot_be_written_fails_the_source(server: FeedServer, tmp_path: Path) -> None:
+    _misp(server)
+    (tmp_path / "downloads").write_text("a file where the folder should be", "utf-8")
+    config, db = _config(tmp_path, _misp_source(server), LOCAL), tmp_path / "store.duckdb"
+    result = _nightly(config, db)
+    assert result.code == 3
+    assert "cannot write to" in result.err and "downloads" in result.err
+    assert scalar(db, "SELECT count(*) FROM incidents WHERE source = 'curated'") == 9
+
+
+def test_a_missing_or_empty_credentials_file_is_named(server: FeedServer, tmp_path: Path) -> None:
+    _misp(server)
+    auth = '[sources.auth]\ntoken_file = "misp.key"\nscheme = ""\n'
+    config, db = _config(tmp_path, _misp_source(server) + auth), tmp_path / "store.duckdb"
+    missing = _nightly(config, db)
+    assert missing.code == 3 and "cannot read the credentials file" in missing.err and "misp.key" in missing.err
+    (tmp_path / "misp.key").write_text("\n", "utf-8")
+    empty = _nightly(config, db)
+    assert empty.code == 3 and "misp.key is empty" in empty.err
+    assert not server.requests
+
+
+def test_a_download_slower_than_its_limit_is_abandoned(server: FeedServer, tmp_path: Path) -> None:
+    batches = _gdelt(server)
+    slow = f"/gdeltv2/{BATCHES[0]}.export.CSV.zip"
+    server.set(slow, Reply(batches[BATCHES[0]], trickle=0.2, piece=64))
+    extra = FAST.replace("retries = 2", "retries = 0") + "download_seconds = 0.5\n"
+    config, db = _config(tmp_path, _gdelt_source(server), extra=extra), tmp_path / "store.duckdb"
+    result = _nightly(config, db)
+    assert result.code == 3
+    assert "download took more than 0.5 s (fetch.download_seconds)" in result.err
+    assert not list((tmp_path / "downloads" / "gdelt-live").glob("*.zip*"))
