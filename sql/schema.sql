@@ -316,6 +316,13 @@ CREATE TABLE IF NOT EXISTS derived_incidents (
     derived_at       TIMESTAMPTZ NOT NULL
 );
 
+-- A pseudo-random number from its arguments, the same on every engine the reports run on
+-- (DuckDB's hash() is DuckDB's own; Spark's is another): the first 60 bits of the MD5 of
+-- their text joined by ':'. The reports' permutation baselines draw their offsets with it.
+CREATE OR REPLACE MACRO portable_hash(a, b) AS (
+    CAST('0x' || left(md5(CAST(a AS VARCHAR) || ':' || CAST(b AS VARCHAR)), 15) AS BIGINT)
+);
+
 -- What a burst of alerts is grouped by: the attacked host (a leading "www." ignored), else
 -- the organisation, else the address.
 CREATE OR REPLACE MACRO alert_target_key(dst_host, target_org, dst_ip) AS (

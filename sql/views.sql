@@ -153,7 +153,7 @@ GROUP BY cluster_id HAVING max(started_at) >= min(started_latest)
 UNION ALL
 SELECT cluster_id, 'actors' AS aspect,
        string_agg(source || ': ' || array_to_string(actors, ', '), '; ' ORDER BY source) AS says
-FROM members WHERE records > 1 AND len(actors) > 0
+FROM members WHERE records > 1 AND array_length(actors) > 0
 GROUP BY cluster_id HAVING count(DISTINCT actors) > 1
 UNION ALL
 SELECT cluster_id, 'attack_types' AS aspect,

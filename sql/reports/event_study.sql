@@ -142,7 +142,7 @@ WITH precisions AS (
     SELECT
         d.event_class, d.lo, d.span_days, t.r,
         CASE WHEN d.span_days // 7 - 1 <= $permutations THEN t.r
-             ELSE 1 + hash($seed, t.r) % (d.span_days // 7 - 1) END AS weeks
+             ELSE 1 + portable_hash($seed, t.r) % (d.span_days // 7 - 1) END AS weeks
     FROM domain d
     CROSS JOIN range(1, $permutations + 1) AS t(r)
     WHERE t.r <= d.span_days // 7 - 1

@@ -83,7 +83,7 @@ WITH precisions AS (
         r,
         CASE WHEN r = 0 THEN 0
              WHEN s.bins - 4 * $k - 1 <= $permutations THEN 2 * $k + r
-             ELSE 2 * $k + 1 + hash($seed, r) % (s.bins - 4 * $k - 1) END AS offset_bins
+             ELSE 2 * $k + 1 + portable_hash($seed, r) % (s.bins - 4 * $k - 1) END AS offset_bins
     FROM range(0, $permutations + 1) AS t(r), sized s
     WHERE r = 0 OR r <= s.bins - 4 * $k - 1
 ), lags AS (

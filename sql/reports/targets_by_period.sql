@@ -27,8 +27,8 @@ WITH attacks AS (
     SELECT
         *,
         date_trunc($period, local_start) AS period_start,
-        date_trunc($period, local_start) + CASE $period WHEN 'week' THEN INTERVAL 7 DAY ELSE INTERVAL 1 MONTH END
-            AS period_end
+        CASE $period WHEN 'week' THEN date_trunc($period, local_start) + INTERVAL 7 DAY
+                     ELSE date_trunc($period, local_start) + INTERVAL 1 MONTH END AS period_end
     FROM attacks
     WHERE ($since IS NULL OR local_latest > CAST($since AS TIMESTAMP))
       AND ($until IS NULL OR local_start < CAST($until AS TIMESTAMP) + INTERVAL 1 DAY)
@@ -37,7 +37,9 @@ WITH attacks AS (
         *,
         CASE
             WHEN local_latest > period_end THEN '(spans periods)'
-            WHEN $period = 'week' THEN strftime(period_start, '%G-W%V')
+            -- the ISO week (2022-W07): its year is the year of its Thursday
+            WHEN $period = 'week' THEN CAST(year(period_start + INTERVAL 3 DAY) AS VARCHAR) || '-W'
+                || lpad(CAST(weekofyear(period_start) AS VARCHAR), 2, '0')
             ELSE strftime(period_start, '%Y-%m')
         END AS period
     FROM placed
