@@ -39,7 +39,7 @@ from ingest.runs import (
     start_run,
     summary,
 )
-from ingest.store import open_store, resolve_db
+from ingest.store import open_store, resolve_db, scalar
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -466,18 +466,21 @@ def _emit(
         if fmt == Output.csv and _emit_csv_text(con, sql, params, out, raw):
             return
         cursor = con.execute(sql, params)
-        columns = [d[0] for d in cursor.description or []]
-        with _destination(out, fmt) as stream:
-            if fmt == Output.csv:
-                export.write_csv(stream, columns, _rows(cursor), raw=raw)
-            elif fmt == Output.json:
-                export.write_json(stream, columns, _rows(cursor))
-            elif fmt == Output.markdown:
-                export.write_markdown(stream, columns, _rows(cursor))
-            elif columns:
-                export.write_table(stream, columns, _rows(cursor), width=_width() if out is None else 1000)
+        _write_rows([d[0] for d in cursor.description or []], _rows(cursor), fmt, out, raw)
     except duckdb.Error as exc:
         raise QueryError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+
+
+def _write_rows(columns: list[str], found: Iterator[tuple[Any, ...]], fmt: Output, out: Path | None, raw: bool) -> None:
+    with _destination(out, fmt) as stream:
+        if fmt == Output.csv:
+            export.write_csv(stream, columns, found, raw=raw)
+        elif fmt == Output.json:
+            export.write_json(stream, columns, found)
+        elif fmt == Output.markdown:
+            export.write_markdown(stream, columns, found)
+        elif columns:
+            export.write_table(stream, columns, found, width=_width() if out is None else 1000)
 
 
 def _without_tail(sql: str) -> str:
@@ -562,6 +565,11 @@ EXPORTED = ("incidents", "incident_targets", "incident_actors", "diplomatic_even
 MONTH_OF = {"incidents": "started_at", "diplomatic_events": "occurred_at", "alerts": "observed_at"}
 
 
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 class ExportFormat(StrEnum):
     parquet = "parquet"
     csv = "csv"
@@ -569,7 +577,7 @@ class ExportFormat(StrEnum):
 
 @app.command("export")
 def export_tables(
-    folder: Annotated[Path, typer.Argument(help="Folder to write into (made if missing).")],
+    folder: Annotated[Path | None, typer.Argument(help="Folder to write into (made if missing).")] = None,
     table: Annotated[
         list[str] | None,
         typer.Option("--table", "-t", help="A table or view; repeat for more [default: all]."),
@@ -581,12 +589,26 @@ def export_tables(
         bool,
         typer.Option("--partition", help="Parquet: hive folders by source and month (source=x/month=2022-02)."),
     ] = False,
+    lake: Annotated[
+        Path | None,
+        typer.Option("--lake", help="Bring a Parquet lake up to date instead: only changed partitions are written."),
+    ] = None,
+    as_json: JsonOut = False,
     wait: Wait = None,
     db: Db = None,
 ) -> None:
     """Export tables and views for notebooks and other engines: one Parquet (or spreadsheet-safe
     CSV) file each, all by default; --partition writes incidents, events and alerts as hive
-    folders by source and month (alerts/source=ids/month=2022-02/). Files appear only once complete."""
+    folders by source and month (alerts/source=ids/month=2022-02/). Files appear only once complete.
+    --lake DIR keeps a lake for Spark and other engines: every table, hive-partitioned by
+    source and month, with a manifest; a second export writes only what changed since."""
+    if lake is not None:
+        if folder is not None or table or partition or format != ExportFormat.parquet:
+            raise UsageError("--lake writes every table: give no folder, --table, --format or --partition with it")
+        _export_lake(lake, as_json, wait, db)
+        return
+    if folder is None:
+        raise UsageError("give a folder to export into, or --lake DIR")
     names = table or list(EXPORTED)
     unknown = [n for n in names if n not in EXPORTED]
     if unknown:
@@ -602,6 +624,26 @@ def export_tables(
             else:
                 _copy_parquet(con, name, target, partition and name in MONTH_OF)
             _say(f"exported {name} to {target}")
+
+
+def _export_lake(lake: Path, as_json: bool, wait: float | None, db: Path | None) -> None:
+    from ingest import lake as lakes
+
+    path = resolve_db(db)
+    with open_store(db, write=False, wait=wait) as con:
+        version = scalar(con, "SELECT max(version) FROM schema_version")
+        results = lakes.export(con, lake, path, version)
+    if as_json:
+        typer.echo(json.dumps({"lake": str(lake.resolve()), "tables": [vars(r) for r in results]}, indent=1))
+        return
+    for r in results:
+        if r.written or r.removed:
+            _say(f"lake {r.name}: {r.written} partitions written ({r.rows_written} rows), "
+                 f"{r.unchanged} unchanged, {r.removed} removed")  # fmt: skip
+    written = sum(r.written for r in results)
+    removed = sum(r.removed for r in results)
+    unchanged = sum(r.unchanged for r in results)
+    _say(f"lake {lake}: {written} partitions written, {unchanged} unchanged, {removed} removed")
 
 
 def _copy_parquet(con: duckdb.DuckDBPyConnection, name: str, target: Path, partition: bool) -> None:
@@ -819,21 +861,74 @@ def report_run(
     format: FormatOpt = None,
     out: OutOpt = None,
     raw: RawOpt = False,
+    engine: Annotated[
+        Engine, typer.Option("--engine", help="duckdb, or spark (over a lake: --lake; pip install 'cyberlog[spark]').")
+    ] = Engine.duckdb,
+    lake: Annotated[
+        Path | None, typer.Option("--lake", help="Run over this Parquet lake (see export --lake), not the store.")
+    ] = None,
+    master: Annotated[
+        str | None, typer.Option("--master", help="Spark master URL (spark://host:7077) [default: local, all cores].")
+    ] = None,
     wait: Wait = None,
     db: Db = None,
 ) -> None:
     """Run a canned report; every param has a default. --format html (or --out page.html)
     writes one self-contained page: the report's incidents and events on a zoomable time
-    axis, details and sources on hover or click, the report's rows beside."""
+    axis, details and sources on hover or click, the report's rows beside. --lake DIR runs
+    it over a Parquet lake instead of the store; --engine spark runs it there on Spark."""
     from ingest import reports
 
     report = reports.get(name)
     params = report.bind(reports.parse_pairs(param or []))
+    if engine == Engine.spark or lake is not None:
+        _report_on_lake(report, params, engine, lake, master, _pick(format, out), out, raw)
+        return
+    if master is not None:
+        raise UsageError("--master is for --engine spark")
     with _reader(db, wait) as con:
         if _pick(format, out) == Output.html:
             _emit_page(con, report, params, out)
         else:
             _emit(con, report.sql, params, _pick(format, out), out, raw)
+
+
+def _report_on_lake(
+    report: Any, params: dict[str, Any], engine: Engine, lake: Path | None, master: str | None, fmt: Output,
+    out: Path | None, raw: bool,
+) -> None:  # fmt: skip
+    """A canned report over a lake: on DuckDB (in memory, over the lake's files) or Spark."""
+    from ingest import lake as lakes
+
+    if lake is None:
+        raise UsageError("--engine spark runs over a lake: give --lake DIR (`cyberlog export --lake DIR` writes one)")
+    if not (lake / lakes.MANIFEST).is_file():
+        raise UsageError(
+            f"{lake} holds no cyberlog lake (no {lakes.MANIFEST}): `cyberlog export --lake {lake}` writes one"
+        )
+    if fmt == Output.html:
+        raise UsageError("--format html reads the store: run it without --lake")
+    if engine == Engine.duckdb:
+        if master is not None:
+            raise UsageError("--master is for --engine spark")
+        with lakes.duckdb_over_lake(lake) as con:
+            _emit(con, report.sql, params, fmt, out, raw)
+        return
+    from ingest import spark
+
+    if report.name in spark.DUCKDB_ONLY:
+        raise UsageError(f"report {report.name} runs on DuckDB only: {spark.DUCKDB_ONLY[report.name]}")
+    session = spark.session(master)
+    try:
+        spark.register_lake(session, lake)
+        columns, rows = spark.run_report(session, report.name, report.sql, params)
+    except UsageError:
+        raise
+    except Exception as exc:  # Spark's own errors (analysis, a lost cluster): its message, not its traceback
+        raise QueryError(f"Spark: {spark.message(exc)}") from None
+    finally:
+        session.stop()
+    _write_rows(columns, iter(rows), fmt, out, raw)
 
 
 def _emit_page(con: duckdb.DuckDBPyConnection, report: Any, params: dict[str, Any], out: Path | None) -> None:

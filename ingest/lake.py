@@ -1,0 +1,338 @@
+"""The Parquet lake: the store's tables as hive-partitioned Parquet, for engines beyond one
+machine (Spark, Trino, a notebook), written incrementally.
+
+Layout of a lake folder:
+
+    manifest.json                                  what every partition holds (below)
+    incidents/source=cfr/month=2022-02/part-<uuid>.parquet
+    diplomatic_events/source=gdelt/month=2022-02/part-<uuid>.parquet
+    alerts/source=ids/month=2022-02/part-<uuid>.parquet
+    incident_targets/source=cfr/month=2022-02/...  (by their incident's source and month)
+    cameo_codes/part-<uuid>.parquet                (small tables: one partition, no folders)
+
+Every file holds all its table's columns, `source` and `month` included, so a file read on
+its own is whole. The manifest is the lake's truth: per table its columns (with the
+store's types) and per partition its rows, a fingerprint (an XOR of DuckDB row hashes:
+order-free, so it changes when any row is added, removed or changed), its time range and
+its files. An export compares the store's fingerprints with the manifest's and writes only
+the partitions that differ; a reader that goes by the manifest sees one export or the
+next, never half of one, because a partition's new files get new names, the manifest is
+swapped in whole, and only then are the old files removed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ingest.errors import UsageError
+from ingest.store import sql_dir, statements
+
+LAKE_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class LakeTable:
+    name: str
+    time: str | None = None  # partitioned by source and the month (UTC) of this column
+    parent: str | None = None  # partitioned as the parent incident's row: a child table of incidents
+
+    @property
+    def partitioned(self) -> bool:
+        return self.time is not None or self.parent is not None
+
+
+TABLES = (
+    LakeTable("incidents", "started_at"),
+    LakeTable("incident_targets", parent="incidents"),
+    LakeTable("incident_actors", parent="incidents"),
+    LakeTable("diplomatic_events", "occurred_at"),
+    LakeTable("alerts", "observed_at"),
+    LakeTable("derived_incidents"),
+    LakeTable("incident_links"),
+    LakeTable("incident_clusters"),
+    LakeTable("cameo_codes"),
+    LakeTable("ingest_runs"),
+    LakeTable("ingest_run_sources"),
+    LakeTable("ingest_files"),
+    LakeTable("rejects"),
+)
+BY_NAME = {t.name: t for t in TABLES}
+# Types Parquet (or Spark) cannot hold as they are: written as text, read back as the store's type.
+AS_TEXT = ("UHUGEINT", "HUGEINT", "JSON")
+
+
+def _month(column: str) -> str:
+    return f"strftime(timezone('UTC', {column}), '%Y-%m')"
+
+
+def _rows(table: LakeTable, columns: list[tuple[str, str]]) -> str:
+    """The table's rows as written to the lake: types Parquet lacks as text, plus the
+    partition columns (source, month)."""
+    cols = ", ".join(f't."{name}"::VARCHAR AS "{name}"' if kind in AS_TEXT else f't."{name}"' for name, kind in columns)
+    if table.parent:
+        parent = BY_NAME[table.parent]
+        return (
+            f"SELECT {cols}, coalesce(p.source, '(no incident)') AS source, "
+            f"coalesce({_month(f'p.{parent.time}')}, '(none)') AS month "
+            f"FROM {table.name} t LEFT JOIN {parent.name} p USING (incident_id)"
+        )
+    if table.time:
+        return f"SELECT {cols}, {_month(f't.{table.time}')} AS month FROM {table.name} t"
+    return f"SELECT {cols} FROM {table.name} t"
+
+
+@dataclass
+class Partition:
+    source: str | None
+    month: str | None
+    rows: int
+    fingerprint: str
+    first: str | None = None  # the earliest and latest of the table's time column, UTC
+    last: str | None = None
+    files: list[str] = field(default_factory=list)  # relative to the lake folder
+    written_at: str | None = None
+
+    @property
+    def key(self) -> tuple[str | None, str | None]:
+        return (self.source, self.month)
+
+    def folder(self, table: str) -> str:
+        return f"{table}/source={self.source}/month={self.month}" if self.source is not None else table
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source, "month": self.month, "rows": self.rows, "fingerprint": self.fingerprint,
+            "first": self.first, "last": self.last, "files": self.files, "written_at": self.written_at,
+        }  # fmt: skip
+
+
+@dataclass
+class Manifest:
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {columns, partitions}
+    exported_at: str | None = None
+    store: str | None = None
+    schema_version: int | None = None
+
+    def partitions(self, table: str) -> dict[tuple[str | None, str | None], Partition]:
+        found = self.tables.get(table, {}).get("partitions", [])
+        return {(p["source"], p["month"]): Partition(**p) for p in found}
+
+    def columns(self, table: str) -> list[tuple[str, str]]:
+        return [(c["name"], c["type"]) for c in self.tables[table]["columns"]]
+
+    def files(self, table: str) -> list[str]:
+        return [f for p in self.tables.get(table, {}).get("partitions", []) for f in p["files"]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "lake_version": LAKE_VERSION, "exported_at": self.exported_at, "store": self.store,
+            "schema_version": self.schema_version, "tables": self.tables,
+        }  # fmt: skip
+
+
+def read_manifest(lake: Path) -> Manifest:
+    path = lake / MANIFEST
+    if not path.exists():
+        return Manifest()
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path} is not a cyberlog lake manifest: {exc}") from None
+    if not isinstance(data, dict) or data.get("lake_version") != LAKE_VERSION:
+        found = data.get("lake_version") if isinstance(data, dict) else None
+        raise UsageError(f"{path}: not a cyberlog lake of version {LAKE_VERSION} (lake_version {found!r})")
+    return Manifest(data["tables"], data.get("exported_at"), data.get("store"), data.get("schema_version"))
+
+
+def _write_manifest(lake: Path, manifest: Manifest) -> None:
+    temp = lake / f".{MANIFEST}.{os.getpid()}.part"
+    with temp.open("w", encoding="utf-8") as out:
+        json.dump(manifest.as_json(), out, indent=1, sort_keys=True)
+        out.flush()
+        os.fsync(out.fileno())
+    temp.replace(lake / MANIFEST)
+
+
+@contextmanager
+def _locked(lake: Path) -> Iterator[None]:
+    """One export into a lake at a time; another waits for nothing and says so."""
+    lake.mkdir(parents=True, exist_ok=True)
+    with (lake / ".lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(f"another export is writing the lake {lake}: try again when it ends") from None
+        yield
+
+
+@dataclass
+class TableResult:
+    name: str
+    written: int = 0  # partitions written (new or changed)
+    unchanged: int = 0
+    removed: int = 0
+    rows_written: int = 0
+
+
+def _store_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    found = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [(str(n), str(t)) for n, t in found]
+
+
+Key = tuple[str | None, str | None]  # a partition's (source, month); (None, None) for a table of one partition
+
+
+def _current(con: duckdb.DuckDBPyConnection, table: LakeTable, rows: str) -> dict[Key, Partition]:
+    """Each partition of the store's table now: rows, fingerprint, time range."""
+    span = f"min({table.time}), max({table.time})" if table.time else "NULL, NULL"
+    keys = "source, month" if table.partitioned else "NULL, NULL"
+    found = con.execute(
+        f"SELECT {keys}, count(*), printf('%016x', bit_xor(hash(r))), {span} FROM ({rows}) r GROUP BY ALL"
+    ).fetchall()
+    return {(s, m): Partition(s, m, int(n), str(fp), _iso(first), _iso(last)) for s, m, n, fp, first, last in found}
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value.astimezone(UTC).isoformat().replace("+00:00", "Z"))
+
+
+def export(con: duckdb.DuckDBPyConnection, lake: Path, store: Path, schema_version: int | None) -> list[TableResult]:
+    """Bring the lake up to date with the store: only partitions whose fingerprint differs
+    from the manifest's are written; partitions gone from the store are removed."""
+    lake = lake.resolve()
+    results: list[TableResult] = []
+    with _locked(lake):
+        before = read_manifest(lake)
+        after = Manifest(dict(before.tables), datetime.now(UTC).isoformat().replace("+00:00", "Z"), str(store),
+                         schema_version)  # fmt: skip
+        stale: list[str] = []  # files of replaced or removed partitions: deleted once the new manifest is in
+        staging = lake / f".staging-{uuid.uuid4().hex[:12]}"
+        try:
+            for table in TABLES:
+                columns = _store_columns(con, table.name)
+                if not columns:
+                    continue
+                result = TableResult(table.name)
+                rows = _rows(table, columns)
+                now = _current(con, table, rows)
+                old = before.partitions(table.name)
+                if before.tables.get(table.name, {}).get("columns") != [{"name": n, "type": t} for n, t in columns]:
+                    old = {k: Partition(p.source, p.month, p.rows, "(columns changed)", files=p.files)
+                           for k, p in old.items()}  # fmt: skip
+                changed = [p for k, p in now.items() if k not in old or old[k].fingerprint != p.fingerprint]
+                result.unchanged = len(now) - len(changed)
+                gone = [p for k, p in old.items() if k not in now]
+                for p in [*gone, *(old[p.key] for p in changed if p.key in old)]:
+                    stale.extend(p.files)
+                result.removed = len(gone)
+                if changed:
+                    _write(con, table, rows, changed, lake, staging / table.name)
+                    result.written = len(changed)
+                    result.rows_written = sum(p.rows for p in changed)
+                kept = {k: old[k] for k in now if k not in {p.key for p in changed}}
+                merged = {**kept, **{p.key: p for p in changed}}
+                after.tables[table.name] = {
+                    "columns": [{"name": n, "type": t} for n, t in columns],
+                    "partitioned_by": ["source", "month"] if table.partitioned else [],
+                    "month_of": (f"{table.parent}.{BY_NAME[table.parent].time}" if table.parent else table.time),
+                    "partitions": [merged[k].as_json() for k in sorted(merged, key=lambda k: (k[0] or "", k[1] or ""))],
+                }
+                results.append(result)
+            _write_manifest(lake, after)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        for relative in stale:
+            (lake / relative).unlink(missing_ok=True)
+        _prune_empty(lake)
+    return results
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection, table: LakeTable, rows: str, changed: list[Partition], lake: Path, staging: Path
+) -> None:
+    """The changed partitions in one scan of the table, into a staging folder, then each
+    file moved beside (not over) the partition's current files."""
+    stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    staging.mkdir(parents=True, exist_ok=True)
+    target = str(staging).replace("'", "''")
+    if table.partitioned:
+        wanted = pa.table({"source": [p.source for p in changed], "month": [p.month for p in changed]})  # noqa: F841
+        con.execute(
+            f"COPY (SELECT * FROM ({rows}) r WHERE (r.source, r.month) IN (SELECT (source, month) FROM wanted)) "
+            f"TO '{target}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (source, month), "
+            "WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part-{uuid}', OVERWRITE_OR_IGNORE true)"
+        )
+    else:
+        con.execute(f"COPY ({rows}) TO '{target}/part-{uuid.uuid4()}.parquet' (FORMAT parquet, COMPRESSION zstd)")
+    for p in changed:
+        source_folder = staging / (f"source={p.source}/month={p.month}" if table.partitioned else "")
+        folder = lake / p.folder(table.name)
+        folder.mkdir(parents=True, exist_ok=True)
+        p.files = []
+        for written in sorted(source_folder.glob("*.parquet")):
+            written.replace(folder / written.name)
+            p.files.append(str((folder / written.name).relative_to(lake)))
+        p.written_at = stamp
+
+
+def _prune_empty(lake: Path) -> None:
+    for folder in sorted((p for p in lake.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+
+
+# reading a lake ---------------------------------------------------------------------------
+
+
+def table_query(manifest: Manifest, lake: Path, table: str, read: str) -> str:
+    """A query of one lake table with the store's columns, in the store's order and types.
+    `read` formats a list of quoted file paths into the engine's Parquet reader."""
+    files = [str(lake / f) for f in manifest.files(table)]
+    return read.format(files=", ".join("'" + f.replace("'", "''") + "'" for f in files))
+
+
+def duckdb_over_lake(lake: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB whose tables are the lake's files (views over read_parquet) and
+    whose views and macros are the store's: canned reports run on it unchanged."""
+    manifest = read_manifest(lake)
+    if not manifest.tables:
+        raise UsageError(f"{lake} holds no cyberlog lake: write one with `cyberlog export --lake {lake}`")
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for table in TABLES:
+        if table.name not in manifest.tables:
+            continue
+        columns = manifest.columns(table.name)
+        select = ", ".join(f'"{n}"::{t} AS "{n}"' if t in AS_TEXT else f'"{n}"' for n, t in columns)
+        if manifest.files(table.name):
+            source = table_query(manifest, lake, table.name, "read_parquet([{files}])")
+            con.execute(f"CREATE VIEW {table.name} AS SELECT {select} FROM {source}")
+        else:  # no rows: an empty table of the right shape
+            con.execute(f"CREATE TABLE {table.name} ({', '.join(f'{chr(34)}{n}{chr(34)} {t}' for n, t in columns)})")
+    for statement in statements((sql_dir() / "schema.sql").read_text("utf-8")):
+        if re.search(r"^CREATE OR REPLACE MACRO", statement, re.MULTILINE):
+            con.execute(statement)
+    for statement in statements((sql_dir() / "views.sql").read_text("utf-8")):
+        con.execute(statement)
+    return con
