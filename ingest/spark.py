@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
 
 from ingest import lake as lakes
 from ingest.errors import UsageError
@@ -136,6 +137,8 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
             return _spark(f"CAST(CONV(LEFT(MD5(CONCAT({text})), 15), 16, 10) AS BIGINT)")
         if name == "hash":
             raise UsageError("hash() differs between DuckDB and Spark: use portable_hash()")
+    if isinstance(node, exp.Round) and isinstance(node.args.get("decimals"), exp.Literal):
+        return _round(node.this, int(node.args["decimals"].this))
     if isinstance(node, exp.TimeToUnix):  # DuckDB epoch(): seconds as a DOUBLE, microseconds kept
         return _spark(f"CAST(UNIX_MICROS(CAST({_s(node.this)} AS TIMESTAMP)) AS DOUBLE) / 1000000")
     if isinstance(node, exp.TimeToStr):
@@ -158,6 +161,22 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Array) and [type(e) for e in node.expressions] == [exp.Comprehension]:
         return _comprehension(node.expressions[0])
     return node
+
+
+def _round(value: exp.Expression, digits: int) -> exp.Expression:
+    """round(x, n) of a DOUBLE as DuckDB gives it: the double's exact binary value rounded
+    half away from zero. Spark rounds the double's shortest decimal instead, so 0.4875
+    (0.48749999... in binary) is 0.488 on Spark and 0.487 on DuckDB. Here k = floor(|x|·P)
+    and whether |x|·P reaches k + 0.5 is decided exactly: |x| split in two 26-bit halves
+    (Veltkamp) makes every product with P = 10^n exact."""
+    if not 0 <= digits <= 8:
+        raise UsageError(f"round(x, {digits}) is translated to Spark for 0 to 8 digits only")
+    p = f"{10**digits}D"
+    a = "ABS(v)"
+    hi = f"({a} * 134217729D - ({a} * 134217729D - {a}))"
+    k = f"FLOOR({a} * {p})"
+    up = f"CASE WHEN ({hi} * {p} - ({k} + 0.5D)) + ({a} - {hi}) * {p} >= 0 THEN 1 ELSE 0 END"
+    return _spark(f"ELEMENT_AT(TRANSFORM(ARRAY(CAST({_s(value)} AS DOUBLE)), v -> SIGN(v) * ({k} + {up}) / {p}), 1)")
 
 
 def _comprehension(node: exp.Comprehension) -> exp.Expression:
@@ -209,9 +228,17 @@ def _ordered_list(node: exp.ArrayAgg, where: exp.Expression | None) -> exp.Expre
     return _spark(found)
 
 
+class _DuckDBAsWritten(DuckDB):
+    """DuckDB's dialect, list indexes kept as written: sqlglot moves an index to 0-based
+    only where it can type it (l[2] becomes l[1], l[1 + i] stays), and _rewrite turns
+    every one into Spark's 1-based TRY_ELEMENT_AT."""
+
+    INDEX_OFFSET = 0
+
+
 def translate(sql: str, params: dict[str, Any] | None = None) -> str:
     """DuckDB SQL as Spark SQL, `$name` parameters replaced by their values as literals."""
-    tree = cast(exp.Expression, sqlglot.parse_one(sql, read="duckdb"))
+    tree = cast(exp.Expression, sqlglot.parse_one(sql, read=_DuckDBAsWritten))
     if params is not None:
 
         def bind(node: exp.Expression) -> exp.Expression:
