@@ -78,6 +78,15 @@ Db = Annotated[
     typer.Option("--db", envvar="CYBERLOG_DB", help="Store file [default: ./cyberlog.duckdb].", show_default=False),
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print the run summary as JSON on stdout.")]
+LakeWriter = Annotated[
+    str | None,
+    typer.Option(
+        "--writer",
+        help="Write this store's share of a lake many machines write to, under this name "
+        "(letters, digits, '.', '_', '-').",
+        show_default=False,
+    ),
+]
 Wait = Annotated[
     float | None,
     typer.Option(
@@ -302,19 +311,49 @@ def ingest(
     ] = None,
     encoding: Annotated[str, typer.Option("--encoding", help="Text encoding of the files.")] = "utf-8",
     max_rejects: MaxRejects = None,
+    lake: Annotated[
+        Path | None,
+        typer.Option(
+            "--lake",
+            help="Then add the store's rows to this Parquet lake as this machine's share (see --writer).",
+            show_default=False,
+        ),
+    ] = None,
+    writer: Annotated[
+        str | None,
+        typer.Option(
+            "--writer",
+            help="With --lake: the share's name, one per machine or worker [default: this machine's host name].",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOut = False,
     wait: Wait = None,
     db: Db = None,
 ) -> None:
-    """Ingest files now: each file in its own transaction, already-loaded files skipped."""
+    """Ingest files now: each file in its own transaction, already-loaded files skipped.
+    With --lake DIR the store (this machine's working store) then brings its share of the
+    lake up to date, so many machines can ingest disjoint file sets into one lake."""
     fmt = _format(format) if format else None
+    if lake is None and writer is not None:
+        raise UsageError("--writer names a share of a lake: use it with --lake DIR")
+    if lake is not None:
+        from ingest import lake as lakes
+
+        writer = lakes.check_writer(writer) if writer is not None else lakes.default_writer()
     try:
         tz = _zone(timezone) if timezone else None
         "".encode(encoding)
     except (ValueError, LookupError) as exc:
         raise UsageError(str(exc) if isinstance(exc, ValueError) else f"unknown encoding {encoding!r}") from None
     jobs = [Job(file, fmt, source, tz, encoding) for path in paths for file in _expand(path)]
-    _run(db, "ingest", None, jobs, [], max_rejects or 0, as_json, IdentitySettings(), wait)
+    try:
+        _run(db, "ingest", None, jobs, [], max_rejects or 0, as_json, IdentitySettings(), wait)
+    except typer.Exit as done:
+        # rejects (exit 3) leave the good rows committed: they go to the lake as well
+        if lake is not None and done.exit_code in (ExitCode.OK, ExitCode.DATA):
+            _export_lake(lake, False, wait, db, writer)
+        raise
 
 
 @app.command()
@@ -593,6 +632,7 @@ def export_tables(
         Path | None,
         typer.Option("--lake", help="Bring a Parquet lake up to date instead: only changed partitions are written."),
     ] = None,
+    writer: LakeWriter = None,
     as_json: JsonOut = False,
     wait: Wait = None,
     db: Db = None,
@@ -601,12 +641,15 @@ def export_tables(
     CSV) file each, all by default; --partition writes incidents, events and alerts as hive
     folders by source and month (alerts/source=ids/month=2022-02/). Files appear only once complete.
     --lake DIR keeps a lake for Spark and other engines: every table, hive-partitioned by
-    source and month, with a manifest; a second export writes only what changed since."""
+    source and month, with a manifest; a second export writes only what changed since.
+    --writer NAME makes this store's rows one machine's share of a lake many write to."""
     if lake is not None:
         if folder is not None or table or partition or format != ExportFormat.parquet:
             raise UsageError("--lake writes every table: give no folder, --table, --format or --partition with it")
-        _export_lake(lake, as_json, wait, db)
+        _export_lake(lake, as_json, wait, db, writer)
         return
+    if writer is not None:
+        raise UsageError("--writer names a share of a lake: use it with --lake DIR")
     if folder is None:
         raise UsageError("give a folder to export into, or --lake DIR")
     names = table or list(EXPORTED)
@@ -626,15 +669,18 @@ def export_tables(
             _say(f"exported {name} to {target}")
 
 
-def _export_lake(lake: Path, as_json: bool, wait: float | None, db: Path | None) -> None:
+def _export_lake(lake: Path, as_json: bool, wait: float | None, db: Path | None, writer: str | None = None) -> None:
     from ingest import lake as lakes
 
+    if writer is not None:
+        lakes.check_writer(writer)
     path = resolve_db(db)
     with open_store(db, write=False, wait=wait) as con:
         version = scalar(con, "SELECT max(version) FROM schema_version")
-        results = lakes.export(con, lake, path, version)
+        results = lakes.export(con, lake, path, version, writer)
     if as_json:
-        typer.echo(json.dumps({"lake": str(lake.resolve()), "tables": [vars(r) for r in results]}, indent=1))
+        found = {"lake": str(lake.resolve()), "writer": writer, "tables": [vars(r) for r in results]}
+        typer.echo(json.dumps(found, indent=1))
         return
     for r in results:
         if r.written or r.removed:
@@ -902,9 +948,10 @@ def _report_on_lake(
 
     if lake is None:
         raise UsageError("--engine spark runs over a lake: give --lake DIR (`cyberlog export --lake DIR` writes one)")
-    if not (lake / lakes.MANIFEST).is_file():
+    if not lakes.is_lake(lake):
         raise UsageError(
-            f"{lake} holds no cyberlog lake (no {lakes.MANIFEST}): `cyberlog export --lake {lake}` writes one"
+            f"{lake} holds no cyberlog lake (no {lakes.MANIFEST}, no writers/*.json): "
+            f"`cyberlog export --lake {lake}` writes one"
         )
     if fmt == Output.html:
         raise UsageError("--format html reads the store: run it without --lake")

@@ -18,6 +18,23 @@ its files. An export compares the store's fingerprints with the manifest's and w
 the partitions that differ; a reader that goes by the manifest sees one export or the
 next, never half of one, because a partition's new files get new names, the manifest is
 swapped in whole, and only then are the old files removed.
+
+Writers: for inputs too big for one machine, many machines ingest disjoint file sets, each
+into its own working store, and each adds its share to the same lake under a writer name
+(`cyberlog ingest FILES --lake DIR --writer NAME`, or `export --lake DIR --writer NAME`):
+
+    writers/<name>.json                            that writer's manifest, as above
+    diplomatic_events/source=gdelt/month=2022-02/part-<name>-<uuid>.parquet
+
+A writer compares with and replaces only its own partitions and files, under its own lock,
+so writers never wait for each other; readers take every manifest together, each
+writer's rows beside the others'. Every id cyberlog makes is the same in any store (a
+content hash, or a UUID for runs and files), so shares never collide; but each store
+recognises the same incident across sources only among its own rows, so a writer's
+clusters join its own incidents: give each writer whole sources (all of one SOC's logs,
+all of a feed's days) and shares add up to what one store would hold. The CAMEO code list
+(STORE_ONLY), the same in every store, comes from the main export only: a writer records
+its columns, never its rows.
 """
 
 from __future__ import annotations
@@ -27,6 +44,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,6 +90,26 @@ TABLES = (
     LakeTable("rejects"),
 )
 BY_NAME = {t.name: t for t in TABLES}
+# The same in every store: a writer's share leaves it out, or each writer would repeat it.
+STORE_ONLY = frozenset({"cameo_codes"})
+WRITERS = "writers"
+_WRITER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def check_writer(name: str) -> str:
+    if not _WRITER_NAME.fullmatch(name):
+        raise UsageError(
+            f"writer name {name!r}: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+def default_writer() -> str:
+    """This machine's name, made a valid writer name."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "-", socket.gethostname()).strip(".-_")[:64]
+    return name or "writer"
+
+
 # Types Parquet (or Spark) cannot hold as they are: written as text, read back as the store's type.
 AS_TEXT = ("UHUGEINT", "HUGEINT", "JSON")
 
@@ -145,8 +183,42 @@ class Manifest:
         }  # fmt: skip
 
 
-def read_manifest(lake: Path) -> Manifest:
-    path = lake / MANIFEST
+def manifest_path(lake: Path, writer: str | None = None) -> Path:
+    return lake / MANIFEST if writer is None else lake / WRITERS / f"{writer}.json"
+
+
+def is_lake(lake: Path) -> bool:
+    return manifest_path(lake).is_file() or any((lake / WRITERS).glob("*.json"))
+
+
+def read_lake(lake: Path) -> Manifest:
+    """The whole lake as readers see it: the main manifest and every writer's, each table's
+    partitions side by side (a source and month may have files from several writers)."""
+    paths = [manifest_path(lake)] if manifest_path(lake).is_file() else []
+    paths += sorted((lake / WRITERS).glob("*.json"))
+    merged = Manifest()
+    for path in paths:
+        part = _read(path)
+        merged.exported_at = max(merged.exported_at or "", part.exported_at or "") or None
+        merged.schema_version = merged.schema_version or part.schema_version
+        for name, table in part.tables.items():
+            if name not in merged.tables:
+                merged.tables[name] = {**table, "partitions": list(table["partitions"])}
+            elif merged.tables[name]["columns"] != table["columns"]:
+                raise UsageError(
+                    f"{path}: table {name} has other columns than in the lake's other manifests: "
+                    "export every share with the same cyberlog version"
+                )
+            else:
+                merged.tables[name]["partitions"] += table["partitions"]
+    return merged
+
+
+def read_manifest(lake: Path, writer: str | None = None) -> Manifest:
+    return _read(manifest_path(lake, writer))
+
+
+def _read(path: Path) -> Manifest:
     if not path.exists():
         return Manifest()
     try:
@@ -159,24 +231,27 @@ def read_manifest(lake: Path) -> Manifest:
     return Manifest(data["tables"], data.get("exported_at"), data.get("store"), data.get("schema_version"))
 
 
-def _write_manifest(lake: Path, manifest: Manifest) -> None:
-    temp = lake / f".{MANIFEST}.{os.getpid()}.part"
+def _write_manifest(path: Path, manifest: Manifest) -> None:
+    temp = path.with_name(f".{path.name}.{os.getpid()}.part")
     with temp.open("w", encoding="utf-8") as out:
         json.dump(manifest.as_json(), out, indent=1, sort_keys=True)
         out.flush()
         os.fsync(out.fileno())
-    temp.replace(lake / MANIFEST)
+    temp.replace(path)
 
 
 @contextmanager
-def _locked(lake: Path) -> Iterator[None]:
-    """One export into a lake at a time; another waits for nothing and says so."""
-    lake.mkdir(parents=True, exist_ok=True)
-    with (lake / ".lock").open("w") as handle:
+def _locked(lake: Path, writer: str | None) -> Iterator[None]:
+    """One export into a lake (or into one writer's share of it) at a time; another waits
+    for nothing and says so."""
+    folder = lake if writer is None else lake / WRITERS
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / (".lock" if writer is None else f".{writer}.lock")).open("w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise UsageError(f"another export is writing the lake {lake}: try again when it ends") from None
+            whose = "the lake" if writer is None else f"writer {writer}'s share of the lake"
+            raise UsageError(f"another export is writing {whose} {lake}: try again when it ends") from None
         yield
 
 
@@ -217,13 +292,16 @@ def _iso(value: Any) -> str | None:
     return str(value.astimezone(UTC).isoformat().replace("+00:00", "Z"))
 
 
-def export(con: duckdb.DuckDBPyConnection, lake: Path, store: Path, schema_version: int | None) -> list[TableResult]:
-    """Bring the lake up to date with the store: only partitions whose fingerprint differs
-    from the manifest's are written; partitions gone from the store are removed."""
+def export(
+    con: duckdb.DuckDBPyConnection, lake: Path, store: Path, schema_version: int | None, writer: str | None = None
+) -> list[TableResult]:
+    """Bring the lake (or a writer's share of it) up to date with the store: only
+    partitions whose fingerprint differs from the manifest's are written; partitions gone
+    from the store are removed."""
     lake = lake.resolve()
     results: list[TableResult] = []
-    with _locked(lake):
-        before = read_manifest(lake)
+    with _locked(lake, writer):
+        before = read_manifest(lake, writer)
         after = Manifest(dict(before.tables), datetime.now(UTC).isoformat().replace("+00:00", "Z"), str(store),
                          schema_version)  # fmt: skip
         stale: list[str] = []  # files of replaced or removed partitions: deleted once the new manifest is in
@@ -235,6 +313,8 @@ def export(con: duckdb.DuckDBPyConnection, lake: Path, store: Path, schema_versi
                     continue
                 result = TableResult(table.name)
                 rows = _rows(table, columns)
+                if writer is not None and table.name in STORE_ONLY:
+                    rows += " LIMIT 0"
                 now = _current(con, table, rows)
                 old = before.partitions(table.name)
                 if before.tables.get(table.name, {}).get("columns") != [{"name": n, "type": t} for n, t in columns]:
@@ -247,7 +327,7 @@ def export(con: duckdb.DuckDBPyConnection, lake: Path, store: Path, schema_versi
                     stale.extend(p.files)
                 result.removed = len(gone)
                 if changed:
-                    _write(con, table, rows, changed, lake, staging / table.name)
+                    _write(con, table, rows, changed, lake, staging / table.name, writer)
                     result.written = len(changed)
                     result.rows_written = sum(p.rows for p in changed)
                 kept = {k: old[k] for k in now if k not in {p.key for p in changed}}
@@ -259,47 +339,70 @@ def export(con: duckdb.DuckDBPyConnection, lake: Path, store: Path, schema_versi
                     "partitions": [merged[k].as_json() for k in sorted(merged, key=lambda k: (k[0] or "", k[1] or ""))],
                 }
                 results.append(result)
-            _write_manifest(lake, after)
+            _write_manifest(manifest_path(lake, writer), after)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         for relative in stale:
             (lake / relative).unlink(missing_ok=True)
-        _prune_empty(lake)
+        _prune_empty(lake, {(lake / f).parent for f in stale})
     return results
 
 
 def _write(
-    con: duckdb.DuckDBPyConnection, table: LakeTable, rows: str, changed: list[Partition], lake: Path, staging: Path
+    con: duckdb.DuckDBPyConnection,
+    table: LakeTable,
+    rows: str,
+    changed: list[Partition],
+    lake: Path,
+    staging: Path,
+    writer: str | None,
 ) -> None:
     """The changed partitions in one scan of the table, into a staging folder, then each
     file moved beside (not over) the partition's current files."""
     stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     staging.mkdir(parents=True, exist_ok=True)
     target = str(staging).replace("'", "''")
+    prefix = "part-" if writer is None else f"part-{writer}-"  # a writer name is [A-Za-z0-9_.-]
     if table.partitioned:
         wanted = pa.table({"source": [p.source for p in changed], "month": [p.month for p in changed]})  # noqa: F841
         con.execute(
             f"COPY (SELECT * FROM ({rows}) r WHERE (r.source, r.month) IN (SELECT (source, month) FROM wanted)) "
             f"TO '{target}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (source, month), "
-            "WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part-{uuid}', OVERWRITE_OR_IGNORE true)"
+            f"WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN '{prefix}{{uuid}}', OVERWRITE_OR_IGNORE true)"
         )
     else:
-        con.execute(f"COPY ({rows}) TO '{target}/part-{uuid.uuid4()}.parquet' (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY ({rows}) TO '{target}/{prefix}{uuid.uuid4()}.parquet' (FORMAT parquet, COMPRESSION zstd)")
     for p in changed:
         source_folder = staging / (f"source={p.source}/month={p.month}" if table.partitioned else "")
         folder = lake / p.folder(table.name)
-        folder.mkdir(parents=True, exist_ok=True)
         p.files = []
         for written in sorted(source_folder.glob("*.parquet")):
-            written.replace(folder / written.name)
+            _move(written, folder / written.name)
             p.files.append(str((folder / written.name).relative_to(lake)))
         p.written_at = stamp
 
 
-def _prune_empty(lake: Path) -> None:
-    for folder in sorted((p for p in lake.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-        if not any(folder.iterdir()):
-            folder.rmdir()
+def _move(file: Path, to: Path) -> None:
+    """Into a partition folder that another writer, pruning at that moment, may remove."""
+    for attempt in range(5):
+        to.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            file.replace(to)
+            return
+        except FileNotFoundError:
+            if attempt == 4:
+                raise
+
+
+def _prune_empty(lake: Path, folders: set[Path]) -> None:
+    """Folders of removed files, and their parents inside the lake, once empty."""
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        while folder != lake and lake in folder.parents:
+            try:
+                folder.rmdir()  # only when empty; a writer's new file keeps it
+            except OSError:
+                break
+            folder = folder.parent
 
 
 # reading a lake ---------------------------------------------------------------------------
@@ -315,7 +418,7 @@ def table_query(manifest: Manifest, lake: Path, table: str, read: str) -> str:
 def duckdb_over_lake(lake: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB whose tables are the lake's files (views over read_parquet) and
     whose views and macros are the store's: canned reports run on it unchanged."""
-    manifest = read_manifest(lake)
+    manifest = read_lake(lake)
     if not manifest.tables:
         raise UsageError(f"{lake} holds no cyberlog lake: write one with `cyberlog export --lake {lake}`")
     con = duckdb.connect()

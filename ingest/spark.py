@@ -278,7 +278,7 @@ def _view(statement: str) -> str:
 
 def register_lake(spark: SparkSession, lake: Path) -> None:
     """The lake's tables and the store's views as Spark temporary views."""
-    manifest = lakes.read_manifest(lake)
+    manifest = lakes.read_lake(lake)
     if not manifest.tables:
         raise UsageError(f"{lake} holds no cyberlog lake: write one with `cyberlog export --lake {lake}`")
     for table in lakes.TABLES:

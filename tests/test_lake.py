@@ -7,6 +7,8 @@ from __future__ import annotations
 import fcntl
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -200,3 +202,116 @@ def test_an_empty_store_makes_a_lake_reports_can_read(db: Path, tmp_path: Path) 
     result = run("report", "run", "timeline", "--format", "csv", "--lake", lake)
     assert result.code == 0, result.err
     assert result.out == run("report", "run", "timeline", "--format", "csv", "--db", db).out
+
+
+# many writers: `ingest --lake DIR --writer NAME` on machines with disjoint file sets ------
+
+GDELT = sorted((FIXTURES / "gdelt" / "good").iterdir())
+TELEMETRY = [FIXTURES / GOOD[f] for f in ("cef", "eve", "ecs", "ocsf")]
+# a store's own bookkeeping: when and in which run its rows were loaded
+STORE_DEPENDENT = {"run_id", "file_id", "first_loaded_at", "loaded_at", "updated_at", "finished_at"}
+
+
+def _comparable(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[object, ...]]:
+    described = con.execute(f"SELECT column_name FROM (DESCRIBE {table})").fetchall()
+    dependent = STORE_DEPENDENT | ({"started_at"} if table == "ingest_files" else set())
+    kept = ", ".join(f'"{c}"' for (c,) in described if c not in dependent)
+    return con.execute(f"SELECT {kept} FROM {table} ORDER BY ALL").fetchall()
+
+
+def test_machines_ingesting_disjoint_files_add_up_to_one_store(tmp_path: Path) -> None:
+    """Two writers in parallel processes (as on two machines) into one lake: the lake holds
+    what one store that ingested every file holds, and reports say the same."""
+    lake = tmp_path / "lake"
+    shares = {"gdelt-1": GDELT, "soc-kyiv": TELEMETRY}
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ingest",
+                "ingest",
+                *map(str, files),
+                "--lake",
+                str(lake),
+                "--writer",
+                name,
+                "--db",
+                str(tmp_path / f"{name}.duckdb"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, files in shares.items()
+    ]
+    for worker in workers:
+        _, err = worker.communicate(timeout=300)
+        assert worker.returncode == 0, err
+        assert "partitions written" in err
+    assert sorted(p.name for p in (lake / "writers").glob("*.json")) == ["gdelt-1.json", "soc-kyiv.json"]
+    assert not (lake / "manifest.json").exists()
+    names = [p.name for p in lake.rglob("*.parquet")]
+    assert names and all(n.startswith(("part-gdelt-1-", "part-soc-kyiv-")) for n in names)
+
+    one = tmp_path / "one.duckdb"
+    assert run("ingest", *GDELT, *TELEMETRY, "--db", one).code == 0
+    store = duckdb.connect(str(one), read_only=True)
+    with lakes.duckdb_over_lake(lake) as pooled:
+        for table in lakes.TABLES:
+            if table.name in lakes.STORE_ONLY:
+                assert pooled.execute(f"SELECT count(*) FROM {table.name}").fetchall() == [(0,)]
+            elif table.name not in ("ingest_runs", "ingest_run_sources"):  # one run against two
+                assert _comparable(pooled, table.name) == _comparable(store, table.name), table.name
+        assert pooled.execute("SELECT count(*) FROM ingest_runs").fetchall() == [(2,)]
+    assert store.execute("SELECT count(*) FROM diplomatic_events").fetchall()[0][0] > 0
+    store.close()
+    for name in ("timeline", "lag_profile", "ingest_health"):
+        want = run("report", "run", name, "--format", "csv", "--db", one)
+        got = run("report", "run", name, "--format", "csv", "--lake", lake)
+        assert got.code == want.code == 0, got.err
+        if name != "ingest_health":  # per run and file: two runs here, one there
+            assert got.out == want.out, name
+
+
+def test_a_writer_replaces_only_its_own_share(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    for name, files in (("a", GDELT[:1]), ("b", GDELT[1:])):
+        assert run("ingest", *files, "--lake", lake, "--writer", name, "--db", tmp_path / f"{name}.duckdb").code == 0
+    b_files = {p for p in lake.rglob("part-b-*.parquet")}
+    a_before = lakes.read_manifest(lake, "a")
+    # writer a's store loses its rows (a source withdrawn): its share goes, b's stays
+    con = duckdb.connect(str(tmp_path / "a.duckdb"))
+    con.execute("DELETE FROM diplomatic_events")
+    con.close()
+    result = run("export", "--lake", lake, "--writer", "a", "--db", tmp_path / "a.duckdb")
+    assert result.code == 0, result.err
+    assert {p for p in lake.rglob("part-b-*.parquet")} == b_files
+    assert not any(lake.joinpath(f).exists() for f in a_before.files("diplomatic_events"))
+    with lakes.duckdb_over_lake(lake) as pooled, duckdb.connect(str(tmp_path / "b.duckdb"), read_only=True) as b:
+        assert _comparable(pooled, "diplomatic_events") == _comparable(b, "diplomatic_events")
+    # a rerun of b's ingest loads nothing: only the ledger's new run reaches the lake
+    again = run("ingest", *GDELT[1:], "--lake", lake, "--writer", "b", "--db", tmp_path / "b.duckdb")
+    assert again.code == 0 and "lake ingest_runs: 1 partitions written" in again.err, again.err
+    assert "lake diplomatic_events" not in again.err
+    events = {p for p in b_files if p.relative_to(lake).parts[0] == "diplomatic_events"}
+    assert events and events <= set(lake.rglob("part-b-*.parquet"))
+
+
+def test_writer_mistakes_are_clear(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    db = tmp_path / "w.duckdb"
+    cases = [
+        (("ingest", GDELT[0], "--writer", "a", "--db", db), "use it with --lake DIR"),
+        (("export", tmp_path / "out", "--writer", "a", "--db", db), "use it with --lake DIR"),
+        (("ingest", GDELT[0], "--lake", lake, "--writer", "../x", "--db", db), "writer name '../x'"),
+    ]
+    for args, message in cases:
+        result = run(*args)
+        assert result.code == 2 and message in result.err, (args, result.err)
+    assert not lake.exists()
+    with (lake / "writers").mkdir(parents=True) or (lake / "writers" / ".a.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = run("ingest", GDELT[0], "--lake", lake, "--writer", "a", "--db", db)
+        assert result.code == 2 and "writer a's share of the lake" in result.err, result.err
+        assert run("ingest", GDELT[1], "--lake", lake, "--writer", "b", "--db", tmp_path / "b.duckdb").code == 0
