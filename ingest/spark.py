@@ -72,11 +72,14 @@ def session(master: str | None = None, app: str = "cyberlog") -> SparkSession:
     check_available()
     from pyspark.sql import SparkSession
 
+    settings = dict(SETTINGS)
     if master is None or master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # a local job listens on loopback only
+        # a lake's hundreds of partition files are listed by the driver, not by a Spark job
+        settings["spark.sql.sources.parallelPartitionDiscovery.threshold"] = "100000"
     quiet = f"-Duser.timezone=UTC -Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}"
     builder = SparkSession.builder.appName(app).master(master or "local[*]")
-    for key, value in {**SETTINGS, "spark.driver.extraJavaOptions": quiet}.items():
+    for key, value in {**settings, "spark.driver.extraJavaOptions": quiet}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("OFF")  # failures arrive as exceptions
