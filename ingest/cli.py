@@ -965,7 +965,12 @@ def _report_on_lake(
 
     if report.name in spark.DUCKDB_ONLY:
         raise UsageError(f"report {report.name} runs on DuckDB only: {spark.DUCKDB_ONLY[report.name]}")
-    session = spark.session(master)
+    try:
+        session = spark.session(master)
+    except UsageError:
+        raise
+    except Exception as exc:  # a master URL Spark cannot parse or reach, a JVM that would not start
+        raise UsageError(f"Spark could not start (--master {master or 'local[*]'}): {spark.message(exc)}") from None
     try:
         spark.register_lake(session, lake)
         columns, rows = spark.run_report(session, report.name, report.sql, params)

@@ -56,7 +56,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ingest.errors import UsageError
+from ingest.errors import StoreBusy, UsageError
 from ingest.store import sql_dir, statements
 
 LAKE_VERSION = 1
@@ -251,7 +251,7 @@ def _locked(lake: Path, writer: str | None) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             whose = "the lake" if writer is None else f"writer {writer}'s share of the lake"
-            raise UsageError(f"another export is writing {whose} {lake}: try again when it ends") from None
+            raise StoreBusy(f"another export is writing {whose} {lake}: try again when it ends") from None
         yield
 
 

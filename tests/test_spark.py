@@ -15,6 +15,8 @@ import math
 import os
 import random
 import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -170,10 +172,19 @@ def test_round_gives_duckdbs_digits_at_ties(spark: Any) -> None:
 
 @needs_spark
 def test_report_run_on_spark_writes_the_stores_csv(fixture_lake: Path, spark: Any) -> None:
-    """Last in the module: the command stops the Spark session it shares with the tests above."""
+    """After every test that uses the shared session: the command stops it."""
     store = fixture_lake.parent / "store.duckdb"
     args = ["-p", "since=2022-02-15", "-p", "until=2022-02-15", "-p", "window_hours=24", "--format", "csv"]
     want = run("report", "run", "incidents_near_events", *args, "--db", store)
     got = run("report", "run", "incidents_near_events", *args, "--engine", "spark", "--lake", fixture_lake)
     assert want.code == got.code == 0, got.err
     assert got.out == want.out and got.out.count("\n") > 5
+
+
+@needs_spark
+def test_a_master_spark_cannot_use_is_a_usage_error(fixture_lake: Path) -> None:
+    """In its own process: in this one, Spark would hand back the tests' running session."""
+    args = ["report", "run", "timeline", "--engine", "spark", "--lake", str(fixture_lake), "--master", "bogus://x"]
+    result = subprocess.run([sys.executable, "-m", "ingest", *args], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert "Spark could not start (--master bogus://x)" in result.stderr and "Traceback" not in result.stderr
