@@ -89,6 +89,8 @@ def crossover(small: int, large: int, duck: tuple[float, float], spark: tuple[fl
     per_row = f"an extra row costs Spark {slope_s / slope_d:.1f}x what it costs DuckDB" if slope_d > 0 else ""
     if slope_d <= 0:
         return "not measured: DuckDB's time did not grow between the sizes (fixed costs and noise)"
+    if slope_s <= 0:
+        return "not measured: Spark's time did not grow between the sizes (fixed costs and noise)"
     if slope_d <= slope_s:
         return f"none: {per_row}"
     n = small + (spark[0] - duck[0]) / (slope_d - slope_s)
