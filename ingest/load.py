@@ -251,7 +251,7 @@ def _record_file(
             "sha": r.sha256, "size": size, "mtime": mtime_ns, "status": "failed" if r.error else "loaded",
             "error": r.error, "read": r.count("records_read"), "ins": r.count("inserted"),
             "upd": r.count("updated"), "unch": r.count("unchanged"), "rej": r.count("rejected"),
-            "skipped": sum(r.skipped.values()), "reasons": json.dumps(r.skipped) if r.skipped else None,
+            "skipped": sum(r.skipped.values()), "reasons": json.dumps(r.skipped, sort_keys=True) if r.skipped else None,
             "started": started, "finished": datetime.now(UTC),
         },
     )  # fmt: skip
