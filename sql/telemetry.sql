@@ -128,7 +128,7 @@ FROM tl_all
 WHERE bad_field IS NOT NULL;
 
 /* skipped */
-SELECT skip, count(*) FROM tl_all WHERE skipped GROUP BY skip;
+SELECT skip, count(*) FROM tl_all WHERE skipped GROUP BY skip ORDER BY skip;  -- one order every run
 
 /* stage */
 SELECT
