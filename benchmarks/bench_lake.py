@@ -9,10 +9,10 @@ report benchmark's data, benchmarks/bench_reports.py), exports it with `cyberlog
 --lake` (timed), then runs every report of the report benchmark over the lake: on DuckDB
 (in memory over the lake's files, as `report run --lake` does) and on Spark (the
 translated SQL, as `report run --engine spark` does), each best of --repeat in one warm
-process, after one untimed run of each report on each engine (Spark's JIT warm-up). Spark's session start
-(the JVM) and its reading of the lake's file list and footers are timed apart: a job pays
-them once, not per report. The crossover is where the
-two lines through each engine's (N, seconds) meet: beyond it Spark would be faster at this
+process, after one untimed run of each report on each engine (Spark's JIT warm-up).
+Spark's session start (the JVM) and its reading of the lake's file list and footers are
+timed apart: a job pays them once, not per report. The crossover is where the two lines
+through each engine's (N, seconds) meet: beyond it Spark would be faster at this
 parallelism. No timing assertions: exits non-zero only when a report fails or the engines
 disagree on the number of rows.
 """
@@ -55,8 +55,8 @@ def measure(
     db, lake, log = work / f"store-{size}.duckdb", work / f"lake-{size}", work / "cyberlog.log"
     build(db, size, size, seed)
     wall = child(["export", "--lake", str(lake), "--db", str(db)], log, 0)[0]
-    files = sum(1 for _ in lake.rglob("*.parquet"))
-    mib = sum(p.stat().st_size for p in lake.rglob("*.parquet")) / 2**20
+    sizes = [p.stat().st_size for p in lake.rglob("*.parquet")]
+    files, mib = len(sizes), sum(sizes) / 2**20
     print(f"\n{size:,} incidents + {size:,} events: export --lake {wall:.1f} s, {files} files, {mib:,.0f} MiB")
     start = time.perf_counter()
     sparks.register_lake(session, lake)
@@ -82,15 +82,19 @@ def measure(
     return times
 
 
+def slopes(small: int, large: int, duck: tuple[float, float], spark: tuple[float, float]) -> tuple[float, float]:
+    """Seconds per extra row of DuckDB and of Spark, by the lines through (small, t) and (large, t)."""
+    return (duck[1] - duck[0]) / (large - small), (spark[1] - spark[0]) / (large - small)
+
+
 def crossover(small: int, large: int, duck: tuple[float, float], spark: tuple[float, float]) -> str:
-    """Where the lines through (small, t) and (large, t) of each engine meet, and what an
-    extra row costs Spark against DuckDB (the slopes' ratio)."""
-    slope_d, slope_s = (duck[1] - duck[0]) / (large - small), (spark[1] - spark[0]) / (large - small)
-    per_row = f"an extra row costs Spark {slope_s / slope_d:.1f}x what it costs DuckDB" if slope_d > 0 else ""
+    """Where the two engines' lines meet, and what an extra row costs Spark against DuckDB."""
+    slope_d, slope_s = slopes(small, large, duck, spark)
     if slope_d <= 0:
         return "not measured: DuckDB's time did not grow between the sizes (fixed costs and noise)"
     if slope_s <= 0:
         return "not measured: Spark's time did not grow between the sizes (fixed costs and noise)"
+    per_row = f"an extra row costs Spark {slope_s / slope_d:.1f}x what it costs DuckDB"
     if slope_d <= slope_s:
         return f"none: {per_row}"
     n = small + (spark[0] - duck[0]) / (slope_d - slope_s)
@@ -127,11 +131,12 @@ def main() -> None:
             duck = (at[small][key][0], at[large][key][0])
             spark = (at[small][key][1], at[large][key][1])
             print(f"  {key.split(':', 1)[1]:22} {crossover(small, large, duck, spark)}")
-        duck_all = tuple(sum(t[0] for t in at[n].values()) for n in (small, large))
-        spark_all = tuple(sum(t[1] for t in at[n].values()) for n in (small, large))
-        print(f"  {'all reports':22} {crossover(small, large, duck_all, spark_all)}")  # type: ignore[arg-type]
-        if duck_all[1] > duck_all[0]:
-            ratio = (spark_all[1] - spark_all[0]) / (duck_all[1] - duck_all[0])
+        duck_all = (sum(t[0] for t in at[small].values()), sum(t[0] for t in at[large].values()))
+        spark_all = (sum(t[1] for t in at[small].values()), sum(t[1] for t in at[large].values()))
+        print(f"  {'all reports':22} {crossover(small, large, duck_all, spark_all)}")
+        slope_d, slope_s = slopes(small, large, duck_all, spark_all)
+        if slope_d > 0:
+            ratio = slope_s / slope_d
             print(f"Spark's work per row is {ratio:.1f}x DuckDB's at {cores} cores each: it would need about "
                   f"{ratio * cores:.0f} cores (perfect scaling) to grow no faster than DuckDB on {cores}.")  # fmt: skip
         print(f"Best of {args.repeat} each, in one warm process (Spark's start apart); ratio Spark / DuckDB.")
