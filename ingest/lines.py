@@ -22,9 +22,15 @@ from typing import IO
 import duckdb
 
 from ingest import archives
+from ingest.errors import FileUnreadable
 from ingest.readers import ENCODING_HINT, RawRecord
 
 _UNREADABLE = re.compile(rb"[\x00\r\x1e]")
+# DuckDB's reader stops a file at a line of its max_line_size (2,000,000 bytes by default)
+# or more, not counting the newline; such lines are blanked in the clean copy. A record that
+# long is not a log line anyway.
+MAX_LINE_BYTES = 2_000_000
+_KEPT_OF_LONG_LINE = 65_536  # of an over-long line, this much text is kept with its reject
 
 
 def stage_lines(
@@ -50,7 +56,11 @@ def stage_lines(
             run({"path": str(path), "compression": "gzip" if archives.kind(path) == "gzip" else "none"})
         except duckdb.InvalidInputException:
             unreadable = clean_copy(path, clean, name)
-            run({"path": str(clean), "compression": "none"})
+            try:
+                run({"path": str(clean), "compression": "none"})
+            except duckdb.InvalidInputException as exc:  # what the clean copy does not foresee
+                summary = str(exc).removeprefix("Invalid Input Error: ").splitlines()[0]
+                raise FileUnreadable(f"DuckDB cannot read the file's lines: {summary}") from exc
     if unreadable:
         con.executemany(
             "INSERT INTO stage_rejects VALUES (?, NULL, '(record)', ?, json_array(json_object("
@@ -65,12 +75,22 @@ def clean_copy(path: Path, out: Path, encoding: str) -> list[tuple[int, str, str
     reason, raw) for each. Line numbers stay where they were: a blank line is ignored."""
     found: list[tuple[int, str, str]] = []
     with open_bytes(path) as stream, out.open("wb") as clean:
-        lines = stream if encoding == "utf-8" else _reencoded(stream, encoding)
-        for number, line in enumerate(lines, 1):
+        lines = (
+            _bounded(stream)
+            if encoding == "utf-8"
+            else ((line, len(line) - line.endswith(b"\n")) for line in _reencoded(stream, encoding))
+        )
+        for number, (line, size) in enumerate(lines, 1):
             body = line.rstrip(b"\n").removesuffix(b"\r")
             if number == 1:
                 body = body.removeprefix(b"\xef\xbb\xbf")
             reason = None
+            if size >= MAX_LINE_BYTES:
+                clean.write(b"\n")
+                kept = body[:_KEPT_OF_LONG_LINE].decode("utf-8", "replace")
+                found.append((number, f"line of {size:,} bytes: DuckDB's reader takes lines under {MAX_LINE_BYTES:,} "
+                                      f"(its first {len(kept):,} characters are kept here)", kept))  # fmt: skip
+                continue
             try:
                 body.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -85,6 +105,19 @@ def clean_copy(path: Path, out: Path, encoding: str) -> list[tuple[int, str, str
                 clean.write(b"\n")
                 found.append((number, reason, body.decode("utf-8", "replace")))
     return found
+
+
+def _bounded(stream: IO[bytes]) -> Iterator[tuple[bytes, int]]:
+    """The stream's lines with their sizes in bytes before the newline; of a line of
+    MAX_LINE_BYTES or more only the start is held in memory (the rest is read past), so one
+    huge line cannot exhaust it."""
+    while line := stream.readline(MAX_LINE_BYTES + 1):
+        size = len(line)
+        ended = line.endswith(b"\n")
+        while not ended and size > MAX_LINE_BYTES and (rest := stream.readline(1 << 20)):
+            size += len(rest)
+            ended = rest.endswith(b"\n")
+        yield line, size - ended
 
 
 def _reencoded(stream: IO[bytes], encoding: str) -> Iterator[bytes]:

@@ -75,6 +75,74 @@ def test_eve_bad_lines_are_rejects_with_line_field_and_reason(tmp_path):
     assert scalar(db, "SELECT count(*) FROM rejects WHERE raw IS NULL OR raw = ''") == 0
 
 
+def _eve_line(flow_id: int, pad: int = 0) -> str:
+    """An EVE alert line; `pad` characters in a field cyberlog ignores make it that much longer."""
+    record = {"timestamp": "2022-02-15T13:00:00.000000+0000", "flow_id": flow_id, "event_type": "alert",
+              "src_ip": "10.0.0.1", "dest_ip": "203.0.113.10", "dest_port": 443, "tx_id": 0,
+              "alert": {"signature_id": 2100001, "signature": "ET DOS flood", "severity": 2}}  # fmt: skip
+    if pad:
+        record["payload_printable"] = "A" * pad
+    return json.dumps(record)
+
+
+def _padded_to(flow_id: int, size: int) -> str:
+    line = _eve_line(flow_id, 1)
+    return _eve_line(flow_id, 1 + size - len(line))
+
+
+def test_a_line_too_long_for_duckdbs_reader_is_a_reject_and_the_rest_loads(tmp_path):
+    from ingest.lines import MAX_LINE_BYTES
+
+    log = tmp_path / "ids.json"
+    longest, too_long = _padded_to(2, MAX_LINE_BYTES - 1), _padded_to(3, MAX_LINE_BYTES)
+    assert (len(longest), len(too_long)) == (MAX_LINE_BYTES - 1, MAX_LINE_BYTES)
+    huge = _eve_line(4, 3 * MAX_LINE_BYTES)
+    log.write_text("\n".join([_eve_line(1), longest, too_long, huge, _eve_line(5)]) + "\n")
+    db = tmp_path / "s.duckdb"
+    result = run("ingest", log, "--format", "eve", "--db", db)
+    assert result.code == 3 and "Traceback" not in result.err
+    assert rows(db, "SELECT line FROM alerts ORDER BY line") == [(1,), (2,), (5,)]
+    found = rows(db, "SELECT line, field, reason, length(raw) FROM rejects ORDER BY line")
+    assert found == [
+        (3, "(record)", f"line of {MAX_LINE_BYTES:,} bytes: DuckDB's reader takes lines under {MAX_LINE_BYTES:,} "
+                        "(its first 65,536 characters are kept here)", 65_536),
+        (4, "(record)", f"line of {len(huge):,} bytes: DuckDB's reader takes lines under {MAX_LINE_BYTES:,} "
+                        "(its first 65,536 characters are kept here)", 65_536),
+    ]  # fmt: skip
+
+
+def test_malformed_json_nested_too_deep_for_python_is_a_reject(tmp_path):
+    log = tmp_path / "ids.json"
+    deep = '{"event_type":"alert","x":' + "[" * 100_000  # never closed: DuckDB says malformed, Python recurses
+    valid_deep = _eve_line(3)[:-1] + ', "x": ' + '{"a":' * 50_000 + "1" + "}" * 50_000 + "}"
+    log.write_text("\n".join([_eve_line(1), deep, valid_deep]) + "\n")
+    db = tmp_path / "s.duckdb"
+    result = run("ingest", log, "--format", "eve", "--db", db)
+    assert result.code == 3 and "Traceback" not in result.err
+    assert rows(db, "SELECT line, field, reason FROM rejects") == [
+        (2, "(record)", "malformed JSON: nested deeper than can be read")
+    ]
+    assert rows(db, "SELECT line FROM alerts ORDER BY line") == [(1,), (3,)]
+
+
+def test_lines_duckdb_still_cannot_read_fail_the_file_not_the_run(tmp_path, monkeypatch):
+    """The clean copy blanks what DuckDB's reader is known to refuse; should it still refuse
+    one, the file is recorded as failed with DuckDB's reason and the run goes on."""
+    import ingest.lines
+
+    monkeypatch.setattr(ingest.lines, "MAX_LINE_BYTES", 10**9)  # the clean copy no longer blanks long lines
+    log = tmp_path / "ids.json"
+    log.write_text("\n".join([_eve_line(1), _eve_line(2, 3_000_000)]) + "\n")
+    other = tmp_path / "other.json"
+    other.write_text(_eve_line(7) + "\n")
+    db = tmp_path / "s.duckdb"
+    result = run("ingest", log, other, "--format", "eve", "--db", db)
+    assert result.code == 3 and "Traceback" not in result.err
+    (error,) = [e for (e,) in rows(db, "SELECT error FROM ingest_files WHERE status = 'failed'")]
+    assert error.startswith("DuckDB cannot read the file's lines: CSV Error on Line: 2")
+    assert rows(db, "SELECT line FROM alerts") == [(1,)]  # the other file loaded; the failed one left nothing
+
+
 def test_sensor_local_time_loads_with_the_sources_zone(tmp_path):
     line = EVE_BAD.read_text("utf-8").splitlines()[4]
     path = tmp_path / "local.json"

@@ -188,6 +188,8 @@ def _explain_malformed(con: duckdb.DuckDBPyConnection) -> None:
             why.append((line, "not a JSON object"))
         except ValueError as exc:
             why.append((line, f"{MALFORMED}: {exc}"))
+        except RecursionError:
+            why.append((line, f"{MALFORMED}: nested deeper than can be read"))
     con.register("_why", pa.table({"line": [w[0] for w in why], "why": [w[1] for w in why]}))
     con.execute("UPDATE stage_rejects SET reason = w.why FROM _why w WHERE stage_rejects.line = w.line")
     con.unregister("_why")
