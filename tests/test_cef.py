@@ -131,7 +131,7 @@ def test_a_broken_log_rejects_each_bad_line_with_its_field_and_reason(db):
         (3, "(record)", "no CEF: header (a CEF line is [syslog prefix] CEF:Version|Vendor|Product|...)"),
         (5, "rt", "'Feb 15 14:10:04' has no year: cyberlog does not guess one"),
         (6, "rt", "'1644934205' looks like an epoch in seconds? CEF rt is milliseconds"),
-        (7, "rt", "'Feb 15 2022 15:10:06 CET' names the zone CET, which cyberlog does not resolve: "
+        (7, "rt", "'Feb 15 2022 19:40:06 IST' names the zone IST, which can mean more than one offset: "
          "set timezone for the source"),
         (8, "src", "'300.1.2.3' is not an IPv4 or IPv6 address"),
         (9, "dpt", "'70000' is not a port (0-65535)"),
@@ -148,15 +148,39 @@ def test_a_broken_log_rejects_each_bad_line_with_its_field_and_reason(db):
     ("rt", "instant"),
     [
         ("Feb 15 2022 15:10:06 CET", "2022-02-15T14:10:06.000Z"),
-        ("Feb 15 2022 15:10:06", "2022-02-15T14:10:06.000Z"),
         ("Jul 15 2022 15:10:06.5 CEST", "2022-07-15T13:10:06.500Z"),
+        ("Feb 15 2022 16:10:06 EET", "2022-02-15T14:10:06.000Z"),
+        ("Feb 15 2022 09:10:06 est", "2022-02-15T14:10:06.000Z"),
+        ("Feb 15 2022 17:10:06 MSK", "2022-02-15T14:10:06.000Z"),
+        ("Feb 15 2013 18:10:06 MSK", "2013-02-15T14:10:06.000Z"),  # Moscow kept +04:00 from 2011 to 2014
+        ("Feb 15 2022 16:10:06 Europe/Kyiv", "2022-02-15T14:10:06.000Z"),
+        ("Jul 15 2022 17:10:06 Europe/Kyiv", "2022-07-15T14:10:06.000Z"),
+        ("Feb 15 2022 16:10:06 Etc/GMT-2", "2022-02-15T14:10:06.000Z"),
+        ("Feb 15 2022 16:10:06 +0200", "2022-02-15T14:10:06.000Z"),
+        ("2022-02-15T14:10:06Z", "2022-02-15T14:10:06.000Z"),
+        ("2022-02-15T16:10:06.25+02:00", "2022-02-15T14:10:06.250Z"),
     ],
 )
-def test_a_named_zone_or_none_is_the_sources_declared_zone(db, tmp_path, rt, instant):
+def test_a_zone_that_means_one_offset_is_resolved(db, tmp_path, rt, instant):
+    _alert(tmp_path, db, f"rt={rt} src=192.0.2.1")
+    assert scalar(db, "SELECT strftime(observed_at, '%Y-%m-%dT%H:%M:%S.%gZ') FROM alerts") == instant
+
+
+@pytest.mark.parametrize(
+    ("rt", "instant", "why"),
+    [
+        ("Feb 15 2022 15:10:06 IST", "2022-02-15T14:10:06.000Z", "can mean more than one offset"),
+        ("Feb 15 2022 15:10:06", "2022-02-15T14:10:06.000Z", "has no time zone"),
+        ("2022-02-15T15:10:06", "2022-02-15T14:10:06.000Z", "has no time zone"),
+        ("Jul 15 2022 15:10:06 Mars/Olympus", "2022-07-15T13:10:06.000Z", "is not in the tz database"),
+    ],
+)
+def test_an_ambiguous_zone_or_none_is_the_sources_declared_zone(db, tmp_path, rt, instant, why):
     line = HEADER + f"rt={rt} src=192.0.2.1"
     refused = _one(tmp_path, db, line)
     assert (refused["exit_code"], refused["rejected"]) == (3, 1)
-    assert scalar(db, "SELECT field || ': ' || reason FROM rejects").endswith("set timezone for the source")
+    reason = scalar(db, "SELECT field || ': ' || reason FROM rejects")
+    assert why in reason and reason.endswith("set timezone for the source")
     zoned = tmp_path / "zoned.duckdb"  # the same bytes again would be skipped as loaded
     loaded = _one(tmp_path, zoned, line, "--timezone", "Europe/Berlin")
     assert (loaded["exit_code"], loaded["inserted"]) == (0, 1)
@@ -228,8 +252,9 @@ def test_header_escapes_and_cef_1(db, tmp_path):
     [
         (HEADER + "src=192.0.2.1", "rt", "no time (rt, start or end)"),
         (HEADER + "rt=Feb 30 2022 10:00:00 UTC", "rt", "'Feb 30 2022 10:00:00 UTC' is not a valid date and time"),
-        (HEADER + "rt=2022-02-15T10:00:00Z", "rt",
-         "'2022-02-15T10:00:00Z' is not epoch milliseconds or MMM dd yyyy HH:mm:ss[.SSS][ zone]"),
+        (HEADER + "rt=15/02/2022 10:00:00", "rt",
+         "'15/02/2022 10:00:00' is not epoch milliseconds, MMM dd yyyy HH:mm:ss[.SSS][ zone] or ISO 8601"),
+        (HEADER + "rt=2022-02-30T10:00:00Z", "rt", "'2022-02-30T10:00:00Z' is not a valid date and time"),
         (HEADER + "rt=1644934200000 cnt=0", "cnt", "'0' is not a count of events (1 or more)"),
         (HEADER + "garbage rt=1644934200000", "(record)", "extension starts with 'garbage', not key=value"),
         (HEADER.replace("CEF:0", "CEF:2") + T, "Version", "CEF version '2' is not 0 or 1"),

@@ -4,8 +4,9 @@ every line is an alert.
 Checked and converted inside DuckDB (`sql/telemetry/cef.sql`): the seven-field header
 (`\\|` and `\\\\` escaped), the key=value extension (a value runs to the next ` key=`;
 `\\=`, `\\\\`, `\\n`, `\\r` escaped; the first of a repeated key wins); `rt` (else `end`,
-`start`) in epoch milliseconds or `MMM dd yyyy HH:mm:ss[.SSS][ zone]`, where a named zone
-or none is the source's declared zone and a time without a year is refused, not guessed;
+`start`) in epoch milliseconds, `MMM dd yyyy HH:mm:ss[.SSS][ zone]` or ISO 8601, where a
+zone that means one offset (an offset, CET, MSK, Europe/Kyiv) is resolved, an ambiguous one
+(IST) or none is the source's declared zone, and a time without a year is refused, not guessed;
 the target organisation from the `csN` whose `csNLabel` says targetOrg. A line has no id
 of its own: its digest, numbered when the same line comes again (separate alerts).
 """

@@ -78,25 +78,51 @@ WITH located AS (
             ['mon', 'day', 'year', 'hms', 'zone']) AS d,
         regexp_matches(coalesce(rt, "end", "start"),
             '^([A-Za-z]{3}) +([0-9]{1,2}) +([0-9]{4}) +([0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,3})?)(?: +(\S+))?$') AS dated,
-        regexp_matches(coalesce(rt, "end", "start"), '^[0-9]+$') AS digits
+        regexp_matches(coalesce(rt, "end", "start"), '^[0-9]+$') AS digits,
+        -- not in the CEF spec, but some devices write ISO 8601
+        regexp_matches(coalesce(rt, "end", "start"), '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}') AS iso,
+        regexp_matches(coalesce(rt, "end", "start"), '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$') AS iso_zoned
     FROM fields
 ), zoned AS (
+    -- A zone is resolved when it says one thing only: an offset, an abbreviation that names
+    -- one offset (CET is +01:00 and CEST +02:00 whatever the date), MSK (Moscow's clock, whose
+    -- offset changed over the years) or a tz database name (Europe/Kyiv). Ambiguous ones (IST,
+    -- BST, CST ...) take the source's timezone, like a time without a zone.
     SELECT
         *,
         try_strptime(d.mon || ' ' || d.day || ' ' || d.year || ' ' || d.hms, ['%b %d %Y %H:%M:%S.%g', '%b %d %Y %H:%M:%S'])
             AS local_time,
-        CASE WHEN upper(d.zone) IN ('UTC', 'GMT', 'Z') THEN '+00:00'
-             WHEN regexp_matches(d.zone, '^[+-][0-9]{2}:?[0-9]{2}$')
-                THEN substr(d.zone, 1, 3) || ':' || right(d.zone, 2) END AS utc_offset
+        CASE
+            WHEN upper(d.zone) IN ('UTC', 'GMT', 'Z', 'WET') THEN '+00:00'
+            WHEN upper(d.zone) IN ('WEST', 'CET', 'MET') THEN '+01:00'
+            WHEN upper(d.zone) IN ('CEST', 'MEST', 'EET') THEN '+02:00'
+            WHEN upper(d.zone) = 'EEST' THEN '+03:00'
+            WHEN upper(d.zone) IN ('JST', 'KST') THEN '+09:00'
+            WHEN upper(d.zone) = 'HST' THEN '-10:00'
+            WHEN upper(d.zone) = 'AKST' THEN '-09:00'
+            WHEN upper(d.zone) IN ('PST', 'AKDT') THEN '-08:00'
+            WHEN upper(d.zone) IN ('MST', 'PDT') THEN '-07:00'
+            WHEN upper(d.zone) = 'MDT' THEN '-06:00'
+            WHEN upper(d.zone) = 'EST' THEN '-05:00'
+            WHEN upper(d.zone) = 'EDT' THEN '-04:00'
+            WHEN regexp_matches(d.zone, '^[+-][0-9]{2}:?[0-9]{2}$') THEN substr(d.zone, 1, 3) || ':' || right(d.zone, 2)
+        END AS utc_offset,
+        CASE
+            WHEN upper(d.zone) = 'MSK' THEN 'Europe/Moscow'
+            WHEN contains(d.zone, '/') AND d.zone IN (SELECT name FROM pg_timezone_names()) THEN d.zone
+        END AS zone_name
     FROM timed
 ), clocked AS (
     SELECT
         *,
         CASE
             WHEN digits AND length(t) BETWEEN 12 AND 14 THEN timezone('UTC', epoch_ms(TRY_CAST(t AS BIGINT)))
+            WHEN iso AND iso_zoned THEN TRY_CAST(t AS TIMESTAMPTZ)
+            WHEN iso AND $zone IS NOT NULL THEN timezone($zone, TRY_CAST(t AS TIMESTAMP))
             WHEN NOT dated OR local_time IS NULL THEN NULL
             WHEN d.zone <> '' AND utc_offset IS NOT NULL
                 THEN TRY_CAST(strftime(local_time, '%Y-%m-%d %H:%M:%S.%f') || utc_offset AS TIMESTAMPTZ)
+            WHEN zone_name IS NOT NULL THEN timezone(zone_name, local_time)
             WHEN $zone IS NOT NULL THEN timezone($zone, local_time)
         END AS at_time
     FROM zoned
@@ -126,12 +152,18 @@ SELECT
         WHEN digits AND length(t) = 10 THEN '''' || left(t, 60) || ''' looks like an epoch in seconds? CEF rt is milliseconds'
         WHEN regexp_matches(t, '^[A-Za-z]{3} +[0-9]{1,2} +[0-9]{1,2}:[0-9]{2}:[0-9]{2}')
             THEN '''' || left(t, 60) || ''' has no year: cyberlog does not guess one'
-        WHEN NOT dated THEN '''' || left(t, 60) || ''' is not epoch milliseconds or MMM dd yyyy HH:mm:ss[.SSS][ zone]'
+        WHEN iso AND NOT iso_zoned AND $zone IS NULL
+            THEN '''' || left(t, 60) || ''' has no time zone: set timezone for the source'
+        WHEN iso THEN '''' || left(t, 60) || ''' is not a valid date and time'
+        WHEN NOT dated
+            THEN '''' || left(t, 60) || ''' is not epoch milliseconds, MMM dd yyyy HH:mm:ss[.SSS][ zone] or ISO 8601'
         WHEN local_time IS NULL THEN '''' || left(t, 60) || ''' is not a valid date and time'
         WHEN $zone IS NULL AND d.zone = ''
             THEN '''' || left(t, 60) || ''' has no time zone: set timezone for the source'
+        WHEN $zone IS NULL AND regexp_matches(d.zone, '^[A-Za-z]{2,5}$')
+            THEN '''' || left(t, 60) || ''' names the zone ' || d.zone || ', which can mean more than one offset: set timezone for the source'
         WHEN $zone IS NULL
-            THEN '''' || left(t, 60) || ''' names the zone ' || d.zone || ', which cyberlog does not resolve: set timezone for the source'
+            THEN '''' || left(t, 60) || ''' names the zone ' || d.zone || ', which is not in the tz database: set timezone for the source'
         ELSE '''' || left(t, 60) || ''' is not a valid time'
     END AS problem,
     NULL::VARCHAR AS skip,
