@@ -307,3 +307,35 @@ def test_ocsf_repeated_lines_without_a_uid_are_distinct_alerts_and_a_repeated_ui
     code, summary = _ingest(db, path, extra=("--format", "ocsf"))
     assert code == 3 and (summary["inserted"], summary["rejected"]) == (3, 1)
     assert rows(db, "SELECT line, field FROM rejects") == [(4, "ref")]
+
+
+@pytest.mark.parametrize(
+    ("written", "instant"),
+    [
+        ("2022-02-15T13:00:05Z", "2022-02-15T13:00:05Z"),
+        ("2022-02-15T15:00:05+02:00", "2022-02-15T13:00:05Z"),
+        ("2022-02-15T15:00:05.25+0200", "2022-02-15T13:00:05Z"),
+        ("2022-02-15T15:00:05+02", "2022-02-15T13:00:05Z"),  # ISO 8601 allows an offset of hours only
+        ("2022-02-15T13:00Z", "2022-02-15T13:00:00Z"),
+        ("2022-02-15T13:00:05", None),  # no offset: the source's zone, else a reject
+        ("2022-02-15", None),  # a date's "-15" is not an offset
+    ],
+)
+@pytest.mark.parametrize("fmt", ["eve", "ecs", "ocsf"])
+def test_every_json_format_reads_the_same_utc_offsets(db, tmp_path, fmt, written, instant):
+    doc = {
+        "eve": {"timestamp": written, "flow_id": 1, "event_type": "alert", "src_ip": "192.0.2.1",
+                "alert": {"signature_id": 1, "signature": "flood"}},
+        "ecs": {"@timestamp": written, "event": {"kind": "alert", "id": "e1"}, "rule": {"name": "flood"}},
+        "ocsf": {"class_uid": 2004, "time_dt": written, "severity_id": 4,
+                 "finding_info": {"uid": "f1", "title": "flood"}},
+    }[fmt]  # fmt: skip
+    path = tmp_path / f"one.{fmt}.json"
+    path.write_text(json.dumps(doc) + "\n", "utf-8")
+    code, _ = _ingest(db, path, extra=("--format", fmt))
+    if instant is None:
+        assert code == 3
+        assert "has no UTC offset" in scalar(db, "SELECT reason FROM rejects")
+    else:
+        assert code == 0
+        assert scalar(db, f"SELECT {UTC} FROM alerts") == instant

@@ -105,6 +105,7 @@ WITH located AS (
             WHEN upper(d.zone) = 'MDT' THEN '-06:00'
             WHEN upper(d.zone) = 'EST' THEN '-05:00'
             WHEN upper(d.zone) = 'EDT' THEN '-04:00'
+            WHEN regexp_matches(d.zone, '^[+-][0-9]{2}$') THEN d.zone || ':00'
             WHEN regexp_matches(d.zone, '^[+-][0-9]{2}:?[0-9]{2}$') THEN substr(d.zone, 1, 3) || ':' || right(d.zone, 2)
         END AS utc_offset,
         CASE
