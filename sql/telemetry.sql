@@ -91,7 +91,13 @@ SELECT
     coalesce(ref, digest_ref) AS source_ref, ref IS NULL AS by_digest,
     observed_at, product, signature, signature_id, severity, severity_raw, category_raw, action,
     src_ip, src_num AS src_ip_num, sport AS src_port, dst_ip, dst_num AS dst_ip_num, dport AS dst_port,
-    lower(dst_host) AS dst_host, url, target_org, n AS event_count, message,
+    -- a host as the attacked site is named: lower case, without a port (a Host header's
+    -- "www.mil.gov.ua:8080"), a final dot or an IPv6 literal's brackets
+    CASE WHEN contains(dst_host, ':') OR suffix(dst_host, '.') OR starts_with(dst_host, '[')
+        THEN regexp_replace(regexp_replace(lower(dst_host), '^\[([0-9a-f:.]+)\](:[0-9]+)?$', '\1'),
+                            '^([^:\[\]]+?)\.?(:[0-9]+)?$', '\1')
+        ELSE lower(dst_host) END AS dst_host,
+    url, target_org, n AS event_count, message,
     content_hash
 FROM checked;
 

@@ -143,6 +143,27 @@ def test_lines_duckdb_still_cannot_read_fail_the_file_not_the_run(tmp_path, monk
     assert rows(db, "SELECT line FROM alerts") == [(1,)]  # the other file loaded; the failed one left nothing
 
 
+@pytest.mark.parametrize(
+    ("hostname", "dst_host", "target_key"),
+    [
+        ("www.mil.gov.ua", "www.mil.gov.ua", "mil.gov.ua"),
+        ("WWW.Mil.Gov.UA:8080", "www.mil.gov.ua", "mil.gov.ua"),
+        ("mil.gov.ua.", "mil.gov.ua", "mil.gov.ua"),
+        ("mil.gov.ua.:443", "mil.gov.ua", "mil.gov.ua"),
+        ("[2001:DB8::1]:443", "2001:db8::1", "2001:db8::1"),
+        ("2001:db8::1", "2001:db8::1", "2001:db8::1"),
+    ],
+)
+def test_a_hosts_port_case_and_final_dot_do_not_split_the_site(tmp_path, hostname, dst_host, target_key):
+    record = json.loads(_eve_line(1))
+    record["http"] = {"hostname": hostname, "url": "/"}
+    log = tmp_path / "ids.json"
+    log.write_text(json.dumps(record) + "\n")
+    db = tmp_path / "s.duckdb"
+    assert run("ingest", log, "--format", "eve", "--db", db).code == 0
+    assert rows(db, "SELECT dst_host, target_key FROM alerts") == [(dst_host, target_key)]
+
+
 def test_sensor_local_time_loads_with_the_sources_zone(tmp_path):
     line = EVE_BAD.read_text("utf-8").splitlines()[4]
     path = tmp_path / "local.json"
