@@ -14,6 +14,7 @@ import gzip
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -42,25 +43,16 @@ def stage_lines(
 ) -> int:
     """Run the format's staging SQL through `run` ({"path", "compression"} to read), on
     the file itself or, when DuckDB cannot read it, on a clean copy. Returns how many
-    lines were rejected as unreadable (already in stage_rejects)."""
-    name = codecs.lookup(encoding).name
-    if head(path).startswith((b"\xff\xfe", b"\xfe\xff")):
-        name = "utf-16"  # by its BOM, as for every text format
-    clean = workdir / "clean.txt"
-    unreadable: list[tuple[int, str, str]] = []
-    if name != "utf-8":  # told otherwise: transcoded line by line to the UTF-8 DuckDB reads
-        unreadable = clean_copy(path, clean, name)
-        run({"path": str(clean), "compression": "none"})
-    else:
-        try:
-            run({"path": str(path), "compression": "gzip" if archives.kind(path) == "gzip" else "none"})
-        except duckdb.InvalidInputException:
-            unreadable = clean_copy(path, clean, name)
-            try:
-                run({"path": str(clean), "compression": "none"})
-            except duckdb.InvalidInputException as exc:  # what the clean copy does not foresee
-                summary = str(exc).removeprefix("Invalid Input Error: ").splitlines()[0]
-                raise FileUnreadable(f"DuckDB cannot read the file's lines: {summary}") from exc
+    lines were rejected as unreadable (already in stage_rejects). A file that cannot be
+    read at all (a gzip cut short by a rotation or a download) raises FileUnreadable."""
+    kind = archives.kind(path)
+    what = f"{kind} file" if kind else "file"
+    try:
+        unreadable = _stage_lines(path, encoding, workdir, run, kind)
+    except duckdb.IOException as exc:  # DuckDB's own gunzip
+        raise FileUnreadable(f"not a readable {what}: {_summary(exc)}") from exc
+    except (zlib.error, EOFError, gzip.BadGzipFile, zipfile.BadZipFile) as exc:  # Python's, for the clean copy
+        raise FileUnreadable(f"not a readable {what}: {exc or type(exc).__name__}") from exc
     if unreadable:
         con.executemany(
             "INSERT INTO stage_rejects VALUES (?, NULL, '(record)', ?, json_array(json_object("
@@ -68,6 +60,35 @@ def stage_lines(
             [(line, reason, reason, raw) for line, reason, raw in unreadable],
         )
     return len(unreadable)
+
+
+def _stage_lines(
+    path: Path, encoding: str, workdir: Path, run: Callable[[Mapping[str, str]], None], kind: str | None
+) -> list[tuple[int, str, str]]:
+    name = codecs.lookup(encoding).name
+    if head(path).startswith((b"\xff\xfe", b"\xfe\xff")):
+        name = "utf-16"  # by its BOM, as for every text format
+    clean = workdir / "clean.txt"
+    if name != "utf-8":  # told otherwise: transcoded line by line to the UTF-8 DuckDB reads
+        unreadable = clean_copy(path, clean, name)
+        run({"path": str(clean), "compression": "none"})
+        return unreadable
+    try:
+        run({"path": str(path), "compression": "gzip" if kind == "gzip" else "none"})
+        return []
+    except duckdb.InvalidInputException:
+        unreadable = clean_copy(path, clean, name)
+    try:
+        run({"path": str(clean), "compression": "none"})
+    except duckdb.InvalidInputException as exc:  # what the clean copy does not foresee
+        raise FileUnreadable(f"DuckDB cannot read the file's lines: {_summary(exc)}") from exc
+    return unreadable
+
+
+def _summary(exc: duckdb.Error) -> str:
+    """DuckDB's message without its class prefix and its dump of the reader's options."""
+    first = str(exc).splitlines()[0]
+    return first.split(" Error: ", 1)[1] if " Error: " in first else first
 
 
 def clean_copy(path: Path, out: Path, encoding: str) -> list[tuple[int, str, str]]:

@@ -117,3 +117,20 @@ def test_zips_of_several_files_or_encrypted_are_refused_with_what_to_do(tmp_path
     undetected = run("ingest", several, locked, "--db", tmp_path / "s.duckdb", "--json")  # no --format: sniffing
     assert undetected.code == 3 and "Traceback" not in undetected.err
     assert [f["status"] for f in json.loads(undetected.out)["files"]] == ["failed", "failed"]
+
+
+@pytest.mark.parametrize("fmt", ["eve", "cef", "gdelt"])
+@pytest.mark.parametrize("how", ["bad-gzip", "truncated-gzip"])
+def test_a_broken_gzip_duckdb_reads_itself_is_a_failed_file_and_the_run_goes_on(tmp_path, fmt, how):
+    """Logs and GDELT exports are gunzipped by DuckDB's own reader, not by cyberlog."""
+    good = FIXTURES / GOOD[fmt]
+    broken = tmp_path / f"broken-{good.name}.gz"
+    if how == "bad-gzip":
+        broken.write_bytes(b"\x1f\x8b\x08\x00" + b"garbage" * 10)
+    else:
+        broken.write_bytes(gzip.compress(good.read_bytes() * 50)[:-200])
+    result = run("ingest", broken, good, "--format", fmt, "--db", tmp_path / "s.duckdb", "--json")
+    assert result.code == 3 and "Traceback" not in result.err
+    files = json.loads(result.out)["files"]
+    assert files[0]["status"] == "failed" and files[0]["error"].startswith("not a readable gzip file: "), files[0]
+    assert files[1]["status"] == "loaded"
