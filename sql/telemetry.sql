@@ -101,10 +101,13 @@ SELECT
     content_hash
 FROM checked;
 
+-- Up to about a million addresses are kept: a flood from spoofed sources brings new ones on
+-- every line, and an ever-growing cache would cost more to keep than reading them again.
 INSERT INTO tl_ips
 SELECT DISTINCT ip, num
 FROM (SELECT src_ip AS ip, src_ip_num AS num FROM tl_all UNION ALL SELECT dst_ip, dst_ip_num FROM tl_all) n
-WHERE ip IS NOT NULL AND num IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tl_ips k WHERE k.ip = n.ip);
+WHERE ip IS NOT NULL AND num IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tl_ips k WHERE k.ip = n.ip)
+  AND (SELECT count(*) FROM tl_ips) < 1048576;
 
 CREATE OR REPLACE TEMP TABLE tl_seen AS
 SELECT digest, sum(n) AS n
