@@ -140,6 +140,30 @@ def test_report_headers_declare_exactly_the_params_they_use(report):
         assert example.startswith(f"cyberlog report run {report.name}")
 
 
+def test_attack_bursts_puts_the_logs_first_alert_beside_the_reports_of_the_ddos(loaded):
+    result = run("report", "run", "attack_bursts", "-p", "since=2022-02-15", "-p", "until=2022-02-15",
+                 "-p", "category=ddos", "--format", "json", "--db", loaded)  # fmt: skip
+    assert result.code == 0, result.err
+    found = {row["target"]: row for row in json.loads(result.out)}
+    assert set(found) == {"Ministry of Defence of Ukraine", "PrivatBank", "Oschadbank"}
+    mod = found["Ministry of Defence of Ukraine"]
+    assert (mod["first_alert"], mod["last_alert"], mod["minutes"]) == (
+        "2022-02-15T13:58:00Z",
+        "2022-02-15T14:04:59Z",
+        7.0,
+    )
+    assert (mod["logged_by"], mod["alerts"], mod["peak_per_minute"]) == ("ids;siem;soar", 85, 14)
+    assert "cert-stix" in mod["reported_by"].split(";") and "misp" in mod["reported_by"].split(";")
+    # the most precise report (MISP, to the second) says 14:00: two minutes after the logs
+    assert (mod["reported_start"], mod["reported_precision"], mod["reported_minus_logged_minutes"]) == (
+        "2022-02-15T14:00:00Z",
+        "second",
+        2.0,
+    )
+    none = run("report", "run", "attack_bursts", "-p", "since=2022-03-01", "--format", "csv", "--db", loaded)
+    assert none.code == 0 and none.out.count("\n") == 1  # the header only
+
+
 def test_incidents_near_events_shows_the_pullback_hours_before_the_ddos(loaded):
     result = run(
         "report", "run", "incidents_near_events", "-p", "country=UKR", "-p", "event_class=military",

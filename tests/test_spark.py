@@ -41,6 +41,7 @@ PARAMS: dict[str, list[dict[str, str]]] = {  # besides each report's defaults
     "timeline": [{"since": "2022-02-14", "until": "2022-02-16"}],
     "attribution_lag": [{"country": "UKR"}],
     "ingest_health": [{}],
+    "attack_bursts": [{"since": "2022-02-15", "until": "2022-02-15"}, {"category": "DDoS"}],
 }  # fmt: skip
 
 
