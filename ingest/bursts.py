@@ -34,6 +34,9 @@ class BurstSettings:
     max_gap_minutes: int = 5  # hot minutes this close are one burst
     min_alerts: int = 300  # a burst with fewer alerts is not an incident
     categories: tuple[str, ...] = field(default_factory=tuple)  # attack types to derive; empty: all but other
+    # what the thresholds count: alerts, or the events they stand for (CEF cnt), for devices
+    # that log one aggregated alert per attack and interval
+    count: str = "alerts"
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,8 @@ def derive(
     params: dict[str, Any] = {
         "everything": everything, "categories": list(settings.categories) or list(ATTACKS),
         "min_per_minute": settings.min_per_minute, "max_gap_minutes": settings.max_gap_minutes,
-        "min_alerts": settings.min_alerts, "run": run_id, "file": f"bursts:{run_id}", "now": now,
+        "min_alerts": settings.min_alerts, "by_events": settings.count == "events",
+        "run": run_id, "file": f"bursts:{run_id}", "now": now,
         "rule": json.dumps({"rule": "bursts v1", **asdict(settings)}),
     }  # fmt: skip
     find, write = _statements()

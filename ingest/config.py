@@ -13,7 +13,7 @@ import os
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -192,9 +192,12 @@ class Bursts(BaseModel):
     max_gap_minutes: Annotated[int, Field(ge=0, le=1440)] = 5
     min_alerts: Annotated[int, Field(ge=1)] = 300
     attack_types: list[AttackType] = []
+    count: Literal["alerts", "events"] = "alerts"
 
     def settings(self) -> BurstSettings:
-        return BurstSettings(self.min_per_minute, self.max_gap_minutes, self.min_alerts, tuple(self.attack_types))
+        return BurstSettings(
+            self.min_per_minute, self.max_gap_minutes, self.min_alerts, tuple(self.attack_types), self.count
+        )
 
 
 class Fetch(BaseModel):

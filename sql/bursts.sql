@@ -4,7 +4,8 @@
 -- The rule: per target (alert_target_key) and attack type, count alerts per minute; a
 -- minute with at least min_per_minute alerts is hot; hot minutes at most max_gap_minutes apart
 -- are one burst; a burst of at least min_alerts alerts is an incident, from its first
--- alert to its last. Only groups with alerts from runs not yet covered are recomputed
+-- alert to its last. With by_events the thresholds count the events the alerts stand for
+-- (CEF cnt: a device that logs one aggregated alert per attack and interval), not alerts. Only groups with alerts from runs not yet covered are recomputed
 -- (all of them with everything), and always over all their alerts, so the same alerts
 -- always give the same bursts.
 
@@ -17,7 +18,8 @@ WHERE ($everything OR run_id IN (SELECT run_id FROM ingest_runs WHERE bursts_don
 
 -- minutes, not alerts: everything after this reads a table a 60th of the size or less
 CREATE OR REPLACE TEMP TABLE b_minutes AS
-SELECT g.target_key, g.category, date_trunc('minute', a.observed_at) AS minute, count(*) AS n,
+SELECT g.target_key, g.category, date_trunc('minute', a.observed_at) AS minute,
+       CASE WHEN $by_events THEN sum(a.event_count) ELSE count(*) END AS n, count(*) AS alert_count,
        min(a.observed_at) AS first_at, max(a.observed_at) AS last_at
 FROM alerts a
 JOIN b_groups g ON g.target_key = a.target_key AND g.category = a.category
@@ -38,7 +40,7 @@ WITH hot AS (
     FROM numbered GROUP BY ALL
 )
 SELECT s.target_key, s.category, s.first_minute,
-       min(m.first_at) AS started_at, max(m.last_at) AS ended_at, sum(m.n) AS alerts,
+       min(m.first_at) AS started_at, max(m.last_at) AS ended_at, sum(m.alert_count) AS alerts,
        max(m.n) AS peak_per_minute, arg_max(m.minute, m.n) AS peak_minute
 FROM spans s
 JOIN b_minutes m ON m.target_key = s.target_key AND m.category = s.category
@@ -121,11 +123,13 @@ SELECT
     CASE p.category WHEN 'ddos' THEN 'DDoS' WHEN 'data_leak' THEN 'Data leak'
                     ELSE upper(p.category[1]) || p.category[2:] END
         || ' on ' || coalesce(p.target_org, p.dst_host, p.target_key) || ': ' || format('{:,}', p.alerts)
-        || ' alerts, peak ' || format('{:,}', p.peak_per_minute) || '/min' AS title,
+        || ' alerts, peak ' || format('{:,}', p.peak_per_minute) || CASE WHEN $by_events THEN ' events' ELSE '' END
+        || '/min' AS title,
     'Derived from ' || format('{:,}', p.alerts) || ' alerts (' || array_to_string(p.products, ', ')
         || '; feeds ' || array_to_string(p.alert_sources, ', ') || ') from '
         || strftime(p.started_at, '%Y-%m-%dT%H:%M:%SZ') || ' to ' || strftime(p.ended_at, '%Y-%m-%dT%H:%M:%SZ')
-        || '; peak ' || p.peak_per_minute || ' per minute at ' || strftime(p.peak_minute, '%H:%MZ')
+        || '; peak ' || p.peak_per_minute || CASE WHEN $by_events THEN ' events' ELSE '' END
+        || ' per minute at ' || strftime(p.peak_minute, '%H:%MZ')
         || CASE WHEN len(p.top_sources) > 0 THEN '; top sources ' || array_to_string(p.top_sources, ', ') ELSE '' END
         || '.' AS description,
     md5(concat_ws('|', p.started_at, p.ended_at, p.alerts, p.peak_per_minute, p.top_sources, p.target_org,

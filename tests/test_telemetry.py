@@ -364,6 +364,34 @@ def test_bursts_settings_are_validated(tmp_path):
     assert result.code == 2 and "min_per_minute" in result.err
 
 
+def test_an_aggregating_waf_is_a_burst_when_the_rule_counts_events(tmp_path):
+    """A WAF that logs one alert per attack and minute, with the requests it stands for in
+    CEF cnt, never makes a burst of alerts; counting events, it does."""
+    (tmp_path / "waf").mkdir()
+    start = datetime(2022, 2, 15, 14, 0, 7, tzinfo=UTC)
+    lines = [
+        f"<134>Feb 15 14:{m:02d}:07 waf01 CEF:0|Example|WAF|2.1|ddos-101|HTTP flood detected|9|"
+        f"rt={int((start + timedelta(minutes=m)).timestamp() * 1000)} dst=198.51.100.20 dpt=443 "
+        f"request=https://privatbank.ua/ act=blocked cnt={180_000 + m} cs1=PrivatBank cs1Label=targetOrg"
+        for m in range(12)
+    ]
+    (tmp_path / "waf" / "waf01.cef").write_text("\n".join(lines) + "\n", "utf-8")
+    base = '[[sources]]\nname = "waf"\nformat = "cef"\npath = "waf/*.cef"\n[bursts]\nmin_per_minute = 1000\n'
+    for count, derived in (("alerts", []), ("events", [("privatbank.ua", 12, 180_011)])):
+        config = tmp_path / f"{count}.toml"
+        config.write_text(base + f'min_alerts = 100000\ncount = "{count}"\n', "utf-8")
+        db = tmp_path / f"{count}.duckdb"
+        assert run("nightly", "--config", config, "--db", db).code == 0
+        assert rows(db, "SELECT target_key, alerts, peak_per_minute FROM derived_incidents") == derived
+    (incident,) = rows(db, "SELECT started_at, ended_at, title FROM incidents WHERE source = 'derived'")
+    assert incident == (start, start + timedelta(minutes=11),
+                        "DDoS on PrivatBank: 12 alerts, peak 180,011 events/min")  # fmt: skip
+    bad = tmp_path / "bad.toml"
+    bad.write_text(base + 'count = "requests"\n', "utf-8")
+    result = run("nightly", "--config", bad, "--db", tmp_path / "bad.duckdb")
+    assert result.code == 2 and "count" in result.err
+
+
 TELEMETRY_FILES = [f"{fmt}/{kind}/{p.name}" for fmt in ("eve", "cef", "ecs", "ocsf") for kind in ("good", "bad")
                    for p in sorted((FIXTURES / fmt / kind).iterdir())]  # fmt: skip
 STORED = {
