@@ -45,13 +45,16 @@ class BurstResult:
     updated: int
     unchanged: int
     removed: int
+    everything: bool = False  # all alerts derived again: the rule changed
 
     @property
     def changed(self) -> bool:
-        return bool(self.inserted or self.updated)
+        return bool(self.inserted or self.updated or self.removed)
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+        counts = asdict(self)
+        del counts["everything"]
+        return counts
 
 
 def kept_settings(con: duckdb.DuckDBPyConnection) -> BurstSettings | None:
@@ -98,7 +101,7 @@ def derive(
     finally:
         for table in ("groups", "minutes", "bursts", "detail", "plan", "gone", "words", "rows", "counts"):
             con.execute(f"DROP TABLE IF EXISTS b_{table}")
-    return BurstResult(int(inserted), int(updated), int(unchanged), int(removed))
+    return BurstResult(int(inserted), int(updated), int(unchanged), int(removed), everything)
 
 
 ATTACKS = ("ddos", "defacement", "wiper", "ransomware", "phishing", "intrusion", "data_leak")  # all but other

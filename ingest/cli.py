@@ -267,7 +267,11 @@ def _run(db: Path | None, command: str, config: Path | None, jobs: list[Job], wa
     )
     if run.bursts:
         b = run.bursts
-        _say(f"bursts: {b.inserted} new derived incidents, {b.updated} extended, {b.removed} merged away")
+        if b.everything:
+            _say(f"bursts (the [bursts] rule changed: every alert derived again): {b.inserted} new derived "
+                 f"incidents, {b.updated} changed, {b.removed} removed")  # fmt: skip
+        else:
+            _say(f"bursts: {b.inserted} new derived incidents, {b.updated} extended, {b.removed} merged away")
     if run.identity:
         m = run.identity
         _say(f"identity: {m.matched} new cross-source matches, {m.stale} no longer hold; {m.clusters} clusters")

@@ -113,16 +113,21 @@ def derive_bursts(con: duckdb.DuckDBPyConnection, run: RunResult, settings: Burs
     by the config's rule (kept in the store) or, without a config, the rule kept last."""
     from ingest.bursts import BurstSettings, keep_settings, kept_settings
 
+    previous = kept_settings(con)
     if settings is None:
-        settings = kept_settings(con) or BurstSettings()
+        settings = previous or BurstSettings()
     else:
         keep_settings(con, settings)
     pending = """SELECT count(*) > 0 FROM alerts WHERE run_id IN (
                      SELECT run_id FROM ingest_runs WHERE bursts_done_at IS NULL)"""
-    if scalar(con, pending):
+    covered = """SELECT count(*) > 0 FROM alerts WHERE run_id IN (
+                     SELECT run_id FROM ingest_runs WHERE bursts_done_at IS NOT NULL)"""
+    # a new rule holds for every alert, not only for those that come after it
+    renewed = settings != (previous or BurstSettings()) and bool(scalar(con, covered))
+    if renewed or scalar(con, pending):
         from ingest.bursts import derive  # Arrow and the rule, only when there is work
 
-        run.bursts = derive(con, run.run_id, settings)
+        run.bursts = derive(con, run.run_id, settings, everything=renewed)
         return
     con.execute("UPDATE ingest_runs SET bursts_done_at = $now WHERE bursts_done_at IS NULL", {"now": datetime.now(UTC)})
 

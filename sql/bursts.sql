@@ -107,10 +107,12 @@ LEFT JOIN kept k USING (target_key, category, first_minute)
 LEFT JOIN incidents i ON i.incident_id = k.incident_id;
 
 -- derived incidents of the recomputed groups that no burst holds any more
+-- (all that no burst holds, when everything is derived again under a new rule: an attack
+-- type the rule no longer derives included)
 CREATE OR REPLACE TEMP TABLE b_gone AS
 SELECT d.incident_id FROM derived_incidents d
-JOIN b_groups g USING (target_key, category)
-WHERE d.incident_id NOT IN (SELECT incident_id FROM b_plan)
+LEFT JOIN b_groups g USING (target_key, category)
+WHERE ($everything OR g.target_key IS NOT NULL) AND d.incident_id NOT IN (SELECT incident_id FROM b_plan)
 ;
 
 /* words */

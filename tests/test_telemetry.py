@@ -337,6 +337,27 @@ def test_a_burst_a_day_later_is_a_second_incident(nightly, tmp_path):
     assert scalar(nightly, "SELECT count(*) FROM derived_incidents WHERE target_key = 'mil.gov.ua'") == 2
 
 
+def test_a_changed_rule_derives_every_alert_again(nightly, tmp_path):
+    """Tuning [bursts] holds for the alerts already stored, not only for those to come: a
+    stricter rule removes what it no longer calls an incident, the old rule restores it
+    under the same id."""
+    before = _derived(nightly)
+    assert len(before) == 3
+    text = (FIXTURES / "cyberlog.toml").read_text("utf-8")
+    for min_alerts, targets in ((40, ["mil.gov.ua"]), (20, ["mil.gov.ua", "oschadbank.ua", "privatbank.ua"])):
+        config = tmp_path / "cyberlog.toml"  # the fixtures' paths made absolute
+        config.write_text(text.replace("min_alerts = 20 ", f"min_alerts = {min_alerts} ").replace(
+            'path = "', f'path = "{FIXTURES}/'), "utf-8")  # fmt: skip
+        result = run("nightly", "--config", config, "--db", nightly, "--json")
+        assert result.code == 0, result.err
+        assert "the [bursts] rule changed: every alert derived again" in result.err
+        assert sorted(row[1] for row in _derived(nightly)) == targets
+        assert scalar(nightly, "SELECT count(*) FROM incidents WHERE source = 'derived'") == len(targets)
+    assert _derived(nightly) == before  # the same incidents, ids and all
+    again = run("nightly", "--config", config, "--db", nightly)
+    assert "rule changed" not in again.err  # the same rule: nothing to derive again
+
+
 def test_without_a_config_the_default_rule_holds(tmp_path):
     db = tmp_path / "s.duckdb"
     summary = json.loads(run("ingest", EVE, "--db", db, "--json").out)
