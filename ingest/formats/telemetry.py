@@ -94,6 +94,7 @@ def stager(name: str, labels: Mapping[str, str] | None = None, digest_refs: bool
                     numbers = pa.array(range(line + 1, line + chunk.num_rows + 1), pa.int64())
                     line += chunk.num_rows
                     staged, good = _stage_chunk(work, sql, chunk.append_column("line", numbers), params, request)
+                    del chunk, numbers  # the chunk's text is not needed while its alerts are merged
                     counted += good
                     if staged.num_rows:
                         pending.append(staged)
@@ -151,10 +152,18 @@ def _chunks(batches: pa.RecordBatchReader, size: int) -> Iterator[pa.Table]:
         pending.append(batch)
         rows += batch.num_rows
         if rows >= size:
-            yield pa.Table.from_batches(pending)
-            pending, rows = [], 0
+            rows = 0
+            yield _gathered(pending)
     if pending:
-        yield pa.Table.from_batches(pending)
+        yield _gathered(pending)
+
+
+def _gathered(batches: list[pa.RecordBatch]) -> pa.Table:
+    """The batches as one table, the list emptied: the caller alone holds the chunk, and
+    frees it when done with it."""
+    table = pa.Table.from_batches(batches)
+    batches.clear()
+    return table
 
 
 def _categories(work: duckdb.DuckDBPyConnection) -> None:
