@@ -99,7 +99,7 @@ def derive(
         con.execute("ROLLBACK")
         raise
     finally:
-        for table in ("groups", "minutes", "bursts", "detail", "plan", "gone", "words", "rows", "counts"):
+        for table in ("rekeyed", "groups", "minutes", "bursts", "detail", "plan", "gone", "words", "rows", "counts"):
             con.execute(f"DROP TABLE IF EXISTS b_{table}")
     return BurstResult(int(inserted), int(updated), int(unchanged), int(removed), everything)
 

@@ -9,11 +9,44 @@
 -- (all of them with everything), and always over all their alerts, so the same alerts
 -- always give the same bursts.
 
+-- An alert that names no host and no organisation is keyed by its address. When every
+-- alert that does name a host gives that address the same one, the address-only alerts are
+-- keyed by that host too, so an IDS's SYN flood (addresses only) and a WAF's HTTP flood on
+-- the same site are one target. An address that serves several hosts (shared hosting, a
+-- CDN) keeps its own key. Once keyed by a host, an alert keeps it.
+CREATE OR REPLACE TEMP TABLE b_rekeyed AS
+WITH unnamed AS (
+    SELECT DISTINCT dst_ip FROM alerts WHERE target_key = dst_ip
+), hosted AS (
+    SELECT a.dst_ip, min(a.target_key) AS host_key
+    FROM alerts a
+    SEMI JOIN unnamed u ON u.dst_ip = a.dst_ip
+    WHERE a.dst_host IS NOT NULL
+    GROUP BY a.dst_ip
+    HAVING count(DISTINCT a.target_key) = 1
+)
+SELECT DISTINCT a.dst_ip AS old_key, h.host_key AS new_key, a.category
+FROM alerts a
+JOIN hosted h ON h.dst_ip = a.dst_ip
+WHERE a.target_key = a.dst_ip;
+
+UPDATE alerts SET target_key = r.new_key
+FROM (SELECT DISTINCT old_key, new_key FROM b_rekeyed) r
+WHERE alerts.target_key = alerts.dst_ip AND alerts.dst_ip = r.old_key;
+
+-- the groups to derive: those of the alerts not yet covered, and those re-keying changed
 CREATE OR REPLACE TEMP TABLE b_groups AS
 SELECT DISTINCT target_key, category
-FROM alerts
-WHERE ($everything OR run_id IN (SELECT run_id FROM ingest_runs WHERE bursts_done_at IS NULL))
-  AND (len($categories) = 0 OR list_contains($categories, category))
+FROM (
+    SELECT target_key, category
+    FROM alerts
+    WHERE ($everything OR run_id IN (SELECT run_id FROM ingest_runs WHERE bursts_done_at IS NULL))
+    UNION ALL
+    SELECT old_key, category FROM b_rekeyed
+    UNION ALL
+    SELECT new_key, category FROM b_rekeyed
+)
+WHERE (len($categories) = 0 OR list_contains($categories, category))
   AND target_key IS NOT NULL;
 
 -- minutes, not alerts: everything after this reads a table a 60th of the size or less
@@ -41,7 +74,7 @@ WITH hot AS (
 )
 SELECT s.target_key, s.category, s.first_minute,
        min(m.first_at) AS started_at, max(m.last_at) AS ended_at, sum(m.alert_count) AS alerts,
-       max(m.n) AS peak_per_minute, arg_max(m.minute, m.n) AS peak_minute
+       max(m.n) AS peak_per_minute, arg_max(m.minute, {'n': m.n, 'earlier': -epoch(m.minute)}) AS peak_minute  -- the first of equal peaks
 FROM spans s
 JOIN b_minutes m ON m.target_key = s.target_key AND m.category = s.category
                 AND m.minute BETWEEN s.first_minute AND s.last_minute

@@ -7,6 +7,7 @@ import ipaddress
 import json
 import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -356,6 +357,53 @@ def test_a_changed_rule_derives_every_alert_again(nightly, tmp_path):
     assert _derived(nightly) == before  # the same incidents, ids and all
     again = run("nightly", "--config", config, "--db", nightly)
     assert "rule changed" not in again.err  # the same rule: nothing to derive again
+
+
+def _ids_line(n: int, at: datetime, dst_ip: str, hostname: str | None = None) -> str:
+    record = json.loads(_eve_line(n))
+    record.update(timestamp=at.strftime("%Y-%m-%dT%H:%M:%S.%f+0000"), dest_ip=dst_ip, src_ip=f"192.0.2.{n % 250 + 1}")
+    record["alert"]["signature"] = "ET DOS Possible SYN Flood" if hostname is None else "ET DOS HTTP GET flood"
+    if hostname:
+        record["http"] = {"hostname": hostname, "url": "/"}
+    return json.dumps(record)
+
+
+def _nightly_over(tmp_path, name: str, lines: list[str]) -> Path:
+    (tmp_path / "ids").mkdir(exist_ok=True)
+    (tmp_path / "ids" / f"{name}.json").write_text("\n".join(lines) + "\n", "utf-8")
+    config = tmp_path / "cyberlog.toml"
+    config.write_text('[[sources]]\nname = "ids"\nformat = "eve"\npath = "ids/*.json"\n'
+                      "[bursts]\nmin_per_minute = 5\nmax_gap_minutes = 2\nmin_alerts = 20\n", "utf-8")  # fmt: skip
+    db = tmp_path / "s.duckdb"
+    result = run("nightly", "--config", config, "--db", db)
+    assert result.code == 0, result.err
+    return db
+
+
+def test_address_only_alerts_join_the_one_host_their_address_serves(tmp_path):
+    """An IDS's SYN flood names only the address; the site's HTTP alerts name the host on
+    it. Both are one target, so one incident, whichever file came first."""
+    start = datetime(2022, 2, 15, 14, 0, tzinfo=UTC)
+    syn = [_ids_line(n, start + timedelta(seconds=10 * n), "198.51.100.40") for n in range(30)]
+    db = _nightly_over(tmp_path, "syn", syn)
+    assert rows(db, "SELECT target_key, alerts FROM derived_incidents") == [("198.51.100.40", 30)]
+    http = [
+        _ids_line(100 + n, start + timedelta(seconds=61 + n), "198.51.100.40", "www.oschadbank.ua") for n in range(2)
+    ]
+    _nightly_over(tmp_path, "http", http)
+    assert rows(db, "SELECT target_key, alerts, started_at FROM derived_incidents") == [("oschadbank.ua", 32, start)]
+    assert scalar(db, "SELECT count(*) FROM incidents WHERE source = 'derived'") == 1  # the address's one is gone
+    assert scalar(db, "SELECT count(*) FROM v_derived_evidence") == 32
+    assert scalar(db, "SELECT count(DISTINCT target_key) FROM alerts") == 1
+
+
+def test_an_address_serving_several_hosts_keeps_its_own_key(tmp_path):
+    start = datetime(2022, 2, 15, 14, 0, tzinfo=UTC)
+    lines = [_ids_line(n, start + timedelta(seconds=10 * n), "198.51.100.40") for n in range(30)]
+    lines += [_ids_line(200, start, "198.51.100.40", "www.oschadbank.ua"),
+              _ids_line(201, start, "198.51.100.40", "cdn.example.net")]  # fmt: skip
+    db = _nightly_over(tmp_path, "shared", lines)
+    assert rows(db, "SELECT target_key, alerts FROM derived_incidents") == [("198.51.100.40", 30)]
 
 
 def test_without_a_config_the_default_rule_holds(tmp_path):
