@@ -318,7 +318,7 @@ def test_ocsf_repeated_lines_without_a_uid_are_distinct_alerts_and_a_repeated_ui
         ("2022-02-15T15:00:05+02", "2022-02-15T13:00:05Z"),  # ISO 8601 allows an offset of hours only
         ("2022-02-15T13:00Z", "2022-02-15T13:00:00Z"),
         ("2022-02-15T13:00:05", None),  # no offset: the source's zone, else a reject
-        ("2022-02-15", None),  # a date's "-15" is not an offset
+        ("2022-02-15", "date"),  # a date's "-15" is not an offset, and a date is not an alert's time
     ],
 )
 @pytest.mark.parametrize("fmt", ["eve", "ecs", "ocsf"])
@@ -336,6 +336,11 @@ def test_every_json_format_reads_the_same_utc_offsets(db, tmp_path, fmt, written
     if instant is None:
         assert code == 3
         assert "has no UTC offset" in scalar(db, "SELECT reason FROM rejects")
+    elif instant == "date":
+        assert code == 3
+        assert f"'{written}' is a date without a time of day" in scalar(db, "SELECT reason FROM rejects")
+        zoned = tmp_path / "zoned.duckdb"  # with the source's zone too: midnight is not when it fired
+        assert _ingest(zoned, path, extra=("--format", fmt, "--timezone", "Europe/Kyiv"))[0] == 3
     else:
         assert code == 0
         assert scalar(db, f"SELECT {UTC} FROM alerts") == instant

@@ -9,7 +9,7 @@ WITH fields AS (
     ]) END AS v
     FROM tl_lines
 ), timed AS (
-    SELECT *, CASE WHEN zoned THEN as_written WHEN $zone IS NOT NULL THEN timezone($zone, as_written::TIMESTAMP) END AS seen
+    SELECT *, CASE WHEN zoned THEN as_written WHEN $zone IS NOT NULL AND contains(v[2], ':') THEN timezone($zone, as_written::TIMESTAMP) END AS seen
     FROM (SELECT *, regexp_matches(v[2], ':[0-9]{2}(\.[0-9]+)?([+-][0-9]{2}(:?[0-9]{2})?|Z)$') AS zoned, TRY_CAST(v[2] AS TIMESTAMPTZ) AS as_written
           FROM fields)
 )
@@ -28,6 +28,7 @@ SELECT
         WHEN v[1] <> 'alert' THEN NULL
         WHEN v[2] IS NULL THEN 'no timestamp'
         WHEN as_written IS NULL THEN '''' || v[2] || ''' is not an ISO 8601 time'
+        WHEN NOT contains(v[2], ':') THEN '''' || v[2] || ''' is a date without a time of day: an alert needs the time it fired'
         WHEN NOT zoned AND $zone IS NULL
             THEN '''' || v[2] || ''' has no UTC offset (older Suricata writes the sensor''s local time): set timezone for the source'
         WHEN seen IS NULL THEN '''' || v[2] || ''' is not an ISO 8601 time'
