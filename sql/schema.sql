@@ -329,6 +329,12 @@ CREATE OR REPLACE MACRO alert_target_key(dst_host, target_org, dst_ip) AS (
     coalesce(regexp_replace(lower(dst_host), '^www\.', ''), target_org, dst_ip)
 );
 
+-- True when an ISO 8601 time ends in a UTC offset (Z, +02, +0200, +02:00) right after its
+-- time of day, so a date's "-15" is never taken for one: every telemetry format's times.
+CREATE OR REPLACE MACRO has_utc_offset(t) AS (
+    regexp_matches(t, ':[0-9]{2}(\.[0-9]+)?([+-][0-9]{2}(:?[0-9]{2})?|Z)$')
+);
+
 -- IP addresses as numbers, for network filters in plain SQL. IPv4 maps into IPv6's
 -- ::ffff:0:0/96, so one number line holds both. NULL for text that is not an address.
 CREATE OR REPLACE MACRO ip_v4_num(ip) AS (

@@ -81,7 +81,7 @@ WITH located AS (
         regexp_matches(coalesce(rt, "end", "start"), '^[0-9]+$') AS digits,
         -- not in the CEF spec, but some devices write ISO 8601
         regexp_matches(coalesce(rt, "end", "start"), '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}') AS iso,
-        regexp_matches(coalesce(rt, "end", "start"), '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$') AS iso_zoned
+        has_utc_offset(coalesce(rt, "end", "start")) AS iso_zoned
     FROM fields
 ), zoned AS (
     -- A zone is resolved when it says one thing only: an offset, an abbreviation that names

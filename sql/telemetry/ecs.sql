@@ -60,7 +60,7 @@ WITH fields AS (
         CASE WHEN TRY_CAST(sev_num AS DOUBLE) IS NOT NULL THEN sev_num
              WHEN TRY_CAST(risk AS DOUBLE) IS NOT NULL THEN risk END AS score_raw,
         regexp_full_match(ts, '\s*-?[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?\s*') AS epoch,
-        regexp_matches(ts, ':[0-9]{2}(\.[0-9]+)?([+-][0-9]{2}(:?[0-9]{2})?|Z)$') AS zoned
+        has_utc_offset(ts) AS zoned
     FROM named
 ), timed AS (
     SELECT

@@ -10,7 +10,7 @@ WITH fields AS (
     FROM tl_lines
 ), timed AS (
     SELECT *, CASE WHEN zoned THEN as_written WHEN $zone IS NOT NULL AND contains(v[2], ':') THEN timezone($zone, as_written::TIMESTAMP) END AS seen
-    FROM (SELECT *, regexp_matches(v[2], ':[0-9]{2}(\.[0-9]+)?([+-][0-9]{2}(:?[0-9]{2})?|Z)$') AS zoned, TRY_CAST(v[2] AS TIMESTAMPTZ) AS as_written
+    FROM (SELECT *, has_utc_offset(v[2]) AS zoned, TRY_CAST(v[2] AS TIMESTAMPTZ) AS as_written
           FROM fields)
 )
 SELECT

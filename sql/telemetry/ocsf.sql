@@ -33,9 +33,9 @@ WITH fields AS (
         *,
         class IN (2004, 2005) AS is_finding,
         abs(ms) >= 1e8 AND abs(ms) < 1e11 AS in_seconds,
-        regexp_matches(t_dt, ':[0-9]{2}(\.[0-9]+)?([+-][0-9]{2}(:?[0-9]{2})?|Z)$') AS zoned,
+        has_utc_offset(t_dt) AS zoned,
         CASE WHEN t IS NOT NULL THEN try(to_timestamp(ms / 1000))
-             WHEN regexp_matches(t_dt, ':[0-9]{2}(\.[0-9]+)?([+-][0-9]{2}(:?[0-9]{2})?|Z)$') THEN TRY_CAST(t_dt AS TIMESTAMPTZ)
+             WHEN has_utc_offset(t_dt) THEN TRY_CAST(t_dt AS TIMESTAMPTZ)
              WHEN $zone IS NOT NULL AND contains(t_dt, ':') THEN timezone($zone, TRY_CAST(t_dt AS TIMESTAMP)) END AS seen
     FROM named
 )
