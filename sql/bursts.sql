@@ -5,9 +5,10 @@
 -- minute with at least min_per_minute alerts is hot; hot minutes at most max_gap_minutes apart
 -- are one burst; a burst of at least min_alerts alerts is an incident, from its first
 -- alert to its last. With by_events the thresholds count the events the alerts stand for
--- (CEF cnt: a device that logs one aggregated alert per attack and interval), not alerts. Only groups with alerts from runs not yet covered are recomputed
--- (all of them with everything), and always over all their alerts, so the same alerts
--- always give the same bursts.
+-- (CEF cnt: a device that logs one aggregated alert per attack and interval), not alerts.
+-- Only groups with alerts from runs not yet covered are recomputed (all of them with
+-- everything), and always over all their alerts, so the same alerts always give the same
+-- bursts.
 
 -- An alert that names no host and no organisation is keyed by its address. When every
 -- alert that does name a host gives that address the same one, the address-only alerts are
@@ -15,8 +16,8 @@
 -- the same site are one target. An address that serves several hosts (shared hosting, a
 -- CDN) keeps its own key. Once keyed by a host, an alert keeps it.
 CREATE OR REPLACE TEMP TABLE b_rekeyed AS
-WITH unnamed AS (
-    SELECT DISTINCT dst_ip FROM alerts WHERE target_key = dst_ip
+WITH unnamed AS MATERIALIZED (
+    SELECT DISTINCT dst_ip, category FROM alerts WHERE target_key = dst_ip
 ), hosted AS (
     SELECT a.dst_ip, min(a.target_key) AS host_key
     FROM alerts a
@@ -25,10 +26,9 @@ WITH unnamed AS (
     GROUP BY a.dst_ip
     HAVING count(DISTINCT a.target_key) = 1
 )
-SELECT DISTINCT a.dst_ip AS old_key, h.host_key AS new_key, a.category
-FROM alerts a
-JOIN hosted h ON h.dst_ip = a.dst_ip
-WHERE a.target_key = a.dst_ip;
+SELECT u.dst_ip AS old_key, h.host_key AS new_key, u.category
+FROM unnamed u
+JOIN hosted h USING (dst_ip);
 
 UPDATE alerts SET target_key = r.new_key
 FROM (SELECT DISTINCT old_key, new_key FROM b_rekeyed) r
