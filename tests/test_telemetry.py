@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 from conftest import FIXTURES, rows, run, scalar
 from hypothesis import given, settings
@@ -124,6 +125,33 @@ def test_malformed_json_nested_too_deep_for_python_is_a_reject(tmp_path):
         (2, "(record)", "malformed JSON: nested deeper than can be read")
     ]
     assert rows(db, "SELECT line FROM alerts ORDER BY line") == [(1,), (3,)]
+
+
+@pytest.mark.parametrize(
+    ("message", "raised"),
+    [
+        ("Invalid Input Error: CSV Error on Line: 300001", duckdb.InvalidInputException),
+        ("IO Error: Unexpected end of GZIP stream: eve.json.gz", duckdb.IOException),
+        ("No space left on device", OSError),  # not DuckDB's: as it came
+    ],
+)
+def test_an_error_duckdb_meets_after_the_first_batch_is_still_its_own(message, raised):
+    """Past the first batch, DuckDB's error reaches Python through Arrow's reader as a plain
+    OSError (seen on a busy machine: a too-long line on line 3 failed the whole file about
+    one run in four); the chunks raise it as DuckDB's again, for the line fallback."""
+    from ingest.formats.telemetry import _chunks
+
+    schema = pa.schema([("raw", pa.string())])
+
+    def batches():
+        yield pa.record_batch([pa.array(["{}"] * 3)], schema=schema)
+        raise OSError(message)
+
+    chunks = _chunks(pa.RecordBatchReader.from_batches(schema, batches()), 2)
+    assert next(chunks).num_rows == 3
+    with pytest.raises(raised) as caught:
+        next(chunks)
+    assert str(caught.value) == message and type(caught.value) is raised
 
 
 def test_lines_duckdb_still_cannot_read_fail_the_file_not_the_run(tmp_path, monkeypatch):

@@ -148,7 +148,7 @@ def _chunks(batches: pa.RecordBatchReader, size: int) -> Iterator[pa.Table]:
     """DuckDB's record batches (a few thousand rows each) gathered into tables of `size` rows."""
     pending: list[pa.RecordBatch] = []
     rows = 0
-    for batch in batches:
+    for batch in _as_duckdb_raises(batches):
         pending.append(batch)
         rows += batch.num_rows
         if rows >= size:
@@ -156,6 +156,29 @@ def _chunks(batches: pa.RecordBatchReader, size: int) -> Iterator[pa.Table]:
             yield _gathered(pending)
     if pending:
         yield _gathered(pending)
+
+
+# DuckDB's errors by the prefix of their message
+_DUCKDB_ERRORS: tuple[tuple[str, type[duckdb.Error]], ...] = (
+    ("Invalid Input Error: ", duckdb.InvalidInputException),
+    ("IO Error: ", duckdb.IOException),
+)
+
+
+def _as_duckdb_raises(batches: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    """The reader's batches. An error DuckDB meets before the first batch is its own
+    exception; one it meets later (a bad line far into the file, sooner or later depending
+    on the threads) comes through Arrow's reader as a plain OSError with DuckDB's message.
+    Raised as DuckDB's own again, so the line formats' fallback (`lines.stage_lines`: a
+    clean copy, or a failed file with the reason) holds wherever in the file the line is."""
+    try:
+        yield from batches
+    except OSError as exc:
+        text = str(exc)
+        for prefix, error in _DUCKDB_ERRORS:
+            if text.startswith(prefix):
+                raise error(text) from exc
+        raise
 
 
 def _gathered(batches: list[pa.RecordBatch]) -> pa.Table:
