@@ -3,6 +3,7 @@ every line accounted for (stored, skipped with its reason, or rejected with its 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 
@@ -344,3 +345,43 @@ def test_every_json_format_reads_the_same_utc_offsets(db, tmp_path, fmt, written
     else:
         assert code == 0
         assert scalar(db, f"SELECT {UTC} FROM alerts") == instant
+
+
+# Every IPv6 address, link-local and multicast included: the top half of the number line
+# (fe80::, ff02::, anything from 8000::) once came back negative from the chunk's Arrow
+# table and failed the whole file.
+ADDRESSES = ["fe80::1", "ff02::1", "fd00::2", "8000::", "7fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+             "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::1", "255.255.255.255", "0.0.0.0"]  # fmt: skip
+
+
+def _alert_line(fmt: str, i: int, src: str, dst: str) -> str:
+    at = f"2022-02-15T13:00:{i:02d}Z"
+    if fmt == "cef":
+        return f"CEF:0|Example|WAF|2.1|ddos-101|HTTP flood|9|rt={1644930000000 + i * 1000} src={src} dst={dst}"
+    doc = {
+        "eve": {"timestamp": at, "flow_id": i, "event_type": "alert", "src_ip": src, "dest_ip": dst,
+                "alert": {"signature_id": 1, "signature": "flood"}},
+        "ecs": {"@timestamp": at, "event": {"kind": "alert", "id": f"e{i}"}, "rule": {"name": "flood"},
+                "source": {"ip": src}, "destination": {"ip": dst}},
+        "ocsf": {"class_uid": 2004, "time_dt": at, "severity_id": 4, "finding_info": {"uid": f"f{i}", "title": "flood"},
+                 "src_endpoint": {"ip": src}, "dst_endpoint": {"ip": dst}},
+    }[fmt]  # fmt: skip
+    return json.dumps(doc)
+
+
+@pytest.mark.parametrize("fmt", ["eve", "ecs", "ocsf", "cef"])
+def test_every_address_is_stored_as_its_number_whatever_the_format(db, tmp_path, fmt):
+    path = tmp_path / f"addresses.{fmt}"
+    path.write_text("".join(_alert_line(fmt, i, ip, ip) + "\n" for i, ip in enumerate(ADDRESSES)), "utf-8")
+    code, summary = _ingest(db, path, extra=("--format", fmt))
+    assert (code, summary["inserted"], summary["rejected"]) == (0, len(ADDRESSES), 0)
+    stored = rows(db, "SELECT src_ip, src_ip_num, dst_ip_num, ip_num(src_ip) FROM alerts ORDER BY line")
+    assert [r[0] for r in stored] == ADDRESSES
+    assert all(r[1] == r[2] == r[3] == _number(r[0]) for r in stored)
+    assert scalar(db, "SELECT count(*) FROM alerts WHERE in_network(src_ip, 'ff00::/8')") == 2
+    assert scalar(db, "SELECT count(*) FROM alerts WHERE in_network(dst_ip, 'fe80::/10')") == 1
+
+
+def _number(text: str) -> int:
+    address = ipaddress.ip_address(text)
+    return int(address) + (0xFFFF00000000 if address.version == 4 else 0)

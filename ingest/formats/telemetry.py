@@ -63,6 +63,10 @@ def stager(name: str, labels: Mapping[str, str] | None = None, digest_refs: bool
             "digests": digest_refs,
         }
         work = con.cursor()  # a connection of its own: its tables come and go outside the file's transaction
+        # IP addresses as numbers cross to the merge as DuckDB's own 128-bit integers: as
+        # Arrow's decimal128(38) (the default), one of 2^127 or more (fe80::, ff02::,
+        # every IPv6 address from 8000::) came back negative and failed its whole file.
+        work.execute("SET SESSION arrow_lossless_conversion = true")
         counted = 0
         attempts = 0
 
