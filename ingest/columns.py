@@ -75,7 +75,7 @@ ALERT = pa.schema(
         ("event_count", pa.int64()),
         ("message", STR),
         ("source_modified", TS),
-        ("content_hash", STR),
+        ("content_hash", pa.uint64()),
     ]
 )  # fmt: skip  (staged in DuckDB by the telemetry formats; this is the empty table's shape)
 _NO_DETAIL = EventDetail()

@@ -110,8 +110,9 @@ def default_writer() -> str:
     return name or "writer"
 
 
-# Types Parquet (or Spark) cannot hold as they are: written as text, read back as the store's type.
-AS_TEXT = ("UHUGEINT", "HUGEINT", "JSON")
+# Types Parquet or Spark cannot hold as they are (Spark has no unsigned 64-bit integer):
+# written as text, read back as the store's type.
+AS_TEXT = ("UHUGEINT", "HUGEINT", "UBIGINT", "JSON")
 
 
 def _month(column: str) -> str:

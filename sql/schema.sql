@@ -262,7 +262,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     event_count      BIGINT NOT NULL,       -- events the alert stands for (CEF cnt), else 1
     message          VARCHAR,
     source_modified  TIMESTAMPTZ,
-    content_hash     VARCHAR NOT NULL,
+    content_hash     UBIGINT NOT NULL,      -- hash() of the line as written
     run_id           VARCHAR NOT NULL,
     file_id          VARCHAR NOT NULL,
     line             BIGINT,

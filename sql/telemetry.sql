@@ -42,7 +42,7 @@ CREATE TEMP TABLE IF NOT EXISTS tl_ips (ip VARCHAR, num UHUGEINT);
 -- (text, checked here), dst_host, url, target_org, event_count (text), message.
 CREATE OR REPLACE TEMP TABLE tl_all AS
 WITH parsed AS (
-    SELECT * EXCLUDE (raw), CASE WHEN problem IS NOT NULL THEN raw END AS raw, hash(raw)::VARCHAR AS content_hash
+    SELECT * EXCLUDE (raw), CASE WHEN problem IS NOT NULL THEN raw END AS raw, hash(raw) AS content_hash
     FROM (
 /* format */
     )
@@ -115,7 +115,7 @@ FROM (
     SELECT digest, n FROM tl_seen
     UNION ALL
     SELECT left(source_ref, 32), count(*) FROM tl_all
-    WHERE by_digest AND content_hash::UBIGINT IN (SELECT h FROM tl_repeats)
+    WHERE by_digest AND content_hash IN (SELECT h FROM tl_repeats)
     GROUP BY ALL
 )
 GROUP BY digest;

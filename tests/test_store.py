@@ -87,3 +87,20 @@ def test_memory_is_capped_for_writers_and_readers(loaded, monkeypatch, write, en
     number, unit = str(limit[0]).split()
     factor = {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "KB": 10**3, "MB": 10**6, "GB": 10**9}[unit]
     assert float(number) * factor == pytest.approx(expected, rel=0.05)  # shown rounded, e.g. "1.8 GiB"
+
+
+def test_a_store_with_alert_hashes_as_text_is_upgraded_and_its_alerts_stay_unchanged(db, tmp_path):
+    eve = FIXTURES / "eve" / "good" / "ids01-2022-02-15.json"
+    assert run("ingest", eve, "--db", db).code == 0
+    con = duckdb.connect(str(db))  # as cyberlog wrote it before the hash became a number
+    con.execute("ALTER TABLE alerts ALTER content_hash TYPE VARCHAR")
+    con.execute("UPDATE schema_version SET fingerprint = 'older'")
+    con.close()
+    grown = tmp_path / "ids01-grown.json"  # the same log with one more alert: new bytes, same alerts
+    last = eve.read_text("utf-8").splitlines()[-1]
+    grown.write_text(eve.read_text("utf-8") + last.replace('"flow_id":', '"flow_id":9').rstrip() + "\n", "utf-8")
+    result = run("ingest", grown, "--db", db, "--json")
+    assert result.code == 0, result.err
+    assert scalar(db, "SELECT data_type FROM information_schema.columns "
+                      "WHERE table_name = 'alerts' AND column_name = 'content_hash'") == "UBIGINT"  # fmt: skip
+    assert '"unchanged": 38' in result.out and '"inserted": 1' in result.out
