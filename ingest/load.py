@@ -198,7 +198,7 @@ class ChunkMerge:
         return [(statement, _used(statement, self.params)) for statement in self.sql[section]]
 
     # Arrow tables are found by DuckDB's replacement scan under the local names the SQL uses
-    # (stage_main, repeated, stored), so the statements run in the methods that
+    # (stage_main, twice, repeated, stored), so the statements run in the methods that
     # hold them: registered instead, each would be kept alive until the transaction ends.
 
     def __call__(self, batch: pa.Table) -> None:
@@ -218,17 +218,23 @@ class ChunkMerge:
         """The file's refs given in two batches (the first copy stays), then those stored
         before it (unchanged: left as they were; changed: replaced). Returns the counts."""
         con = self.con
-        [(query, params)] = self._statements("repeated")
-        repeated = con.sql(query, params=params).to_arrow_table()
-        for statement, params in self._statements("drop repeated"):
-            con.execute(statement, params)
-        dropped = pc.sum(pc.greater(repeated.column("line"), repeated.column("kept_line"))).as_py() or 0
-        [(query, params)] = self._statements("stored")
-        stored = con.sql(query, params=params).to_arrow_table()
-        for statement, params in self._statements("settle stored"):
-            con.execute(statement, params)
-        same = pc.sum(stored.column("same").cast(pa.int64())).as_py() or 0
-        changed = stored.num_rows - same
+        dropped = same = changed = 0
+        [(query, params)] = self._statements("twice")
+        twice = con.sql(query, params=params).to_arrow_table()
+        if twice.num_rows:
+            [(query, params)] = self._statements("repeated")
+            repeated = con.sql(query, params=params).to_arrow_table()
+            for statement, params in self._statements("drop repeated"):
+                con.execute(statement, params)
+            dropped = pc.sum(pc.greater(repeated.column("line"), repeated.column("kept_line"))).as_py() or 0
+        [(query, params)] = self._statements("others")
+        if con.execute(query, params).fetchall()[0][0]:
+            [(query, params)] = self._statements("stored")
+            stored = con.sql(query, params=params).to_arrow_table()
+            for statement, params in self._statements("settle stored"):
+                con.execute(statement, params)
+            same = pc.sum(stored.column("same").cast(pa.int64())).as_py() or 0
+            changed = stored.num_rows - same
         return {"inserted": self.inserted - dropped - same - changed, "updated": changed, "unchanged": same}
 
 

@@ -20,17 +20,16 @@ SELECT
     $now AS loaded_at
 FROM stage_main;
 
+/* twice */
+-- Refs this file gave twice: candidates by a 64-bit hash of the id (small to group). None,
+-- the common case, and the loader goes on without reading the ids again.
+SELECT hash(alert_id) AS h FROM alerts WHERE file_id = $file GROUP BY ALL HAVING count(*) > 1;
+
 /* repeated */
--- Refs this file gave twice: candidates by a 64-bit hash of the id (small to group), then
--- exactly. The first copy (the lowest line) stays.
-WITH mine AS (
-    SELECT alert_id, line, source_ref FROM alerts WHERE file_id = $file
-), twice AS (
-    SELECT hash(alert_id) AS h FROM mine GROUP BY ALL HAVING count(*) > 1
-)
+-- The candidates (twice) exactly; the first copy (the lowest line) stays.
 SELECT alert_id, line, source_ref, min(line) OVER (PARTITION BY alert_id) AS kept_line
-FROM mine
-WHERE hash(alert_id) IN (SELECT h FROM twice)
+FROM alerts
+WHERE file_id = $file AND hash(alert_id) IN (SELECT h FROM twice)
 QUALIFY count(*) OVER (PARTITION BY alert_id) > 1;
 
 /* drop repeated */
@@ -45,6 +44,10 @@ WHERE line > kept_line;
 
 DELETE FROM alerts USING repeated r
 WHERE alerts.file_id = $file AND alerts.alert_id = r.alert_id AND alerts.line = r.line AND r.line > r.kept_line;
+
+/* others */
+-- Are there alerts from other files? None (a first log into the store): nothing to settle.
+SELECT EXISTS (SELECT 1 FROM alerts WHERE file_id <> $file);
 
 /* stored */
 -- This file's refs that were stored before it: unchanged, or changed.
