@@ -331,14 +331,20 @@ CREATE OR REPLACE MACRO alert_target_key(dst_host, target_org, dst_ip) AS (
 
 -- True when an ISO 8601 time ends in a UTC offset (Z, +02, +0200, +02:00) right after its
 -- time of day, so a date's "-15" is never taken for one: every telemetry format's times.
+-- An offset is at most 23:59 either way: DuckDB would read "+99:00" as 99 hours.
 CREATE OR REPLACE MACRO has_utc_offset(t) AS (
-    regexp_matches(t, ':[0-9]{2}(\.[0-9]+)?([+-][0-9]{2}(:?[0-9]{2})?|Z)$')
+    regexp_matches(t, ':[0-9]{2}(\.[0-9]+)?([+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?|Z)$')
+);
+-- True when a time ends in what is written as an offset but is none (+24:00, +99, +02:75).
+CREATE OR REPLACE MACRO bad_utc_offset(t) AS (
+    regexp_matches(t, ':[0-9]{2}(\.[0-9]+)?[+-][0-9]{2}(:?[0-9]{2})?$') AND NOT has_utc_offset(t)
 );
 
 -- IP addresses as numbers, for network filters in plain SQL. IPv4 maps into IPv6's
--- ::ffff:0:0/96, so one number line holds both. NULL for text that is not an address.
+-- ::ffff:0:0/96, so one number line holds both. NULL for text that is not an address,
+-- and for an IPv4 octet with a leading zero ("010"): octal to inet_aton, decimal to others.
 CREATE OR REPLACE MACRO ip_v4_num(ip) AS (
-    CASE WHEN regexp_full_match(ip, '[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}') THEN
+    CASE WHEN regexp_full_match(ip, '(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})') THEN
         TRY_CAST(split_part(ip, '.', 1) AS UTINYINT)::UHUGEINT * 16777216
         + TRY_CAST(split_part(ip, '.', 2) AS UTINYINT)::UHUGEINT * 65536
         + TRY_CAST(split_part(ip, '.', 3) AS UTINYINT)::UHUGEINT * 256
@@ -373,6 +379,11 @@ CREATE OR REPLACE MACRO ip_num(ip) AS (
     ELSE list_transform([ip_v6_num(ip)], lambda g: CASE WHEN list_min(g) >= 0
         THEN list_reduce(list_transform(g, lambda x: x::UHUGEINT), lambda a, b: a * 65536 + b) END)[1]
     END
+);
+-- What a reject adds when an IPv4 address was refused for an octet's leading zero.
+CREATE OR REPLACE MACRO zero_octet_hint(ip) AS (
+    CASE WHEN regexp_full_match(ip, '[0-9]{1,3}(\.[0-9]{1,3}){3}') AND regexp_matches(ip, '(^|\.)0[0-9]')
+        THEN ': an octet with a leading zero is octal to some tools and decimal to others' ELSE '' END
 );
 -- in_network('198.51.100.23', '198.51.100.0/24'): true when the address is in the CIDR block
 -- (IPv4 or IPv6; a bare address is a block of one).

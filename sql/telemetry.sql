@@ -67,9 +67,13 @@ WITH parsed AS (
             WHEN observed_at < TIMESTAMPTZ '1990-01-01 00:00:00+00' OR observed_at > $latest THEN 'observed_at'
             WHEN src_ip IS NOT NULL AND src_num IS NULL THEN 'src_ip'
             WHEN dst_ip IS NOT NULL AND dst_num IS NULL THEN 'dst_ip'
-            WHEN src_port IS NOT NULL AND (sport IS NULL OR sport NOT BETWEEN 0 AND 65535) THEN 'src_port'
-            WHEN dst_port IS NOT NULL AND (dport IS NULL OR dport NOT BETWEEN 0 AND 65535) THEN 'dst_port'
-            WHEN n IS NULL OR n < 1 THEN 'event_count'
+            -- a port and a count are written in digits: DuckDB's cast would also take '1.5' (as
+            -- 2), '1e3', '0x1bb' and '1_000'
+            WHEN src_port IS NOT NULL AND (sport IS NULL OR sport NOT BETWEEN 0 AND 65535 OR sport::VARCHAR <> src_port)
+                THEN 'src_port'
+            WHEN dst_port IS NOT NULL AND (dport IS NULL OR dport NOT BETWEEN 0 AND 65535 OR dport::VARCHAR <> dst_port)
+                THEN 'dst_port'
+            WHEN n IS NULL OR n < 1 OR n::VARCHAR <> event_count THEN 'event_count'
         END AS bad_field
     FROM typed
 )
@@ -80,8 +84,8 @@ SELECT
         WHEN bad_field = 'observed_at' AND observed_at IS NULL THEN 'no time: every alert needs one'
         WHEN bad_field = 'observed_at' THEN strftime(observed_at, '%Y-%m-%dT%H:%M:%SZ')
             || ' is outside 1990 .. tomorrow: an epoch in the wrong unit?'
-        WHEN bad_field = 'src_ip' THEN '''' || src_ip || ''' is not an IPv4 or IPv6 address'
-        WHEN bad_field = 'dst_ip' THEN '''' || dst_ip || ''' is not an IPv4 or IPv6 address'
+        WHEN bad_field = 'src_ip' THEN '''' || src_ip || ''' is not an IPv4 or IPv6 address' || zero_octet_hint(src_ip)
+        WHEN bad_field = 'dst_ip' THEN '''' || dst_ip || ''' is not an IPv4 or IPv6 address' || zero_octet_hint(dst_ip)
         WHEN bad_field = 'src_port' THEN '''' || src_port || ''' is not a port (0-65535)'
         WHEN bad_field = 'dst_port' THEN '''' || dst_port || ''' is not a port (0-65535)'
         WHEN bad_field = 'event_count' THEN '''' || event_count || ''' is not a count of events (1 or more)'

@@ -187,6 +187,33 @@ def test_an_ambiguous_zone_or_none_is_the_sources_declared_zone(db, tmp_path, rt
     assert scalar(zoned, "SELECT strftime(observed_at, '%Y-%m-%dT%H:%M:%S.%gZ') FROM alerts") == instant
 
 
+@pytest.mark.parametrize(
+    "rt",
+    [
+        "Feb 15 2022 16:10:06 +9900",
+        "Feb 15 2022 16:10:06 +24",
+        "2022-02-15T16:10:06+99:00",
+        "2022-02-15T16:10:06-02:75",
+    ],
+)
+def test_an_offset_past_23_59_is_a_reject_whatever_the_sources_zone(db, tmp_path, rt):
+    line = HEADER + f"rt={rt} src=192.0.2.1"
+    for store, extra in ((db, ()), (tmp_path / "zoned.duckdb", ("--timezone", "Europe/Berlin"))):
+        refused = _one(tmp_path, store, line, *extra)
+        assert (refused["exit_code"], refused["rejected"]) == (3, 1)
+        assert scalar(store, "SELECT field || ': ' || reason FROM rejects") == f"rt: '{rt}' has a UTC offset past 23:59"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("spt", "1.5"), ("spt", "0x1bb"), ("dpt", "1e3"), ("cnt", "2.5"), ("cnt", "1_000")]
+)
+def test_ports_and_counts_are_written_in_digits(db, tmp_path, field, value):
+    refused = _one(tmp_path, db, HEADER + f"{T}src=192.0.2.1 {field}={value}")
+    assert (refused["exit_code"], refused["rejected"]) == (3, 1)
+    reason = scalar(db, "SELECT reason FROM rejects")
+    assert reason.startswith(f"'{value}' is not a")
+
+
 def _alert(tmp_path: Path, db: Path, extension: str, header: str = HEADER) -> dict[str, Any]:
     summary = _one(tmp_path, db, header + extension)
     assert (summary["inserted"], summary["rejected"]) == (1, 0), rows(db, "SELECT * FROM rejects")

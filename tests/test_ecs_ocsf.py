@@ -320,6 +320,12 @@ def test_ocsf_repeated_lines_without_a_uid_are_distinct_alerts_and_a_repeated_ui
         ("2022-02-15T13:00Z", "2022-02-15T13:00:00Z"),
         ("2022-02-15T13:00:05", None),  # no offset: the source's zone, else a reject
         ("2022-02-15", "date"),  # a date's "-15" is not an offset, and a date is not an alert's time
+        ("2022-02-15T15:00:05+14:00", "2022-02-15T01:00:05Z"),  # Kiribati
+        ("2022-02-15T00:00:05-12:00", "2022-02-15T12:00:05Z"),
+        ("2022-02-15T13:00:05+99:00", "has a UTC offset past 23:59"),  # DuckDB alone reads 99 hours
+        ("2022-02-15T13:00:05+24:00", "has a UTC offset past 23:59"),
+        ("2022-02-15T13:00:05+02:75", "has a UTC offset past 23:59"),
+        ("Infinity", "is not an"),  # DuckDB alone reads an infinite time
     ],
 )
 @pytest.mark.parametrize("fmt", ["eve", "ecs", "ocsf"])
@@ -337,6 +343,11 @@ def test_every_json_format_reads_the_same_utc_offsets(db, tmp_path, fmt, written
     if instant is None:
         assert code == 3
         assert "has no UTC offset" in scalar(db, "SELECT reason FROM rejects")
+    elif instant.startswith(("has ", "is ")):
+        assert code == 3
+        assert f"'{written}' {instant}" in scalar(db, "SELECT reason FROM rejects")
+        zoned = tmp_path / "zoned.duckdb"  # the source's zone does not make it a time either
+        assert _ingest(zoned, path, extra=("--format", fmt, "--timezone", "Europe/Kyiv"))[0] == 3
     elif instant == "date":
         assert code == 3
         assert f"'{written}' is a date without a time of day" in scalar(db, "SELECT reason FROM rejects")

@@ -246,8 +246,10 @@ def test_ip_num_agrees_with_pythons_ipaddress(macros, text):
 
 
 @pytest.mark.parametrize(
-    "text", ["1.2.3", "256.1.1.1", "1.2.3.4.5", "1:2:3", "1::2::3", "g::1", "1:2:3:4:5:6:7:8:9", "", "x", ":::"]
-)
+    "text",
+    ["1.2.3", "256.1.1.1", "1.2.3.4.5", "1:2:3", "1::2::3", "g::1", "1:2:3:4:5:6:7:8:9", "", "x", ":::",
+     "1.2.3.04", "010.0.0.1", "00.0.0.0", "::ffff:1.2.3.04"],  # a leading zero: octal to some, decimal to others
+)  # fmt: skip
 def test_ip_num_is_null_for_what_is_not_an_address(macros, text):
     assert macros.execute("SELECT ip_num($t)", {"t": text}).fetchone()[0] is None
 
@@ -563,3 +565,15 @@ def test_a_ref_repeated_in_later_merges_is_a_duplicate_whether_new_or_unchanged(
     for key in ("inserted", "updated", "unchanged", "rejected"):
         assert got[key] == expected[key], key
     assert expected["rejected"] >= 1 and expected["unchanged"] >= 1
+
+
+def test_an_address_with_a_leading_zero_is_a_reject_that_says_why(db, tmp_path):
+    doc = json.loads(EVE.read_text("utf-8").splitlines()[0])
+    path = tmp_path / "zero.json"
+    path.write_text(json.dumps({**doc, "src_ip": "192.0.2.010"}) + "\n", "utf-8")
+    result = run("ingest", path, "--db", db, "--format", "eve")
+    assert result.code == 3, result.err
+    assert rows(db, "SELECT field, reason FROM rejects") == [
+        ("src_ip", "'192.0.2.010' is not an IPv4 or IPv6 address: an octet with a leading zero is octal to some "
+                   "tools and decimal to others")
+    ]  # fmt: skip

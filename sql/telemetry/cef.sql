@@ -105,8 +105,8 @@ WITH located AS (
             WHEN upper(d.zone) = 'MDT' THEN '-06:00'
             WHEN upper(d.zone) = 'EST' THEN '-05:00'
             WHEN upper(d.zone) = 'EDT' THEN '-04:00'
-            WHEN regexp_matches(d.zone, '^[+-][0-9]{2}$') THEN d.zone || ':00'
-            WHEN regexp_matches(d.zone, '^[+-][0-9]{2}:?[0-9]{2}$') THEN substr(d.zone, 1, 3) || ':' || right(d.zone, 2)
+            WHEN regexp_matches(d.zone, '^[+-]([01][0-9]|2[0-3])$') THEN d.zone || ':00'
+            WHEN regexp_matches(d.zone, '^[+-]([01][0-9]|2[0-3]):?[0-5][0-9]$') THEN substr(d.zone, 1, 3) || ':' || right(d.zone, 2)
         END AS utc_offset,
         CASE
             WHEN upper(d.zone) = 'MSK' THEN 'Europe/Moscow'
@@ -119,10 +119,11 @@ WITH located AS (
         CASE
             WHEN digits AND length(t) BETWEEN 12 AND 14 THEN timezone('UTC', epoch_ms(TRY_CAST(t AS BIGINT)))
             WHEN iso AND iso_zoned THEN TRY_CAST(t AS TIMESTAMPTZ)
-            WHEN iso AND $zone IS NOT NULL THEN timezone($zone, TRY_CAST(t AS TIMESTAMP))
+            WHEN iso AND $zone IS NOT NULL AND NOT bad_utc_offset(t) THEN timezone($zone, TRY_CAST(t AS TIMESTAMP))
             WHEN NOT dated OR local_time IS NULL THEN NULL
             WHEN d.zone <> '' AND utc_offset IS NOT NULL
                 THEN TRY_CAST(strftime(local_time, '%Y-%m-%d %H:%M:%S.%f') || utc_offset AS TIMESTAMPTZ)
+            WHEN starts_with(d.zone, '+') OR starts_with(d.zone, '-') THEN NULL  -- an offset past 23:59
             WHEN zone_name IS NOT NULL THEN timezone(zone_name, local_time)
             WHEN $zone IS NOT NULL THEN timezone($zone, local_time)
         END AS at_time
@@ -153,12 +154,14 @@ SELECT
         WHEN digits AND length(t) = 10 THEN '''' || left(t, 60) || ''' looks like an epoch in seconds? CEF rt is milliseconds'
         WHEN regexp_matches(t, '^[A-Za-z]{3} +[0-9]{1,2} +[0-9]{1,2}:[0-9]{2}:[0-9]{2}')
             THEN '''' || left(t, 60) || ''' has no year: cyberlog does not guess one'
+        WHEN iso AND bad_utc_offset(t) THEN '''' || left(t, 60) || ''' has a UTC offset past 23:59'
         WHEN iso AND NOT iso_zoned AND $zone IS NULL
             THEN '''' || left(t, 60) || ''' has no time zone: set timezone for the source'
         WHEN iso THEN '''' || left(t, 60) || ''' is not a valid date and time'
         WHEN NOT dated
             THEN '''' || left(t, 60) || ''' is not epoch milliseconds, MMM dd yyyy HH:mm:ss[.SSS][ zone] or ISO 8601'
         WHEN local_time IS NULL THEN '''' || left(t, 60) || ''' is not a valid date and time'
+        WHEN starts_with(d.zone, '+') OR starts_with(d.zone, '-') THEN '''' || left(t, 60) || ''' has a UTC offset past 23:59'
         WHEN $zone IS NULL AND d.zone = ''
             THEN '''' || left(t, 60) || ''' has no time zone: set timezone for the source'
         WHEN $zone IS NULL AND regexp_matches(d.zone, '^[A-Za-z]{2,5}$')

@@ -68,7 +68,8 @@ WITH fields AS (
         epoch AND abs(TRY_CAST(ts AS DOUBLE)) >= 1e8 AND abs(TRY_CAST(ts AS DOUBLE)) < 1e11 AS in_seconds,
         CASE WHEN epoch THEN try(to_timestamp(TRY_CAST(ts AS DOUBLE) / 1000))
              WHEN zoned THEN TRY_CAST(ts AS TIMESTAMPTZ)
-             WHEN $zone IS NOT NULL AND contains(ts, ':') THEN timezone($zone, TRY_CAST(ts AS TIMESTAMP)) END AS seen,
+             WHEN $zone IS NOT NULL AND contains(ts, ':') AND NOT bad_utc_offset(ts)
+                 THEN timezone($zone, TRY_CAST(ts AS TIMESTAMP)) END AS seen,
         TRY_CAST(score_raw AS DOUBLE) AS score
     FROM typed
 )
@@ -84,8 +85,10 @@ SELECT
         WHEN kind IS NULL OR NOT is_alert THEN NULL
         WHEN ts IS NULL THEN 'no @timestamp'
         WHEN in_seconds THEN '''' || ts || ''': epoch in seconds? ECS @timestamp epochs are milliseconds'
-        WHEN NOT epoch AND NOT contains(ts, ':') AND TRY_CAST(ts AS DATE) IS NOT NULL
+        WHEN NOT epoch AND NOT contains(ts, ':') AND isfinite(TRY_CAST(ts AS DATE))
             THEN '''' || left(ts, 100) || ''' is a date without a time of day: an alert needs the time it fired'
+        WHEN NOT epoch AND NOT contains(ts, ':') THEN '''' || left(ts, 100) || ''' is not an ISO 8601 time or epoch milliseconds'
+        WHEN NOT epoch AND NOT zoned AND bad_utc_offset(ts) THEN '''' || left(ts, 100) || ''' has a UTC offset past 23:59'
         WHEN NOT epoch AND NOT zoned AND $zone IS NULL
             THEN '''' || left(ts, 100) || ''' has no UTC offset: set timezone for the source'
         WHEN seen IS NULL THEN '''' || left(ts, 100) || ''' is not an ISO 8601 time or epoch milliseconds'

@@ -9,7 +9,9 @@ WITH fields AS (
     ]) END AS v
     FROM tl_lines
 ), timed AS (
-    SELECT *, CASE WHEN zoned THEN as_written WHEN $zone IS NOT NULL AND contains(v[2], ':') THEN timezone($zone, as_written::TIMESTAMP) END AS seen
+    SELECT *, CASE WHEN zoned THEN as_written
+                   WHEN $zone IS NOT NULL AND contains(v[2], ':') AND NOT bad_utc_offset(v[2])
+                       THEN timezone($zone, as_written::TIMESTAMP) END AS seen
     FROM (SELECT *, has_utc_offset(v[2]) AS zoned, TRY_CAST(v[2] AS TIMESTAMPTZ) AS as_written
           FROM fields)
 )
@@ -27,7 +29,8 @@ SELECT
         WHEN v[1] IS NULL THEN 'no event_type: not a Suricata EVE record'
         WHEN v[1] <> 'alert' THEN NULL
         WHEN v[2] IS NULL THEN 'no timestamp'
-        WHEN as_written IS NULL THEN '''' || v[2] || ''' is not an ISO 8601 time'
+        WHEN as_written IS NULL OR NOT isfinite(as_written) THEN '''' || v[2] || ''' is not an ISO 8601 time'
+        WHEN NOT zoned AND bad_utc_offset(v[2]) THEN '''' || v[2] || ''' has a UTC offset past 23:59'
         WHEN NOT contains(v[2], ':') THEN '''' || v[2] || ''' is a date without a time of day: an alert needs the time it fired'
         WHEN NOT zoned AND $zone IS NULL
             THEN '''' || v[2] || ''' has no UTC offset (older Suricata writes the sensor''s local time): set timezone for the source'

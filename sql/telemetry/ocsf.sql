@@ -36,7 +36,8 @@ WITH fields AS (
         has_utc_offset(t_dt) AS zoned,
         CASE WHEN t IS NOT NULL THEN try(to_timestamp(ms / 1000))
              WHEN has_utc_offset(t_dt) THEN TRY_CAST(t_dt AS TIMESTAMPTZ)
-             WHEN $zone IS NOT NULL AND contains(t_dt, ':') THEN timezone($zone, TRY_CAST(t_dt AS TIMESTAMP)) END AS seen
+             WHEN $zone IS NOT NULL AND contains(t_dt, ':') AND NOT bad_utc_offset(t_dt)
+                 THEN timezone($zone, TRY_CAST(t_dt AS TIMESTAMP)) END AS seen
     FROM named
 )
 SELECT
@@ -58,8 +59,10 @@ SELECT
         WHEN t IS NOT NULL AND in_seconds THEN '''' || t || ''': epoch in seconds? OCSF times are milliseconds'
         WHEN t IS NOT NULL AND seen IS NULL THEN '''' || left(t, 100) || ''' is not an epoch in milliseconds'
         WHEN t IS NULL AND t_dt IS NULL THEN 'no time: every finding needs one'
-        WHEN t IS NULL AND NOT contains(t_dt, ':') AND TRY_CAST(t_dt AS DATE) IS NOT NULL
+        WHEN t IS NULL AND NOT contains(t_dt, ':') AND isfinite(TRY_CAST(t_dt AS DATE))
             THEN '''' || left(t_dt, 100) || ''' is a date without a time of day: a finding needs the time it was found'
+        WHEN t IS NULL AND NOT contains(t_dt, ':') THEN '''' || left(t_dt, 100) || ''' is not an RFC 3339 time'
+        WHEN t IS NULL AND NOT zoned AND bad_utc_offset(t_dt) THEN '''' || left(t_dt, 100) || ''' has a UTC offset past 23:59'
         WHEN t IS NULL AND NOT zoned AND $zone IS NULL
             THEN '''' || left(t_dt, 100) || ''' has no UTC offset: set timezone for the source'
         WHEN t IS NULL AND seen IS NULL THEN '''' || left(t_dt, 100) || ''' is not an RFC 3339 time'
