@@ -198,21 +198,22 @@ class ChunkMerge:
         return [(statement, _used(statement, self.params)) for statement in self.sql[section]]
 
     # Arrow tables are found by DuckDB's replacement scan under the local names the SQL uses
-    # (stage_main, twice, repeated, stored), so the statements run in the methods that
+    # (stage_main, stage_categories, twice, repeated, stored), so the statements run in the methods that
     # hold them: registered instead, each would be kept alive until the transaction ends.
 
-    def __call__(self, batch: pa.Table) -> None:
+    def __call__(self, batch: pa.Table, categories: pa.Table) -> None:
+        """Insert the alerts among a batch of parsed lines (bad and skipped lines are left
+        out), each with its attack type from `categories`."""
         con = self.con
-        stage_main = batch  # noqa: F841
+        stage_main, stage_categories = batch, categories  # noqa: F841
         # Rows of a batch may land in any order (every query orders what it shows): the
         # insert then runs on every core instead of one, twice as fast.
         con.execute("SET SESSION preserve_insertion_order = false")  # this connection only
         try:
             for statement, params in self._statements("apply"):
-                con.execute(statement, params)
+                self.inserted += int(con.execute(statement, params).fetchall()[0][0])
         finally:
             con.execute("RESET SESSION preserve_insertion_order")
-        self.inserted += batch.num_rows
 
     def finish(self) -> dict[str, int]:
         """The file's refs given in two batches (the first copy stays), then those stored

@@ -9,16 +9,26 @@
 -- table made inside a transaction would live until its end.
 
 /* apply */
+-- A batch of parsed lines (stage_main: sql/telemetry.sql's parse) and the attack type of each
+-- category and signature the file has given so far (stage_categories): its alerts, the lines
+-- with no bad field that were not skipped, in the store's shape.
 INSERT INTO alerts BY NAME
 SELECT
-    * EXCLUDE (seq),
-    'alr_' || left(sha256($source || chr(31) || source_ref), 20) AS alert_id,
+    a.line, a.pointer, a.source_ref, a.observed_at, a.product, a.signature, a.signature_id,
+    a.severity, a.severity_raw, coalesce(c.category, 'other') AS category, a.category_raw, a.action,
+    a.src_ip, a.src_ip_num, a.src_port, a.dst_ip, a.dst_ip_num, a.dst_port, a.dst_host, a.url, a.target_org,
+    alert_target_key(a.dst_host, a.target_org, a.dst_ip) AS target_key,
+    a.event_count, a.message, NULL::TIMESTAMPTZ AS source_modified, a.content_hash,
+    'alr_' || left(sha256($source || chr(31) || a.source_ref), 20) AS alert_id,
     $source AS source,
     $run AS run_id,
     $file AS file_id,
     $now AS first_loaded_at,
     $now AS loaded_at
-FROM stage_main;
+FROM stage_main a
+LEFT JOIN stage_categories c
+    ON c.category_raw IS NOT DISTINCT FROM a.category_raw AND c.signature IS NOT DISTINCT FROM a.signature
+WHERE a.bad_field IS NULL AND NOT a.skipped;
 
 /* twice */
 -- Refs this file gave twice: candidates by a 64-bit hash of the id (small to group). None,

@@ -3,9 +3,9 @@
 -- $parameters. A log of any size is read and merged a chunk of lines at a time, so it
 -- needs a chunk's memory: DuckDB reads the lines (read); for each chunk (tl_chunk:
 -- line, raw) the format's own SQL (sql/telemetry/<format>.sql) parses them and the checks
--- every alert must pass follow, into tl_all; the loader takes the chunk's rejects
--- and its alerts in the shape of the merge (rejects, stage) and merges them
--- into the store, inside the file's one transaction.
+-- every alert must pass follow (parse: tl_all, as Arrow); the loader keeps the chunk's
+-- rejects and hands its lines to the merge (sql/merge_chunk.sql), which inserts the alerts
+-- among them into the store, inside the file's one transaction.
 
 /* read */
 SELECT CASE WHEN suffix(column0, chr(13)) THEN left(column0, -1) ELSE column0 END AS raw  -- CRLF; rtrim() is 3x slower
@@ -30,17 +30,19 @@ LEFT JOIN tl_seen s ON s.digest = l.digest;
 -- file (tl_ips keeps them for the chunks after).
 CREATE TEMP TABLE IF NOT EXISTS tl_ips (ip VARCHAR, num UHUGEINT);
 
+/* parse */
 -- The format's own query parses the chunk's lines in one pass, and the checks every alert
--- must pass follow in the same statement. A line's text is kept only when it is bad (the
--- loader reads back the few others the merge rejects): a log's text twice over would not
--- fit the memory an ingest is given.
+-- must pass follow in the same statement; its result (tl_all) comes back as Arrow, for the
+-- statements below and the merge to read: a temporary table of it cost more to make than
+-- all of them together. A line's text is kept only when it is bad (the loader reads back
+-- the few others the merge rejects): a log's text twice over would not fit the memory an
+-- ingest is given.
 -- The format's query gives, per line: line, raw, problem_field and problem (the format's own
 -- complaint, NULL when it has none), skip (why a valid line is not an alert: a Suricata
 -- flow record), ref (the format's own id, NULL: a digest of the line), observed_at,
 -- product, signature, signature_id, severity (low..critical), severity_raw, category_raw
 -- (the words the attack type is read from), action, src_ip, src_port, dst_ip, dst_port
 -- (text, checked here), dst_host, url, target_org, event_count (text), message.
-CREATE OR REPLACE TEMP TABLE tl_all AS
 WITH parsed AS (
     SELECT * EXCLUDE (raw), CASE WHEN problem IS NOT NULL THEN raw END AS raw, hash(raw) AS content_hash
     FROM (
@@ -105,6 +107,7 @@ SELECT
     content_hash
 FROM checked;
 
+/* after parse */
 -- Up to about a million addresses are kept: a flood from spoofed sources brings new ones on
 -- every line, and an ever-growing cache would cost more to keep than reading them again.
 INSERT INTO tl_ips
@@ -142,15 +145,3 @@ WHERE bad_field IS NOT NULL;
 
 /* skipped */
 SELECT skip, count(*) FROM tl_all WHERE skipped GROUP BY skip ORDER BY skip;  -- one order every run
-
-/* stage */
-SELECT
-    a.line AS seq, a.line, a.pointer, a.source_ref, a.observed_at, a.product, a.signature, a.signature_id,
-    a.severity, a.severity_raw, coalesce(c.category, 'other') AS category, a.category_raw, a.action,
-    a.src_ip, a.src_ip_num, a.src_port, a.dst_ip, a.dst_ip_num, a.dst_port, a.dst_host, a.url, a.target_org,
-    alert_target_key(a.dst_host, a.target_org, a.dst_ip) AS target_key,
-    a.event_count, a.message, NULL::TIMESTAMPTZ AS source_modified, a.content_hash
-FROM tl_all a
-LEFT JOIN tl_categories c
-    ON c.category_raw IS NOT DISTINCT FROM a.category_raw AND c.signature IS NOT DISTINCT FROM a.signature
-WHERE a.bad_field IS NULL AND NOT a.skipped

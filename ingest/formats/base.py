@@ -66,9 +66,10 @@ class StageRequest:
     skipped: dict[str, int]  # reason -> records, filled by the stager
     workdir: Path  # for temporary files (an unzipped member), removed afterwards
     # A streaming format (security telemetry) merges as it reads, inside the file's
-    # transaction: `merge` takes a batch of staged records (an Arrow table shaped like
-    # stage_main), `restart` undoes everything merged so far (to read the file again).
-    merge: Callable[[Any], None] | None = None
+    # transaction: `merge` takes a batch of parsed lines and the attack types of their
+    # categories (Arrow tables: sql/merge_chunk.sql), `restart` undoes everything merged so
+    # far (to read the file again).
+    merge: Callable[[Any, Any], None] | None = None
     restart: Callable[[], None] | None = None
 
 

@@ -33,10 +33,11 @@ MERGE_ROWS = 500_000  # alerts handed to the merge at a time: a batch waits in A
 @dataclass(frozen=True)
 class _Sql:
     read: str  # the file's lines, as DuckDB reads them
-    chunk: list[str]  # for each chunk of lines (tl_chunk)
+    chunk: list[str]  # for each chunk of lines (tl_chunk), before its parse
+    parse: str  # the chunk's lines parsed and checked (tl_all)
+    after: list[str]  # what the chunks after need of this one's parse
     rejects: str  # the chunk's rejects
     skipped: str  # the chunk's valid records that are not alerts, by reason
-    stage: str  # the chunk's alerts, shaped for the merge
 
 
 @cache
@@ -44,7 +45,8 @@ def _statements(name: str) -> _Sql:
     common = (sql_dir() / "telemetry.sql").read_text("utf-8")
     own = (sql_dir() / "telemetry" / f"{name}.sql").read_text("utf-8")
     parts = sections(common.replace("/* format */", own))
-    return _Sql(parts["read"][0], parts["each chunk"], parts["rejects"][0], parts["skipped"][0], parts["stage"][0])
+    return _Sql(parts["read"][0], parts["each chunk"], parts["parse"][0], parts["after parse"], parts["rejects"][0],
+                parts["skipped"][0])  # fmt: skip
 
 
 def stager(name: str, labels: Mapping[str, str] | None = None, digest_refs: bool = True) -> Stager:
@@ -97,17 +99,16 @@ def stager(name: str, labels: Mapping[str, str] | None = None, digest_refs: bool
                 for chunk in _chunks(batches, CHUNK_LINES):
                     numbers = pa.array(range(line + 1, line + chunk.num_rows + 1), pa.int64())
                     line += chunk.num_rows
-                    staged, good = _stage_chunk(work, sql, chunk.append_column("line", numbers), params, request)
+                    staged = _stage_chunk(work, sql, chunk.append_column("line", numbers), params, request)
                     del chunk, numbers  # the chunk's text is not needed while its alerts are merged
-                    counted += good
-                    if staged.num_rows:
-                        pending.append(staged)
-                        waiting += staged.num_rows
+                    counted += staged.num_rows
+                    pending.append(staged)
+                    waiting += staged.num_rows
                     if waiting >= MERGE_ROWS:
-                        merge(pa.concat_tables(pending))
+                        merge(pa.concat_tables(pending), _known_categories(work))
                         pending, waiting = [], 0
                 if pending:
-                    merge(pa.concat_tables(pending))
+                    merge(pa.concat_tables(pending), _known_categories(work))
             finally:
                 reader.close()
 
@@ -128,24 +129,36 @@ def stager(name: str, labels: Mapping[str, str] | None = None, digest_refs: bool
 
 def _stage_chunk(
     work: duckdb.DuckDBPyConnection, sql: _Sql, chunk: pa.Table, params: Mapping[str, object], request: StageRequest
-) -> tuple[pa.Table, int]:
+) -> pa.Table:
     """One chunk of lines through the format's SQL: its rejects go to the store's
-    stage_rejects, its skipped records are counted; returns its alerts for the merge and
-    how many records it held."""
+    stage_rejects, its skipped records are counted; returns every line parsed (tl_all),
+    for the merge to insert the alerts among them."""
+
+    def bound(statement: str) -> dict[str, object]:
+        return {k: v for k, v in params.items() if f"${k}" in statement}
+
     work.register("tl_chunk", chunk)
     try:
         for statement in sql.chunk:
-            work.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+            work.execute(statement, bound(statement))
+        tl_all = work.sql(sql.parse, params=bound(sql.parse)).to_arrow_table()
     finally:
         work.unregister("tl_chunk")
+    # The statements below find the parse by DuckDB's replacement scan, under its local name.
+    for statement in sql.after:
+        work.execute(statement, bound(statement))
     _categories(work)
     found_bad = work.sql(sql.rejects).to_arrow_table()
     if found_bad.num_rows:  # by replacement scan: registered, it would live until the transaction ends
         request.con.execute("INSERT INTO stage_rejects SELECT * FROM found_bad")
     for reason, n in work.execute(sql.skipped).fetchall():
         request.skipped[reason] = request.skipped.get(reason, 0) + int(n)
-    records = int(work.execute("SELECT count(*) FROM tl_all").fetchall()[0][0])
-    return work.sql(sql.stage).to_arrow_table(), records
+    return tl_all
+
+
+def _known_categories(work: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The attack type of every (category_raw, signature) pair the file has given so far."""
+    return work.sql("SELECT category_raw, signature, category FROM tl_categories").to_arrow_table()
 
 
 def _chunks(batches: pa.RecordBatchReader, size: int) -> Iterator[pa.Table]:
