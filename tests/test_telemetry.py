@@ -502,7 +502,7 @@ STORED = {
 @pytest.mark.parametrize("name", TELEMETRY_FILES)
 def test_staging_in_chunks_stores_what_one_chunk_does(name, tmp_path, monkeypatch):
     """Big logs are staged a chunk of lines at a time and merged a few chunks at a time;
-    chunks of 2 lines merged 3 alerts at a time must store exactly what one chunk does: the
+    chunks of 2 lines merged 2 lines per thread at a time must store exactly what one chunk does: the
     same alerts and ids, the same rejects at the same lines."""
     from ingest.formats import telemetry
 
@@ -510,7 +510,7 @@ def test_staging_in_chunks_stores_what_one_chunk_does(name, tmp_path, monkeypatc
     whole, chunked = tmp_path / "whole.duckdb", tmp_path / "chunked.duckdb"
     expected = run("ingest", FIXTURES / name, "--format", fmt, "--db", whole).code
     monkeypatch.setattr(telemetry, "CHUNK_LINES", 2)
-    monkeypatch.setattr(telemetry, "MERGE_ROWS", 3)
+    monkeypatch.setattr(telemetry, "MERGE_ROWS_PER_THREAD", 2)
     assert run("ingest", FIXTURES / name, "--format", fmt, "--db", chunked).code == expected
     for sql in STORED.values():
         assert rows(chunked, sql) == rows(whole, sql)
@@ -549,7 +549,7 @@ def test_a_ref_repeated_in_later_merges_is_a_duplicate_whether_new_or_unchanged(
     whole, chunked = tmp_path / "whole.duckdb", tmp_path / "chunked.duckdb"
     assert run("ingest", log, "--format", "eve", "--db", whole).code == 3
     monkeypatch.setattr(telemetry, "CHUNK_LINES", 2)
-    monkeypatch.setattr(telemetry, "MERGE_ROWS", 3)
+    monkeypatch.setattr(telemetry, "MERGE_ROWS_PER_THREAD", 2)
     assert run("ingest", log, "--format", "eve", "--db", chunked).code == 3
     for sql in STORED.values():
         assert rows(chunked, sql) == rows(whole, sql)
@@ -558,9 +558,9 @@ def test_a_ref_repeated_in_later_merges_is_a_duplicate_whether_new_or_unchanged(
     # the same alerts again in another file: stored ones are unchanged, the repeats still rejects
     other = tmp_path / "other.json"
     other.write_text("\n".join([good[alert], *good[:3], good[alert]]) + "\n", "utf-8")
-    monkeypatch.setattr(telemetry, "MERGE_ROWS", 1_000_000)
+    monkeypatch.setattr(telemetry, "MERGE_ROWS_PER_THREAD", 1_000_000)
     expected = json.loads(run("ingest", other, "--format", "eve", "--db", whole, "--json").out)
-    monkeypatch.setattr(telemetry, "MERGE_ROWS", 1)
+    monkeypatch.setattr(telemetry, "MERGE_ROWS_PER_THREAD", 1)
     got = json.loads(run("ingest", other, "--format", "eve", "--db", chunked, "--json").out)
     for key in ("inserted", "updated", "unchanged", "rejected"):
         assert got[key] == expected[key], key
