@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import ipaddress
 import random
 import sys
 from contextlib import redirect_stderr, redirect_stdout
@@ -79,6 +80,12 @@ def rows(db: Path, sql: str, params: dict[str, object] | None = None) -> list[tu
 
 def scalar(db: Path, sql: str, params: dict[str, object] | None = None) -> object:
     return rows(db, sql, params)[0][0]
+
+
+def ip_number(text: str) -> int:
+    """An address as the store numbers it (ip_num): IPv4 inside ::ffff:0:0/96, by Python's ipaddress."""
+    address = ipaddress.ip_address(text)
+    return int(address) + (0xFFFF00000000 if address.version == 4 else 0)
 
 
 def check_golden(request: pytest.FixtureRequest, path: Path, actual: str) -> None:

@@ -3,12 +3,11 @@ every line accounted for (stored, skipped with its reason, or rejected with its 
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, rows, run, scalar
+from conftest import FIXTURES, ip_number, rows, run, scalar
 
 from ingest import formats
 from ingest.formats import ecs, ocsf
@@ -388,11 +387,6 @@ def test_every_address_is_stored_as_its_number_whatever_the_format(db, tmp_path,
     assert (code, summary["inserted"], summary["rejected"]) == (0, len(ADDRESSES), 0)
     stored = rows(db, "SELECT src_ip, src_ip_num, dst_ip_num, ip_num(src_ip) FROM alerts ORDER BY line")
     assert [r[0] for r in stored] == ADDRESSES
-    assert all(r[1] == r[2] == r[3] == _number(r[0]) for r in stored)
+    assert all(r[1] == r[2] == r[3] == ip_number(r[0]) for r in stored)
     assert scalar(db, "SELECT count(*) FROM alerts WHERE in_network(src_ip, 'ff00::/8')") == 2
     assert scalar(db, "SELECT count(*) FROM alerts WHERE in_network(dst_ip, 'fe80::/10')") == 1
-
-
-def _number(text: str) -> int:
-    address = ipaddress.ip_address(text)
-    return int(address) + (0xFFFF00000000 if address.version == 4 else 0)
