@@ -940,7 +940,34 @@ def report_run(
         if _pick(format, out) == Output.html:
             _emit_page(con, report, params, out)
         else:
-            _emit(con, report.sql, params, _pick(format, out), out, raw)
+            _emit_report(con, report, params, _pick(format, out), out, raw)
+
+
+def _emit_report(
+    con: duckdb.DuckDBPyConnection, report: Any, params: dict[str, Any], fmt: Output, out: Path | None, raw: bool
+) -> None:
+    """A report's rows: its SELECT's, or (a compute report) what its Python step makes of them."""
+    if report.compute is None:
+        _emit(con, report.sql, params, fmt, out, raw)
+        return
+    if fmt == Output.html:
+        raise UsageError("--format html draws a report: use `cyberlog report run NAME --format html`")
+    columns, found = _report_rows(con, report, params)
+    _write_rows(columns, iter(found), fmt, out, raw)
+
+
+def _report_rows(
+    con: duckdb.DuckDBPyConnection, report: Any, params: dict[str, Any]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    from ingest import reports
+
+    try:
+        cursor = con.execute(report.sql, report.sql_params(params))
+        columns = [d[0] for d in cursor.description or []]
+        found = cursor.fetchall()
+    except duckdb.Error as exc:
+        raise QueryError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    return reports.compute(report, found, params) if report.compute else (columns, found)
 
 
 def _report_on_lake(
@@ -963,7 +990,7 @@ def _report_on_lake(
         if master is not None:
             raise UsageError("--master is for --engine spark")
         with lakes.duckdb_over_lake(lake) as con:
-            _emit(con, report.sql, params, fmt, out, raw)
+            _emit_report(con, report, params, fmt, out, raw)
         return
     from ingest import spark
 
@@ -992,10 +1019,8 @@ def _emit_page(con: duckdb.DuckDBPyConnection, report: Any, params: dict[str, An
     events of its time range on a zoomable axis."""
     from ingest import page
 
+    columns, found = _report_rows(con, report, params)
     try:
-        cursor = con.execute(report.sql, params)
-        columns = [d[0] for d in cursor.description or []]
-        found = cursor.fetchall()
         marked = con.execute(page.MARKS_SQL, {"since": params.get("since"), "until": params.get("until")})
         names = [d[0] for d in marked.description or []]
         marks = [dict(zip(names, row, strict=True)) for row in marked.fetchall()]

@@ -87,6 +87,7 @@ class Report:
     examples: tuple[str, ...]
     sql: str
     path: Path
+    compute: str | None = None  # a Python step over the SQL's rows (`-- compute: NAME`), DuckDB only
 
     def bind(self, given: dict[str, str]) -> dict[str, Any]:
         """Defaults overlaid with the user's `-p key=value` pairs, typed."""
@@ -97,10 +98,14 @@ class Report:
             raise UsageError(f"report {self.name} has no param {', '.join(unknown)}; its params: {allowed}")
         return {name: (p.parse(given[name]) if name in given else p.default) for name, p in known.items()}
 
+    def sql_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The params its SQL binds: a compute report's others are for its Python step."""
+        return {name: value for name, value in params.items() if re.search(rf"\${name}\b", self.sql)}
+
 
 def _parse_header(path: Path) -> Report:
     text = path.read_text("utf-8")
-    fields: dict[str, list[str]] = {"title": [], "description": [], "param": [], "example": []}
+    fields: dict[str, list[str]] = {"title": [], "description": [], "param": [], "example": [], "compute": []}
     last: str | None = None
     for line in text.splitlines():
         if not line.startswith("--"):
@@ -115,8 +120,11 @@ def _parse_header(path: Path) -> Report:
     if not fields["title"]:
         raise UsageError(f"report {path.stem} has no '-- title:' header")
     params = tuple(_param(path.stem, spec) for spec in fields["param"])
+    compute = fields["compute"][0] if fields["compute"] else None
+    if compute is not None and compute not in COMPUTE:
+        raise UsageError(f"report {path.stem}: no compute step named {compute!r}")
     return Report(path.stem, fields["title"][0], " ".join(fields["description"]), params,
-                  tuple(fields["example"]), text, path)  # fmt: skip
+                  tuple(fields["example"]), text, path, compute)  # fmt: skip
 
 
 def _param(report: str, spec: str) -> Param:
@@ -129,6 +137,25 @@ def _param(report: str, spec: str) -> Param:
     param = Param(match["name"], match["type"], None, literal, match["help"].strip(), choices)
     default = param.parse(text) if literal != "''" else ""
     return Param(param.name, param.type, default, literal, param.help, choices)
+
+
+Rows = list[tuple[Any, ...]]
+
+
+def _granger(rows: Rows, params: dict[str, Any]) -> tuple[list[str], Rows]:
+    from ingest import leadlag  # statsmodels is imported only when such a report runs
+
+    return leadlag.granger(rows, params)
+
+
+# Reports whose answer is not one SELECT: the SQL builds the input, a Python step the rows.
+COMPUTE: dict[str, Callable[[Rows, dict[str, Any]], tuple[list[str], Rows]]] = {"granger": _granger}
+
+
+def compute(report: Report, rows: Rows, params: dict[str, Any]) -> tuple[list[str], Rows]:
+    """A compute report's rows from what its SQL returned."""
+    assert report.compute is not None
+    return COMPUTE[report.compute](rows, params)
 
 
 def reports_dir() -> Path:

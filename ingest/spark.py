@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 LOG_CONFIG = Path(__file__).parent / "data" / "log4j2-spark.properties"
 
 # Reports that cannot run on Spark, and why: kept DuckDB-only (the README lists them).
-DUCKDB_ONLY: dict[str, str] = {}
+DUCKDB_ONLY: dict[str, str] = {
+    "lead_lag": "its Granger tests run in Python (statsmodels) over the daily series DuckDB builds",
+}
 
 # Spark settings for results equal to DuckDB's: times in UTC, ANSI SQL (errors, not NULLs,
 # on bad casts, as DuckDB), a small local job's shuffle, no UI port to collide on.
@@ -241,6 +243,10 @@ class _DuckDBAsWritten(DuckDB):
 
 def translate(sql: str, params: dict[str, Any] | None = None) -> str:
     """DuckDB SQL as Spark SQL, `$name` parameters replaced by their values as literals."""
+    return _spark_sql(_parsed(sql, params))
+
+
+def _parsed(sql: str, params: dict[str, Any] | None) -> exp.Expression:
     tree = cast(exp.Expression, sqlglot.parse_one(sql, read=_DuckDBAsWritten))
     if params is not None:
 
@@ -252,7 +258,75 @@ def translate(sql: str, params: dict[str, Any] | None = None) -> str:
             return node
 
         tree = tree.transform(bind)
+    return tree
+
+
+def _spark_sql(tree: exp.Expression) -> str:
     return _bottom_up(tree).sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
+
+
+_STEP_RUNS = iter(range(1, 1 << 62))
+
+
+def steps(sql: str, params: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """A report as Spark statements: (name, SELECT) for each step of its WITH that later
+    steps read more than once, computed once and kept as a table of that name, then
+    (None, the final SELECT). Steps read once stay CTEs of the statement that reads them.
+
+    Spark inlines a CTE at every reference, and expands a view or a cached table's plan
+    again wherever it is read, so a report whose steps are reused by steps that are reused
+    again (event_study: the draws, their ranks, the smallest p and the tests all read one
+    table of sums) grew past the driver's memory while being planned. `run_report` cuts
+    each such step's lineage (localCheckpoint), so every plan stays the size of its SQL.
+    """
+    tree = _parsed(sql, params)
+    key = "with_" if "with_" in tree.args else "with"  # sqlglot renamed the arg in 2025
+    ctes = tree.args.get(key)
+    if ctes is None:
+        return [(None, _spark_sql(tree))]
+    tree.set(key, None)
+    defined = [(cte.alias, cte.this) for cte in ctes.expressions]
+    readers = [body for _, body in defined] + [tree]
+    reads = {name: sum(_reads(r, name) for r in readers) for name, _ in defined}
+    run = next(_STEP_RUNS)
+    kept: dict[str, str] = {}
+    inline: list[tuple[str, exp.Expression]] = []
+    found: list[tuple[str | None, str]] = []
+    for name, body in defined:
+        body = _renamed(body, kept)
+        if reads[name] > 1:
+            kept[name] = f"cyberlog_step_{run}_{name}"
+            found.append((kept[name], _spark_sql(_with(body, inline, key))))
+        else:
+            inline.append((name, body))
+    found.append((None, _spark_sql(_with(_renamed(tree, kept), inline, key))))
+    return found
+
+
+def _reads(tree: exp.Expression, name: str) -> int:
+    return sum(1 for t in tree.find_all(exp.Table) if not t.db and t.name == name)
+
+
+def _with(body: exp.Expression, inline: list[tuple[str, exp.Expression]], key: str) -> exp.Expression:
+    """The statement with the steps read once that it needs, as its own WITH."""
+    needed = [(n, b) for n, b in inline if _reads(body, n) or any(_reads(o, n) for _, o in inline)]
+    if not needed:
+        return body
+    ctes = [exp.CTE(this=b.copy(), alias=exp.TableAlias(this=exp.to_identifier(n))) for n, b in needed]
+    statement = body.copy()
+    statement.set(key, exp.With(expressions=ctes))
+    return statement
+
+
+def _renamed(tree: exp.Expression, kept: dict[str, str]) -> exp.Expression:
+    """References to kept steps point at their tables, under the step's own name."""
+    for table in list(tree.find_all(exp.Table)):
+        if not table.db and table.name in kept:
+            original = table.name
+            table.set("this", exp.to_identifier(kept[original]))
+            if not table.alias:
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(original)))
+    return tree
 
 
 def _bottom_up(node: exp.Expression) -> exp.Expression:
@@ -316,9 +390,16 @@ def run_report(spark: SparkSession, name: str, sql: str, params: dict[str, Any])
     """A canned report's columns and rows, as Spark computes them."""
     if name in DUCKDB_ONLY:
         raise UsageError(f"report {name} runs on DuckDB only: {DUCKDB_ONLY[name]}")
-    frame = spark.sql(translate(sql, params))
-    columns = list(frame.columns)
-    return columns, [tuple(_python(v) for v in row) for row in frame.collect()]
+    statements = steps(sql, params)
+    try:
+        for step, statement in statements[:-1]:
+            spark.sql(statement).localCheckpoint(eager=True).createOrReplaceTempView(str(step))
+        frame = spark.sql(statements[-1][1])
+        columns = list(frame.columns)
+        return columns, [tuple(_python(v) for v in row) for row in frame.collect()]
+    finally:
+        for step, _ in statements[:-1]:
+            spark.catalog.dropTempView(str(step))
 
 
 def _python(value: Any) -> Any:

@@ -101,9 +101,10 @@ def test_lag_profile_finds_attacks_planted_two_days_after_events(planted):
 
 def test_lag_profile_of_unrelated_series_is_not_significant(unplanted):
     profile = _report(unplanted, "lag_profile", event_class="sanction")
-    assert len(profile) == 15 and {r["shifts"] for r in profile} == {DAYS - 4 * 7 - 1}  # every turn, none sampled
-    assert all(0.6 < row["ratio"] < 1.5 for row in profile), profile
+    assert len(profile) == 15 and {r["shifts"] for r in profile} == {2000} and {r["tests"] for r in profile} == {15}
+    assert all(0.6 < row["ratio"] < 1.5 and row["ratio_low"] <= row["ratio"] <= row["ratio_high"] for row in profile)
     assert min(row["p_value"] for row in profile) > 0.01, profile
+    assert min(row["p_adjusted"] for row in profile) == 1.0 and not any(row["note"] for row in profile)
 
 
 def test_p_values_of_unrelated_series_are_calibrated(tmp_path):
@@ -152,8 +153,8 @@ def test_lag_profile_evidence_lists_the_attacks_behind_the_count(planted):
 
 def test_event_study_sees_the_planted_post_window_and_not_chance(planted, unplanted):
     (hit,) = _report(planted, "event_study", event_class="sanction")
-    assert hit["event_days"] == 40 and hit["ratio"] > 1.3 and hit["p_value"] <= 0.01, hit
-    assert hit["baseline_size"] == (DAYS - 3 - 6) // 7 - 1  # every whole-week shift of the closed windows
+    assert hit["event_days"] == 40 and hit["ratio"] >= 1.25 and hit["ratio_low"] > 1 and hit["p_adjusted"] <= 0.01, hit
+    assert hit["baseline_size"] == 2000 and hit["tests"] == 1
     (null,) = _report(unplanted, "event_study", event_class="sanction")
     assert 0.7 < null["ratio"] < 1.3 and null["p_value"] > 0.05, null
 
@@ -268,28 +269,27 @@ def test_attribution_lag_of_the_15_feb_ddos_to_the_gru(loaded):
 
 
 def test_event_rows_compare_each_event_with_event_free_placebo_days(tmp_path):
-    """Per event: the same-weekday days whose whole -3..+6 window holds no event of the class."""
+    """Per event: the same-weekday days within four weeks (block_weeks) whose whole -3..+6
+    window lies in the span and holds no event of the class."""
     incidents, events = _world(plant_lag=None, seed=21)
     events = events[:12]  # sparse, so event-free windows exist
     db = _store(tmp_path, incidents, events)
     event_days = {date.fromisoformat(e[1]) for e in events}
-    attack_days = [datetime.fromisoformat(i[3]).date() for i in incidents]
-    first, last, newest = min(attack_days + list(event_days)), max(attack_days + list(event_days)), max(attack_days)
 
-    def placebo(weekday: int) -> int:
+    def placebo(day: date, first: date, last: date) -> int:
         count = 0
-        day = first
-        while day <= last:
-            window = [day + timedelta(days=d) for d in range(-3, 7)]
-            closed = window[0] >= first and window[-1] <= min(last, newest)
-            if day.isoweekday() == weekday and closed and not event_days.intersection(window):
-                count += 1
-            day += timedelta(days=1)
+        for weeks in range(-4, 5):
+            other = day + timedelta(weeks=weeks)
+            window = {other + timedelta(days=d) for d in range(-3, 7)}
+            count += first <= other <= last and not event_days & window
         return count
 
     rows = [r for r in _report(db, "event_study", event_class="sanction", group="event") if not r["provisional"]]
     assert len(rows) == 12
     for row in rows:
-        assert row["baseline_size"] == placebo(date.fromisoformat(row["event_day"]).isoweekday()), row
-        assert 0 < row["p_value"] <= 1 and 0 <= row["percentile"] <= 1
+        first, last = date.fromisoformat(row["span_from"]), date.fromisoformat(row["span_to"])
+        assert row["baseline_size"] == placebo(date.fromisoformat(row["event_day"]), first, last), row
+        assert row["min_p"] == round(1 / (1 + row["baseline_size"]), 4) and row["tests"] == 12
+        assert row["p_value"] is None or (0 < row["p_value"] <= row["p_adjusted"] <= 1 and 0 <= row["percentile"] <= 1)
+        assert row["note"] is not None  # a dozen placebo days at most: no event row can reach 0.05
         assert len(row["post_cluster_ids"] or []) == min(25, row["post"])

@@ -35,8 +35,10 @@ PARAMS: dict[str, list[dict[str, str]]] = {  # besides each report's defaults
     "incidents_near_events": [{"country": "UKR", "window_hours": "24"}, {"event_class": "sanction"},
                               {"since": "2022-02-15", "until": "2022-02-15", "coarsest": "hour"}],
     "targets_by_period": [{"period": "week", "tz": "Europe/Kyiv"}, {"sector": "finance", "period": "month"}],
-    "event_study": [{"event_class": "talks", "permutations": "50", "seed": "3"}],
-    "lag_profile": [{"bin": "hour", "k": "12", "permutations": "40"},
+    "event_study": [{"event_class": "talks", "permutations": "50", "seed": "3"},
+                    {"group": "day", "block_weeks": "2", "since": "2022-01-01", "until": "2022-03-31"},
+                    {"group": "event", "event_class": "visit"}],
+    "lag_profile": [{"bin": "hour", "k": "12", "permutations": "40"}, {"k": "3", "block_weeks": "1"},
                     {"event_class": "talks", "seed": "9", "tz": "Europe/Kyiv", "k": "5"}],
     "timeline": [{"since": "2022-02-14", "until": "2022-02-16"}],
     "attribution_lag": [{"country": "UKR"}],
@@ -99,6 +101,19 @@ def test_every_report_gives_the_same_rows_on_spark(name: str, spark: Any, fixtur
                 assert not differ, (name, given, i, differ)
             if name != "ingest_health":
                 assert want, f"{name} {given} has no rows on the fixtures: the comparison would prove little"
+
+
+def test_every_report_runs_on_spark_or_says_why_not() -> None:
+    assert set(PARAMS) | set(spark_module.DUCKDB_ONLY) == {r.name for r in reports.all_reports()}
+    assert not set(PARAMS) & set(spark_module.DUCKDB_ONLY)
+
+
+def test_a_duckdb_only_report_is_refused_before_spark_starts(fixture_lake: Path) -> None:
+    result = run("report", "run", "lead_lag", "--engine", "spark", "--lake", fixture_lake)
+    assert result.code == 2
+    assert result.err == (
+        f"cyberlog: error: report lead_lag runs on DuckDB only: {spark_module.DUCKDB_ONLY['lead_lag']}\n"
+    )
 
 
 @needs_spark

@@ -1,216 +1,346 @@
--- title: Event study: attacks before and after diplomatic events, against a shifted baseline
+-- title: Event study: attacks before and after diplomatic events, against a local baseline
 -- description: Did attacks (clusters, counted once however many sources reported them)
 --   come more often after diplomatic events of a class than at other times? For each
 --   event day, `pre` counts attacks in the `pre_days` days before it and `post` in the
---   event's day and the `post_days` - 1 days after, by day boundaries in `tz`. With
---   `group` = class (the default), one row per class: `pre` and `post` are means over its
---   event days, and the baseline moves the class's whole series of event days by a whole
---   number of weeks, wrapping inside the studied span: every such shift when there are no
---   more than `permutations` of them, else `permutations` random ones (fixed `seed`).
---   Shifting keeps how the events bunch together, how attacks bunch together and the
---   weekday of every event (attacks and diplomacy both follow the working week); it breaks
---   only their alignment. `expected_pre` and `expected_post` are the means over the
---   shifts, `ratio` observed / expected, `percentile` where the observed mean falls among
---   the shifts (ties count half), `p_value` the share of shifts at least as busy
---   (add-one, one-sided) and `baseline_size` the number of shifts. With `group` = event,
---   one row per event: its counts against its **placebo days**, the days of the same
---   weekday whose whole window (pre and post) holds no event of the class, with
---   `baseline_size` of them (none when the class has an event most days), and
---   `post_cluster_ids`, the attacks in its post window. A window that reaches past the
---   newest attack, or before the span, is `provisional` and left out of class rows.
---   Attacks and events known less precisely than a day are not counted; only event days
---   count, so several events on one day are one study point. Read a p-value with the
---   number of classes and events tried in mind: among ten classes one will look unusual
---   by chance.
--- param: group VARCHAR(class|event) = 'class'  one row per event class, or per event
+--   event's day and the `post_days` - 1 days after, by day boundaries in `tz`; several
+--   events on one day are one study point.
+--   The null (named in `null_model`) is local: the studied span is cut into blocks of
+--   `block_weeks` weeks, and each baseline draw turns the event days of every block, on
+--   their own, by a random whole number of weeks around that block (`baseline_size` draws,
+--   seeded by `seed`). Every event stays in its own few weeks and on its weekday, beside
+--   the events it came with, so two series that surge in the same crisis, follow the
+--   working week or bunch together are compared like with like; only their alignment
+--   inside a block is broken. The span is where both series have data unless `since` /
+--   `until` say otherwise (`span_from`, `span_to`): its windows lie inside the attacks'
+--   data; an event day whose window reaches past the newest attack or before the span is
+--   `provisional` and left out of the tests.
+--   With `group` = class (the default), one row per class: `pre` and `post` are means over
+--   its event days, `expected_*` the means over the draws, `abnormal` post minus expected
+--   post with `band_low` .. `band_high` the 95% range chance alone gives it, `ratio` with
+--   `ratio_low` .. `ratio_high`, `p_value` the share of draws with a post window at least
+--   as busy (add-one, one-sided), `p_adjusted` Benjamini-Hochberg over the `tests` classes:
+--   read `p_adjusted`. `min_p` is the smallest p-value the baseline could give; `note`
+--   says when a row cannot reach 0.05 whatever the data. With `group` = day, one row per
+--   class and `day_offset` of the window (-pre_days .. post_days - 1): `attacks` per event day on
+--   that day of the window, `expected`, `abnormal` and its band, so the shape of the
+--   response shows (p adjusted by Benjamini-Yekutieli over the window's days). With `group`
+--   = event, one row per event against its **placebo days**: days of the same weekday
+--   within `block_weeks` weeks of it whose whole window holds no event of the class
+--   (`baseline_size` of them; few or none where the class is busy, and `note` says so),
+--   p adjusted by Benjamini-Hochberg over the class's event days, and `post_cluster_ids`,
+--   the attacks in its post window. Attacks and events known less precisely than a day are
+--   not counted.
+-- param: group VARCHAR(class|day|event) = 'class'  one row per event class, per class and day of the window, or per event
 -- param: event_class VARCHAR(talks|visit|statement|agreement|sanction|recognition|threat|attribution|military|other) = NULL  only this class
 -- param: pre_days INTEGER = 3  days before the event day in the pre window
 -- param: post_days INTEGER = 7  days in the post window, the event day first
+-- param: block_weeks INTEGER = 4  the baseline moves events only within blocks of this many weeks
 -- param: tz TIMEZONE = 'UTC'  time zone of the day boundaries (the store stays UTC)
 -- param: country VARCHAR = NULL  only attacks on this target country (ISO alpha-3)
 -- param: event_country VARCHAR = NULL  only events with this actor country (ISO alpha-3)
 -- param: attack_type VARCHAR(ddos|defacement|wiper|ransomware|phishing|intrusion|data_leak|other) = NULL  only this attack type
--- param: since DATE = NULL  first day of the studied span [default: the first attack or event]
--- param: until DATE = NULL  last day of the studied span [default: the last attack or event]
--- param: permutations INTEGER = 1000  most week shifts in the class baseline
--- param: seed INTEGER = 42  seed of the shifts when they are sampled: the same seed gives the same p-values
+-- param: since DATE = NULL  first day of the studied span [default: the first day both attacks and events have data]
+-- param: until DATE = NULL  last day of the studied span [default: the last day both have data]
+-- param: permutations INTEGER = 2000  baseline draws
+-- param: seed INTEGER = 42  seed of the draws: the same seed gives the same p-values
 -- param: max_ids INTEGER = 25  at most this many attacks per event in `post_cluster_ids`, earliest first
 -- example: cyberlog report run event_study -p country=UKR -p tz=Europe/Kyiv
+-- example: cyberlog report run event_study -p group=day -p event_class=sanction
 -- example: cyberlog report run event_study -p group=event -p event_class=sanction -p pre_days=3 -p post_days=7
 WITH precisions AS (
     SELECT ['second', 'minute', 'hour', 'day'] AS daily
 ), attacks AS (
-    SELECT cluster_id, CAST(timezone($tz, started_at + (started_latest - started_at) / 2) AS DATE) AS day
+    SELECT cluster_id,
+           CAST(epoch(CAST(timezone($tz, started_at + (started_latest - started_at) / 2) AS DATE)) / 86400 AS BIGINT)
+               AS dn
     FROM v_attacks, precisions
     WHERE list_contains(daily, time_precision)
       AND ($country IS NULL OR cluster_id IN (SELECT cluster_id FROM v_attack_targets WHERE country = upper($country)))
       AND ($attack_type IS NULL OR list_contains(attack_types, lower($attack_type)))
 ), events AS (
     SELECT event_id, title, url, event_class,
-           CAST(timezone($tz, occurred_at + (occurred_latest - occurred_at) / 2) AS DATE) AS day
+           CAST(epoch(CAST(timezone($tz, occurred_at + (occurred_latest - occurred_at) / 2) AS DATE)) / 86400 AS BIGINT)
+               AS dn
     FROM diplomatic_events, precisions
     WHERE list_contains(daily, time_precision)
       AND ($event_class IS NULL OR event_class = lower($event_class))
       AND ($event_country IS NULL OR list_contains(actor_countries, upper($event_country)))
 ), span AS (
+    -- where both series have data, unless since/until say otherwise; every studied window
+    -- lies between the first and the newest attack
     SELECT
-        coalesce($since, least((SELECT min(day) FROM attacks), (SELECT min(day) FROM events))) AS first_day,
-        coalesce($until, greatest((SELECT max(day) FROM attacks), (SELECT max(day) FROM events))) AS last_day,
-        (SELECT max(day) FROM attacks) AS newest_attack
-), days AS (
-    SELECT CAST(d AS DATE) AS day
-    FROM span, generate_series(CAST(first_day AS TIMESTAMP), CAST(last_day AS TIMESTAMP), INTERVAL 1 DAY) AS g(d)
-), classes AS (
-    SELECT DISTINCT event_class FROM events
-), daily AS (
-    -- one row per class and day: attacks that day, whether an event of the class fell on it
+        greatest(coalesce(CAST(epoch(CAST($since AS DATE)) / 86400 AS BIGINT), (SELECT min(dn) FROM events)),
+                 (SELECT min(dn) FROM attacks) + $pre_days) AS first_dn,
+        least(coalesce(CAST(epoch(CAST($until AS DATE)) / 86400 AS BIGINT), (SELECT max(dn) FROM events)),
+              (SELECT max(dn) FROM attacks) - ($post_days - 1)) AS last_dn,
+        coalesce(CAST(epoch(CAST($since AS DATE)) / 86400 AS BIGINT), (SELECT min(dn) FROM events)) AS asked_first,
+        coalesce(CAST(epoch(CAST($until AS DATE)) / 86400 AS BIGINT), (SELECT max(dn) FROM events)) AS asked_last
+), sized AS (
+    -- blocks of block_weeks weeks from the first day; days past the last whole week are a
+    -- block of their own that never turns
     SELECT
-        c.event_class, d.day, isodow(d.day) AS weekday,
-        coalesce(a.attacks, 0) AS attacks,
-        CASE WHEN e.day IS NULL THEN 0 ELSE 1 END AS event_day
-    FROM classes c
-    CROSS JOIN days d
-    LEFT JOIN (SELECT day, count(*) AS attacks FROM attacks GROUP BY day) a USING (day)
-    LEFT JOIN (SELECT DISTINCT event_class, day FROM events) e ON e.event_class = c.event_class AND e.day = d.day
-), windows AS (
+        first_dn, asked_first, asked_last,
+        greatest(0, last_dn - first_dn + 1) AS bins,
+        greatest(0, last_dn - first_dn + 1) // 7 * 7 AS whole,
+        greatest(1, $block_weeks) * 7 AS block
+    FROM span
+), attack_days AS (
+    SELECT a.dn - s.first_dn AS pos, count(*) AS attacks
+    FROM attacks a, sized s
+    WHERE a.dn - s.first_dn BETWEEN -$pre_days AND s.bins + $post_days - 2
+    GROUP BY a.dn - s.first_dn
+), dense AS (
+    -- attacks per day as one array (element 1 is position -pre_days)
+    SELECT list(coalesce(a.attacks, 0) ORDER BY p.pos) AS attacks_at
+    FROM sized s, range(-$pre_days, s.bins + $post_days - 1) AS p(pos) LEFT JOIN attack_days a ON a.pos = p.pos
+), event_days AS (
+    -- one study point per class and day inside the span, with its block
     SELECT
-        event_class, day, weekday, event_day,
-        sum(attacks) OVER w_pre AS pre,
-        sum(attacks) OVER w_post AS post,
-        sum(event_day) OVER w_all AS events_in_window,
-        count(*) OVER w_all AS window_days
-    FROM daily
-    WINDOW
-        w_pre AS (PARTITION BY event_class ORDER BY day ROWS BETWEEN $pre_days PRECEDING AND 1 PRECEDING),
-        w_post AS (PARTITION BY event_class ORDER BY day ROWS BETWEEN CURRENT ROW AND $post_days - 1 FOLLOWING),
-        w_all AS (PARTITION BY event_class ORDER BY day
-                  ROWS BETWEEN $pre_days PRECEDING AND $post_days - 1 FOLLOWING)
+        e.event_class, e.pos,
+        CASE WHEN e.pos < s.whole THEN e.pos // s.block ELSE -1 END AS block,
+        CASE WHEN e.pos < s.whole THEN e.pos // s.block * s.block ELSE s.whole END AS base,
+        CASE WHEN e.pos < s.whole THEN least(s.block, s.whole - e.pos // s.block * s.block) ELSE s.bins - s.whole END
+            AS block_len
+    FROM (SELECT DISTINCT event_class, dn - (SELECT first_dn FROM sized) AS pos FROM events) e, sized s
+    WHERE e.pos BETWEEN 0 AND s.bins - 1
+), blocks AS (
+    SELECT DISTINCT event_class, block, CASE WHEN block < 0 THEN 1 ELSE block_len // 7 END AS weeks FROM event_days
+), offsets AS (
+    SELECT t AS day_offset FROM range(-$pre_days, $post_days) AS g(t)
+), block_sums AS (
+    -- per class, block, turn and day of the window: attacks summed over the block's event days turned by w weeks
+    SELECT
+        e.event_class, e.block, t.w, o.day_offset,
+        sum(d.attacks_at[1 + $pre_days + e.base + (e.pos - e.base + 7 * t.w) % e.block_len + o.day_offset]) AS attacks
+    FROM event_days e
+    JOIN (SELECT b.event_class, b.block, g.w FROM blocks b, range(0, b.weeks) AS g(w)) t USING (event_class, block)
+    CROSS JOIN offsets o
+    CROSS JOIN dense d
+    GROUP BY e.event_class, e.block, t.w, o.day_offset
+), stats AS (
+    -- the statistics a draw is judged by: the post window, the pre window, and (group=day) each day
+    SELECT event_class, block, w, 'post' AS stat, sum(attacks) FILTER (WHERE day_offset >= 0) AS attacks
+    FROM block_sums GROUP BY event_class, block, w
+    UNION ALL
+    SELECT event_class, block, w, 'pre', coalesce(sum(attacks) FILTER (WHERE day_offset < 0), 0)
+    FROM block_sums GROUP BY event_class, block, w
+    UNION ALL
+    SELECT event_class, block, w, CAST(day_offset AS VARCHAR), attacks FROM block_sums WHERE $group = 'day'
+), points AS (
+    SELECT event_class, count(*) AS n FROM event_days GROUP BY event_class
+), draws AS (
+    SELECT b.event_class, t.r, b.block,
+           portable_hash($seed, b.event_class || '/' || CAST(t.r AS VARCHAR) || '/' || CAST(b.block AS VARCHAR))
+               % b.weeks AS w
+    FROM range(1, $permutations + 1) AS t(r), blocks b
+    WHERE $group <> 'event'
+), drawn AS (
+    SELECT d.event_class, s.stat, d.r, sum(s.attacks) / any_value(p.n) AS mean
+    FROM draws d
+    JOIN stats s USING (event_class, block, w)
+    JOIN points p USING (event_class)
+    GROUP BY d.event_class, s.stat, d.r
+), observed AS (
+    SELECT s.event_class, s.stat, sum(s.attacks) / any_value(p.n) AS mean
+    FROM stats s JOIN points p USING (event_class)
+    WHERE s.w = 0
+    GROUP BY s.event_class, s.stat
+), reach AS (
+    -- the chance a draw is as busy as the busiest arrangement: the smallest p-value the baseline can give
+    SELECT event_class, stat, exp(sum(ln(ties / weeks))) AS top_share
+    FROM (SELECT s.event_class, s.stat, s.block, any_value(b.weeks) AS weeks,
+                 count(*) FILTER (WHERE s.attacks = m.most) AS ties
+          FROM stats s
+          JOIN (SELECT event_class, stat, block, max(attacks) AS most FROM stats GROUP BY event_class, stat, block) m
+              USING (event_class, stat, block)
+          JOIN blocks b USING (event_class, block)
+          GROUP BY s.event_class, s.stat, s.block)
+    GROUP BY event_class, stat
+), ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY event_class, stat ORDER BY mean) AS place,
+           count(*) OVER (PARTITION BY event_class, stat) AS n
+    FROM drawn
 ), judged AS (
     SELECT
-        w.*,
-        coalesce(w.pre, 0) AS pre_count,
-        w.day + $post_days - 1 > s.newest_attack OR w.window_days < $pre_days + $post_days AS provisional,
-        row_number() OVER (PARTITION BY w.event_class ORDER BY w.day) - 1 AS pos
-    FROM windows w, span s
-), placebo AS (
-    -- an event's placebo days: same weekday, whole window in the data and free of events
-    SELECT event_class, weekday, pre_count AS pre, post
-    FROM judged
-    WHERE events_in_window = 0 AND NOT provisional
-), baseline AS (
-    SELECT event_class, weekday, count(*) AS placebo_days, avg(pre) AS expected_pre, avg(post) AS expected_post
-    FROM placebo
-    GROUP BY event_class, weekday
-), studied AS (
-    -- each event day against the placebo days of its class and weekday
-    SELECT
-        j.event_class, j.day, j.pos, j.weekday, j.pre_count AS pre, j.post, j.provisional,
-        b.placebo_days, b.expected_pre, b.expected_post,
-        (SELECT count(*) FROM placebo p
-         WHERE p.event_class = j.event_class AND p.weekday = j.weekday AND p.post < j.post) AS below,
-        (SELECT count(*) FROM placebo p
-         WHERE p.event_class = j.event_class AND p.weekday = j.weekday AND p.post = j.post) AS equal
-    FROM judged j
-    LEFT JOIN baseline b USING (event_class, weekday)
-    WHERE j.event_day = 1
-), per_day AS (
+        o.event_class, o.stat, o.mean AS observed,
+        avg(d.mean) AS expected,
+        count(d.mean) AS draws,
+        count(*) FILTER (WHERE d.mean < o.mean) AS below,
+        count(*) FILTER (WHERE d.mean = o.mean) AS equal,
+        min(d.mean) FILTER (WHERE d.place = CAST(ceil(0.025 * d.n) AS BIGINT)) AS low,
+        min(d.mean) FILTER (WHERE d.place = CAST(ceil(0.975 * d.n) AS BIGINT)) AS high,
+        any_value(r.top_share) AS top_share
+    FROM observed o
+    LEFT JOIN ranked d USING (event_class, stat)
+    LEFT JOIN reach r USING (event_class, stat)
+    GROUP BY o.event_class, o.stat, o.mean
+), tests AS (
     SELECT
         *,
-        CASE WHEN placebo_days > 0 THEN (below + 0.5 * equal) / placebo_days END AS percentile,
-        CASE WHEN placebo_days > 0 THEN (1 + placebo_days - below) / (1.0 + placebo_days) END AS p_value
-    FROM studied
+        CASE WHEN draws > 0 THEN (1 + draws - below) / (1.0 + draws) END AS p,
+        CASE WHEN draws > 0 THEN (1 + draws * coalesce(top_share, 1)) / (1.0 + draws) END AS min_p
+    FROM judged
+), class_tests AS (
+    -- Benjamini-Hochberg over the classes, on the post window
+    SELECT *, least(1.0, min(p * m / place) OVER (ORDER BY p DESC, event_class DESC ROWS UNBOUNDED PRECEDING))
+        AS p_adjusted
+    FROM (SELECT *, row_number() OVER (ORDER BY p, event_class) AS place, count(*) OVER () AS m
+          FROM tests WHERE stat = 'post' AND p IS NOT NULL)
+), day_tests AS (
+    -- Benjamini-Yekutieli over the days of each class's window (neighbouring days are dependent)
+    SELECT *, least(1.0, min(p * m * c / place) OVER (PARTITION BY event_class ORDER BY p DESC, stat DESC
+                                                      ROWS UNBOUNDED PRECEDING)) AS p_adjusted
+    FROM (SELECT *, CAST(stat AS INTEGER) AS day_offset,
+                 row_number() OVER (PARTITION BY event_class ORDER BY p, stat) AS place,
+                 count(*) OVER (PARTITION BY event_class) AS m,
+                 (SELECT sum(1.0 / i) FROM range(1, $pre_days + $post_days + 1) AS g(i)) AS c
+          FROM tests WHERE stat NOT IN ('post', 'pre') AND p IS NOT NULL)
+), asked_days AS (
+    -- event days asked for but outside the span: their windows are not all in the data
+    SELECT DISTINCT e.event_class, e.dn, e.dn - s.first_dn NOT BETWEEN 0 AND s.bins - 1 AS provisional
+    FROM events e, sized s
+    WHERE e.dn BETWEEN s.asked_first AND s.asked_last
+), per_class AS (
+    SELECT event_class, count(*) FILTER (WHERE NOT provisional) AS event_days,
+           count(*) FILTER (WHERE provisional) AS provisional_days
+    FROM asked_days GROUP BY event_class
+), daily AS (
+    -- group=event: every day of the span with its attacks, its windows and whether the class had an event
+    SELECT
+        c.event_class, p.pos, s.first_dn + p.pos AS dn,
+        coalesce(a.attacks, 0) AS attacks,
+        CASE WHEN e.pos IS NULL THEN 0 ELSE 1 END AS event_day
+    FROM (SELECT DISTINCT event_class FROM events) c
+    CROSS JOIN sized s
+    CROSS JOIN range(least(-$pre_days, s.asked_first - s.first_dn - $pre_days),
+                     greatest(s.bins + $post_days - 1, s.asked_last - s.first_dn + $post_days)) AS p(pos)
+    LEFT JOIN (SELECT dn - (SELECT first_dn FROM sized) AS pos, count(*) AS attacks FROM attacks GROUP BY dn) a
+        ON a.pos = p.pos
+    LEFT JOIN (SELECT DISTINCT event_class, dn - (SELECT first_dn FROM sized) AS pos FROM events) e
+        ON e.event_class = c.event_class AND e.pos = p.pos
+    WHERE $group = 'event'
+), windows AS (
+    SELECT
+        event_class, pos, dn, event_day,
+        coalesce(sum(attacks) OVER w_pre, 0) AS pre,
+        sum(attacks) OVER w_post AS post,
+        sum(event_day) OVER w_all AS events_in_window
+    FROM daily
+    WINDOW
+        w_pre AS (PARTITION BY event_class ORDER BY pos ROWS BETWEEN $pre_days PRECEDING AND 1 PRECEDING),
+        w_post AS (PARTITION BY event_class ORDER BY pos ROWS BETWEEN CURRENT ROW AND $post_days - 1 FOLLOWING),
+        w_all AS (PARTITION BY event_class ORDER BY pos ROWS BETWEEN $pre_days PRECEDING AND $post_days - 1 FOLLOWING)
+), placebo AS (
+    -- an event day's placebo days: same weekday, within block_weeks weeks, inside the span, no event in the window
+    SELECT w.event_class, w.dn, p.pre, p.post
+    FROM windows w
+    JOIN windows p ON p.event_class = w.event_class
+        AND p.pos BETWEEN w.pos - 7 * greatest(1, $block_weeks) AND w.pos + 7 * greatest(1, $block_weeks)
+        AND (p.pos - w.pos) % 7 = 0 AND p.events_in_window = 0
+        AND p.pos BETWEEN 0 AND (SELECT bins FROM sized) - 1
+    WHERE w.event_day = 1
+), per_event AS (
+    SELECT
+        w.event_class, w.dn, w.pre, w.post,
+        count(p.post) AS placebo_days,
+        avg(p.pre) AS expected_pre,
+        avg(p.post) AS expected_post,
+        count(*) FILTER (WHERE p.post < w.post) AS below,
+        count(*) FILTER (WHERE p.post = w.post) AS equal,
+        any_value(v.provisional) AS provisional
+    FROM windows w
+    JOIN asked_days v USING (event_class, dn)
+    LEFT JOIN placebo p USING (event_class, dn)
+    WHERE w.event_day = 1
+    GROUP BY w.event_class, w.dn, w.pre, w.post
+), event_tests AS (
+    -- Benjamini-Hochberg over each class's event days that are not provisional
+    SELECT *, least(1.0, min(p * m / place) OVER (PARTITION BY event_class, provisional ORDER BY p DESC, dn DESC
+                                                  ROWS UNBOUNDED PRECEDING)) AS p_adjusted
+    FROM (SELECT *,
+                 CASE WHEN placebo_days > 0 THEN (1 + placebo_days - below) / (1.0 + placebo_days) END AS p,
+                 row_number() OVER (PARTITION BY event_class, provisional ORDER BY
+                     CASE WHEN placebo_days > 0 THEN (1 + placebo_days - below) / (1.0 + placebo_days) END, dn)
+                     AS place,
+                 count(*) OVER (PARTITION BY event_class, provisional) AS m
+          FROM per_event)
 ), evidence AS (
     SELECT
-        s.event_class, s.day,
-        list_slice(list(a.cluster_id ORDER BY a.day, a.cluster_id) FILTER (WHERE a.cluster_id IS NOT NULL), 1, $max_ids)
+        s.event_class, s.dn,
+        list_slice(list(a.cluster_id ORDER BY a.dn, a.cluster_id) FILTER (WHERE a.cluster_id IS NOT NULL), 1, $max_ids)
             AS post_cluster_ids
-    FROM per_day s
-    LEFT JOIN attacks a ON a.day >= s.day AND a.day < s.day + $post_days
-    WHERE $group = 'event'
-    GROUP BY s.event_class, s.day
-), closed AS (
-    -- the event days a class row studies: whole window inside the data
-    SELECT event_class, pos, pre, post FROM per_day WHERE NOT provisional
-), domain AS (
-    -- the positions of closed windows, from lo, cut to whole weeks so a shift keeps weekdays
-    SELECT event_class, min(pos) AS lo, (count(*) // 7) * 7 AS span_days
-    FROM judged
-    WHERE NOT provisional AND $group = 'class'
-    GROUP BY event_class
-), shifts AS (
-    -- every whole-week shift if there are at most `permutations`, else a seeded sample
+    FROM per_event s
+    LEFT JOIN attacks a ON a.dn >= s.dn AND a.dn < s.dn + $post_days
+    GROUP BY s.event_class, s.dn
+), described AS (
     SELECT
-        d.event_class, d.lo, d.span_days, t.r,
-        CASE WHEN d.span_days // 7 - 1 <= $permutations THEN t.r
-             ELSE 1 + portable_hash($seed, t.r) % (d.span_days // 7 - 1) END AS weeks
-    FROM domain d
-    CROSS JOIN range(1, $permutations + 1) AS t(r)
-    WHERE t.r <= d.span_days // 7 - 1
-), moved AS (
-    -- where each closed event day lands under each shift
-    SELECT sh.event_class, sh.r, sh.lo + (c.pos - sh.lo + 7 * sh.weeks) % sh.span_days AS pos
-    FROM shifts sh
-    JOIN closed c USING (event_class)
-), shifted AS (
-    SELECT m.event_class, m.r, avg(j.pre_count) AS pre, avg(j.post) AS post
-    FROM moved m
-    JOIN judged j USING (event_class, pos)
-    GROUP BY m.event_class, m.r
-), by_class AS (
+        'whole-week turns within ' || CAST(greatest(1, $block_weeks) AS VARCHAR) || '-week blocks' AS null_model,
+        DATE '1970-01-01' + CAST(first_dn AS INTEGER) AS span_from,
+        DATE '1970-01-01' + CAST(first_dn + bins - 1 AS INTEGER) AS span_to
+    FROM sized
+), class_rows AS (
     SELECT
-        s.event_class,
-        count(*) FILTER (WHERE NOT s.provisional) AS event_days,
-        count(*) FILTER (WHERE s.provisional) AS provisional_days,
-        avg(s.pre) FILTER (WHERE NOT s.provisional) AS pre,
-        avg(s.post) FILTER (WHERE NOT s.provisional) AS post
-    FROM per_day s
+        c.event_class, NULL::INTEGER AS day_offset, NULL::DATE AS event_day, NULL AS event_id, NULL AS event,
+        c.event_days, c.provisional_days,
+        round(pre.observed, 2) AS pre, round(t.observed, 2) AS post,
+        round(pre.expected, 2) AS expected_pre, round(t.expected, 2) AS expected_post,
+        NULL::DOUBLE AS attacks, NULL::DOUBLE AS expected,
+        round(t.observed - t.expected, 2) + 0.0 AS abnormal,
+        round(t.low - t.expected, 2) + 0.0 AS band_low, round(t.high - t.expected, 2) + 0.0 AS band_high,
+        round(t.observed / nullif(t.expected, 0), 2) AS ratio,
+        round(greatest(0, t.observed - (t.high - t.expected)) / nullif(t.expected, 0), 2) AS ratio_low,
+        round((t.observed + (t.expected - t.low)) / nullif(t.expected, 0), 2) AS ratio_high,
+        round(CASE WHEN t.draws > 0 THEN (t.below + 0.5 * t.equal) / t.draws END, 3) AS percentile,
+        round(t.p, 4) AS p_value, round(t.p_adjusted, 4) AS p_adjusted, t.m AS tests, round(t.min_p, 4) AS min_p,
+        CASE WHEN t.p IS NULL THEN 'no test: no event day of the class has its whole window in the data'
+             WHEN t.min_p > 0.05 THEN 'cannot reach 0.05: the smallest p this baseline can give is '
+                                      || CAST(round(t.min_p, 3) AS VARCHAR) END AS note,
+        coalesce(t.draws, 0) AS baseline_size, NULL::BOOLEAN AS provisional, NULL::VARCHAR[] AS post_cluster_ids,
+        NULL AS url
+    FROM per_class c
+    LEFT JOIN class_tests t USING (event_class)
+    LEFT JOIN tests pre ON pre.event_class = c.event_class AND pre.stat = 'pre'
     WHERE $group = 'class'
-    GROUP BY s.event_class
-), class_baseline AS (
+), day_rows AS (
     SELECT
-        c.event_class,
-        avg(s.pre) AS expected_pre,
-        avg(s.post) AS expected_post,
-        count(s.r) AS shifts,
-        count(*) FILTER (WHERE s.post < c.post) AS below,
-        count(*) FILTER (WHERE s.post = c.post) AS equal
-    FROM by_class c
-    LEFT JOIN shifted s USING (event_class)
-    GROUP BY c.event_class
+        t.event_class, t.day_offset, NULL::DATE, NULL, NULL, c.event_days, c.provisional_days,
+        NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE,
+        round(t.observed, 2), round(t.expected, 2),
+        round(t.observed - t.expected, 2) + 0.0, round(t.low - t.expected, 2) + 0.0, round(t.high - t.expected, 2) + 0.0,
+        round(t.observed / nullif(t.expected, 0), 2),
+        round(greatest(0, t.observed - (t.high - t.expected)) / nullif(t.expected, 0), 2),
+        round((t.observed + (t.expected - t.low)) / nullif(t.expected, 0), 2),
+        round(CASE WHEN t.draws > 0 THEN (t.below + 0.5 * t.equal) / t.draws END, 3),
+        round(t.p, 4), round(t.p_adjusted, 4), t.m, round(t.min_p, 4),
+        CASE WHEN least(1.0, t.min_p * t.c) > 0.05
+             THEN 'cannot reach 0.05: the smallest adjusted p this baseline can give is '
+                  || CAST(round(least(1.0, t.min_p * t.c), 3) AS VARCHAR) END,
+        t.draws, NULL::BOOLEAN, NULL::VARCHAR[], NULL
+    FROM day_tests t
+    JOIN per_class c USING (event_class)
 ), event_rows AS (
     SELECT
-        e.event_class, e.day AS event_day, e.event_id, e.title AS event, s.weekday,
-        s.pre, s.post, s.expected_pre, s.expected_post, s.percentile, s.p_value, s.placebo_days, s.provisional,
-        v.post_cluster_ids, e.url
+        e.event_class, NULL::INTEGER, DATE '1970-01-01' + CAST(e.dn AS INTEGER), e.event_id, e.title, 1,
+        CASE WHEN s.provisional THEN 1 ELSE 0 END,
+        s.pre, s.post, round(s.expected_pre, 2), round(s.expected_post, 2), NULL::DOUBLE, NULL::DOUBLE,
+        round(s.post - s.expected_post, 2) + 0.0, NULL::DOUBLE, NULL::DOUBLE,
+        round(s.post / nullif(s.expected_post, 0), 2), NULL::DOUBLE, NULL::DOUBLE,
+        round(CASE WHEN s.placebo_days > 0 THEN (s.below + 0.5 * s.equal) / s.placebo_days END, 3),
+        round(s.p, 4), round(CASE WHEN NOT s.provisional THEN s.p_adjusted END, 4),
+        CASE WHEN NOT s.provisional THEN s.m END,
+        round(1 / (1.0 + s.placebo_days), 4),
+        CASE WHEN s.provisional THEN 'provisional: the window is not all in the data'
+             WHEN s.placebo_days = 0 THEN 'no placebo days: the class has events in every nearby window'
+             WHEN 1 / (1.0 + s.placebo_days) > 0.05
+             THEN 'cannot reach 0.05: ' || CAST(s.placebo_days AS VARCHAR) || ' placebo days give p >= '
+                  || CAST(round(1 / (1.0 + s.placebo_days), 3) AS VARCHAR) END,
+        s.placebo_days, s.provisional, v.post_cluster_ids, e.url
     FROM events e
-    JOIN per_day s USING (event_class, day)
-    JOIN evidence v USING (event_class, day)
+    JOIN event_tests s USING (event_class, dn)
+    JOIN evidence v USING (event_class, dn)
+    WHERE $group = 'event'
 )
-SELECT
-    event_class,
-    NULL::DATE AS event_day,
-    NULL AS event_id,
-    NULL AS event,
-    c.event_days,
-    c.provisional_days,
-    round(c.pre, 2) AS pre,
-    round(c.post, 2) AS post,
-    round(b.expected_pre, 2) AS expected_pre,
-    round(b.expected_post, 2) AS expected_post,
-    round(c.post / nullif(b.expected_post, 0), 2) AS ratio,
-    round(CASE WHEN b.shifts > 0 THEN (b.below + 0.5 * b.equal) / b.shifts END, 3) AS percentile,
-    round(CASE WHEN b.shifts > 0 THEN (1 + b.shifts - b.below) / (1.0 + b.shifts) END, 4) AS p_value,
-    b.shifts AS baseline_size,
-    NULL::BOOLEAN AS provisional,
-    NULL::VARCHAR[] AS post_cluster_ids,
-    NULL AS url
-FROM by_class c
-JOIN class_baseline b USING (event_class)
-UNION ALL
-SELECT
-    event_class, event_day, event_id, event, 1, CASE WHEN provisional THEN 1 ELSE 0 END,
-    pre, post, round(expected_pre, 2), round(expected_post, 2), round(post / nullif(expected_post, 0), 2),
-    round(percentile, 3), round(p_value, 4), placebo_days, provisional, post_cluster_ids, url
-FROM event_rows
-WHERE $group = 'event'
-ORDER BY event_class, event_day NULLS FIRST, event_id
+SELECT r.*, d.null_model, d.span_from, d.span_to
+FROM (SELECT * FROM class_rows UNION ALL SELECT * FROM day_rows UNION ALL SELECT * FROM event_rows) r
+CROSS JOIN described d
+ORDER BY r.event_class, r.day_offset NULLS FIRST, r.event_day NULLS FIRST, r.event_id
