@@ -12,6 +12,7 @@ numpy are imported here only, when the report runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -67,7 +68,7 @@ def _controls(days: list[date], trend: str) -> Any:
     import pandas as pd
 
     frame = pd.DataFrame({"day": pd.to_datetime(days)})
-    weekday = pd.get_dummies(frame["day"].dt.dayofweek, prefix="wd", drop_first=True, dtype=float)
+    weekday = pd.get_dummies(frame["day"].dt.day_of_week, prefix="wd", drop_first=True, dtype=float)
     if trend == "none":
         level = pd.DataFrame({"level": 1.0}, index=frame.index)
     else:
@@ -89,13 +90,17 @@ def _tests(
         exog["level"] = 1.0
     observed = pd.DataFrame({"attacks": attacks, "events": events})
     order = max(1, int(VAR(observed, exog=exog).select_order(maxlags=max_lag, trend="n").aic))
-    fitted = _fit(observed, exog, order)
+    fitted = VAR(observed, exog=exog).fit(order, trend="n")
+    controls = exog.to_numpy(dtype=float)
+    series = np.column_stack([attacks, events])
     turns = _turns(len(days), max(1, int(params["block_weeks"])), int(params["permutations"]), int(params["seed"]))
-    draws = [_fit(observed.assign(events=np.asarray(events)[turn]), exog, order) for turn in turns]
+    test_events = granger_draws(series[:, 0], controls, order)
+    seen = test_events(series[:, 1])
+    draws = [test_events(series[turn, 1]) for turn in turns]
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for cause, effect in DIRECTIONS:
-        test = fitted[(cause, effect)]
-        above = sum(int(d[(cause, effect)].test_statistic >= test.test_statistic) for d in draws)
+        test = fitted.test_causality(effect, [cause], kind="f")
+        above = sum(int(d[(cause, effect)] >= seen[(cause, effect)] * (1 - 1e-12)) for d in draws)
         df_num, df_den = test.df
         found[(cause, effect)] = {
             "lag_order": order, "f": round(float(test.test_statistic), 3), "df_num": int(df_num),
@@ -109,12 +114,49 @@ def _tests(
     return found
 
 
-def _fit(series: Any, exog: Any, order: int) -> dict[tuple[str, str], Any]:
-    """The Granger F tests of a VAR of `order` lags, both directions."""
-    from statsmodels.tsa.api import VAR
+def granger_f(series: Any, controls: Any, order: int) -> dict[tuple[str, str], float]:
+    """The Granger F statistic of each direction, for a VAR of `order` lags of the two
+    columns of `series` (attacks, events) on the `controls`: what statsmodels'
+    VAR.test_causality (kind f) gives, from the normal equations (a test holds the two equal)."""
+    return granger_draws(series[:, 0], controls, order)(series[:, 1])
 
-    fitted = VAR(series, exog=exog).fit(order, trend="n")
-    return {(c, e): fitted.test_causality(e, [c], kind="f") for c, e in DIRECTIONS}
+
+def granger_draws(attacks: Any, controls: Any, order: int) -> Callable[[Any], dict[tuple[str, str], float]]:
+    """Granger F of both directions for any event series beside these attacks. The draws
+    refit the VAR hundreds of times, and statsmodels' model objects cost 8 s of a 9-year
+    series' report: here what does not move with the events (the controls and the attacks'
+    lags, and their cross products) is computed once, and a draw costs one small solve."""
+    import numpy as np
+
+    days = len(attacks)
+
+    def lagged(column: Any) -> Any:
+        return np.column_stack([column[order - lag : days - lag] for lag in range(1, order + 1)])
+
+    fixed = np.column_stack([controls[order:], lagged(attacks)])
+    fixed_cross = fixed.T @ fixed
+    first_attack_lag = controls.shape[1]
+
+    def tests(events: Any) -> dict[tuple[str, str], float]:
+        moving = lagged(events)
+        target = np.column_stack([attacks[order:], events[order:]])
+        cross = fixed.T @ moving
+        design_cross = np.block([[fixed_cross, cross], [cross.T, moving.T @ moving]])
+        design_target = np.vstack([fixed.T @ target, moving.T @ target])
+        inverse = np.linalg.pinv(design_cross, hermitian=True)
+        coef = inverse @ design_target
+        sigma = (target.T @ target - coef.T @ design_target) / (target.shape[0] - design_cross.shape[0])
+        found = {}
+        for cause, effect, first in (("events", "attacks", fixed.shape[1]), ("attacks", "events", first_attack_lag)):
+            columns = list(range(first, first + order))
+            e = 0 if effect == "attacks" else 1
+            b = coef[columns, e]
+            found[(cause, effect)] = float(
+                b @ np.linalg.solve(inverse[np.ix_(columns, columns)] * sigma[e, e], b) / order
+            )
+        return found
+
+    return tests
 
 
 def _turns(days: int, block_weeks: int, draws: int, seed: int) -> list[Any]:

@@ -23,7 +23,8 @@
 --   could give; `note` says when a row cannot reach 0.05 whatever the data. `direction`
 --   is the excess after the event minus the excess before it (attacks, lags 1..k against
 --   -k..-1) and `direction_p` how often the draws lean as far after; excess on both sides
---   of lag 0 is a shared trend, not a reaction, and `note` says so. Day bins follow `tz`;
+--   of lag 0 is a shared trend or events that recur within k bins, not a simple reaction,
+--   and `note` says so. Day bins follow `tz`;
 --   hour bins are UTC hours. Attacks and events known less precisely than a bin are not
 --   counted. `distinct_attacks` says how many attacks are behind each observed count and
 --   `cluster_ids` lists the first `max_ids` of them, earliest first.
@@ -244,7 +245,8 @@ SELECT
              THEN 'cannot reach 0.05: the smallest adjusted p this baseline can give is '
                   || CAST(round(least(1.0, t.min_p * t.dependence), 3) AS VARCHAR) END,
         CASE WHEN s.trend AND a.p_adjusted <= 0.05
-             THEN 'excess both before and after lag 0: a shared trend, not a reaction' END), '') AS note,
+             THEN 'excess both before and after lag 0: a shared trend, or events that recur within k bins'
+                  || ' (the day after one is days before the next); not a simple reaction' END), '') AS note,
     round(d.lean - d.expected, 2) + 0.0 AS direction,
     round((1 + d.as_far) / (1.0 + d.draws), 4) AS direction_p,
     (SELECT sum(events) FROM event_bins) AS events,
