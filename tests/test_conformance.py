@@ -22,6 +22,12 @@ FILES = sorted(str(p.relative_to(REALWORLD)) for p in REALWORLD.glob("*/*") if p
 # file -> (format, records, targets, actors, rejected, skipped); records are incidents or
 # diplomatic events, as the format stores; None: not a format cyberlog reads yet
 EXPECTED: dict[str, tuple[str, int, int, int, int, int] | None] = {
+    # CISSM's Cyber Events Database and DDoSia target lists: formats cyberlog does not read yet
+    "cissm/full_cyber_attack_data.part1.csv": None,
+    "ddosia/05-06-2023_20-15-12_DDoSia-target-list-full.json": None,
+    "ddosia/2023-10-29_12-45-53_DDoSia-target-list-full.json": None,
+    "ddosia/2024-05-20_07-10-29_DDoSia-target-list-full.json": None,
+    "ddosia/2025-11-05_07-05-09_DDoSia-target-list-full.json": None,
     # 16 rows have no start_date: rejected, each with that reason
     "eurepoc/EuRepoC_Global_Database_1.1.csv": ("eurepoc", 1627, 2840, 1916, 16, 0),
     "gdelt/20191024143000.export.CSV": ("gdelt", 2111, 0, 0, 0, 0),
