@@ -141,14 +141,20 @@ def apply_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
-    """Columns whose type changed since a store was made. An alert's content_hash was the
-    line's hash() as text (the same number): a number now, one string fewer to write for
-    each of a log's millions of alerts."""
+    """What changed since a store was made. An alert's content_hash was the line's hash()
+    as text (the same number): a number now, one string fewer to write for each of a log's
+    millions of alerts. An event's interval now ends when its source recorded it."""
     kind = con.execute(
         "SELECT data_type FROM information_schema.columns WHERE table_name = 'alerts' AND column_name = 'content_hash'"
     ).fetchall()
     if kind and kind[0][0] == "VARCHAR":
         con.execute("ALTER TABLE alerts ALTER content_hash TYPE UBIGINT")
+    # an event recorded before its day was over happened by then (GDELT's DATEADDED): events
+    # loaded before intervals were bounded by it are bounded in place, as a new load would be
+    con.execute(
+        "UPDATE diplomatic_events SET occurred_latest = recorded_at "
+        "WHERE recorded_at > occurred_at AND recorded_at < occurred_latest"
+    )
 
 
 def _fill_cameo(con: duckdb.DuckDBPyConnection) -> None:

@@ -128,3 +128,16 @@ def parse_time(text: str, source_zone: tzinfo | None = None, precision: str | No
         chosen = precision
     start = _truncate(local, chosen)
     return TimeValue(start.astimezone(UTC), _step(start, chosen).astimezone(UTC), chosen)
+
+
+def bounded(value: TimeValue, written: datetime | None) -> tuple[TimeValue, str | None]:
+    """`value` ended early by when its source wrote it down: what a record reports had
+    happened by the time the record was written. With a note for the record's time basis:
+    the bound used, or why not (a record written before the time it gives: the two
+    disagree, and the interval stays as the source gives it)."""
+    if written is None or written >= value.latest:
+        return value, None
+    stamp = written.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if written <= value.at:
+        return value, f"written {stamp}, before the time it gives: not bounded by it"
+    return TimeValue(value.at, written, value.precision), f"no later than its writing, {stamp}"

@@ -28,6 +28,8 @@ WITH named AS (
         try_strptime(sqldate, '%Y%m%d') AS day,
         CASE WHEN width = 61 THEN try_strptime(dateadded, '%Y%m%d%H%M%S')
              ELSE try_strptime(dateadded, '%Y%m%d') END AS added,
+        CASE WHEN width = 61 THEN try_strptime(dateadded, '%Y%m%d%H%M%S')
+             ELSE try_strptime(dateadded, '%Y%m%d') + INTERVAL 1 DAY END::TIMESTAMPTZ AS bound,
         TRY_CAST(quad_class AS TINYINT) AS quad,
         TRY_CAST(goldstein AS DOUBLE) AS score,
         TRY_CAST(num_mentions AS INTEGER) AS n_mentions,
@@ -79,7 +81,12 @@ WITH named AS (
         CASE WHEN g.bad_field IS NOT NULL THEN g.raw END AS raw,
         g.line = 1 AND g.bad_field IS NOT NULL AND NOT regexp_full_match(coalesce(g.event_id, ''), '[0-9]+') AS header,
         g.event_number::VARCHAR AS source_ref,
-        g.day::TIMESTAMPTZ AS occurred_at, g.day::TIMESTAMPTZ + INTERVAL 1 DAY AS occurred_latest,
+        -- the day SQLDATE names, ended early by DATEADDED: the event was in the news by then
+        -- (GDELT 2.0 stamps the 15-minute batch; 1.0 gives the day, so the bound is its end).
+        -- A DATEADDED before the day began is the sources disagreeing: the day is kept whole
+        g.day::TIMESTAMPTZ AS occurred_at,
+        CASE WHEN g.bound > g.day::TIMESTAMPTZ THEN least(g.day::TIMESTAMPTZ + INTERVAL 1 DAY, g.bound)
+             ELSE g.day::TIMESTAMPTZ + INTERVAL 1 DAY END AS occurred_latest,
         'day' AS time_precision,
         concat_ws(': ', g.actor1_name, coalesce(c.label, 'CAMEO ' || g.event_code), g.actor2_name) AS title,
         coalesce(c.event_class, b.event_class, r.event_class, 'other') AS event_class,

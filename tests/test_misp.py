@@ -46,10 +46,14 @@ def test_galaxy_actors_are_attributed_by_the_creator_when_published(db):
         "SELECT actor, role, attributed_by, strftime(attributed_at, '%Y-%m-%dT%H:%MZ'), country, country_raw "
         "FROM incident_actors",
     ) == [("DEV-0586", "attributed", "Example CERT", "2022-01-15T17:00Z", "RUS", "RU")]
-    # the bare (unwrapped) event beside the wrapped one
-    assert scalar(db, "SELECT time_basis FROM incidents WHERE title LIKE 'Defacement%'") == (
-        "MISP event date (entered by the analyst)"
-    )
+    # the bare (unwrapped) event beside the wrapped one: dated 14 Jan, last edited at 16:00 that day
+    assert rows(
+        db,
+        "SELECT time_basis, strftime(started_at, '%H:%M'), strftime(started_latest, '%H:%M') FROM incidents "
+        "WHERE title LIKE 'Defacement%'",
+    ) == [
+        ("MISP event date (entered by the analyst); no later than its writing, 2022-01-14T16:00:00Z", "00:00", "16:00")
+    ]
 
 
 def test_a_feed_folder_loads_its_events_once(db):

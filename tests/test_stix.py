@@ -95,5 +95,10 @@ def test_an_incident_with_no_time_of_its_own_is_dated_by_its_report(db, tmp_path
     path.write_text(_bundle([_incident("2022-02-20T00:00:00.000Z", "x"), report]), "utf-8")
     assert run("ingest", path, "--db", db).code == 0
     assert rows(db, "SELECT strftime(started_at, '%Y-%m-%d'), time_precision, time_basis FROM incidents") == [
-        ("2022-02-19", "day", "report published")
+        # the incident object itself was created on the 15th: dated by its report, it says so
+        (
+            "2022-02-19",
+            "day",
+            "report published; written 2022-02-15T16:00:00Z, before the time it gives: not bounded by it",
+        )
     ]

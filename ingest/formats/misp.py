@@ -23,7 +23,7 @@ from ingest import countries, vocab
 from ingest.formats.base import Format, OptText, Text, domain_name
 from ingest.readers import RawRecord, json_problem, open_json, too_deep
 from ingest.records import Actor, Incident, Severity, Target
-from ingest.times import TimeValue, parse_time
+from ingest.times import TimeValue, bounded, parse_time
 
 _TAG = re.compile(r'^(?P<namespace>[^:="]+)(?::(?P<predicate>[^=]+))?(?:="?(?P<value>.*?)"?)?$')
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -150,12 +150,17 @@ def convert(event: MispEvent) -> Incident:
     terms += [g.type for g in event.Galaxy] + [c.value for g in event.Galaxy for c in g.GalaxyCluster]
     published = event.publish_timestamp if event.publish_timestamp and event.publish_timestamp.year > 1970 else None
     links = [a.value for a in attributes if a.type == "link" and a.value.startswith(("http://", "https://"))]
+    # the event as last edited said the attack had started: its timestamp bounds the start
+    # (not publish_timestamp: a first_seen may be added after publishing)
+    edited = event.timestamp if event.timestamp and event.timestamp.year > 1970 else None
+    started, bound = bounded(min(seen, key=lambda t: t.at) if seen else event.date, edited)
+    basis = "MISP attribute first_seen" if seen else "MISP event date (entered by the analyst)"
     return Incident(
         source_ref=event.uuid,
         title=event.info,
         description=next((a.value for a in attributes if a.type == "text"), None),
         attack_types=vocab.attack_types(terms),
-        started=min(seen, key=lambda t: t.at) if seen else event.date,
+        started=started,
         ended=max(ended, key=lambda t: t.latest) if ended else None,
         evidence="reported",
         severity=_SEVERITY.get(event.threat_level_id or ""),
@@ -163,7 +168,7 @@ def convert(event: MispEvent) -> Incident:
         targets=_targets(event, attributes),
         actors=_actors(event, attributes, parse_time(published.isoformat()) if published else None),
         source_modified=event.timestamp,
-        time_basis="MISP attribute first_seen" if seen else "MISP event date (entered by the analyst)",
+        time_basis=f"{basis}; {bound}" if bound else basis,
     )
 
 

@@ -16,7 +16,7 @@ from ingest import countries, vocab
 from ingest.formats.base import Format, OptText, Text
 from ingest.formats.stix_bundle import read_bundle
 from ingest.records import Actor, ActorRole, Incident, Severity, Skip, Target
-from ingest.times import PRECISIONS, Precision, TimeValue, parse_time
+from ingest.times import PRECISIONS, Precision, TimeValue, bounded, parse_time
 
 
 def _stix_time(value: Any, info: ValidationInfo) -> TimeValue:
@@ -112,12 +112,13 @@ def convert(record: StixRecord) -> Incident:
     assert start is not None  # the model requires one candidate
     end = _earliest_of_best(record.ends, latest=True)
     confirmed = record.determination in HAPPENED or record.type == "sighting"
+    started, bound = bounded(start.at, record.created.at)  # the object describes an attack under way by then
     return Incident(
         source_ref=record.id,
         title=record.name,
         description=record.description,
         attack_types=vocab.attack_types(record.terms),
-        started=start.at,
+        started=started,
         ended=end.at if end else None,
         evidence="confirmed" if confirmed else "reported",
         severity=_severity(record.criticality),
@@ -125,7 +126,7 @@ def convert(record: StixRecord) -> Incident:
         targets=tuple(_target(t) for t in record.targets),
         actors=tuple(_actor(a) for a in record.actors),
         source_modified=record.modified.at,
-        time_basis=start.basis,
+        time_basis="; ".join(b for b in (start.basis, bound) if b) or None,
     )
 
 

@@ -1,0 +1,117 @@
+"""A report bounds the time of what it reports: an event already in the news at 08:23 happened
+before 08:23, whatever day its source codes it with.
+
+The motivating pair: Russia's Defence Ministry announced a partial pullback on 15 Feb 2022,
+and GDELT coded it SQLDATE 20220215 with DATEADDED 20220215082300; the DDoS on Ukraine's
+MoD and state banks came that afternoon. Measured from the whole day, the attack might have
+come before the announcement; bounded by DATEADDED, it certainly came after.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+from conftest import FIXTURES, rows, run
+
+PULLBACK_CODE = "0874"  # CAMEO: retreat or surrender militarily (the fixture's MoD announcement)
+
+
+def _gdelt_batch(folder: Path, dateadded: str, sqldate: str = "20220215") -> Path:
+    """The fixture's pullback row as GDELT published it in the batch of `dateadded`."""
+    source = FIXTURES / "gdelt" / "good" / "20220215171500.export.CSV"
+    (line,) = [x for x in source.read_text("utf-8").splitlines() if x.split("\t")[26] == PULLBACK_CODE]
+    fields = line.split("\t")
+    fields[1], fields[59] = sqldate, dateadded
+    fields[0] = str(int(fields[0]) + int(dateadded[4:8]))  # each batch's copy has a GLOBALEVENTID of its own
+    path = folder / f"{dateadded}.export.CSV"
+    path.write_text("\t".join(fields) + "\n", "utf-8")
+    return path
+
+
+def _pairs(db: Path, **params: object) -> list[dict[str, object]]:
+    pairs = [arg for key, value in params.items() for arg in ("-p", f"{key}={value}")]
+    result = run("report", "run", "incidents_near_events", *pairs, "--format", "json", "--db", db)
+    assert result.code == 0, result.err
+    return list(json.loads(result.out))
+
+
+def test_the_15_feb_ddos_came_after_the_pullback_was_in_the_news(loaded: Path, tmp_path: Path) -> None:
+    batch = _gdelt_batch(tmp_path, "20220215082300")
+    assert run("ingest", batch, "--source", "gdelt", "--db", loaded).code == 0
+    pairs = [
+        p
+        for p in _pairs(loaded, since="2022-02-15", until="2022-02-15", window_hours=24, event_class="military")
+        if str(p["incident"]).startswith("DDoS on Ukrainian MoD") and p["event_at"] == "2022-02-15T00:00:00Z"
+    ]
+    bounded = [p for p in pairs if p["lag_min_hours"] > 0]
+    assert len(bounded) == 1, pairs
+    (pair,) = bounded
+    # the cluster's start: 14:00 (its most precise record); the event: 00:00 to 08:23
+    assert (pair["lag_min_hours"], pair["lag_max_hours"], pair["within"]) == (5.6, 14.0, "certain"), pair
+    assert pair["lag_hours"] == 9.8  # from the interval's midpoint, 04:11:30
+
+
+def test_an_event_dated_after_it_was_recorded_keeps_its_whole_day(tmp_path: Path) -> None:
+    """DATEADDED before SQLDATE's day began: the sources disagree, and the bound is not used."""
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", _gdelt_batch(tmp_path, "20220214230000"), "--source", "gdelt", "--db", db).code == 0
+    ((start, latest, recorded),) = rows(db, "SELECT occurred_at, occurred_latest, recorded_at FROM diplomatic_events")
+    assert (latest - start).total_seconds() == 86400 and recorded < start
+
+
+def test_gdelt_1_bounds_by_the_end_of_the_day_it_was_added(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    fields = _gdelt_batch(tmp_path, "20220215082300").read_text("utf-8").rstrip("\n").split("\t")
+    fields[59] = "20220215"  # GDELT 1.0: DATEADDED is a day, and the three *Geo_ADM2Code columns are absent
+    v1 = tmp_path / "20220215.export.CSV"
+    v1.write_text("\t".join(f for n, f in enumerate(fields) if n not in (39, 47, 55)) + "\n", "utf-8")
+    assert run("ingest", v1, "--source", "gdelt", "--format", "gdelt", "--db", db).code == 0
+    ((start, latest),) = rows(db, "SELECT occurred_at, occurred_latest FROM diplomatic_events")
+    assert (latest - start).total_seconds() == 86400
+
+
+def test_a_store_loaded_before_the_bound_is_bounded_when_opened(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", _gdelt_batch(tmp_path, "20220215082300"), "--source", "gdelt", "--db", db).code == 0
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE diplomatic_events SET occurred_latest = occurred_at + INTERVAL 1 DAY")  # as loaded before
+    con.execute("UPDATE schema_version SET fingerprint = 'older'")  # schema files changed since
+    con.close()
+    assert run("ingest", _gdelt_batch(tmp_path, "20220216101500", "20220216"), "--db", db).code == 0
+    bounds = rows(db, "SELECT strftime(occurred_latest, '%d %H:%M') FROM diplomatic_events ORDER BY occurred_at")
+    assert bounds == [("15 08:23",), ("16 10:15",)]
+
+
+def _stix(tmp_path: Path, start: str, created: str) -> Path:
+    incident = {
+        "type": "incident", "spec_version": "2.1", "id": "incident--7b3e9c10-2d4f-4a6b-8c1d-9e0f1a2b3c4d",
+        "created": created, "modified": created, "name": "DDoS on a ministry", "first_seen": start,
+        "extensions": {"extension-definition--ef765651-680c-498d-9894-99799f2fa126": {
+            "extension_type": "property-extension", "incident_types": ["denial-of-service"]}},
+    }  # fmt: skip
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps({"type": "bundle", "id": "bundle--0f0e0d0c-0b0a-4909-8807-060504030201",
+                                "objects": [incident]}), "utf-8")  # fmt: skip
+    return path
+
+
+def test_a_stix_incident_started_no_later_than_the_object_was_created(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", _stix(tmp_path, "2022-02-15", "2022-02-15T16:02:00.000Z"), "--db", db).code == 0
+    ((start, latest, precision, basis),) = rows(
+        db, "SELECT strftime(started_at, '%d %H:%M'), strftime(started_latest, '%d %H:%M'), time_precision, "
+        "time_basis FROM incidents"
+    )  # fmt: skip
+    assert (start, latest, precision) == ("15 00:00", "15 16:02", "day")
+    assert basis.endswith("no later than its writing, 2022-02-15T16:02:00Z"), basis
+
+
+def test_a_stix_incident_created_before_its_start_keeps_the_start_and_says_so(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", _stix(tmp_path, "2022-02-15", "2022-02-14T09:00:00.000Z"), "--db", db).code == 0
+    ((latest, basis),) = rows(db, "SELECT strftime(started_latest, '%d %H:%M'), time_basis FROM incidents")
+    assert latest == "16 00:00" and basis.endswith(
+        "written 2022-02-14T09:00:00Z, before the time it gives: not bounded by it"
+    )
