@@ -54,7 +54,7 @@ def test_icews_rows_keep_class_countries_utc_day_goldstein_and_place(db):
          "RUS", 1, 7.0, "Geneva, Canton de Geneve, Switzerland", "CHE", 46.2022, 6.14569),
         ("91000103@2022-02-15", "2022-02-15T00:00Z", "2022-02-16", "day", "043", "visit", ["DEU", "RUS"], "RUS",
          "DEU", 1, 2.8, "Moscow, Moscow, Russian Federation", "RUS", 55.7522, 37.6156),
-        ("91000105@2022-02-18", "2022-02-18T00:00Z", "2022-02-19", "day", "112", "statement", ["GBR", "RUS"], "GBR",
+        ("91000105@2022-02-18", "2022-02-18T00:00Z", "2022-02-19", "day", "112", "attribution", ["GBR", "RUS"], "GBR",
          "RUS", 3, -2.0, "London, England, United Kingdom", "GBR", 51.5085, -0.12574),
         ("91000106@2022-02-21", "2022-02-21T00:00Z", "2022-02-22", "day", "054", "recognition", ["RUS", "UKR"], "RUS",
          "UKR", 1, 6.0, "Moscow, Moscow, Russian Federation", "RUS", 55.7522, 37.6156),
