@@ -134,6 +134,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     _upgrade(con)
     con.execute((folder / "views.sql").read_text("utf-8"))
     _fill_cameo(con)
+    _reclass_coded_events(con)
     con.execute(
         "INSERT INTO schema_version (version, fingerprint) VALUES ($v, $f)", {"v": SCHEMA_VERSION, "f": fingerprint}
     )
@@ -175,6 +176,16 @@ def _fill_cameo(con: duckdb.DuckDBPyConnection) -> None:
     con.register("_cameo", table)
     con.execute("INSERT INTO cameo_codes BY NAME SELECT * FROM _cameo")
     con.unregister("_cameo")
+
+
+def _reclass_coded_events(con: duckdb.DuckDBPyConnection) -> None:
+    """Events whose class the CAMEO table gave (GDELT, ICEWS) follow the table when it changes,
+    as a new load would; a class a curated file states is its own and stays."""
+    con.execute(
+        "UPDATE diplomatic_events AS e SET event_class = c.event_class FROM cameo_codes AS c "
+        "WHERE e.cameo_code = c.code AND e.event_class <> c.event_class "
+        "AND e.file_id IN (SELECT file_id FROM ingest_files WHERE format IN ('gdelt', 'icews'))"
+    )
 
 
 def wait_seconds(wait: float | None) -> float:

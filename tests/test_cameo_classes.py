@@ -57,3 +57,32 @@ def test_every_shipped_code_gets_a_class_from_the_table() -> None:
     assert {code for code, klass in found.items() if klass == "attribution"} == {
         c for c in found if c.startswith("112")
     }
+
+
+def test_a_store_classed_by_the_old_table_follows_the_new_one(tmp_path) -> None:
+    """GDELT and ICEWS classes come from the table, so they follow it; a class a curated
+    file states is the analyst's and stays, even beside a CAMEO code."""
+    import duckdb
+    from conftest import FIXTURES, rows, run
+
+    db = tmp_path / "store.duckdb"
+    for path in (
+        FIXTURES / "icews" / "good" / "icews-2022-02.tab",
+        FIXTURES / "events_csv" / "good" / "ukraine-2022.csv",
+    ):
+        assert run("ingest", path, "--db", db).code == 0
+    con = duckdb.connect(str(db))
+    icews = "source_ref LIKE '%@%'"  # ICEWS refs: event id @ day
+    con.execute(f"UPDATE diplomatic_events SET event_class = 'statement' WHERE cameo_code = '112' AND {icews}")
+    con.execute(
+        "UPDATE diplomatic_events SET event_class = 'talks' WHERE source_ref = '2022-02-15-rus-mod-partial-pullback'"
+    )
+    con.execute("UPDATE schema_version SET fingerprint = 'older'")
+    con.close()
+    assert run("ingest", FIXTURES / "gdelt" / "good" / "20220113.export.CSV", "--db", db).code == 0
+    assert rows(db, f"SELECT DISTINCT event_class FROM diplomatic_events WHERE cameo_code = '112' AND {icews}") == [
+        ("attribution",)
+    ]
+    assert rows(
+        db, "SELECT event_class FROM diplomatic_events WHERE source_ref = '2022-02-15-rus-mod-partial-pullback'"
+    ) == [("talks",)]
