@@ -5,6 +5,8 @@
 --   measured between their midpoints, `lag_min_hours` and `lag_max_hours` bound it, and
 --   `within` says whether the pair is certainly inside the window or only possibly.
 --   This is raw co-occurrence: on busy weeks almost every incident is near some event.
+--   `incident_at` and `event_at` show each time as what it is (a day as 2022-02-15, an hour
+--   as 2022-02-15T14h, a time a report bounded as its two ends, 2022-02-15T00:00Z/08:23Z).
 --   An attack several sources reported counts once (its cluster: the most precise record's
 --   time and title, every source listed in `incident_sources`).
 -- param: window_hours INTEGER = 72  how far before and after an incident to look, in hours
@@ -61,11 +63,39 @@ WITH precisions AS (
     GROUP BY t.cluster_id
 )
 SELECT
-    p.started_at AS incident_at,
+    -- each time as what it is: a day as 2022-02-15, an hour as 2022-02-15T14h, an interval a
+    -- bound ended early as its two ends (2022-02-15T00:00Z/08:23Z); UTC throughout
+    CASE
+        WHEN p.started_latest < CASE p.time_precision WHEN 'year' THEN p.started_at + INTERVAL 1 YEAR WHEN 'month' THEN p.started_at + INTERVAL 1 MONTH
+                                 WHEN 'day' THEN p.started_at + INTERVAL 1 DAY WHEN 'hour' THEN p.started_at + INTERVAL 1 HOUR
+                                 WHEN 'minute' THEN p.started_at + INTERVAL 1 MINUTE ELSE p.started_at + INTERVAL 1 SECOND END
+            THEN strftime(p.started_at, '%Y-%m-%dT%H:%MZ') || '/'
+                 || CASE WHEN CAST(p.started_latest AS DATE) = CAST(p.started_at AS DATE) THEN strftime(p.started_latest, '%H:%MZ')
+                         ELSE strftime(p.started_latest, '%Y-%m-%dT%H:%MZ') END
+        WHEN p.time_precision = 'year' THEN strftime(p.started_at, '%Y')
+        WHEN p.time_precision = 'month' THEN strftime(p.started_at, '%Y-%m')
+        WHEN p.time_precision = 'day' THEN strftime(p.started_at, '%Y-%m-%d')
+        WHEN p.time_precision = 'hour' THEN strftime(p.started_at, '%Y-%m-%dT%Hh')
+        WHEN p.time_precision = 'minute' THEN strftime(p.started_at, '%Y-%m-%dT%H:%MZ')
+        ELSE strftime(p.started_at, '%Y-%m-%dT%H:%M:%SZ')
+    END AS incident_at,
     p.title AS incident,
-    p.occurred_at AS event_at,
+    CASE
+        WHEN p.occurred_latest < CASE p.event_precision WHEN 'year' THEN p.occurred_at + INTERVAL 1 YEAR WHEN 'month' THEN p.occurred_at + INTERVAL 1 MONTH
+                                 WHEN 'day' THEN p.occurred_at + INTERVAL 1 DAY WHEN 'hour' THEN p.occurred_at + INTERVAL 1 HOUR
+                                 WHEN 'minute' THEN p.occurred_at + INTERVAL 1 MINUTE ELSE p.occurred_at + INTERVAL 1 SECOND END
+            THEN strftime(p.occurred_at, '%Y-%m-%dT%H:%MZ') || '/'
+                 || CASE WHEN CAST(p.occurred_latest AS DATE) = CAST(p.occurred_at AS DATE) THEN strftime(p.occurred_latest, '%H:%MZ')
+                         ELSE strftime(p.occurred_latest, '%Y-%m-%dT%H:%MZ') END
+        WHEN p.event_precision = 'year' THEN strftime(p.occurred_at, '%Y')
+        WHEN p.event_precision = 'month' THEN strftime(p.occurred_at, '%Y-%m')
+        WHEN p.event_precision = 'day' THEN strftime(p.occurred_at, '%Y-%m-%d')
+        WHEN p.event_precision = 'hour' THEN strftime(p.occurred_at, '%Y-%m-%dT%Hh')
+        WHEN p.event_precision = 'minute' THEN strftime(p.occurred_at, '%Y-%m-%dT%H:%MZ')
+        ELSE strftime(p.occurred_at, '%Y-%m-%dT%H:%M:%SZ')
+    END AS event_at,
     p.event_title AS event,
-    round(p.lag_s / 3600, 1) AS lag_hours,
+    round(p.lag_s / 3600, 1) + 0.0 AS lag_hours,
     CASE
         WHEN p.lag_min_s >= -3600 * $window_hours AND p.lag_max_s <= 3600 * $window_hours THEN 'certain'
         ELSE 'possible'
@@ -73,8 +103,8 @@ SELECT
     p.event_class,
     p.time_precision AS incident_precision,
     p.event_precision,
-    round(p.lag_min_s / 3600, 1) AS lag_min_hours,
-    round(p.lag_max_s / 3600, 1) AS lag_max_hours,
+    round(p.lag_min_s / 3600, 1) + 0.0 AS lag_min_hours,
+    round(p.lag_max_s / 3600, 1) + 0.0 AS lag_max_hours,
     array_to_string(p.attack_types, ';') AS attack_types,
     array_to_string(coalesce(c.countries, []), ';') AS target_countries,
     array_to_string(p.actor_countries, ';') AS event_countries,
@@ -87,4 +117,4 @@ SELECT
 FROM pairs p
 LEFT JOIN sources s USING (cluster_id)
 LEFT JOIN countries c USING (cluster_id)
-ORDER BY incident_at, cluster_id, event_at, event_id
+ORDER BY p.started_at, p.cluster_id, p.occurred_at, p.event_id
