@@ -36,7 +36,7 @@ TARGET = pa.schema([
 ACTOR = pa.schema([
     ("seq", pa.int64()), ("position", pa.int32()), ("actor", STR), ("role", STR),
     ("attributed_by", STR), ("attributed_at", TS), ("attributed_latest", TS), ("attributed_precision", STR),
-    ("country", STR), ("country_raw", STR), ("actor_type", STR), ("motive", STR),
+    ("country", STR), ("country_raw", STR), ("actor_type", STR), ("motive", STR), ("attributed_dated", STR),
 ])  # fmt: skip
 DETAIL = [
     ("actor1", STR), ("actor1_code", STR), ("actor1_country", STR), ("actor1_role", STR),
@@ -116,7 +116,7 @@ class Batch:
             targets = [(t.organisation, t.domain, t.country, t.sector, t.country_raw) for t in record.targets]
             actors = [
                 (a.actor, a.role, a.attributed_by, *_span(a.attributed_at), a.country, a.country_raw, a.actor_type,
-                 a.motive)
+                 a.motive, a.dated if a.attributed_at else None)
                 for a in record.actors
             ]  # fmt: skip
             self.rows["targets"] += [

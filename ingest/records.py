@@ -56,6 +56,10 @@ class Actor:
     country_raw: str | None = None
     actor_type: str | None = None  # the source's own words: nation-state, activist, crime ...
     motive: str | None = None
+    # "on": attributed_at is the attribution's own date, as the source states it; "by": it is
+    # only when the source wrote the link down (a STIX relationship's created, a MISP event's
+    # publication), so the attribution came no later than that
+    dated: Literal["on", "by"] = "on"
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,6 +135,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     con.execute((folder / "views.sql").read_text("utf-8"))
     _fill_cameo(con)
     _reclass_coded_events(con)
+    _date_attributions(con)
     con.execute(
         "INSERT INTO schema_version (version, fingerprint) VALUES ($v, $f)", {"v": SCHEMA_VERSION, "f": fingerprint}
     )
@@ -176,6 +177,16 @@ def _fill_cameo(con: duckdb.DuckDBPyConnection) -> None:
     con.register("_cameo", table)
     con.execute("INSERT INTO cameo_codes BY NAME SELECT * FROM _cameo")
     con.unregister("_cameo")
+
+
+def _date_attributions(con: duckdb.DuckDBPyConnection) -> None:
+    """Attributions loaded before they said how they are dated: a STIX relationship's
+    created and a MISP event's publication are when the link was written down ('by')."""
+    con.execute(
+        "UPDATE incident_actors SET attributed_dated = CASE WHEN file_id IN "
+        "(SELECT file_id FROM ingest_files WHERE format IN ('stix', 'misp')) THEN 'by' ELSE 'on' END "
+        "WHERE attributed_at IS NOT NULL AND attributed_dated IS NULL"
+    )
 
 
 def _reclass_coded_events(con: duckdb.DuckDBPyConnection) -> None:

@@ -153,6 +153,9 @@ CREATE TABLE IF NOT EXISTS incident_actors (
     file_id               VARCHAR NOT NULL,
     PRIMARY KEY (incident_id, position)
 );
+-- 'on': attributed_at is the attribution's own date; 'by': only when the source wrote the
+-- link down (STIX relationship created, MISP publication): the attribution came no later
+ALTER TABLE incident_actors ADD COLUMN IF NOT EXISTS attributed_dated VARCHAR;
 
 CREATE TABLE IF NOT EXISTS diplomatic_events (
     event_id         VARCHAR NOT NULL,      -- 'evt_' + hash of (source, source_ref): stable

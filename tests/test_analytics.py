@@ -259,9 +259,16 @@ def test_attribution_lag_of_the_15_feb_ddos_to_the_gru(loaded):
     midpoint (14:00-15:00 UTC) to the middle of the day of the statement."""
     rows = _report(loaded, "attribution_lag", country="UKR")
     ddos = [r for r in rows if r["title"].startswith("DDoS on Ukrainian MoD") and r["actor"] == "GRU"]
-    uk = next(r for r in ddos if r["attributed_by"].startswith("United Kingdom"))
+    uk = next(r for r in ddos if r["attributed_by"].startswith("United Kingdom") and r["dated"] == "on")
     assert uk["basis"] == "actor record" and uk["lag_days"] == pytest.approx(2.8, abs=0.05)
-    assert uk["lag_min_days"] <= uk["lag_days"] <= uk["lag_max_days"]
+    assert uk["lag_min_days"] <= uk["lag_days"] <= uk["lag_max_days"] and uk["note"] is None
+    # the curated date is the 18th; the STIX bundle wrote the same link down at 16:00 that day,
+    # so the statement came before 16:00: the day's interval ends there (midpoint 08:00)
+    assert uk["lag_max_days"] == 3.1 and not [r for r in ddos if r["dated"] == "by"]
+    # a MISP galaxy attribution is dated only by the event's publication: attributed by then, never a lag
+    written = [r for r in _report(loaded, "attribution_lag") if r["dated"] == "by"]
+    assert written and all(r["lag_days"] is None and r["lag_min_days"] is None for r in written)
+    assert all(r["note"].startswith("attributed by this date") for r in written)
     assert "inc_873475f23227ac6c9358" in uk["evidence_ids"]
     assert not [r for r in rows if r["basis"] == "attribution event"]  # events link only when asked
     linked = _report(loaded, "attribution_lag", country="UKR", events="true")
@@ -293,3 +300,21 @@ def test_event_rows_compare_each_event_with_event_free_placebo_days(tmp_path):
         assert row["p_value"] is None or (0 < row["p_value"] <= row["p_adjusted"] <= 1 and 0 <= row["percentile"] <= 1)
         assert row["note"] is not None  # a dozen placebo days at most: no event row can reach 0.05
         assert len(row["post_cluster_ids"] or []) == min(25, row["post"])
+
+
+def test_an_attribution_dated_before_the_attack_is_flagged_not_averaged(tmp_path):
+    """An actor inherited through an older link (an intrusion set's parent agency, named
+    years before) carries that link's date: as a lag it would be negative, which is impossible."""
+    header = [*INCIDENT_HEADER, "actor", "actor_role", "attributed_by", "attributed_at"]
+    rows = [
+        [*_attack(1, datetime(2022, 4, 8, 6, 0, tzinfo=UTC)), "GRU", "attributed", "ESET", "2016-06-15"],
+        [*_attack(2, datetime(2022, 2, 15, 13, 0, tzinfo=UTC)), "GRU", "attributed", "ESET", "2022-02-18"],
+    ]
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", _write(tmp_path / "i.csv", header, rows), "--source", "s", "--db", db).code == 0
+    found = {r["title"]: r for r in _report(db, "attribution_lag")}
+    early = found["Synthetic attack 1"]
+    assert early["lag_max_days"] < 0 and early["note"].startswith("attributed 2016-06-15, before the attack began")
+    later = found["Synthetic attack 2"]
+    assert later["note"] is None and later["party_attacks"] == 1  # the impossible lag is not in the figures
+    assert later["party_median_days"] == later["lag_days"] == pytest.approx(2.9, abs=0.05)

@@ -138,7 +138,8 @@ def _actors(event: MispEvent, attributes: list[MispAttribute], published: TimeVa
     for cluster in clusters:
         origin = cluster.meta.get("country") or cluster.meta.get("cfr-suspected-state-sponsor")
         country, raw = countries.normalise(str(origin[0] if isinstance(origin, list) else origin) if origin else None)
-        actors.setdefault(cluster.value, Actor(cluster.value, "attributed", by, published, country, raw))
+        # dated by the event's publication: the attribution was public no later than that
+        actors.setdefault(cluster.value, Actor(cluster.value, "attributed", by, published, country, raw, dated="by"))
     return tuple(actors.values())
 
 

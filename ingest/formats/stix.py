@@ -102,7 +102,8 @@ def _target(t: StixTarget) -> Target:
 def _actor(a: StixActor) -> Actor:
     country, raw = countries.normalise(a.country)
     role: ActorRole = "attributed" if a.at else "suspected"
-    return Actor(a.name, role, a.by, a.at, country, raw, ", ".join(a.types) or None, a.motive)
+    # a relationship's `created` is when the link was written down, not when it was made
+    return Actor(a.name, role, a.by, a.at, country, raw, ", ".join(a.types) or None, a.motive, dated="by")
 
 
 def convert(record: StixRecord) -> Incident:
