@@ -115,3 +115,32 @@ def test_a_stix_incident_created_before_its_start_keeps_the_start_and_says_so(tm
     assert latest == "16 00:00" and basis.endswith(
         "written 2022-02-14T09:00:00Z, before the time it gives: not bounded by it"
     )
+
+
+def test_a_veris_incident_began_no_later_than_its_record_was_created(tmp_path: Path) -> None:
+    record = json.loads((FIXTURES / "veris" / "good" / "single-incident.json").read_text("utf-8"))
+    record["timeline"]["incident"] = {"year": 2022, "month": 1}  # known to the month
+    record["plus"]["created"] = "2022-01-16T19:04:08Z"
+    path = tmp_path / "veris.json"
+    path.write_text(json.dumps(record), "utf-8")
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", path, "--db", db).code == 0
+    ((latest, precision, basis),) = rows(
+        db, "SELECT strftime(started_latest, '%Y-%m-%dT%H:%M:%S'), time_precision, time_basis FROM incidents"
+    )
+    assert (latest, precision) == ("2022-01-16T19:04:08", "month")
+    assert basis == "VERIS timeline.incident; no later than its writing, 2022-01-16T19:04:08Z"
+
+
+def test_a_stix_incident_began_no_later_than_a_report_naming_it_was_published(tmp_path: Path) -> None:
+    bundle = json.loads(_stix(tmp_path, "2022-02-15", "2022-02-20T10:00:00.000Z").read_text("utf-8"))
+    bundle["objects"].append({
+        "type": "report", "spec_version": "2.1", "id": "report--9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b",
+        "created": "2022-02-20T09:00:00.000Z", "modified": "2022-02-20T09:00:00.000Z", "name": "CERT-UA note",
+        "published": "2022-02-15T18:30:00Z", "object_refs": [bundle["objects"][0]["id"]],
+    })  # fmt: skip
+    path = tmp_path / "with-report.json"
+    path.write_text(json.dumps(bundle), "utf-8")
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", path, "--db", db).code == 0
+    assert rows(db, "SELECT strftime(started_latest, '%d %H:%M') FROM incidents") == [("15 18:30",)]

@@ -20,7 +20,7 @@ from ingest import countries
 from ingest.formats.base import Format, Latitude, Longitude, OptText, Text, csv_layout
 from ingest.readers import csv_header
 from ingest.records import DiplomaticEvent, EventClass, EventDetail
-from ingest.times import TimeValue, parse_time
+from ingest.times import TimeValue, bounded, parse_time
 
 # event_type, or "event_type: sub_event_type" where a sub-type differs (casefolded)
 CLASSES: dict[str, EventClass] = {
@@ -121,9 +121,11 @@ def convert(row: AcledEvent) -> DiplomaticEvent:
         actor1=row.actor1, actor1_role=row.inter1, actor2=row.actor2, actor2_role=row.inter2,
         location_country=place, latitude=row.latitude, longitude=row.longitude,
     )  # fmt: skip
+    edited = datetime.fromtimestamp(row.timestamp, UTC) if row.timestamp is not None else None
+    occurred, _ = bounded(row.event_date, edited)  # ACLED had coded the event by its last edit
     return DiplomaticEvent(
         source_ref=row.event_id_cnty,
-        occurred=row.event_date,
+        occurred=occurred,
         title=f"{kind} — {row.actor1}" + (f" / {row.actor2}" if row.actor2 else ""),
         event_class=event_class(row.event_type, row.sub_event_type),
         cameo_code=None,
@@ -131,7 +133,7 @@ def convert(row: AcledEvent) -> DiplomaticEvent:
         location=", ".join(part for part in (row.location, row.admin1, row.country) if part) or None,
         url=None,
         description=" ".join([row.notes or "", *(f"[{note}]" for note in notes)]).strip() or None,
-        source_modified=datetime.fromtimestamp(row.timestamp, UTC) if row.timestamp is not None else None,
+        source_modified=edited,
         detail=detail,
     )
 

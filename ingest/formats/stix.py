@@ -57,6 +57,16 @@ class StixActor(BaseModel):
     at: StixTime | None = None
 
 
+def _times_that_parse(values: Any) -> list[TimeValue]:
+    found = []
+    for value in values if isinstance(values, list) else []:
+        try:
+            found.append(parse_time(str(value)))
+        except ValueError:
+            continue
+    return found
+
+
 class StixRecord(BaseModel):
     type: Literal["incident", "campaign", "sighting", "report"]
     id: Annotated[str, AfterValidator(_stix_id)]
@@ -75,6 +85,8 @@ class StixRecord(BaseModel):
     ends: Annotated[list[When], BeforeValidator(lambda v: [w for w in v if w] if isinstance(v, list) else v)] = []
     targets: list[StixTarget] = []
     actors: list[StixActor] = []
+    # a report's bad timestamp is that report's problem: it only loses its bound here
+    reported: Annotated[list[TimeValue], BeforeValidator(_times_that_parse)] = []
 
 
 HAPPENED = ("confirmed", "successful-attempt", "blocked", "failed-attempt")  # incident-core determinations
@@ -113,7 +125,8 @@ def convert(record: StixRecord) -> Incident:
     assert start is not None  # the model requires one candidate
     end = _earliest_of_best(record.ends, latest=True)
     confirmed = record.determination in HAPPENED or record.type == "sighting"
-    started, bound = bounded(start.at, record.created.at)  # the object describes an attack under way by then
+    # the object, and every report naming it, was written after the attack began
+    started, bound = bounded(start.at, min([record.created.at, *(t.at for t in record.reported)]))
     return Incident(
         source_ref=record.id,
         title=record.name,

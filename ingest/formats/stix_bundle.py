@@ -239,6 +239,8 @@ def _assemble(obj: Obj, objects: Graph, out: Edges, reports: list[Obj]) -> Obj:
         "targets": _targets(objects, out, rels, sightings),
         "actors": _actors(obj, objects, out, rels, linked),
         "report_url": next((r["url"] for r in reports if r.get("url")), None),
+        # when reports naming it were written and published: it had begun by then
+        "reported": [t for r in reports for t in (r.get("created"), r.get("published")) if t is not None],
     }
 
 

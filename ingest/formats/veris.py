@@ -32,7 +32,7 @@ from ingest import countries, vocab
 from ingest.formats.base import Format, Text
 from ingest.readers import RawRecord, read_json
 from ingest.records import Actor, AttackType, Evidence, Incident, Sector, Skip, Target
-from ingest.times import TimeValue, parse_time
+from ingest.times import TimeValue, bounded, parse_time
 
 SENTINELS = frozenset({"", "unknown", "na", "000000"})
 EVIDENCE: dict[str, Evidence] = {"Confirmed": "confirmed", "Suspected": "reported", "Near miss": "reported"}
@@ -127,6 +127,7 @@ class VerisIncident(BaseModel):
     integrity: Annotated[Terms, _at("attribute", "integrity", "variety")] = []
     data_disclosure: Annotated[Known, _at("attribute", "confidentiality", "data_disclosure")] = None
     modified: Annotated[TimeValue | None, _at("plus", "modified"), BeforeValidator(_modified)] = None
+    created: Annotated[TimeValue | None, _at("plus", "created"), BeforeValidator(_modified)] = None
     _started: TimeValue = PrivateAttr()
     _basis: str = PrivateAttr()
 
@@ -196,12 +197,15 @@ def convert(r: VerisIncident) -> Incident:
     attack_types = _attack_types(r)
     url = re.search(r"https?://[^\s;]+", r.reference or "")
     actors = {"external": r.external, "internal": r.internal, "partner": r.partner}  # actor.unknown: none
+    # the record was written (plus.created, else last modified) after the incident began
+    written = min((t.at for t in (r.created, r.modified) if t), default=None)
+    started, bound = bounded(r._started, written)
     return Incident(
         source_ref=r.incident_id,
         title=_title(r, attack_types),
         description=r.summary,
         attack_types=attack_types,
-        started=r._started,
+        started=started,
         ended=None,
         evidence=EVIDENCE[r.security_incident],
         severity=None,  # impact.overall_rating (Painful, Damaging ...) is not a severity scale
@@ -209,7 +213,7 @@ def convert(r: VerisIncident) -> Incident:
         targets=_targets(r),
         actors=tuple(_actor(category, a) for category, a in actors.items() if a),
         source_modified=r.modified.at if r.modified else None,
-        time_basis=r._basis,
+        time_basis=f"{r._basis}; {bound}" if bound else r._basis,
     )
 
 
