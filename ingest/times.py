@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 Precision = Literal["second", "minute", "hour", "day", "month", "year"]
 PRECISIONS: tuple[Precision, ...] = get_args(Precision)  # finest first
 
-_ISO = re.compile(
+ISO = re.compile(
     r"(?P<y>\d{4})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2})"
     r"(?:[T ](?P<h>\d{2})(?::(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?)?)?"
     r"\s*(?P<tz>Z|z|[+-]\d{2}(?::?\d{2})?)?)?)?)?"
@@ -88,7 +88,7 @@ def parse_time(text: str, source_zone: tzinfo | None = None, precision: str | No
     or in UTC when the source declares none. `precision` may coarsen what the text
     gives (an analyst's "about 17:00" is hour precision), never refine it.
     """
-    match = _ISO.fullmatch(text.strip())
+    match = ISO.fullmatch(text.strip())
     if not match:
         raise PydanticCustomError("time_format", "'{value}' is not an ISO 8601 time: " + _HINT, {"value": text})
     g = match.groupdict()

@@ -47,17 +47,52 @@ SELECT incident_a, incident_b, decision, rule, evidence, note, decided_at, run_i
 FROM incident_links
 QUALIFY row_number() OVER (PARTITION BY incident_a, incident_b ORDER BY seq DESC) = 1;
 
+-- When a cluster's attack began, from its records' intervals: the point the most records
+-- allow (ties: the earliest), and the interval all of those records share. A round
+-- timestamp from one feed (MISP's 14:00:00) does not out-rank the hour another feed states
+-- (STIX 13:00-14:00, fidelity minute) and the first alert a sensor logged (13:58:00): the
+-- records that disagree with the rest are left out, and `time_records` says how many agree.
+-- The precision is the interval's width: an hour-wide interval is known to the hour.
+CREATE OR REPLACE VIEW v_cluster_times AS
+WITH members AS (
+    SELECT c.cluster_id, i.incident_id, i.started_at, i.started_latest
+    FROM incidents i
+    JOIN incident_clusters c USING (incident_id)
+), allowed AS (
+    SELECT p.cluster_id, p.started_at, count(DISTINCT q.incident_id) AS time_records,
+           min(q.started_latest) AS started_latest
+    FROM members p
+    JOIN members q ON q.cluster_id = p.cluster_id AND q.started_at <= p.started_at AND p.started_at < q.started_latest
+    GROUP BY p.cluster_id, p.started_at
+), chosen AS (
+    SELECT *, row_number() OVER (PARTITION BY cluster_id ORDER BY time_records DESC, started_at) AS pick
+    FROM allowed
+)
+SELECT
+    cluster_id, started_at, started_latest,
+    CASE WHEN epoch(started_latest) - epoch(started_at) <= 1 THEN 'second'
+         WHEN epoch(started_latest) - epoch(started_at) <= 60 THEN 'minute'
+         WHEN epoch(started_latest) - epoch(started_at) <= 3600 THEN 'hour'
+         WHEN epoch(started_latest) - epoch(started_at) <= 86400 THEN 'day'
+         WHEN epoch(started_latest) - epoch(started_at) <= 31 * 86400 THEN 'month'
+         ELSE 'year' END AS time_precision,
+    time_records
+FROM chosen
+WHERE pick = 1;
+
 -- One row per incident cluster: the records of several sources that describe one attack
--- (a record no other source matched is a cluster of one). Time, title and URL come from
--- the most precise record (then the best evidence, then the first loaded); lists are the
--- union of every record's. Reports count these, not records.
+-- (a record no other source matched is a cluster of one). Its time is v_cluster_times';
+-- title and URL come from the most precise report (a derived burst only when nothing else
+-- describes it; then the best evidence, then the first loaded); lists are the union of
+-- every record's. Reports count these, not records.
 CREATE OR REPLACE VIEW v_clusters AS
 WITH ranked AS (
     SELECT
         *,
         row_number() OVER (
             PARTITION BY cluster_id
-            ORDER BY list_position(['second', 'minute', 'hour', 'day', 'month', 'year'], time_precision),
+            ORDER BY source = 'derived',  -- a report's title before a burst's ("DDoS on x: 36 alerts")
+                     list_position(['second', 'minute', 'hour', 'day', 'month', 'year'], time_precision),
                      list_position(['confirmed', 'reported', 'claimed'], evidence), first_loaded_at, incident_id
         ) AS rank
     FROM v_incidents
@@ -85,7 +120,9 @@ WITH ranked AS (
     GROUP BY cluster_id
 )
 SELECT
-    r.cluster_id, l.records, l.sources, r.title, r.started_at, r.started_latest, r.time_precision,
+    r.cluster_id, l.records, l.sources, r.title, coalesce(ct.started_at, r.started_at) AS started_at,
+    coalesce(ct.started_latest, r.started_latest) AS started_latest,
+    coalesce(ct.time_precision, r.time_precision) AS time_precision,
     r.ended_at, coalesce(k.attack_types, ['other']) AS attack_types,
     r.evidence, r.severity, r.url, l.target_orgs, l.target_domains, l.target_countries, l.target_sectors,
     l.actors, l.attributed_countries, l.first_attributed_at, l.earliest_started_at, l.latest_started_at,
@@ -93,11 +130,13 @@ SELECT
 FROM ranked r
 JOIN lists l USING (cluster_id)
 LEFT JOIN kinds k USING (cluster_id)
+LEFT JOIN v_cluster_times ct USING (cluster_id)
 WHERE r.rank = 1;
 
 -- One row per attack (cluster), lean enough for the statistical reports over millions of
--- incidents: the lead record's time, precision, title and URL (most precise, then best
--- evidence, then first loaded, as in v_clusters) and the union of attack types. Most
+-- incidents: the cluster's time (v_cluster_times), the lead record's title and URL (most
+-- precise, then best evidence, then first loaded, as in v_clusters) and the union of
+-- attack types. Most
 -- incidents are clusters of one and pass straight through; only clustered records are
 -- grouped.
 CREATE OR REPLACE VIEW v_attacks AS
@@ -108,7 +147,8 @@ WITH clustered AS (
         arg_min(
             {'incident_id': i.incident_id, 'started_at': i.started_at, 'started_latest': i.started_latest,
              'time_precision': i.time_precision, 'title': i.title, 'url': i.url},
-            {'precision': list_position(['second', 'minute', 'hour', 'day', 'month', 'year'], i.time_precision),
+            {'derived': i.source = 'derived',
+             'precision': list_position(['second', 'minute', 'hour', 'day', 'month', 'year'], i.time_precision),
              'evidence': list_position(['confirmed', 'reported', 'claimed'], i.evidence),
              'loaded': i.first_loaded_at, 'id': i.incident_id}
         ) AS lead,
@@ -127,9 +167,10 @@ FROM incidents i
 ANTI JOIN incident_clusters c USING (incident_id)
 UNION ALL
 SELECT
-    cluster_id, records, lead.incident_id, lead.started_at, lead.started_latest, lead.time_precision,
+    cluster_id, records, lead.incident_id, ct.started_at, ct.started_latest, ct.time_precision,
     coalesce(nullif([t FOR t IN all_types IF t <> 'other'], []), ['other']) AS attack_types, lead.title, lead.url
-FROM clustered;
+FROM clustered
+JOIN v_cluster_times ct USING (cluster_id);
 
 -- Each attack's targets, one row per target of any of its records.
 CREATE OR REPLACE VIEW v_attack_targets AS

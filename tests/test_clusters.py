@@ -45,7 +45,15 @@ def test_the_15_feb_ddos_from_three_formats_is_one_cluster(loaded):
         "SELECT source, strftime(started_at, '%H:%M'), time_precision FROM v_incidents "
         "WHERE cluster_id = $c AND source IN ('cert-stix', 'curated-incidents', 'misp') ORDER BY source",
         {"c": cluster},
-    ) == [("cert-stix", "13:00", "hour"), ("curated-incidents", "13:00", "hour"), ("misp", "14:00", "second")]
+    ) == [("cert-stix", "13:00", "hour"), ("curated-incidents", "13:00", "hour"), ("misp", "14:00", "hour")]
+    # the cluster's start: where most records agree, the IDS's first alert inside STIX's and the
+    # curated list's hour (MISP's 14:00 hour and CFR's report day left out), to the second it logged
+    assert rows(
+        loaded,
+        "SELECT strftime(c.started_at, '%H:%M:%S'), c.time_precision, t.time_records, c.records "
+        "FROM v_clusters c JOIN v_cluster_times t USING (cluster_id) WHERE cluster_id = $c",
+        {"c": cluster},
+    ) == [("13:58:00", "second", 4, 8)]
     evidence = json.loads(
         str(
             scalar(

@@ -29,7 +29,8 @@ def test_the_15_feb_ddos_event(db):
         {"ref": DDOS},
     )
     assert ddos == (
-        "DDoS on Ukrainian MoD and state banks (PrivatBank, Oschadbank)", ["ddos"], "2022-02-15T14:00Z", "second",
+        # first_seen 2022-02-15T14:00:00Z: an hour as written, not a claim to the second
+        "DDoS on Ukrainian MoD and state banks (PrivatBank, Oschadbank)", ["ddos"], "2022-02-15T14:00Z", "hour",
         "MISP attribute first_seen", "2022-02-16T10:30Z", "medium",
         ["Ministry of Defence of Ukraine", "PrivatBank", "Oschadbank"],
         ["mil.gov.ua", "privatbank.ua", "oschadbank.ua"], ["UKR"], ["government"], "https://cert.gov.ua/article/37139",
@@ -37,6 +38,28 @@ def test_the_15_feb_ddos_event(db):
         "spoofed SMS claimed ATMs were out of service",
         "2022-02-16T01:00Z",
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("written", "start", "precision"),
+    [
+        ("2022-02-15T13:00:00Z", "2022-02-15T13:00:00+00:00", "hour"),
+        ("2022-02-15T13:58:00Z", "2022-02-15T13:58:00+00:00", "minute"),
+        ("2022-02-15T13:58:07Z", "2022-02-15T13:58:07+00:00", "second"),
+        ("2022-02-15T13:00:00.250000Z", "2022-02-15T13:00:00+00:00", "second"),
+        ("2022-02-15T00:00:00+02:00", "2022-02-14T22:00:00+00:00", "day"),  # midnight where it was written
+        ("2022-02-15T13:00", None, None),  # no offset: the time-zone reject, as before
+    ],
+)
+def test_a_seen_time_is_as_precise_as_it_is_written(written, start, precision):
+    from ingest.formats.misp import MispAttribute
+
+    if start is None:
+        with pytest.raises(ValueError, match="has a time but no UTC offset"):
+            MispAttribute.model_validate({"type": "text", "value": "x", "first_seen": written})
+        return
+    seen = MispAttribute.model_validate({"type": "text", "value": "x", "first_seen": written}).first_seen
+    assert (seen.at.isoformat(), seen.precision) == (start, precision)
 
 
 def test_galaxy_actors_are_attributed_by_the_creator_when_published(db):

@@ -155,11 +155,12 @@ def test_attack_bursts_puts_the_logs_first_alert_beside_the_reports_of_the_ddos(
     )
     assert (mod["logged_by"], mod["alerts"], mod["peak_per_minute"]) == ("ids;siem;soar", 85, 14)
     assert "cert-stix" in mod["reported_by"].split(";") and "misp" in mod["reported_by"].split(";")
-    # the most precise report (MISP, to the second) says 14:00: two minutes after the logs
+    # the most precise reports (STIX and the curated list, to the hour) say 13:00-14:00: the
+    # logs' 13:58 lies inside it. MISP's 14:00:00 is an hour as written, not a second
     assert (mod["reported_start"], mod["reported_precision"], mod["reported_minus_logged_minutes"]) == (
-        "2022-02-15T14:00:00Z",
-        "second",
-        2.0,
+        "2022-02-15T13:00:00Z",
+        "hour",
+        0.0,
     )
     none = run("report", "run", "attack_bursts", "-p", "since=2022-03-01", "--format", "csv", "--db", loaded)
     assert none.code == 0 and none.out.count("\n") == 1  # the header only

@@ -23,7 +23,7 @@ from ingest import countries, vocab
 from ingest.formats.base import Format, OptText, Text, domain_name
 from ingest.readers import RawRecord, json_problem, open_json, too_deep
 from ingest.records import Actor, Incident, Severity, Target
-from ingest.times import TimeValue, bounded, parse_time
+from ingest.times import ISO, TimeValue, bounded, parse_time
 
 _TAG = re.compile(r'^(?P<namespace>[^:="]+)(?::(?P<predicate>[^=]+))?(?:="?(?P<value>.*?)"?)?$')
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -41,7 +41,26 @@ def _epoch(value: Any) -> datetime:
 
 
 Epoch = Annotated[datetime, BeforeValidator(_epoch)]
-Iso = Annotated[TimeValue | None, BeforeValidator(lambda v: parse_time(str(v)) if v not in (None, "") else None)]
+
+
+def _seen(value: Any) -> TimeValue | None:
+    """A first_seen or last_seen as precise as it is written. MISP stores a full timestamp
+    and states no fidelity, so an analyst's "13:00" arrives as 13:00:00.000000: zeros at the
+    end are not a claim to the second. 2022-02-15T13:00:00Z is that hour, 13:58:00 that
+    minute, midnight that day; a time with seconds keeps them."""
+    if value in (None, ""):
+        return None
+    text = str(value)
+    found = parse_time(text)
+    written = ISO.fullmatch(text.strip())  # the clock as written, in the value's own offset
+    if found.precision != "second" or not written or written["s"] != "00" or (written["f"] or "0").strip("0"):
+        return found
+    hour, minute = written["h"], written["mi"]
+    precision = "day" if (hour, minute) == ("00", "00") else "hour" if minute == "00" else "minute"
+    return parse_time(text, precision=precision)
+
+
+Iso = Annotated[TimeValue | None, BeforeValidator(_seen)]
 Deleted = Annotated[bool, BeforeValidator(lambda v: str(v).lower() in ("1", "true"))]
 
 

@@ -5,9 +5,10 @@
 --   feeds that logged it and its top source addresses. Beside it, the reports of the same
 --   attack (its cluster) from other sources: who reported it, the most precise start they
 --   give (the earliest of equally precise ones) and its precision, and
---   `reported_minus_logged_minutes`, that start minus the first alert: how far the reports'
---   time is from the logs' (negative when a report puts the attack earlier; a day-precision
---   start is that day's midnight UTC). An attack no one reported has these empty.
+--   `reported_minus_logged_minutes`: how far the reported start lies from the first alert,
+--   as an interval (0 when the alert falls inside the hour or day the report gives;
+--   positive when the report puts the attack later, negative when earlier, measured to the
+--   interval's nearer end). An attack no one reported has these empty.
 -- param: since DATE = NULL  first UTC day to show; default the beginning
 -- param: until DATE = NULL  last UTC day to show, inclusive; default the end
 -- param: category VARCHAR = NULL  attack type such as ddos; default all
@@ -26,7 +27,7 @@ WITH bursts AS (
     SEMI JOIN bursts b ON b.incident_id = t.incident_id
     WHERE t.position = 0
 ), reports AS (
-    SELECT b.incident_id, i.source, i.started_at, i.time_precision,
+    SELECT b.incident_id, i.source, i.started_at, i.started_latest, i.time_precision,
            row_number() OVER (
                PARTITION BY b.incident_id
                ORDER BY CASE i.time_precision WHEN 'second' THEN 1 WHEN 'minute' THEN 2 WHEN 'hour' THEN 3
@@ -56,7 +57,9 @@ SELECT
     array_to_string(r.sources, ';') AS reported_by,
     f.started_at AS reported_start,
     f.time_precision AS reported_precision,
-    round((epoch(f.started_at) - epoch(b.started_at)) / 60, 0) AS reported_minus_logged_minutes,
+    round(CASE WHEN b.started_at < f.started_at THEN epoch(f.started_at) - epoch(b.started_at)
+               WHEN b.started_at >= f.started_latest THEN epoch(f.started_latest) - epoch(b.started_at)
+               ELSE 0 END / 60, 0) + 0.0 AS reported_minus_logged_minutes,
     b.cluster_id,
     b.incident_id
 FROM bursts b
