@@ -1,7 +1,9 @@
 -- title: Timeline of incidents and diplomatic events
 -- description: Incidents and diplomatic events merged in time order, side by side.
 --   `happened_at` is the earliest instant a record allows and `time_precision` how far it may
---   stretch (a day-precision record covers that whole UTC day). `country` matches an
+--   stretch (a day-precision record covers that whole UTC day); `happened` shows the time as
+--   what it is: a day as 2022-02-15, an hour as 2022-02-15T07h, a time a report bounded as
+--   its two ends (2022-02-15T00:00Z/17:15Z). `country` matches an
 --   incident's target country or an event's actor country; the date range keeps every
 --   record that may fall inside it. An attack several sources reported is one row: `records`
 --   counts them and `source` lists them (see `cyberlog clusters show ID`).
@@ -36,7 +38,7 @@ WITH attacks AS (
 ), merged AS (
     SELECT
         'incident' AS kind, a.cluster_id AS id, array_to_string(s.sources, ';') AS source,
-        i.source_ref, a.started_at AS happened_at, a.time_precision, a.title,
+        i.source_ref, a.started_at AS happened_at, a.started_latest AS happened_latest, a.time_precision, a.title,
         array_to_string(a.attack_types, ';') AS category, coalesce(c.countries, []) AS countries, a.url,
         a.records
     FROM attacks a
@@ -45,7 +47,8 @@ WITH attacks AS (
     LEFT JOIN countries c USING (cluster_id)
     UNION ALL
     SELECT
-        'event' AS kind, event_id AS id, source, source_ref, occurred_at AS happened_at, time_precision, title,
+        'event' AS kind, event_id AS id, source, source_ref, occurred_at AS happened_at,
+        occurred_latest AS happened_latest, time_precision, title,
         event_class AS category, actor_countries AS countries, url, 1 AS records
     FROM diplomatic_events
     WHERE ($since IS NULL OR occurred_latest > CAST($since AS DATE))
@@ -64,6 +67,21 @@ SELECT
     source_ref,
     id,
     url,
-    records
+    records,
+    -- the time as what it is (a day as 2022-02-15, a bounded day as its two ends), UTC
+    CASE
+        WHEN happened_latest < CASE time_precision WHEN 'year' THEN happened_at + INTERVAL 1 YEAR WHEN 'month' THEN happened_at + INTERVAL 1 MONTH
+                                 WHEN 'day' THEN happened_at + INTERVAL 1 DAY WHEN 'hour' THEN happened_at + INTERVAL 1 HOUR
+                                 WHEN 'minute' THEN happened_at + INTERVAL 1 MINUTE ELSE happened_at + INTERVAL 1 SECOND END
+            THEN strftime(happened_at, '%Y-%m-%dT%H:%MZ') || '/'
+                 || CASE WHEN CAST(happened_latest AS DATE) = CAST(happened_at AS DATE) THEN strftime(happened_latest, '%H:%MZ')
+                         ELSE strftime(happened_latest, '%Y-%m-%dT%H:%MZ') END
+        WHEN time_precision = 'year' THEN strftime(happened_at, '%Y')
+        WHEN time_precision = 'month' THEN strftime(happened_at, '%Y-%m')
+        WHEN time_precision = 'day' THEN strftime(happened_at, '%Y-%m-%d')
+        WHEN time_precision = 'hour' THEN strftime(happened_at, '%Y-%m-%dT%Hh')
+        WHEN time_precision = 'minute' THEN strftime(happened_at, '%Y-%m-%dT%H:%MZ')
+        ELSE strftime(happened_at, '%Y-%m-%dT%H:%M:%SZ')
+    END AS happened
 FROM merged
 ORDER BY happened_at, kind DESC, id
