@@ -145,3 +145,71 @@ def test_a_stix_incident_began_no_later_than_a_report_naming_it_was_published(tm
     db = tmp_path / "store.duckdb"
     assert run("ingest", path, "--db", db).code == 0
     assert rows(db, "SELECT strftime(started_latest, '%d %H:%M') FROM incidents") == [("15 18:30",)]
+
+
+def _attribution_bundle(tmp_path: Path, report_published: str | None) -> Path:
+    incident = json.loads(_stix(tmp_path, "2022-02-15T13:00:00Z", "2022-02-15T16:00:00.000Z").read_text("utf-8"))
+    inc = incident["objects"][0]
+    common = {"spec_version": "2.1", "created": "2022-02-20T10:00:00.000Z", "modified": "2022-02-20T10:00:00.000Z"}
+    intrusion = {"type": "intrusion-set", "id": "intrusion-set--1a2b3c4d-0000-4000-8000-000000000001",
+                 "name": "Sandworm Team", **common}  # fmt: skip
+    agency = {"type": "threat-actor", "id": "threat-actor--1a2b3c4d-0000-4000-8000-000000000002", "name": "GRU",
+              **common}  # fmt: skip
+    to_set = {
+        "type": "relationship",
+        "id": "relationship--1a2b3c4d-0000-4000-8000-000000000003",
+        "relationship_type": "attributed-to",
+        "source_ref": inc["id"],
+        "target_ref": intrusion["id"],
+        **common,
+    }
+    # the intrusion set was tied to the agency years before this attack
+    to_agency = {
+        "type": "relationship",
+        "id": "relationship--1a2b3c4d-0000-4000-8000-000000000004",
+        "relationship_type": "attributed-to",
+        "source_ref": intrusion["id"],
+        "target_ref": agency["id"],
+        "spec_version": "2.1",
+        "created": "2018-10-04T00:00:00.000Z",
+        "modified": "2018-10-04T00:00:00.000Z",
+    }
+    objects = [inc, intrusion, agency, to_set, to_agency]
+    if report_published:
+        objects.append(
+            {
+                "type": "report",
+                "id": "report--1a2b3c4d-0000-4000-8000-000000000005",
+                "name": "Attribution",
+                "published": report_published,
+                "object_refs": [inc["id"], to_set["id"]],
+                **common,
+            }
+        )
+    path = tmp_path / "attribution.json"
+    path.write_text(json.dumps({"type": "bundle", "id": incident["id"], "objects": objects}), "utf-8")
+    return path
+
+
+def _lags(tmp_path: Path, bundle: Path) -> dict[str, dict[str, object]]:
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", bundle, "--db", db).code == 0
+    result = run("report", "run", "attribution_lag", "--format", "json", "--db", db)
+    assert result.code == 0, result.err
+    return {str(r["actor"]): r for r in json.loads(result.out)}
+
+
+def test_a_report_carrying_the_attribution_dates_it(tmp_path: Path) -> None:
+    lags = _lags(tmp_path, _attribution_bundle(tmp_path, "2022-02-18T12:00:00Z"))
+    sandworm = lags["Sandworm Team"]
+    assert (sandworm["dated"], sandworm["attributed_at"], sandworm["note"]) == ("on", "2022-02-18T12:00:00Z", None)
+    assert sandworm["lag_days"] == 3.0  # from 13:00 on the 15th to the report at noon on the 18th
+
+
+def test_an_inherited_agency_is_named_no_earlier_than_this_attack_was_tied_to_its_set(tmp_path: Path) -> None:
+    """Sandworm was tied to the GRU in 2018; this attack to Sandworm on 20 Feb 2022: the
+    attack is the GRU's from 20 Feb 2022, never -1,230 days."""
+    lags = _lags(tmp_path, _attribution_bundle(tmp_path, None))
+    gru = lags["GRU"]
+    assert (gru["dated"], gru["attributed_at"]) == ("by", "2022-02-20T10:00:00Z")
+    assert gru["lag_days"] is None and gru["lag_max_days"] == 4.9 and gru["note"].startswith("attributed by this date")

@@ -55,6 +55,7 @@ class StixActor(BaseModel):
     country: OptText = None
     by: OptText = None
     at: StixTime | None = None
+    dated: Literal["on", "by"] = "by"
 
 
 def _times_that_parse(values: Any) -> list[TimeValue]:
@@ -114,8 +115,9 @@ def _target(t: StixTarget) -> Target:
 def _actor(a: StixActor) -> Actor:
     country, raw = countries.normalise(a.country)
     role: ActorRole = "attributed" if a.at else "suspected"
-    # a relationship's `created` is when the link was written down, not when it was made
-    return Actor(a.name, role, a.by, a.at, country, raw, ", ".join(a.types) or None, a.motive, dated="by")
+    # a report's publication dates the attribution; a relationship's `created` only says
+    # when the link was written down
+    return Actor(a.name, role, a.by, a.at, country, raw, ", ".join(a.types) or None, a.motive, dated=a.dated)
 
 
 def convert(record: StixRecord) -> Incident:

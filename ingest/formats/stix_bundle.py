@@ -237,7 +237,7 @@ def _assemble(obj: Obj, objects: Graph, out: Edges, reports: list[Obj]) -> Obj:
         "starts": _starts(obj, events, impacts, sightings, rels, reports),
         "ends": _ends(obj, events, impacts, sightings, rels),
         "targets": _targets(objects, out, rels, sightings),
-        "actors": _actors(obj, objects, out, rels, linked),
+        "actors": _actors(obj, objects, out, rels, linked, reports),
         "report_url": next((r["url"] for r in reports if r.get("url")), None),
         # when reports naming it were written and published: it had begun by then
         "reported": [t for r in reports for t in (r.get("created"), r.get("published")) if t is not None],
@@ -316,25 +316,59 @@ def _targets(objects: Graph, out: Edges, rels: list[Obj], sightings: list[Obj]) 
     return found
 
 
-def _actors(obj: Obj, objects: Graph, out: Edges, rels: list[Obj], linked: list[Obj]) -> list[Obj]:
-    named: list[tuple[str, Obj | None]] = [
-        (r["target_ref"], r) for r in rels if r.get("relationship_type") == "attributed-to"
+def _actors(obj: Obj, objects: Graph, out: Edges, rels: list[Obj], linked: list[Obj], reports: list[Obj]) -> list[Obj]:
+    """Who the incident is attributed to, with when: a report carrying the attributed-to
+    relationship states the date it was published ('on'); without one, only when the link
+    was written down (the relationship's created, 'by'). An actor inherited through another
+    (an intrusion set attributed to an agency) was named no earlier than both links."""
+    named: list[tuple[str, list[Obj]]] = [
+        (r["target_ref"], [r]) for r in rels if r.get("relationship_type") == "attributed-to"
     ]
-    named += [(o["id"], None) for o in linked if o["type"] in ACTOR_TYPES]
-    for ref, _ in list(named):  # an intrusion set attributed to a threat actor names both
-        named += [(r["target_ref"], r) for r in out.get(ref, []) if r.get("relationship_type") == "attributed-to"]
-    first: dict[str, Obj | None] = {}
-    for ref, rel in named:
-        first.setdefault(ref, rel)
+    named += [(o["id"], []) for o in linked if o["type"] in ACTOR_TYPES]
+    for ref, chain in list(named):  # an intrusion set attributed to a threat actor names both
+        named += [
+            (r["target_ref"], [*chain, r]) for r in out.get(ref, []) if r.get("relationship_type") == "attributed-to"
+        ]
+    first: dict[str, list[Obj]] = {}
+    for ref, chain in named:
+        first.setdefault(ref, chain)
     found = []
-    for ref, rel in first.items():
+    for ref, chain in first.items():
         actor = objects.get(ref)
         if not actor or actor["type"] not in ACTOR_TYPES:
             continue
-        by = objects.get((rel or obj).get("created_by_ref") or "", {}).get("name")
+        by = objects.get((chain[-1] if chain else obj).get("created_by_ref") or "", {}).get("name")
+        at, dated = _attributed(chain, reports)
         found.append({
             "name": actor.get("name"), "types": actor.get("threat_actor_types") or [],
             "motive": actor.get("primary_motivation"), "country": _country(ref, objects, out),
-            "by": by, "at": rel.get("created") if rel else None,
+            "by": by, "at": at, "dated": dated,
         })  # fmt: skip
     return found
+
+
+def _attributed(chain: list[Obj], reports: list[Obj]) -> tuple[str | None, str]:
+    """When the last link of `chain` was made, as (time, 'on' | 'by'): each link's report
+    publication when a report carries it, else its created; the chain's latest link."""
+    times: list[tuple[str, str]] = []
+    for rel in chain:
+        carried = [
+            r["published"] for r in reports if rel.get("id") in (r.get("object_refs") or []) and r.get("published")
+        ]
+        if carried:
+            times.append((min(carried, key=_instant), "on"))
+        elif rel.get("created"):
+            times.append((rel["created"], "by"))
+    if not times:
+        return None, "by"
+    at = max(times, key=lambda t: _instant(t[0]))[0]
+    return at, "by" if any(d == "by" for _, d in times) else "on"
+
+
+def _instant(text: str) -> str:
+    """A STIX timestamp as a sortable UTC instant; an unreadable one sorts first (it is
+    rejected where the record is validated)."""
+    try:
+        return parse_time(str(text)).at.isoformat()
+    except ValueError:
+        return ""
