@@ -1045,7 +1045,7 @@ def clusters_list(
 ) -> None:
     """Incident clusters, newest first: the attacks several sources reported."""
     sql = (
-        "SELECT cluster_id, records, array_to_string(sources, ';') AS sources, started_at, time_precision, title "
+        "SELECT cluster_id, records, array_to_string(sources, ';') AS sources, started, time_records, title "
         "FROM v_clusters WHERE records > 1 OR $every ORDER BY started_at DESC, cluster_id"
     )
     with _reader(db) as con:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -229,3 +231,14 @@ def test_a_run_that_dies_before_matching_is_matched_by_the_next(db, tmp_path, mo
     assert again.code == 0 and json.loads(again.out)["files"][0]["status"] == "skipped"
     assert rows(db, "SELECT records, sources FROM v_clusters") == [(2, ["a", "b"])]
     assert scalar(db, "SELECT count(*) FROM ingest_runs WHERE identity_done_at IS NULL") == 0
+
+
+def test_clusters_list_shows_each_start_as_what_it_is(loaded):
+    result = run("clusters", "list", "--format", "csv", "--db", loaded)
+    assert result.code == 0, result.err
+    listed = {row["cluster_id"]: row for row in csv.DictReader(io.StringIO(result.out))}
+    starts = {row["started"]: row["time_records"] for row in listed.values()}
+    # the 15 Feb DDoS to the second its records agree on (4 of 8); a month as a month, a day as a day
+    assert starts["2022-02-15T13:58:00Z"] == "4"
+    assert {"2022-02", "2022-01-13", "2022-02-23T14h", "2022-02-23T14:52Z"} <= set(starts)
+    assert not [s for s in starts if s.endswith("T00:00:00Z")]  # no day passes for a midnight
