@@ -19,6 +19,8 @@ import re
 import shutil
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
+from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -258,14 +260,45 @@ def _parsed(sql: str, params: dict[str, Any] | None) -> exp.Expression:
             return node
 
         tree = tree.transform(bind)
-    return tree
+    return _inline_macros(tree)
+
+
+def _inline_macros(tree: exp.Expression) -> exp.Expression:
+    """Calls of the store's scalar macros (sql/schema.sql) replaced by their bodies, their
+    arguments put in: Spark has no macros, and one DuckDB copy of each stays the only one."""
+    macros = _macros()
+
+    def expand(node: exp.Expression) -> exp.Expression:
+        if not (isinstance(node, exp.Anonymous) and node.name.lower() in macros):
+            return node
+        params, body = macros[node.name.lower()]
+        values = dict(zip(params, node.expressions, strict=True))
+
+        def put(n: exp.Expression) -> exp.Expression:
+            return values[n.name].copy() if isinstance(n, exp.Column) and not n.table and n.name in values else n
+
+        return body.copy().transform(put)
+
+    return tree.transform(expand)
+
+
+@cache
+def _macros() -> dict[str, tuple[list[str], exp.Expression]]:
+    """The store's macros by name: parameters and body (portable_hash has a rewrite of its own)."""
+    found = {}
+    for statement in statements((sql_dir() / "schema.sql").read_text("utf-8")):
+        head = re.search(r"CREATE OR REPLACE MACRO (\w+)\(([^)]*)\) AS", statement)
+        if head and head[1] != "portable_hash":
+            body = cast(exp.Expression, sqlglot.parse_one(statement[head.end() :], read=_DuckDBAsWritten))
+            found[head[1]] = ([p.strip() for p in head[2].split(",")], body)
+    return found
 
 
 def _spark_sql(tree: exp.Expression) -> str:
     return _bottom_up(tree).sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
 
 
-_STEP_RUNS = iter(range(1, 1 << 62))
+_STEP_RUNS = count(1)  # names each report run's step tables apart
 
 
 def steps(sql: str, params: dict[str, Any]) -> list[tuple[str | None, str]]:

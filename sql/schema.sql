@@ -326,6 +326,30 @@ CREATE OR REPLACE MACRO portable_hash(a, b) AS (
     CAST('0x' || left(md5(CAST(a AS VARCHAR) || ':' || CAST(b AS VARCHAR)), 15) AS BIGINT)
 );
 
+-- A time as what it is, for people to read (UTC): a day as 2022-02-15, a month as 2022-02,
+-- an hour as 2022-02-15T13h, a minute or second as an ISO instant, and an interval a
+-- report ended early (GDELT's DATEADDED, a STIX created) as its two ends,
+-- 2022-02-15T00:00Z/08:23Z: never a midnight a day-precision record did not claim.
+CREATE OR REPLACE MACRO time_text(first_instant, end_instant, unit) AS (
+    CASE
+        WHEN end_instant < CASE unit WHEN 'year' THEN first_instant + INTERVAL 1 YEAR
+                                     WHEN 'month' THEN first_instant + INTERVAL 1 MONTH
+                                     WHEN 'day' THEN first_instant + INTERVAL 1 DAY
+                                     WHEN 'hour' THEN first_instant + INTERVAL 1 HOUR
+                                     WHEN 'minute' THEN first_instant + INTERVAL 1 MINUTE
+                                     ELSE first_instant + INTERVAL 1 SECOND END
+            THEN strftime(first_instant, '%Y-%m-%dT%H:%MZ') || '/'
+                 || CASE WHEN CAST(end_instant AS DATE) = CAST(first_instant AS DATE)
+                         THEN strftime(end_instant, '%H:%MZ') ELSE strftime(end_instant, '%Y-%m-%dT%H:%MZ') END
+        WHEN unit = 'year' THEN strftime(first_instant, '%Y')
+        WHEN unit = 'month' THEN strftime(first_instant, '%Y-%m')
+        WHEN unit = 'day' THEN strftime(first_instant, '%Y-%m-%d')
+        WHEN unit = 'hour' THEN strftime(first_instant, '%Y-%m-%dT%Hh')
+        WHEN unit = 'minute' THEN strftime(first_instant, '%Y-%m-%dT%H:%MZ')
+        ELSE strftime(first_instant, '%Y-%m-%dT%H:%M:%SZ')
+    END
+);
+
 -- What a burst of alerts is grouped by: the attacked host (a leading "www." ignored), else
 -- the organisation, else the address.
 CREATE OR REPLACE MACRO alert_target_key(dst_host, target_org, dst_ip) AS (

@@ -119,36 +119,23 @@ WITH ranked AS (
     WHERE attack_type <> 'other'
     GROUP BY cluster_id
 ), chosen AS (
-SELECT
-    r.cluster_id, l.records, l.sources, r.title, coalesce(ct.started_at, r.started_at) AS started_at,
-    coalesce(ct.started_latest, r.started_latest) AS started_latest,
-    coalesce(ct.time_precision, r.time_precision) AS time_precision,
-    r.ended_at, coalesce(k.attack_types, ['other']) AS attack_types,
-    r.evidence, r.severity, r.url, l.target_orgs, l.target_domains, l.target_countries, l.target_sectors,
-    l.actors, l.attributed_countries, l.first_attributed_at, l.earliest_started_at, l.latest_started_at,
-    l.incident_ids, r.incident_id AS lead_incident_id, r.source AS lead_source, r.source_ref AS lead_source_ref,
-    coalesce(ct.time_records, 1) AS time_records
-FROM ranked r
-JOIN lists l USING (cluster_id)
-LEFT JOIN kinds k USING (cluster_id)
-LEFT JOIN v_cluster_times ct USING (cluster_id)
-WHERE r.rank = 1
+    SELECT
+        r.cluster_id, l.records, l.sources, r.title, coalesce(ct.started_at, r.started_at) AS started_at,
+        coalesce(ct.started_latest, r.started_latest) AS started_latest,
+        coalesce(ct.time_precision, r.time_precision) AS time_precision,
+        r.ended_at, coalesce(k.attack_types, ['other']) AS attack_types,
+        r.evidence, r.severity, r.url, l.target_orgs, l.target_domains, l.target_countries, l.target_sectors,
+        l.actors, l.attributed_countries, l.first_attributed_at, l.earliest_started_at, l.latest_started_at,
+        l.incident_ids, r.incident_id AS lead_incident_id, r.source AS lead_source, r.source_ref AS lead_source_ref,
+        coalesce(ct.time_records, 1) AS time_records
+    FROM ranked r
+    JOIN lists l USING (cluster_id)
+    LEFT JOIN kinds k USING (cluster_id)
+    LEFT JOIN v_cluster_times ct USING (cluster_id)
+    WHERE r.rank = 1
 )
 -- `started`: the start as what it is (a day as 2022-02-15, an hour as 2022-02-15T13h), UTC
-SELECT *, CASE
-        WHEN started_latest < CASE time_precision WHEN 'year' THEN started_at + INTERVAL 1 YEAR WHEN 'month' THEN started_at + INTERVAL 1 MONTH
-                                 WHEN 'day' THEN started_at + INTERVAL 1 DAY WHEN 'hour' THEN started_at + INTERVAL 1 HOUR
-                                 WHEN 'minute' THEN started_at + INTERVAL 1 MINUTE ELSE started_at + INTERVAL 1 SECOND END
-            THEN strftime(started_at, '%Y-%m-%dT%H:%MZ') || '/'
-                 || CASE WHEN CAST(started_latest AS DATE) = CAST(started_at AS DATE) THEN strftime(started_latest, '%H:%MZ')
-                         ELSE strftime(started_latest, '%Y-%m-%dT%H:%MZ') END
-        WHEN time_precision = 'year' THEN strftime(started_at, '%Y')
-        WHEN time_precision = 'month' THEN strftime(started_at, '%Y-%m')
-        WHEN time_precision = 'day' THEN strftime(started_at, '%Y-%m-%d')
-        WHEN time_precision = 'hour' THEN strftime(started_at, '%Y-%m-%dT%Hh')
-        WHEN time_precision = 'minute' THEN strftime(started_at, '%Y-%m-%dT%H:%MZ')
-        ELSE strftime(started_at, '%Y-%m-%dT%H:%M:%SZ')
-    END AS started
+SELECT *, time_text(started_at, started_latest, time_precision) AS started
 FROM chosen;
 
 -- One row per attack (cluster), lean enough for the statistical reports over millions of

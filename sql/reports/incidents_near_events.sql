@@ -65,35 +65,9 @@ WITH precisions AS (
 SELECT
     -- each time as what it is: a day as 2022-02-15, an hour as 2022-02-15T14h, an interval a
     -- bound ended early as its two ends (2022-02-15T00:00Z/08:23Z); UTC throughout
-    CASE
-        WHEN p.started_latest < CASE p.time_precision WHEN 'year' THEN p.started_at + INTERVAL 1 YEAR WHEN 'month' THEN p.started_at + INTERVAL 1 MONTH
-                                 WHEN 'day' THEN p.started_at + INTERVAL 1 DAY WHEN 'hour' THEN p.started_at + INTERVAL 1 HOUR
-                                 WHEN 'minute' THEN p.started_at + INTERVAL 1 MINUTE ELSE p.started_at + INTERVAL 1 SECOND END
-            THEN strftime(p.started_at, '%Y-%m-%dT%H:%MZ') || '/'
-                 || CASE WHEN CAST(p.started_latest AS DATE) = CAST(p.started_at AS DATE) THEN strftime(p.started_latest, '%H:%MZ')
-                         ELSE strftime(p.started_latest, '%Y-%m-%dT%H:%MZ') END
-        WHEN p.time_precision = 'year' THEN strftime(p.started_at, '%Y')
-        WHEN p.time_precision = 'month' THEN strftime(p.started_at, '%Y-%m')
-        WHEN p.time_precision = 'day' THEN strftime(p.started_at, '%Y-%m-%d')
-        WHEN p.time_precision = 'hour' THEN strftime(p.started_at, '%Y-%m-%dT%Hh')
-        WHEN p.time_precision = 'minute' THEN strftime(p.started_at, '%Y-%m-%dT%H:%MZ')
-        ELSE strftime(p.started_at, '%Y-%m-%dT%H:%M:%SZ')
-    END AS incident_at,
+    time_text(p.started_at, p.started_latest, p.time_precision) AS incident_at,
     p.title AS incident,
-    CASE
-        WHEN p.occurred_latest < CASE p.event_precision WHEN 'year' THEN p.occurred_at + INTERVAL 1 YEAR WHEN 'month' THEN p.occurred_at + INTERVAL 1 MONTH
-                                 WHEN 'day' THEN p.occurred_at + INTERVAL 1 DAY WHEN 'hour' THEN p.occurred_at + INTERVAL 1 HOUR
-                                 WHEN 'minute' THEN p.occurred_at + INTERVAL 1 MINUTE ELSE p.occurred_at + INTERVAL 1 SECOND END
-            THEN strftime(p.occurred_at, '%Y-%m-%dT%H:%MZ') || '/'
-                 || CASE WHEN CAST(p.occurred_latest AS DATE) = CAST(p.occurred_at AS DATE) THEN strftime(p.occurred_latest, '%H:%MZ')
-                         ELSE strftime(p.occurred_latest, '%Y-%m-%dT%H:%MZ') END
-        WHEN p.event_precision = 'year' THEN strftime(p.occurred_at, '%Y')
-        WHEN p.event_precision = 'month' THEN strftime(p.occurred_at, '%Y-%m')
-        WHEN p.event_precision = 'day' THEN strftime(p.occurred_at, '%Y-%m-%d')
-        WHEN p.event_precision = 'hour' THEN strftime(p.occurred_at, '%Y-%m-%dT%Hh')
-        WHEN p.event_precision = 'minute' THEN strftime(p.occurred_at, '%Y-%m-%dT%H:%MZ')
-        ELSE strftime(p.occurred_at, '%Y-%m-%dT%H:%M:%SZ')
-    END AS event_at,
+    time_text(p.occurred_at, p.occurred_latest, p.event_precision) AS event_at,
     p.event_title AS event,
     round(p.lag_s / 3600, 1) + 0.0 AS lag_hours,
     CASE

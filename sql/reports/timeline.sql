@@ -69,19 +69,6 @@ SELECT
     url,
     records,
     -- the time as what it is (a day as 2022-02-15, a bounded day as its two ends), UTC
-    CASE
-        WHEN happened_latest < CASE time_precision WHEN 'year' THEN happened_at + INTERVAL 1 YEAR WHEN 'month' THEN happened_at + INTERVAL 1 MONTH
-                                 WHEN 'day' THEN happened_at + INTERVAL 1 DAY WHEN 'hour' THEN happened_at + INTERVAL 1 HOUR
-                                 WHEN 'minute' THEN happened_at + INTERVAL 1 MINUTE ELSE happened_at + INTERVAL 1 SECOND END
-            THEN strftime(happened_at, '%Y-%m-%dT%H:%MZ') || '/'
-                 || CASE WHEN CAST(happened_latest AS DATE) = CAST(happened_at AS DATE) THEN strftime(happened_latest, '%H:%MZ')
-                         ELSE strftime(happened_latest, '%Y-%m-%dT%H:%MZ') END
-        WHEN time_precision = 'year' THEN strftime(happened_at, '%Y')
-        WHEN time_precision = 'month' THEN strftime(happened_at, '%Y-%m')
-        WHEN time_precision = 'day' THEN strftime(happened_at, '%Y-%m-%d')
-        WHEN time_precision = 'hour' THEN strftime(happened_at, '%Y-%m-%dT%Hh')
-        WHEN time_precision = 'minute' THEN strftime(happened_at, '%Y-%m-%dT%H:%MZ')
-        ELSE strftime(happened_at, '%Y-%m-%dT%H:%M:%SZ')
-    END AS happened
+    time_text(happened_at, happened_latest, time_precision) AS happened
 FROM merged
 ORDER BY happened_at, kind DESC, id
