@@ -1066,7 +1066,8 @@ def clusters_show(
             raise UsageError(f"no cluster or incident {cluster!r}: see `cyberlog clusters list`")
         params = {"c": found[0][0]}
         sections = {
-            "records": "SELECT incident_id, source, source_ref, started_at, time_precision, attack_types, title "
+            "records": "SELECT incident_id, source, source_ref, "
+            "time_text(started_at, started_latest, time_precision) AS started, time_basis, attack_types, title "
             "FROM v_incidents WHERE cluster_id = $c ORDER BY started_at, incident_id",
             "decisions": "SELECT l.incident_a, l.incident_b, l.decision, l.rule, l.evidence, l.note, l.decided_at "
             "FROM incident_links l JOIN v_incidents a ON a.incident_id = l.incident_a "

@@ -14,11 +14,13 @@ from typing import Any, TextIO
 
 from ingest import export
 
-# The marks: clusters and events from v_timeline, in the report's range when it has one.
+# The marks: clusters and events from v_timeline that may fall in the report's range.
 MARKS_SQL = """
-SELECT kind, id, source, happened_at, time_precision, title, category, countries, url, records
+SELECT kind, id, source, happened_at, happened_latest,
+       time_text(happened_at, happened_latest, time_precision) AS happened,
+       time_precision, title, category, countries, url, records
 FROM v_timeline
-WHERE ($since IS NULL OR happened_at >= $since::DATE) AND ($until IS NULL OR happened_at < $until::DATE + 1)
+WHERE ($since IS NULL OR happened_latest > $since::DATE) AND ($until IS NULL OR happened_at < $until::DATE + 1)
 ORDER BY happened_at, kind, id
 LIMIT 20000
 """
@@ -69,6 +71,7 @@ h1{font-size:1.3em;margin:0 0 .3em}
 .lane{font-size:11px;fill:#555}
 .mark{stroke:#fff;stroke-width:1}
 .mark.incident{fill:#c0392b}.mark.event{fill:#2c6fbb}
+.span{stroke-width:4;stroke-linecap:round;opacity:.35}.span.incident{stroke:#c0392b}.span.event{stroke:#2c6fbb}
 #tip{position:fixed;pointer-events:none;background:#fff;border:1px solid #999;padding:.4em .6em;max-width:28em;
 display:none;box-shadow:0 2px 6px #0003;font-size:12px}
 #pinned{margin:.6em 0;min-height:1.5em}
@@ -86,19 +89,21 @@ th{background:#f3f3f3}
 <script>
 "use strict";
 const marks = JSON.parse(document.getElementById("marks").textContent)
-  .map(m => Object.assign(m, {t: Date.parse(m.happened_at)})).filter(m => !isNaN(m.t));
+  .map(m => Object.assign(m, {t0: Date.parse(m.happened_at), t1: Date.parse(m.happened_latest)}))
+  .filter(m => !isNaN(m.t0)).map(m => Object.assign(m, {t1: isNaN(m.t1) ? m.t0 : m.t1,
+    t: isNaN(m.t1) ? m.t0 : (m.t0 + m.t1) / 2}));
 const svg = document.getElementById("axis"), tip = document.getElementById("tip");
 const NS = "http://www.w3.org/2000/svg", W = 1200, LEFT = 170, RIGHT = 20, TOP = 10, ROW = 22;
 const lanes = [...new Set(marks.map(m => m.kind + ": " + (m.category || "other")))].sort();
 svg.setAttribute("viewBox", `0 0 ${W} ${TOP + ROW * Math.max(lanes.length, 1) + 40}`);
-let lo = Math.min(...marks.map(m => m.t)), hi = Math.max(...marks.map(m => m.t));
+let lo = Math.min(...marks.map(m => m.t0)), hi = Math.max(...marks.map(m => m.t1));
 if (!marks.length) { lo = Date.now() - 864e5; hi = Date.now(); }
 if (hi - lo < 36e5) { lo -= 18e5; hi += 18e5; }
 const pad = (hi - lo) * 0.03; lo -= pad; hi += pad;
 const x = t => LEFT + (t - lo) / (hi - lo) * (W - LEFT - RIGHT);
 const el = (name, attrs, text) => { const e = document.createElementNS(NS, name);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); if (text) e.textContent = text; return e; };
-const details = m => `<b>${esc(m.title)}</b><br>${esc(m.kind)} · ${esc(m.category || "")} · ${esc(m.happened_at)}` +
+const details = m => `<b>${esc(m.title)}</b><br>${esc(m.kind)} · ${esc(m.category || "")} · ${esc(m.happened)}` +
   ` (${esc(m.time_precision)})<br>sources: ${esc(m.source)}${m.records > 1 ? ` (${m.records} records)` : ""}` +
   (m.url ? `<br>${esc(m.url)}` : "");
 const esc = s => String(s ?? "").replace(/[&<>"]/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]));
@@ -116,9 +121,13 @@ function draw() {
     svg.append(el("text", {class: "lane", x: at - 40, y: base + 16}, label));
   }
   for (const m of marks) {
-    if (m.t < lo || m.t > hi) continue;
-    const c = el("circle", {class: "mark " + m.kind, cx: x(m.t), cy: TOP + ROW * lanes.indexOf(m.kind + ": " +
-      (m.category || "other")) + 11, r: m.kind === "incident" ? 6 + Math.min(m.records, 6) : 5});
+    if (m.t1 < lo || m.t0 > hi) continue;
+    const cy = TOP + ROW * lanes.indexOf(m.kind + ": " + (m.category || "other")) + 11;
+    // the interval the time can lie in, as a bar; the mark at its middle, where lags are measured
+    svg.append(el("line", {class: "span " + m.kind, x1: x(Math.max(m.t0, lo)), x2: x(Math.min(m.t1, hi)),
+      y1: cy, y2: cy}));
+    const c = el("circle", {class: "mark " + m.kind, cx: x(m.t), cy,
+      r: m.kind === "incident" ? 6 + Math.min(m.records, 6) : 5});
     c.addEventListener("mousemove", e => { tip.innerHTML = details(m); tip.style.display = "block";
       tip.style.left = (e.clientX + 12) + "px"; tip.style.top = (e.clientY + 12) + "px"; });
     c.addEventListener("mouseleave", () => { tip.style.display = "none"; });

@@ -1,7 +1,8 @@
 -- `cyberlog status`: what the store holds, per source, at a glance. One row per source that
 -- any run touched or that holds records: its kind and record count, its newest data, the
 -- last run that touched it and that run's exit code, files loaded and failed over all
--- runs, rejects kept for it, and for a remote source when it last fetched something.
+-- runs, rejects kept for it, records whose source wrote them before the time they give
+-- (v_time_disagreements), and for a remote source when it last fetched something.
 WITH records AS (
     SELECT * FROM v_source_records
 ), last_run AS (
@@ -12,6 +13,8 @@ WITH records AS (
     GROUP BY s.source
 ), kept AS (
     SELECT source, count(*) AS rejects FROM rejects GROUP BY source
+), disagree AS (
+    SELECT source, count(*) AS time_disagreements FROM v_time_disagreements GROUP BY source
 ), fetched AS (
     SELECT source, max(fetched_at) AS last_fetched_at FROM fetch_state WHERE item NOT LIKE 'list:%' GROUP BY source
 )
@@ -25,9 +28,11 @@ SELECT
     coalesce(l.files_loaded, 0) AS files_loaded,
     coalesce(l.files_failed, 0) AS files_failed,
     coalesce(k.rejects, 0) AS rejects,
+    coalesce(d.time_disagreements, 0) AS time_disagreements,
     f.last_fetched_at
 FROM records x
 FULL JOIN last_run l ON l.source = x.source
 LEFT JOIN kept k ON k.source = coalesce(x.source, l.source)
+LEFT JOIN disagree d ON d.source = coalesce(x.source, l.source)
 LEFT JOIN fetched f ON f.source = coalesce(x.source, l.source)
 ORDER BY source, kind

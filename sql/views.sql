@@ -207,6 +207,25 @@ SELECT cluster_id, 'attack_types' AS aspect,
 FROM members WHERE records > 1 AND attack_types <> ['other']
 GROUP BY cluster_id HAVING count(DISTINCT attack_types) > 1;
 
+-- Records whose source wrote them down before the time they give (a STIX object created
+-- before its start_time, a GDELT DATEADDED before SQLDATE's day, an ACLED edit before the
+-- event): the time is kept as the source gives it and not narrowed by that bound, and each
+-- such record is listed here with both, for review.
+CREATE OR REPLACE VIEW v_time_disagreements AS
+SELECT 'incident' AS kind, incident_id AS id, source, source_ref,
+       time_text(started_at, started_latest, time_precision) AS happened,
+       regexp_extract(time_basis, 'written ([0-9TZ:-]+), before', 1) AS written, time_basis AS says
+FROM incidents
+WHERE time_basis LIKE '%before the time it gives%'
+UNION ALL
+SELECT 'event' AS kind, event_id AS id, source, source_ref,
+       time_text(occurred_at, occurred_latest, time_precision) AS happened,
+       strftime(recorded_at, '%Y-%m-%dT%H:%M:%SZ') AS written,
+       'recorded ' || strftime(recorded_at, '%Y-%m-%dT%H:%M:%SZ') || ', before the time it gives: not bounded by it'
+           AS says
+FROM diplomatic_events
+WHERE recorded_at < occurred_at;
+
 -- Incidents (one row per cluster: an attack several sources reported is one row) and
 -- diplomatic events on one time line.
 CREATE OR REPLACE VIEW v_timeline AS

@@ -162,6 +162,9 @@ def test_clusters_commands_explain_bad_ids(loaded):
     assert run("clusters", "undo", "inc_nope", "--db", loaded).code == 2
     shown = run("clusters", "show", _ddos_cluster(loaded)[0], "--db", loaded)
     assert shown.code == 0 and "decisions of clu_" in shown.out and "started" in shown.out
+    # each record's time as what it is: the STIX hour as an hour with the fidelity it stated
+    assert "2022-02-15T13h" in shown.out and "stated fidelity: hour" in shown.out
+    assert "T00:00:00" not in shown.out
 
 
 @pytest.mark.parametrize(

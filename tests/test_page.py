@@ -49,6 +49,10 @@ def test_the_timeline_page_draws_every_mark_and_shows_details(loaded, tmp_path, 
     ddos.hover()
     tip = page.locator("#tip")
     assert tip.is_visible() and "sources:" in tip.inner_text()
+    # every mark has the interval its time can lie in beside it, and shows the time as what it is
+    assert page.locator("svg#axis line.span").count() == marks.count()
+    shown = page.evaluate("marks.map(m => m.happened)")
+    assert "2022-02-15" in shown and not [t for t in shown if "T00:00:00" in t]
     before = page.locator("svg#axis").get_attribute("data-lo")
     page.locator("svg#axis").hover()
     page.mouse.wheel(0, -300)

@@ -60,6 +60,12 @@ def test_an_event_dated_after_it_was_recorded_keeps_its_whole_day(tmp_path: Path
     assert run("ingest", _gdelt_batch(tmp_path, "20220214230000"), "--source", "gdelt", "--db", db).code == 0
     ((start, latest, recorded),) = rows(db, "SELECT occurred_at, occurred_latest, recorded_at FROM diplomatic_events")
     assert (latest - start).total_seconds() == 86400 and recorded < start
+    # kept whole, and flagged for review rather than silently dropped
+    assert rows(db, "SELECT kind, source, happened, written FROM v_time_disagreements") == [
+        ("event", "gdelt", "2022-02-15", "2022-02-14T23:00:00Z")
+    ]
+    status = json.loads(run("status", "--db", db, "--json").out)
+    assert [s["time_disagreements"] for s in status["sources"]] == [1]
 
 
 def test_gdelt_1_bounds_by_the_end_of_the_day_it_was_added(tmp_path: Path) -> None:
@@ -116,6 +122,20 @@ def test_a_stix_incident_created_before_its_start_keeps_the_start_and_says_so(tm
     assert latest == "16 00:00" and basis.endswith(
         "written 2022-02-14T09:00:00Z, before the time it gives: not bounded by it"
     )
+    assert rows(db, "SELECT kind, happened, written FROM v_time_disagreements") == [
+        ("incident", "2022-02-15", "2022-02-14T09:00:00Z")
+    ]
+
+
+def test_a_stix_stated_fidelity_is_kept_apart_from_the_precision(loaded: Path) -> None:
+    """The CERT bundle states start_time_fidelity hour for the 15 Feb DDoS: shown as the source said it."""
+    ((precision, basis, shown),) = rows(
+        loaded, "SELECT time_precision, time_basis, time_text(started_at, started_latest, time_precision) "
+        "FROM incidents WHERE source = 'cert-stix' AND title LIKE 'DDoS against Ukrainian MoD%'"
+    )  # fmt: skip
+    assert (precision, shown) == ("hour", "2022-02-15T13h")
+    assert basis.startswith("event start_time (stated fidelity: hour)"), basis
+    assert rows(loaded, "SELECT count(*) FROM v_time_disagreements") == [(0,)]
 
 
 def test_a_veris_incident_began_no_later_than_its_record_was_created(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ def test_the_15_feb_ddos_comes_with_its_graph(db):
     )
     assert ddos == (
         "DDoS against Ukrainian MoD, Armed Forces, PrivatBank and Oschadbank",  # the newest version
-        ["ddos"], "2022-02-15T13:00Z", "hour", "event start_time", "confirmed", "high",
+        ["ddos"], "2022-02-15T13:00Z", "hour", "event start_time (stated fidelity: hour)", "confirmed", "high",
         ["Ministry of Defence of Ukraine", "Armed Forces of Ukraine", "PrivatBank", "Oschadbank"],
         ["UKR"], ["finance", "government", "military"], "https://cert.gov.ua/article/37139",
     )  # fmt: skip

@@ -117,11 +117,11 @@ def convert(row: AcledEvent) -> DiplomaticEvent:
     place = (countries.lookup(f"{row.iso:03d}") if row.iso else None) or countries.normalise(row.country)[0]
     notes = [f"fatalities: {row.fatalities}"] if row.fatalities else []
     notes += [WEEK_NOTE] if row.time_precision == "2" else []
+    edited = datetime.fromtimestamp(row.timestamp, UTC) if row.timestamp is not None else None
     detail = EventDetail(
         actor1=row.actor1, actor1_role=row.inter1, actor2=row.actor2, actor2_role=row.inter2,
-        location_country=place, latitude=row.latitude, longitude=row.longitude,
+        location_country=place, latitude=row.latitude, longitude=row.longitude, recorded_at=edited,
     )  # fmt: skip
-    edited = datetime.fromtimestamp(row.timestamp, UTC) if row.timestamp is not None else None
     occurred, _ = bounded(row.event_date, edited)  # ACLED had coded the event by its last edit
     return DiplomaticEvent(
         source_ref=row.event_id_cnty,

@@ -101,6 +101,18 @@ def _earliest_of_best(candidates: list[When], latest: bool = False) -> When | No
     return max(best, key=lambda c: c.at.latest) if latest else min(best, key=lambda c: c.at.at)
 
 
+def _stated(when: When) -> str:
+    """The basis, with the fidelity the source stated for it: kept apart from the precision
+    cyberlog derived, so an analyst sees what the source itself claimed."""
+    stated = when.fidelity and when.basis in _STATES_FIDELITY
+    return f"{when.basis} (stated fidelity: {when.fidelity})" if stated else when.basis
+
+
+# the incident-core times that come with a *_fidelity of their own; a report's `published`
+# or an object's `created` are read as days by cyberlog, which is no statement of the source's
+_STATES_FIDELITY = frozenset({"event start_time", "impact start_time"})
+
+
 def _severity(criticality: int | None) -> Severity | None:
     if criticality is None:
         return None
@@ -142,7 +154,7 @@ def convert(record: StixRecord) -> Incident:
         targets=tuple(_target(t) for t in record.targets),
         actors=tuple(_actor(a) for a in record.actors),
         source_modified=record.modified.at,
-        time_basis="; ".join(b for b in (start.basis, bound) if b) or None,
+        time_basis="; ".join(b for b in (_stated(start), bound) if b) or None,
     )
 
 
