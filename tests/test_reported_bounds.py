@@ -233,3 +233,18 @@ def test_an_inherited_agency_is_named_no_earlier_than_this_attack_was_tied_to_it
     gru = lags["GRU"]
     assert (gru["dated"], gru["attributed_at"]) == ("by", "2022-02-20T10:00:00Z")
     assert gru["lag_days"] is None and gru["lag_max_days"] == 4.9 and gru["note"].startswith("attributed by this date")
+
+
+def test_a_claim_is_not_an_attribution(tmp_path: Path) -> None:
+    """STIX has one attributed-to; the relationship's own words say when it is a group's claim."""
+    bundle = json.loads(_attribution_bundle(tmp_path, None).read_text("utf-8"))
+    link = next(o for o in bundle["objects"] if o["id"].endswith("000000000003"))
+    link["description"] = "Claimed by CyberBerkut on its channel; NATO declined to attribute"
+    path = tmp_path / "claimed.json"
+    path.write_text(json.dumps(bundle), "utf-8")
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", path, "--db", db).code == 0
+    assert rows(db, "SELECT actor, role FROM incident_actors ORDER BY actor") == [
+        ("GRU", "claimed"),  # named through the claimed link: no stronger than it
+        ("Sandworm Team", "claimed"),
+    ]

@@ -56,6 +56,13 @@ class StixActor(BaseModel):
     by: OptText = None
     at: StixTime | None = None
     dated: Literal["on", "by"] = "by"
+    said: OptText = None  # the attributed-to relationship's own description
+
+
+# STIX has one relationship for "attributed to"; what kind of attribution it is, the
+# relationship's description says in words: "claimed by CyberBerkut", "suspected".
+_CLAIMED = re.compile(r"\bclaim(?:ed|s|ing)?\b", re.IGNORECASE)
+_SUSPECTED = re.compile(r"\b(?:suspect(?:ed|s)?|alleged(?:ly)?|unconfirmed|declined to attribute)\b", re.IGNORECASE)
 
 
 def _times_that_parse(values: Any) -> list[TimeValue]:
@@ -127,6 +134,10 @@ def _target(t: StixTarget) -> Target:
 def _actor(a: StixActor) -> Actor:
     country, raw = countries.normalise(a.country)
     role: ActorRole = "attributed" if a.at else "suspected"
+    if a.said and _CLAIMED.search(a.said):
+        role = "claimed"  # a group's own claim is not an attribution, whoever repeats it
+    elif a.said and _SUSPECTED.search(a.said):
+        role = "suspected"
     # a report's publication dates the attribution; a relationship's `created` only says
     # when the link was written down
     return Actor(a.name, role, a.by, a.at, country, raw, ", ".join(a.types) or None, a.motive, dated=a.dated)

@@ -55,7 +55,10 @@ def _newer(new: StixObject, old: Obj | None) -> bool:
 
 def _trim(obj: Obj) -> Obj:
     """Only what an incident's assembly reads: a context object keeps no description."""
-    keep = _KEEP if obj.get("type") in RECORD_TYPES else _KEEP_CONTEXT
+    # records keep their text; of the context, only an attributed-to link keeps its words
+    # (they say whether it is a claim or a suspicion)
+    wordy = obj.get("type") in RECORD_TYPES or obj.get("relationship_type") == "attributed-to"
+    keep = _KEEP if wordy else _KEEP_CONTEXT
     kept = {key: value for key, value in obj.items() if key in keep}
     core = (obj.get("extensions") or {}).get(CORE_EXT) if isinstance(obj.get("extensions"), dict) else None
     if isinstance(core, dict):
@@ -343,6 +346,7 @@ def _actors(obj: Obj, objects: Graph, out: Edges, rels: list[Obj], linked: list[
             "name": actor.get("name"), "types": actor.get("threat_actor_types") or [],
             "motive": actor.get("primary_motivation"), "country": _country(ref, objects, out),
             "by": by, "at": at, "dated": dated,
+            "said": " / ".join(r["description"] for r in chain if r.get("description")) or None,
         })  # fmt: skip
     return found
 
