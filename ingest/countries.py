@@ -84,22 +84,42 @@ def normalise(value: str | None) -> tuple[str | None, str | None]:
     return found, (None if found == value.strip() else value.strip())
 
 
+# One-word country names that are also everyday words or names elsewhere: "Georgia
+# Department of Revenue" is a US state's, "Jordan" a person, "Turkey" a bird, "Chad" a
+# first name, "American" no more the USA's than Latin America's. A name holding one is no
+# statement of a country.
+_AMBIGUOUS_NAMES = frozenset(
+    ("georgia", "jordan", "chad", "turkey", "guinea", "china", "cuba", "peru", "togo", "america")
+)
+
+
 @cache
 def name_stems() -> dict[str, str]:
     """First five letters of a country's one-word name -> its alpha-3, where unambiguous.
 
     Lets "Ukrainian Ministry of Defence" and "Ministry of Defence of Ukraine" share the
-    word UKR; prefixes shared by several countries ("unite", "north") are left out.
+    word UKR. Only a name that is one word ("Ukraine", "Romania"), or whose first word
+    stands for it ("Iran, Islamic Republic of"), counts: the first word of "Central African
+    Republic", "United Kingdom" or "Republic of Korea" is an everyday word, and "Central
+    Election Commission" names no country. Stems shared by several countries ("niger" for
+    Niger and Nigeria) and the names in `_AMBIGUOUS_NAMES` are left out.
     """
     seen: dict[str, set[str]] = {}
     for country in pycountry.countries:
         for name in {country.name, getattr(country, "common_name", country.name)}:
-            first = re.split(r"[\s,]+", name.casefold())[0]
-            if len(first) >= 4:
-                seen.setdefault(first[:5], set()).add(country.alpha_3)
+            words = re.split(r"\s+", name.casefold())
+            first = words[0].rstrip(",")
+            if len(words) == 1 or words[0].endswith(","):
+                if len(first) >= 4 and first not in _AMBIGUOUS_NAMES:
+                    seen.setdefault(first[:5], set()).add(country.alpha_3)
     for alias, code in _aliases().items():
-        if code and " " not in alias and len(alias) >= 4:
+        if code and " " not in alias and len(alias) >= 4 and alias not in _AMBIGUOUS_NAMES:
             seen.setdefault(alias[:5], set()).add(code)
+    # stems of countries dropped above still make others' stems ambiguous ("niger")
+    for country in pycountry.countries:
+        first = re.split(r"[\s,]+", country.name.casefold())[0]
+        if first in _AMBIGUOUS_NAMES and first[:5] in seen:
+            seen[first[:5]].add(country.alpha_3)
     return {stem: codes.pop() for stem, codes in seen.items() if len(codes) == 1}
 
 

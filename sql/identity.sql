@@ -4,7 +4,8 @@
 -- Two incidents from different sources match when all of these hold:
 --   * a shared target: the same domain (a leading "www." ignored), or organisation names
 --     whose word sets (ingest/identity.py) share a distinctive word (not a country, not a
---     generic word such as "ministry" or "bank": $generic), name no conflicting countries,
+--     generic word such as "ministry" or "bank": $generic), name no conflicting countries
+--     (the country a source states for the target, else the country words of its name),
 --     and, counting the words that are not countries, either have a Jaccard similarity
 --     >= $min_similarity or one holds every word of the other, which has two or more
 --     (a tracker's "Ukrainian Ministry of Defense, Armed Forces of Ukraine, PrivatBank,
@@ -30,7 +31,11 @@ CREATE OR REPLACE TEMP TABLE id_words AS
 SELECT
     incident_id, position, organisation, domain, country,
     [w FOR w IN coalesce(name_words, []) IF NOT regexp_matches(w, '^[A-Z]{3}$')] AS words,
-    [w FOR w IN coalesce(name_words, []) IF regexp_matches(w, '^[A-Z]{3}$')] AS countries
+    -- the country the source states for the target; only when it states none, the country
+    -- words of the name ("Ukrainian Ministry of Defence"): "border control checkpoint
+    -- (Romania border)" in Ukraine is Ukraine's, whatever its name mentions
+    CASE WHEN country IS NOT NULL THEN [country]
+         ELSE [w FOR w IN coalesce(name_words, []) IF regexp_matches(w, '^[A-Z]{3}$')] END AS countries
 FROM incident_targets
 WHERE incident_id IN (SELECT incident_id FROM id_incidents);
 

@@ -128,6 +128,15 @@ def test_merge_by_hand_joins_what_the_rule_missed(db, tmp_path):
         ("r,a,ddos,2022-02-15,,,,UKR", "r,b,ddos,2022-02-15,,,,UKR", False),
         # known only to a year: never matched by the rule
         ("r,a,ddos,2022,,PrivatBank,,UKR", "r,b,ddos,2022-02-15,,PrivatBank,,UKR", False),
+        # a name's country word yields to the country the source states: the checkpoint is Ukraine's
+        ("r,a,defacement,2022-02-15,,Border control checkpoint (Romania border),,UKR",
+         "r,b,defacement,2022-02-15,,border control checkpoint,,UKR", True),
+        # "central" is no country (it was the Central African Republic's first word)
+        ("r,a,ddos,2022-02-15,,Central Election Commission,,UKR",
+         "r,b,ddos,2022-02-15,,Central Election Commission of Ukraine,,", True),
+        # ... while a name's country still keeps two ministries apart when nothing is stated
+        ("r,a,ddos,2022-02-15,,Ministry of Defence of Ukraine,,", "r,b,ddos,2022-02-15,,Russian Ministry of Defence,,",
+         False),
     ],
 )  # fmt: skip
 def test_the_matching_rule(db, tmp_path, line_a, line_b, matched):
@@ -180,6 +189,29 @@ def test_clusters_commands_explain_bad_ids(loaded):
 )
 def test_org_words(name, country, words):
     assert org_words(name, country) == words
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Central Election Commission", "central/regional government sites", "National Bank", "Central Bank",
+        "Republic Hospital", "United Energy", "Border Guard Service", "Georgia Department of Revenue",
+        "Niger Delta Power", "Nigerian Ports", "American University", "Jordan Grand Prix", "Turkey farm",
+        "North Eastern Railway", "South Ossetia", "New Zealand Post", "Guinea Pig Club",
+    ],
+)  # fmt: skip
+def test_no_country_from_a_generic_or_ambiguous_word(name):
+    """Traps: a word of a name that is an everyday word, a first name or shared by two
+    countries is never taken for a country (New Zealand's name is two words: no stem)."""
+    assert [w for w in org_words(name) if w.isupper()] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "country"),
+    [("Ukrainian Railways", "UKR"), ("Bank of Romania", "ROU"), ("Polish Post", None), ("Russian Railways", "RUS")],
+)
+def test_a_country_name_in_a_name_is_a_word_of_it(name, country):
+    assert [w for w in org_words(name) if w.isupper()] == ([country] if country else [])
 
 
 def test_the_lean_attack_views_agree_with_v_clusters(loaded):

@@ -142,3 +142,28 @@ def test_a_rest_search_result_is_unwrapped(db, tmp_path):
 )
 def test_machine_tags(tag, expected):
     assert _tag_values([MispTag(name=tag)]) == expected
+
+
+@pytest.mark.parametrize(
+    ("attributes", "tags", "expected"),
+    [
+        # the normal shape: an attribute and a galaxy tag naming the same country
+        ([("target-location", "Ukraine")], ['misp-galaxy:country="ukraine"'], [(None, "UKR")]),
+        ([("target-location", "Ukraine"), ("target-org", "PrivatBank")], ['misp-galaxy:country="ukraine"'],
+         [("PrivatBank", "UKR")]),
+        # two countries and no telling where each organisation is: both countries kept
+        ([("target-location", "Ukraine"), ("target-location", "Poland"), ("target-org", "PrivatBank")], [],
+         [("PrivatBank", None), (None, "POL"), (None, "UKR")]),
+    ],
+)  # fmt: skip
+def test_every_stated_country_is_kept_once(db, tmp_path, attributes, tags, expected):
+    event = _event(DDOS, "1644973200", "DDoS on banks") | {
+        "Attribute": [{"type": t, "category": "Targeting data", "value": v} for t, v in attributes],
+        "Tag": [{"name": name} for name in tags],
+    }
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps({"Event": event}), "utf-8")
+    assert run("ingest", path, "--db", db).code == 0
+    assert rows(db, "SELECT organisation, country FROM incident_targets ORDER BY organisation NULLS LAST, country") == (
+        expected
+    )

@@ -136,7 +136,14 @@ def _attributes(event: MispEvent) -> list[MispAttribute]:
 def _targets(event: MispEvent, attributes: list[MispAttribute]) -> tuple[Target, ...]:
     places = [a.value for a in attributes if a.type == "target-location"]
     places += [c.value for c in _clusters(event, "country")]
-    codes = [countries.normalise(p) for p in dict.fromkeys(places)]
+    # a target-location attribute and a country galaxy tag usually name the same country
+    # ("Ukraine", "ukraine"): one country, however many times and ways it is stated
+    found: dict[str, tuple[str | None, str | None]] = {}
+    for place in places:
+        code, raw = countries.normalise(place)
+        if code or raw:
+            found.setdefault(code or (raw or "").casefold(), (code, raw))
+    codes = list(found.values())
     sector = vocab.first_sector(c.value for c in _clusters(event, "sector"))
     country, raw = codes[0] if len(codes) == 1 else (None, None)
     orgs = [a.value for a in attributes if a.type == "target-org"]
@@ -145,7 +152,9 @@ def _targets(event: MispEvent, attributes: list[MispAttribute]) -> tuple[Target,
         width = max(len(orgs), len(hosts))
         pad = [None] * width
         pairs = zip((orgs + pad)[:width], (hosts + pad)[:width], strict=True)
-        return tuple(Target(org, host, country, sector, raw) for org, host in pairs)
+        named = [Target(org, host, country, sector, raw) for org, host in pairs]
+        # several countries and no telling which organisation is where: each kept on its own
+        return tuple(named + ([Target(None, None, c, sector, r) for c, r in codes] if len(codes) > 1 else []))
     return tuple(Target(None, None, code, sector, raw) for code, raw in codes)
 
 
