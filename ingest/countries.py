@@ -109,9 +109,9 @@ def name_stems() -> dict[str, str]:
         for name in {country.name, getattr(country, "common_name", country.name)}:
             words = re.split(r"\s+", name.casefold())
             first = words[0].rstrip(",")
-            if len(words) == 1 or words[0].endswith(","):
-                if len(first) >= 4 and first not in _AMBIGUOUS_NAMES:
-                    seen.setdefault(first[:5], set()).add(country.alpha_3)
+            one_word = len(words) == 1 or words[0].endswith(",")
+            if one_word and len(first) >= 4 and first not in _AMBIGUOUS_NAMES:
+                seen.setdefault(first[:5], set()).add(country.alpha_3)
     for alias, code in _aliases().items():
         if code and " " not in alias and len(alias) >= 4 and alias not in _AMBIGUOUS_NAMES:
             seen.setdefault(alias[:5], set()).add(code)
