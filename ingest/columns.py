@@ -31,7 +31,7 @@ INCIDENT = pa.schema([
 ])  # fmt: skip
 TARGET = pa.schema([
     ("seq", pa.int64()), ("position", pa.int32()), ("organisation", STR), ("domain", STR),
-    ("country", STR), ("sector", STR), ("country_raw", STR), ("name_words", TEXTS),
+    ("country", STR), ("sector", STR), ("country_raw", STR), ("name_words", TEXTS), ("sectors", TEXTS),
 ])  # fmt: skip
 ACTOR = pa.schema([
     ("seq", pa.int64()), ("position", pa.int32()), ("actor", STR), ("role", STR),
@@ -113,14 +113,16 @@ class Batch:
                 *_span(record.started), *_span(record.ended), record.evidence, record.severity, record.url,
                 record.source_modified, record.time_basis,
             )  # fmt: skip
-            targets = [(t.organisation, t.domain, t.country, t.sector, t.country_raw) for t in record.targets]
+            targets = [
+                (t.organisation, t.domain, t.country, t.sector, t.country_raw, t.all_sectors()) for t in record.targets
+            ]
             actors = [
                 (a.actor, a.role, a.attributed_by, *_span(a.attributed_at), a.country, a.country_raw, a.actor_type,
                  a.motive, a.dated if a.attributed_at else None)
                 for a in record.actors
             ]  # fmt: skip
             self.rows["targets"] += [
-                (seq, pos, *t, org_words(t[0], t[2]) if t[0] else None) for pos, t in enumerate(targets)
+                (seq, pos, *t[:5], org_words(t[0], t[2]) if t[0] else None, t[5]) for pos, t in enumerate(targets)
             ]
             self.rows["actors"] += [(seq, pos, *a) for pos, a in enumerate(actors)]
             digest = content_hash((values, targets, actors))

@@ -42,8 +42,12 @@ class Target:
     organisation: str | None
     domain: str | None
     country: str | None  # ISO 3166 alpha-3
-    sector: Sector | None
+    sector: Sector | None  # the first of `sectors`, or the only one a source gives
     country_raw: str | None = None  # the source's own value when it was not alpha-3 already
+    sectors: tuple[Sector, ...] = ()  # every sector the source gives for the target, when several
+
+    def all_sectors(self) -> list[str]:
+        return list(self.sectors) or ([self.sector] if self.sector else [])
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,12 +69,14 @@ def attack_types(terms: Iterable[str]) -> tuple[AttackType, ...]:
     return tuple(found) or ("other",)
 
 
-def first_sector(terms: Iterable[str]) -> Sector | None:
-    """The first sector the terms name; `other` when there were terms but none maps."""
+def sectors(terms: Iterable[str]) -> tuple[Sector, ...]:
+    """Every distinct sector the terms name, in order; ('other',) when there were terms but
+    none maps, () when there were none."""
+    found: dict[Sector, None] = {}
     seen = False
     for term in terms:
         seen = True
         mapped = sector(term)
         if mapped:
-            return mapped
-    return "other" if seen else None
+            found[mapped] = None
+    return tuple(found) or (("other",) if seen else ())

@@ -133,6 +133,10 @@ CREATE TABLE IF NOT EXISTS incident_targets (
     name_words    VARCHAR[],                -- organisation name as matching words (ingest/identity.py)
     run_id        VARCHAR NOT NULL,
     file_id       VARCHAR NOT NULL,
+    -- every sector the source gives for the target (`sector` is the first); NULL in rows
+    -- loaded before it was kept
+    sectors       VARCHAR[] CHECK (list_has_all(['government', 'military', 'finance', 'energy',
+        'telecom', 'media', 'transport', 'health', 'education', 'other'], sectors)),
     PRIMARY KEY (incident_id, position)
 );
 

@@ -9,7 +9,9 @@ WITH t AS (
         list(organisation ORDER BY position) FILTER (WHERE organisation IS NOT NULL) AS target_orgs,
         list(domain ORDER BY position) FILTER (WHERE domain IS NOT NULL) AS target_domains,
         list(DISTINCT country ORDER BY country) FILTER (WHERE country IS NOT NULL) AS target_countries,
-        list(DISTINCT sector ORDER BY sector) FILTER (WHERE sector IS NOT NULL) AS target_sectors
+        list_sort(list_distinct(flatten(
+            list(coalesce(sectors, [sector])) FILTER (WHERE sector IS NOT NULL OR array_length(sectors) > 0)
+        ))) AS target_sectors
     FROM incident_targets
     GROUP BY incident_id
 ), a AS (
@@ -177,10 +179,11 @@ SELECT
 FROM clustered
 JOIN v_cluster_times ct USING (cluster_id);
 
--- Each attack's targets, one row per target of any of its records.
+-- Each attack's targets, one row per target of any of its records and sector of the target
+-- (a bank that is also a state agency is on a finance and a government row).
 CREATE OR REPLACE VIEW v_attack_targets AS
 SELECT coalesce(c.cluster_id, 'clu_' || substr(t.incident_id, 5)) AS cluster_id, t.incident_id, t.organisation,
-       t.domain, t.country, t.sector
+       t.domain, t.country, unnest(CASE WHEN array_length(t.sectors) > 0 THEN t.sectors ELSE [t.sector] END) AS sector
 FROM incident_targets t
 LEFT JOIN incident_clusters c USING (incident_id);
 

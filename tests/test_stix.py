@@ -102,3 +102,50 @@ def test_an_incident_with_no_time_of_its_own_is_dated_by_its_report(db, tmp_path
             "report published; written 2022-02-15T16:00:00Z, before the time it gives: not bounded by it",
         )
     ]
+
+
+def test_every_sector_of_a_target_is_kept(db, tmp_path):
+    """A bank that is also a state body: one identity, three STIX sectors, all of them found."""
+    bank = {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": "identity--5a1e0000-0000-4000-8000-000000000001",
+        "created": "2022-02-15T16:00:00.000Z",
+        "modified": "2022-02-15T16:00:00.000Z",
+        "name": "Oschadbank",
+        "identity_class": "organization",
+        "sectors": ["financial-services", "government-national", "defense"],
+    }
+    hits = {"type": "relationship", "spec_version": "2.1", "id": "relationship--5a1e0000-0000-4000-8000-000000000002",
+            "created": "2022-02-15T16:00:00.000Z", "modified": "2022-02-15T16:00:00.000Z",
+            "relationship_type": "targets", "source_ref": DDOS, "target_ref": bank["id"]}  # fmt: skip
+    path = tmp_path / "b.json"
+    path.write_text(_bundle([_incident("2022-02-15T16:00:00.000Z", "DDoS", first_seen="2022-02-15"), bank, hits]))
+    assert run("ingest", path, "--db", db).code == 0
+    assert rows(db, "SELECT sector, sectors FROM incident_targets") == [
+        ("finance", ["finance", "government", "military"])
+    ]
+    assert rows(db, "SELECT target_sectors FROM v_incidents") == [(["finance", "government", "military"],)]
+    for sector in ("finance", "government", "military"):
+        found = run("report", "run", "targets_by_period", "-p", f"sector={sector}", "--format", "json", "--db", db)
+        assert [r["sector"] for r in json.loads(found.out)] == [sector], found.err
+
+
+def test_a_store_from_before_sectors_were_kept_reads_its_one_sector(loaded):
+    import duckdb
+
+    con = duckdb.connect(str(loaded))
+    con.execute("DROP VIEW v_attack_targets")  # as a store made before the column existed
+    con.execute("DROP VIEW v_timeline")
+    con.execute("DROP VIEW v_clusters")
+    con.execute("DROP VIEW v_incidents")
+    con.execute("ALTER TABLE incident_targets DROP COLUMN sectors")
+    con.execute("UPDATE schema_version SET fingerprint = 'older'")
+    con.close()
+    assert run("status", "--db", loaded).code == 0
+    assert run("ingest", BUNDLE, "--db", loaded).code == 0  # a write opens and upgrades it
+    # each target on one row, with the one sector such a store kept
+    assert rows(loaded, "SELECT count(*) FROM incident_targets WHERE sectors IS NOT NULL") == [(0,)]
+    assert rows(loaded, "SELECT incident_id, organisation, country, sector FROM v_attack_targets ORDER BY ALL") == rows(
+        loaded, "SELECT incident_id, organisation, country, sector FROM incident_targets ORDER BY ALL"
+    )

@@ -114,9 +114,9 @@ def targets(row: EurepocIncident) -> tuple[Target, ...]:
     for place, sectors, named in zip(*(_paired(column, width) for column in (places, kinds, names)), strict=True):
         code, raw = countries.normalise(_first(place))
         name = _first(named) or REGION_ORGS.get(raw or "")
-        sector = vocab.first_sector(filter(None, sectors))
-        if name or code or raw or sector:
-            found[Target(name, None, code, sector, raw)] = None
+        mapped = vocab.sectors(filter(None, sectors))
+        if name or code or raw or mapped:
+            found[Target(name, None, code, mapped[0] if mapped else None, raw, mapped)] = None
     return tuple(found)
 
 

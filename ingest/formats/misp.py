@@ -144,7 +144,8 @@ def _targets(event: MispEvent, attributes: list[MispAttribute]) -> tuple[Target,
         if code or raw:
             found.setdefault(code or (raw or "").casefold(), (code, raw))
     codes = list(found.values())
-    sector = vocab.first_sector(c.value for c in _clusters(event, "sector"))
+    sectors = vocab.sectors(c.value for c in _clusters(event, "sector"))
+    sector = sectors[0] if sectors else None
     country, raw = codes[0] if len(codes) == 1 else (None, None)
     orgs = [a.value for a in attributes if a.type == "target-org"]
     hosts = [domain_name(a.value) for a in attributes if a.type == "target-machine"]
@@ -152,10 +153,11 @@ def _targets(event: MispEvent, attributes: list[MispAttribute]) -> tuple[Target,
         width = max(len(orgs), len(hosts))
         pad = [None] * width
         pairs = zip((orgs + pad)[:width], (hosts + pad)[:width], strict=True)
-        named = [Target(org, host, country, sector, raw) for org, host in pairs]
+        named = [Target(org, host, country, sector, raw, sectors) for org, host in pairs]
         # several countries and no telling which organisation is where: each kept on its own
-        return tuple(named + ([Target(None, None, c, sector, r) for c, r in codes] if len(codes) > 1 else []))
-    return tuple(Target(None, None, code, sector, raw) for code, raw in codes)
+        return tuple(named + ([Target(None, None, c, sector, r, sectors) for c, r in codes] if len(codes) > 1 else []))
+    places_or_none = codes or ([(None, None)] if sectors else [])  # a sector alone is a fact about the target too
+    return tuple(Target(None, None, code, sector, raw, sectors) for code, raw in places_or_none)
 
 
 def _actors(event: MispEvent, attributes: list[MispAttribute], published: TimeValue | None) -> tuple[Actor, ...]:

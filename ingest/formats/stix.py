@@ -128,7 +128,8 @@ def _severity(criticality: int | None) -> Severity | None:
 
 def _target(t: StixTarget) -> Target:
     country, raw = countries.normalise(t.country)
-    return Target(t.name, None, country, vocab.first_sector(t.sectors), raw)
+    sectors = vocab.sectors(t.sectors)
+    return Target(t.name, None, country, sectors[0] if sectors else None, raw, sectors)
 
 
 def _actor(a: StixActor) -> Actor:
