@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from ingest import galaxy
 from ingest.identity import org_words
 from ingest.records import DiplomaticEvent, EventDetail, Incident
 from ingest.times import TimeValue
@@ -37,6 +38,7 @@ ACTOR = pa.schema([
     ("seq", pa.int64()), ("position", pa.int32()), ("actor", STR), ("role", STR),
     ("attributed_by", STR), ("attributed_at", TS), ("attributed_latest", TS), ("attributed_precision", STR),
     ("country", STR), ("country_raw", STR), ("actor_type", STR), ("motive", STR), ("attributed_dated", STR),
+    ("actor_raw", STR),
 ])  # fmt: skip
 DETAIL = [
     ("actor1", STR), ("actor1_code", STR), ("actor1_country", STR), ("actor1_role", STR),
@@ -116,10 +118,15 @@ class Batch:
             targets = [
                 (t.organisation, t.domain, t.country, t.sector, t.country_raw, t.all_sectors()) for t in record.targets
             ]
+            # each actor under its canonical name, once per attribution ("UNC1151" and "Ghostwriter"
+            # named by one party on one date are one; the EU's and the UK's are two)
+            named = {
+                (galaxy.actor(a.actor), a.role, a.attributed_by, a.attributed_at): a for a in reversed(record.actors)
+            }
             actors = [
-                (a.actor, a.role, a.attributed_by, *_span(a.attributed_at), a.country, a.country_raw, a.actor_type,
-                 a.motive, a.dated if a.attributed_at else None)
-                for a in record.actors
+                (name, a.role, a.attributed_by, *_span(a.attributed_at), a.country, a.country_raw,
+                 a.actor_type, a.motive, a.dated if a.attributed_at else None, a.actor if name != a.actor else None)
+                for (name, *_), a in reversed(named.items())
             ]  # fmt: skip
             self.rows["targets"] += [
                 (seq, pos, *t[:5], org_words(t[0], t[2]) if t[0] else None, t[5]) for pos, t in enumerate(targets)

@@ -2,9 +2,10 @@
 cyberlog's attack types and sectors, through one table: `data/vocabulary.csv`.
 
 A term maps when it is in the table as a whole, when it carries a MITRE ATT&CK technique
-id (`Network Denial of Service - T1498`), or when one of its words is a one-word term
-("Ransomware - Xorist"). Anything else is not guessed: the caller decides (usually
-`other`).
+id (`Network Denial of Service - T1498`), when one of its words is a one-word term
+("Ransomware - Xorist"), or when it is the name of an ATT&CK technique the MISP galaxy
+knows whose id the table maps ("Exploit Public-Facing Application" is T1190). Anything
+else is not guessed: the caller decides (usually `other`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,13 @@ def _lookup(vocabulary: str, term: str) -> str | None:
     for word in _WORDS.findall(text):
         if word in table:
             return table[word]
+    if vocabulary == "attack_type":  # an ATT&CK technique by name ("Disk Wipe"): its ids, through the galaxy
+        from ingest import galaxy
+
+        for found in galaxy.techniques(term):
+            mapped = table.get(found.casefold().split(".")[0])
+            if mapped:
+                return mapped
     return None
 
 

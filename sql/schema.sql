@@ -160,6 +160,9 @@ CREATE TABLE IF NOT EXISTS incident_actors (
 -- 'on': attributed_at is the attribution's own date; 'by': only when the source wrote the
 -- link down (STIX relationship created, MISP publication): the attribution came no later
 ALTER TABLE incident_actors ADD COLUMN IF NOT EXISTS attributed_dated VARCHAR;
+-- `actor` is the canonical name (MISP galaxy synonyms: "Fancy Bear" is APT28); the name as
+-- the source wrote it, when that differs
+ALTER TABLE incident_actors ADD COLUMN IF NOT EXISTS actor_raw VARCHAR;
 
 CREATE TABLE IF NOT EXISTS diplomatic_events (
     event_id         VARCHAR NOT NULL,      -- 'evt_' + hash of (source, source_ref): stable

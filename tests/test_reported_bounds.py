@@ -221,7 +221,7 @@ def _lags(tmp_path: Path, bundle: Path) -> dict[str, dict[str, object]]:
 
 def test_a_report_carrying_the_attribution_dates_it(tmp_path: Path) -> None:
     lags = _lags(tmp_path, _attribution_bundle(tmp_path, "2022-02-18T12:00:00Z"))
-    sandworm = lags["Sandworm Team"]
+    sandworm = lags["Sandworm"]  # the galaxy's name for "Sandworm Team"
     assert (sandworm["dated"], sandworm["attributed_at"], sandworm["note"]) == ("on", "2022-02-18T12:00:00Z", None)
     assert sandworm["lag_days"] == 3.0  # from 13:00 on the 15th to the report at noon on the 18th
 
@@ -246,5 +246,5 @@ def test_a_claim_is_not_an_attribution(tmp_path: Path) -> None:
     assert run("ingest", path, "--db", db).code == 0
     assert rows(db, "SELECT actor, role FROM incident_actors ORDER BY actor") == [
         ("GRU", "claimed"),  # named through the claimed link: no stronger than it
-        ("Sandworm Team", "claimed"),
+        ("Sandworm", "claimed"),
     ]

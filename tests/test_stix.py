@@ -149,3 +149,44 @@ def test_a_store_from_before_sectors_were_kept_reads_its_one_sector(loaded):
     assert rows(loaded, "SELECT incident_id, organisation, country, sector FROM v_attack_targets ORDER BY ALL") == rows(
         loaded, "SELECT incident_id, organisation, country, sector FROM incident_targets ORDER BY ALL"
     )
+
+
+def test_attack_types_from_the_incident_core_vocabulary_and_linked_attack_patterns(db, tmp_path):
+    """compromised-system is an intrusion; a related-to attack pattern counts by its name
+    (through the ATT&CK galaxy), an alias or its ATT&CK id."""
+    common = {"spec_version": "2.1", "created": "2022-02-15T16:00:00.000Z", "modified": "2022-02-15T16:00:00.000Z"}
+    core = {
+        "extension-definition--ef765651-680c-498d-9894-99799f2fa126": {
+            "extension_type": "property-extension",
+            "incident_types": ["compromised-system"],
+        }
+    }
+    deface = {
+        "type": "attack-pattern",
+        "id": "attack-pattern--0b0a0000-0000-4000-8000-000000000001",
+        "name": "Defacement",
+        **common,
+    }
+    exploit = {
+        "type": "attack-pattern",
+        "id": "attack-pattern--0b0a0000-0000-4000-8000-000000000002",
+        "name": "Web server break-in",
+        **common,
+        "external_references": [{"source_name": "mitre-attack", "external_id": "T1190"}],
+    }
+
+    def link(n, kind, target):
+        return {
+            "type": "relationship",
+            "id": f"relationship--0b0a0000-0000-4000-8000-00000000001{n}",
+            "relationship_type": kind,
+            "source_ref": DDOS,
+            "target_ref": target["id"],
+            **common,
+        }
+
+    incident = _incident("2022-02-15T16:00:00.000Z", "Defaced portal", first_seen="2022-02-14", extensions=core)
+    path = tmp_path / "d.json"
+    path.write_text(_bundle([incident, deface, exploit, link(1, "related-to", deface), link(2, "uses", exploit)]))
+    assert run("ingest", path, "--db", db).code == 0
+    assert rows(db, "SELECT list_sort(attack_types) FROM incidents") == [(["defacement", "intrusion"],)]

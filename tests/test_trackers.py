@@ -205,7 +205,7 @@ def test_eurepoc_rows_keep_their_receivers_and_each_attribution(db):
         """SELECT source_ref, actor, role, attributed_by, strftime(attributed_at, '%Y-%m-%d'), country, actor_type
            FROM incident_actors JOIN incidents USING (incident_id) ORDER BY source_ref, position""",
     ) == [
-        ("9101", "UNC1151", "attributed", "Ukraine", "2022-01-15", "BLR", SUGGESTED),
+        ("9101", "Ghostwriter", "attributed", "Ukraine", "2022-01-15", "BLR", SUGGESTED),
         ("9102", "DEV-0586", "attributed", "Microsoft", "2022-01-15", "RUS", SUGGESTED),
         ("9102", "GRU", "attributed", "United Kingdom", "2022-05-10", "RUS", "State"),
         ("9103", "Russia (unnamed initiator)", "suspected", None, None, "RUS", "Unknown - not attributed"),

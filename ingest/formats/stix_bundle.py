@@ -26,13 +26,13 @@ CORE_EXT = "extension-definition--ef765651-680c-498d-9894-99799f2fa126"
 RECORD_TYPES = ("incident", "campaign", "sighting", "report")
 ACTOR_TYPES = ("threat-actor", "intrusion-set")
 CONTEXT_TYPES = ("identity", "location", *ACTOR_TYPES, "attack-pattern", "malware", "indicator", "event", "impact")
-RELATIONSHIPS = {"targets", "impacts", "attributed-to", "uses", "located-at", "originates-from"}
+RELATIONSHIPS = {"targets", "impacts", "attributed-to", "uses", "related-to", "located-at", "originates-from"}
 _KEEP = frozenset((
     "id", "type", "name", "description", "created", "modified", "created_by_ref", "labels", "revoked",
     "first_seen", "last_seen", "sectors", "identity_class", "country", "region", "threat_actor_types",
     "primary_motivation", "malware_types", "start_time", "start_time_fidelity", "end_time", "end_time_fidelity",
     "stop_time", "event_types", "relationship_type", "source_ref", "target_ref", "sighting_of_ref",
-    "where_sighted_refs", "sighting_refs", "report_types", "published", "object_refs",
+    "where_sighted_refs", "sighting_refs", "report_types", "published", "object_refs", "aliases",
 ))  # fmt: skip
 _KEEP_CONTEXT = _KEEP - {"description", "object_refs", "labels"}
 Obj = dict[str, Any]
@@ -71,6 +71,10 @@ def _trim(obj: Obj) -> Obj:
     )
     if urls:
         kept["url"] = urls[0]
+    if obj.get("type") == "attack-pattern" and isinstance(refs, list):  # its ATT&CK or CAPEC id
+        ids = [r["external_id"] for r in refs if isinstance(r, dict) and isinstance(r.get("external_id"), str)]
+        if ids:
+            kept["external_ids"] = ids
     return kept
 
 
@@ -259,8 +263,8 @@ def _terms(obj: Obj, core: Obj, events: list[Obj], linked: list[Obj]) -> list[st
     for event in events:
         terms += event.get("event_types") or []
     for other in linked:
-        if other["type"] == "attack-pattern":
-            terms.append(other.get("name") or "")
+        if other["type"] == "attack-pattern":  # by name, alias and ATT&CK id
+            terms += [other.get("name") or "", *(other.get("aliases") or []), *(other.get("external_ids") or [])]
         elif other["type"] == "malware":
             terms += [*(other.get("malware_types") or []), other.get("name") or ""]
     return [t for t in terms if isinstance(t, str) and t]
