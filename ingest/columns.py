@@ -32,7 +32,7 @@ INCIDENT = pa.schema([
 ])  # fmt: skip
 TARGET = pa.schema([
     ("seq", pa.int64()), ("position", pa.int32()), ("organisation", STR), ("domain", STR),
-    ("country", STR), ("sector", STR), ("country_raw", STR), ("name_words", TEXTS), ("sectors", TEXTS),
+    ("country", STR), ("sector", STR), ("country_raw", STR), ("sectors", TEXTS), ("name_words", TEXTS),
 ])  # fmt: skip
 ACTOR = pa.schema([
     ("seq", pa.int64()), ("position", pa.int32()), ("actor", STR), ("role", STR),
@@ -129,7 +129,7 @@ class Batch:
                 for (name, *_), a in reversed(named.items())
             ]  # fmt: skip
             self.rows["targets"] += [
-                (seq, pos, *t[:5], org_words(t[0], t[2]) if t[0] else None, t[5]) for pos, t in enumerate(targets)
+                (seq, pos, *t, org_words(t[0], t[2]) if t[0] else None) for pos, t in enumerate(targets)
             ]
             self.rows["actors"] += [(seq, pos, *a) for pos, a in enumerate(actors)]
             digest = content_hash((values, targets, actors))

@@ -110,16 +110,13 @@ def name_stems() -> dict[str, str]:
             words = re.split(r"\s+", name.casefold())
             first = words[0].rstrip(",")
             one_word = len(words) == 1 or words[0].endswith(",")
-            if one_word and len(first) >= 4 and first not in _AMBIGUOUS_NAMES:
+            if one_word and len(first) >= 4:
                 seen.setdefault(first[:5], set()).add(country.alpha_3)
     for alias, code in _aliases().items():
-        if code and " " not in alias and len(alias) >= 4 and alias not in _AMBIGUOUS_NAMES:
+        if code and " " not in alias and len(alias) >= 4:
             seen.setdefault(alias[:5], set()).add(code)
-    # stems of countries dropped above still make others' stems ambiguous ("niger")
-    for country in pycountry.countries:
-        first = re.split(r"[\s,]+", country.name.casefold())[0]
-        if first in _AMBIGUOUS_NAMES and first[:5] in seen:
-            seen[first[:5]].add(country.alpha_3)
+    for name in _AMBIGUOUS_NAMES:  # no stem of theirs says a country ("guine": Guinea, Guinea-Bissau)
+        seen.pop(name[:5], None)
     return {stem: codes.pop() for stem, codes in seen.items() if len(codes) == 1}
 
 

@@ -58,11 +58,10 @@ def _actors() -> dict[str, str]:
     """Every name and synonym of a threat actor or ATT&CK intrusion set -> its canonical name.
 
     The threat-actor galaxy comes first: its name is the canonical one, and an intrusion
-    set that is one of its synonyms adds its own synonyms to it. A synonym two actors claim
-    is left out: it does not say which one is meant.
+    set most of whose names are one threat actor's adds its own synonyms to that actor. A
+    synonym two actors claim is left out: it does not say which one is meant.
     """
     found: dict[str, set[str]] = {}
-    canonical: dict[str, str] = {}
     for galaxy in ("threat-actor", "mitre-intrusion-set"):
         for cluster in _clusters(galaxy):
             name = _GROUP_ID.sub("", cluster["value"]).strip()  # "APT29 - G0016"
@@ -75,7 +74,6 @@ def _actors() -> dict[str, str]:
             target = known or name
             for n in names:
                 found.setdefault(key(n), set()).add(target)
-            canonical.setdefault(key(name), target)
     return {k: next(iter(v)) for k, v in found.items() if len(v) == 1 and k}
 
 

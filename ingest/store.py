@@ -145,16 +145,12 @@ def apply_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     """What changed since a store was made. An alert's content_hash was the line's hash()
     as text (the same number): a number now, one string fewer to write for each of a log's
-    millions of alerts. An event's interval now ends when its source recorded it. A target
-    keeps every sector its source gives."""
+    millions of alerts. An event's interval now ends when its source recorded it."""
     kind = con.execute(
         "SELECT data_type FROM information_schema.columns WHERE table_name = 'alerts' AND column_name = 'content_hash'"
     ).fetchall()
     if kind and kind[0][0] == "VARCHAR":
         con.execute("ALTER TABLE alerts ALTER content_hash TYPE UBIGINT")
-    # every sector of a target, where only the first was kept: NULL for rows loaded before
-    # (the views read their `sector` then), filled by the next load of their file
-    con.execute("ALTER TABLE incident_targets ADD COLUMN IF NOT EXISTS sectors VARCHAR[]")
     # an event recorded before its day was over happened by then (GDELT's DATEADDED): events
     # loaded before intervals were bounded by it are bounded in place, as a new load would be
     con.execute(

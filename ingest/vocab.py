@@ -53,7 +53,7 @@ def _lookup(vocabulary: str, term: str) -> str | None:
         from ingest import galaxy
 
         for found in galaxy.techniques(term):
-            mapped = table.get(found.casefold().split(".")[0])
+            mapped = _lookup(vocabulary, found)  # "T1566.001" by its technique, as any id
             if mapped:
                 return mapped
     return None

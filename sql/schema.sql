@@ -133,12 +133,14 @@ CREATE TABLE IF NOT EXISTS incident_targets (
     name_words    VARCHAR[],                -- organisation name as matching words (ingest/identity.py)
     run_id        VARCHAR NOT NULL,
     file_id       VARCHAR NOT NULL,
-    -- every sector the source gives for the target (`sector` is the first); NULL in rows
-    -- loaded before it was kept
+    -- every sector the source gives for the target (`sector` is the first)
     sectors       VARCHAR[] CHECK (list_has_all(['government', 'military', 'finance', 'energy',
         'telecom', 'media', 'transport', 'health', 'education', 'other'], sectors)),
     PRIMARY KEY (incident_id, position)
 );
+-- stores made before every sector was kept: NULL in their rows (the views read `sector`
+-- then) until their files load again
+ALTER TABLE incident_targets ADD COLUMN IF NOT EXISTS sectors VARCHAR[];
 
 CREATE TABLE IF NOT EXISTS incident_actors (
     incident_id           VARCHAR NOT NULL,
