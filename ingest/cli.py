@@ -275,6 +275,10 @@ def _run(db: Path | None, command: str, config: Path | None, jobs: list[Job], wa
     if run.identity:
         m = run.identity
         _say(f"identity: {m.matched} new cross-source matches, {m.stale} no longer hold; {m.clusters} clusters")
+    if run.event_identity:
+        e = run.event_identity
+        _say(f"event identity: {e.matched} records joined to an event, {e.stale} no longer; "
+             f"{e.clusters} event clusters")  # fmt: skip
     if as_json:
         typer.echo(json.dumps(summary(run), indent=2))
     raise typer.Exit(int(run.exit_code))
@@ -836,7 +840,8 @@ def status(
 ) -> None:
     """What the store holds at a glance: the store (size, schema, runs, the last run's exit code,
     runs killed or not yet matched or derived) and per source its kind, records, newest data,
-    last run and its exit code, files loaded and failed, rejects kept, and when it last fetched."""
+    last run and its exit code, files loaded and failed, rejects kept, records with words no
+    vocabulary maps (listed in v_unmapped_terms), and when it last fetched."""
     from ingest.store import sql_dir
 
     sql = (sql_dir() / "status.sql").read_text("utf-8")
@@ -844,6 +849,9 @@ def status(
         if not _has_table(con, "fetch_state"):  # a store no nightly has written since remote sources came
             con.execute("CREATE TEMP VIEW fetch_state AS SELECT NULL AS source, NULL AS item, "
                         "NULL::TIMESTAMPTZ AS fetched_at WHERE false")  # fmt: skip
+        if not con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'v_unmapped'").fetchall()[0][0]:
+            # a store no write has opened since unmapped words were kept: none known yet
+            con.execute("CREATE TEMP VIEW v_unmapped AS SELECT NULL AS source, NULL AS id WHERE false")
         store = _store_summary(con, db)
         if as_json:
             cursor = con.execute(sql)
@@ -927,7 +935,7 @@ def report_run(
     writes one self-contained page: the report's incidents and events on a zoomable time
     axis, details and sources on hover or click, the report's rows beside. --lake DIR runs
     it over a Parquet lake instead of the store; --engine spark runs it there on Spark."""
-    from ingest import reports
+    from ingest import reports, unmatched
 
     report = reports.get(name)
     params = report.bind(reports.parse_pairs(param or []))
@@ -941,6 +949,8 @@ def report_run(
             _emit_page(con, report, params, out)
         else:
             _emit_report(con, report, params, _pick(format, out), out, raw)
+        for reason in unmatched.reasons(con, report, params):  # why it is empty, or counts nothing
+            _say(f"note: {reason}")
 
 
 def _emit_report(
@@ -1032,39 +1042,90 @@ def _emit_page(con: duckdb.DuckDBPyConnection, report: Any, params: dict[str, An
 
 # cross-source identity -----------------------------------------------------------------
 
-IncidentId = Annotated[str, typer.Argument(help="An incident_id (inc_...) from v_incidents.", show_default=False)]
+IncidentId = Annotated[
+    str, typer.Argument(help="An incident_id (inc_...) from v_incidents, or an event_id (evt_...) from v_events.",
+                        show_default=False),
+]  # fmt: skip
 Note = Annotated[str | None, typer.Option("--note", help="Why, for the ledger.")]
 
 
 @clusters_app.command("list")
 def clusters_list(
     every: Annotated[bool, typer.Option("--all", help="Also clusters of a single record.")] = False,
+    events: Annotated[
+        bool, typer.Option("--events", help="Event clusters: one real-world event, several records.")
+    ] = False,
     format: FormatOpt = None,
     out: OutOpt = None,
     db: Db = None,
 ) -> None:
-    """Incident clusters, newest first: the attacks several sources reported."""
+    """Incident clusters, newest first: the attacks several sources reported (or, with
+    --events, the diplomatic events several records describe)."""
+    view, alone = (
+        ("v_event_clusters", "events only one record describes") if events
+        else ("v_clusters", "incidents only one source reported")
+    )  # fmt: skip
     sql = (
+        "SELECT cluster_id, records, array_to_string(sources, ';') AS sources, "
+        "time_text(occurred_at, occurred_latest, time_precision) AS occurred, event_class, title "
+        "FROM v_event_clusters WHERE records > 1 OR $every ORDER BY occurred_at DESC, cluster_id"
+        if events else
         "SELECT cluster_id, records, array_to_string(sources, ';') AS sources, started, time_records, title "
         "FROM v_clusters WHERE records > 1 OR $every ORDER BY started_at DESC, cluster_id"
-    )
+    )  # fmt: skip
     with _reader(db) as con:
         _emit(con, sql, {"every": every}, _pick(format, out), out, raw=False)
+        several, single = con.execute(
+            f"SELECT count(*) FILTER (records > 1), count(*) FILTER (records = 1) FROM {view}"
+        ).fetchone() or (0, 0)
+    more = "" if every or not single else " (--all lists them too)"
+    _say(f"{several} clusters of several records; {single} {alone}{more}")
+
+
+@clusters_app.command("suggest")
+def clusters_suggest(
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Take [identity] settings from this cyberlog.toml.")
+    ] = None,
+    days: Annotated[
+        int, typer.Option("--days", min=0, max=60, help="Look this many days beyond the rule's slack.")
+    ] = 3,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    db: Db = None,
+) -> None:
+    """Near misses: pairs of incidents from two sources that fail one criterion of the matching
+    rule, and which. Review them; `clusters merge` joins a pair the rule missed."""
+    from ingest.config import load_config
+
+    settings = load_config(config).identity.settings() if config else clusters.IdentitySettings()
+    with _reader(db) as con:
+        columns, found = clusters.suggest(con, settings, extra_days=days)
+    _write_rows(columns, iter(found), _pick(format, out), out, raw=False)
+    _say(f"{len(found)} near miss{'es' if len(found) != 1 else ''}")
 
 
 @clusters_app.command("show")
 def clusters_show(
-    cluster: Annotated[str, typer.Argument(help="A cluster_id (clu_...) or an incident_id (inc_...).")],
+    cluster: Annotated[
+        str, typer.Argument(help="A cluster_id (clu_..., ecl_...), incident_id (inc_...) or event_id (evt_...).")
+    ],
     db: Db = None,
 ) -> None:
     """A cluster's records, the decisions that joined them, and where the sources disagree."""
-    with _reader(db) as con:
-        found = con.execute(
-            "SELECT cluster_id FROM v_incidents WHERE $id IN (cluster_id, incident_id) LIMIT 1", {"id": cluster}
-        ).fetchall()
-        if not found:
-            raise UsageError(f"no cluster or incident {cluster!r}: see `cyberlog clusters list`")
-        params = {"c": found[0][0]}
+    if cluster.startswith(("ecl_", "evt_")):
+        view, id_column, hint = "v_events", "event_id", "`cyberlog clusters list --events`"
+        sections = {
+            "records": "SELECT event_id, source, source_ref, "
+            "time_text(occurred_at, occurred_latest, time_precision) AS occurred, event_class, cameo_code, "
+            "array_to_string(actor_countries, ';') AS actor_countries, title "
+            "FROM v_events WHERE cluster_id = $c ORDER BY occurred_at, event_id",
+            "decisions": "SELECT l.event_a, l.event_b, l.decision, l.rule, l.evidence, l.note, l.decided_at "
+            "FROM event_links l JOIN v_events a ON a.event_id = l.event_a "
+            "WHERE a.cluster_id = $c ORDER BY l.seq",
+        }
+    else:
+        view, id_column, hint = "v_incidents", "incident_id", "`cyberlog clusters list`"
         sections = {
             "records": "SELECT incident_id, source, source_ref, "
             "time_text(started_at, started_latest, time_precision) AS started, time_basis, attack_types, title "
@@ -1074,6 +1135,13 @@ def clusters_show(
             "WHERE a.cluster_id = $c ORDER BY l.seq",
             "disagreements": "SELECT aspect, says FROM v_cluster_disagreements WHERE cluster_id = $c ORDER BY aspect",
         }
+    with _reader(db) as con:
+        found = con.execute(
+            f"SELECT cluster_id FROM {view} WHERE $id IN (cluster_id, {id_column}) LIMIT 1", {"id": cluster}
+        ).fetchall()
+        if not found:
+            raise UsageError(f"no cluster or record {cluster!r}: see {hint}")
+        params = {"c": found[0][0]}
         for title, sql in sections.items():
             typer.echo(f"{title} of {params['c']}:")
             _emit(con, sql, params, Output.table, None, raw=False)
@@ -1093,13 +1161,13 @@ def clusters_undo(
     note: Note = None,
     db: Db = None,
 ) -> None:
-    """Undo a match: one pair, or every link of one incident. Never redone by the rule."""
+    """Undo a match: one pair, or every link of one incident (or event). Never redone by the rule."""
     _decide(db, incident, other, "undone", note)
 
 
 @clusters_app.command("merge")
 def clusters_merge(incident: IncidentId, other: IncidentId, note: Note = None, db: Db = None) -> None:
-    """Join two incidents by hand (the rule missed them)."""
+    """Join two incidents (or two events) by hand: the rule missed them."""
     _decide(db, incident, other, "merged", note)
 
 

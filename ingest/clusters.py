@@ -8,6 +8,8 @@ pair undone by hand stays undone: the matcher never proposes it again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,11 +17,11 @@ from typing import Any
 import duckdb
 
 from ingest.errors import UsageError
-from ingest.store import scalar, sql_dir, statements
+from ingest.store import scalar, sections, sql_dir, statements
 
-RULE = "same target, overlapping time, compatible attack type (v1)"
-IN_FORCE = ("matched", "merged")
-_TEMP = ("id_incidents", "id_words", "id_keys", "id_target_pairs", "id_matches", "id_new")
+RULE = "same target or named malware or report URL, overlapping time, compatible attack type (v2)"
+_TEMP = ("id_incidents", "id_words", "id_malware", "id_named", "id_keys", "id_joined", "id_named_pairs",
+         "id_target_pairs", "id_candidates", "id_matches", "id_evidence", "id_new")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class IdentitySettings:
 
     slack_hours: int = 24
     min_similarity: float = 0.5
+    max_url_share: int = 10  # a URL more incidents give is a landing page, not one report
 
 
 @dataclass(frozen=True)
@@ -40,24 +43,31 @@ class MatchResult:
         return {"matched": self.matched, "stale": self.stale, "clusters": self.clusters}
 
 
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection, temps: tuple[str, ...]) -> Iterator[None]:
+    """One transaction, rolled back on any error; the temp tables dropped either way."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in temps:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
 def match(
     con: duckdb.DuckDBPyConnection, run_id: str | None, settings: IdentitySettings, *, everything: bool = False
 ) -> MatchResult:
     """Propose matches for incidents this run loaded (or all), in one transaction."""
-    from ingest.identity import GENERIC  # pycountry, only when matching
-
-    params = {"run": run_id, "all": everything, "slack_hours": settings.slack_hours,
-              "min_similarity": settings.min_similarity, "generic": list(GENERIC)}  # fmt: skip
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for statement in _statements():
-            con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+    with _transaction(con, _TEMP):
+        _candidates(con, settings, everything=everything, search_hours=2 * settings.slack_hours, run_id=run_id)
         now = datetime.now(UTC)
-        matched = _insert(con, "matched", now, run_id, """
-            SELECT m.a, m.b, m.evidence::JSON AS evidence FROM id_matches m
-            LEFT JOIN v_incident_links l ON l.incident_a = m.a AND l.incident_b = m.b
-            WHERE l.decision IS NULL OR l.decision = 'stale'""")  # fmt: skip
-        stale = _insert(con, "stale", now, run_id, """
+        matched = _decide_by_rule(con, INCIDENTS, "matched", now, run_id,
+                                  "SELECT a, b, evidence::JSON AS evidence FROM id_evidence")  # fmt: skip
+        stale = _decide_by_rule(con, INCIDENTS, "stale", now, run_id, """
             SELECT l.incident_a AS a, l.incident_b AS b, NULL::JSON AS evidence FROM v_incident_links l
             JOIN id_incidents a ON a.incident_id = l.incident_a
             JOIN id_incidents b ON b.incident_id = l.incident_b
@@ -65,14 +75,88 @@ def match(
               AND NOT EXISTS (
                   SELECT 1 FROM id_matches m WHERE m.a = l.incident_a AND m.b = l.incident_b)""")  # fmt: skip
         clusters = refresh_clusters(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    return MatchResult(matched, stale, clusters)
+
+
+def _candidates(
+    con: duckdb.DuckDBPyConnection,
+    settings: IdentitySettings,
+    *,
+    everything: bool,
+    search_hours: int,
+    run_id: str | None = None,
+    near: bool = False,
+) -> None:
+    """Build the temp tables of sql/identity.sql: candidate pairs, each criterion judged."""
+    from ingest.galaxy import malware_names
+    from ingest.identity import GENERIC  # pycountry, only when matching
+    from ingest.records import AFTER_INTRUSION
+
+    names = malware_names()
+    params = {"run": run_id, "all": everything, "slack_hours": settings.slack_hours, "search_hours": search_hours,
+              "near": near, "after_intrusion": list(AFTER_INTRUSION),
+              "min_similarity": settings.min_similarity, "generic": list(GENERIC),
+              "max_url_share": settings.max_url_share, "malware_phrases": [p for p, _ in names],
+              "malware_names": [n for _, n in names]}  # fmt: skip
+    for statement in _statements():
+        con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+
+
+# A near miss: a candidate pair from two sources that fails exactly one of the rule's
+# criteria, with the criterion and why; pairs the ledger already decided are left out.
+_SUGGESTIONS = """
+WITH near AS (
+    SELECT * FROM id_candidates
+    WHERE (NOT same_target)::INT + (NOT same_time)::INT + (NOT same_type)::INT + (NOT same_malware)::INT = 1
+), best AS (  -- the most alike pair of targets, for a pair that fails only on its target
+    SELECT t.a, t.b, arg_max({'a': t.org_a, 'b': t.org_b, 'similarity': t.similarity}, t.similarity) AS best
+    FROM id_target_pairs t
+    SEMI JOIN (SELECT a, b FROM near WHERE NOT same_target) n ON n.a = t.a AND n.b = t.b
+    GROUP BY t.a, t.b
+)
+SELECT
+    c.a AS incident_a, ia.source AS source_a, c.b AS incident_b, ib.source AS source_b,
+    CASE WHEN NOT c.same_target
+             THEN 'target: names only ' || coalesce(CAST(s.best.similarity AS VARCHAR), '?') || ' alike ('
+                  || s.best.a || ' / ' || s.best.b || '), the rule wants ' || $min_similarity
+         WHEN NOT c.same_time
+             THEN 'time: ' || c.gap_hours || ' h apart, the rule allows ' || 2 * $slack_hours || ' h'
+         WHEN NOT c.same_type
+             THEN 'attack types: ' || array_to_string(ia.attack_types, ';') || ' vs '
+                  || array_to_string(ib.attack_types, ';')
+         ELSE 'malware: ' || array_to_string(ma.malware, ';') || ' vs ' || array_to_string(mb.malware, ';')
+    END AS fails,
+    c.gap_hours, ia.title AS title_a, ib.title AS title_b,
+    'cyberlog clusters merge ' || c.a || ' ' || c.b AS to_merge
+FROM near c
+JOIN incidents ia ON ia.incident_id = c.a
+JOIN incidents ib ON ib.incident_id = c.b
+LEFT JOIN best s ON s.a = c.a AND s.b = c.b
+LEFT JOIN id_malware ma ON ma.incident_id = c.a
+LEFT JOIN id_malware mb ON mb.incident_id = c.b
+WHERE NOT EXISTS (SELECT 1 FROM incident_links l WHERE l.incident_a = c.a AND l.incident_b = c.b)
+  AND NOT EXISTS (SELECT 1 FROM incident_clusters x JOIN incident_clusters y USING (cluster_id)
+                  WHERE x.incident_id = c.a AND y.incident_id = c.b)
+ORDER BY fails LIKE 'time%', c.gap_hours, c.a, c.b
+"""
+
+
+def suggest(
+    con: duckdb.DuckDBPyConnection, settings: IdentitySettings, *, extra_days: int = 3
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Near misses of the matching rule over the whole store, for review: (columns, rows).
+
+    Pairs are searched `extra_days` beyond what the rule allows, so a report dated a few
+    days late shows up as a time miss."""
+    try:
+        _candidates(con, settings, everything=True, search_hours=2 * settings.slack_hours + 24 * extra_days, near=True)
+        result = con.execute(_SUGGESTIONS, {"slack_hours": settings.slack_hours,
+                                            "min_similarity": settings.min_similarity})  # fmt: skip
+        columns = [d[0] for d in result.description]
+        return columns, result.fetchall()
     finally:
         for name in _TEMP:
             con.execute(f"DROP TABLE IF EXISTS {name}")
-    return MatchResult(matched, stale, clusters)
 
 
 def _statements() -> list[str]:
@@ -80,60 +164,103 @@ def _statements() -> list[str]:
     return statements(text)
 
 
-def _insert(con: duckdb.DuckDBPyConnection, decision: str, now: datetime, run_id: str | None, select: str) -> int:
-    """Record `decision` for each pair (a, b, evidence) the SELECT yields; how many."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE id_new AS {select}")
-    con.execute(
-        "INSERT INTO incident_links (incident_a, incident_b, decision, rule, evidence, decided_at, run_id) "
-        "SELECT a, b, $decision, $rule, evidence, $now, $run FROM id_new ORDER BY a, b",
-        {"decision": decision, "rule": RULE, "now": now, "run": run_id},
-    )
-    return int(scalar(con, "SELECT count(*) FROM id_new"))
+@dataclass(frozen=True)
+class Ledger:
+    """The tables of one kind of identity: incidents (attacks) or diplomatic events."""
+
+    kind: str  # "incident" or "event"
+    records: str
+    prefix: str  # of a record's id
+    cluster_prefix: str
+
+    @property
+    def links(self) -> str:
+        return f"{self.kind}_links"
+
+    @property
+    def clusters(self) -> str:
+        return f"{self.kind}_clusters"
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}_id"
+
+    def in_force(self, where: str = "TRUE") -> str:
+        """The pairs (a, b) whose latest decision joins them."""
+        return (f"SELECT {self.kind}_a AS a, {self.kind}_b AS b FROM (SELECT * FROM {self.links} "
+                f"QUALIFY row_number() OVER (PARTITION BY {self.kind}_a, {self.kind}_b ORDER BY seq DESC) = 1) "
+                f"WHERE decision IN ('matched', 'merged') AND ({where})")  # fmt: skip
+
+
+INCIDENTS = Ledger("incident", "incidents", "inc_", "clu_")
+EVENTS = Ledger("event", "diplomatic_events", "evt_", "ecl_")
+
+
+def ledger_of(record_id: str) -> Ledger:
+    """The ledger a record id belongs to, by its prefix."""
+    return EVENTS if record_id.startswith(EVENTS.prefix) else INCIDENTS
 
 
 def decide(con: duckdb.DuckDBPyConnection, first: str, second: str | None, decision: str, note: str | None) -> int:
-    """By hand: merge two incidents, or undo one pair (or every pair in force of one incident)."""
+    """By hand: merge two incidents (or two events), or undo one pair (or every pair in force
+    of one record)."""
+    ledger = ledger_of(first)
     ids = [first] if second is None else [first, second]
+    if second is not None and ledger_of(second) is not ledger:
+        raise UsageError(f"{first} and {second} are not both incidents (inc_...) or both events (evt_...)")
     known = {
-        row[0] for row in con.execute("SELECT incident_id FROM incidents WHERE incident_id IN ?", [ids]).fetchall()
+        row[0]
+        for row in con.execute(f"SELECT {ledger.id} FROM {ledger.records} WHERE {ledger.id} IN ?", [ids]).fetchall()
     }
     unknown = [i for i in ids if i not in known]
     if unknown:
-        raise UsageError(f"no incident {unknown[0]!r}: use an incident_id from v_incidents (inc_...)")
+        source = "v_incidents (inc_...)" if ledger is INCIDENTS else "v_events (evt_...)"
+        raise UsageError(f"no {ledger.kind} {unknown[0]!r}: use an {ledger.id} from {source}")
     if second is None:
-        pairs = con.execute(
-            "SELECT incident_a, incident_b FROM v_incident_links WHERE decision IN ('matched', 'merged') "
-            "AND $id IN (incident_a, incident_b)",
-            {"id": first},
-        ).fetchall()
+        pairs = con.execute(ledger.in_force("$id IN (a, b)"), {"id": first}).fetchall()
     else:
         pairs = [tuple(sorted((first, second)))]
     if not pairs:
-        raise UsageError(f"{first} is not linked to any other incident: nothing to undo")
+        raise UsageError(f"{first} is not linked to any other {ledger.kind}: nothing to undo")
     import pyarrow as pa  # Arrow, only when a decision is written
 
-    rows = [{"incident_a": a, "incident_b": b, "decision": decision, "rule": "by hand", "note": note,
+    rows = [{f"{ledger.kind}_a": a, f"{ledger.kind}_b": b, "decision": decision, "rule": "by hand", "note": note,
              "decided_at": datetime.now(UTC)} for a, b in pairs]  # fmt: skip
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with _transaction(con, ()):
         con.register("_decisions", pa.Table.from_pylist(rows))
-        con.execute("INSERT INTO incident_links BY NAME SELECT * FROM _decisions")
+        con.execute(f"INSERT INTO {ledger.links} BY NAME SELECT * FROM _decisions")
         con.unregister("_decisions")
-        refresh_clusters(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        refresh_clusters(con, ledger)
     return len(pairs)
 
 
-def refresh_clusters(con: duckdb.DuckDBPyConnection) -> int:
-    """Rebuild `incident_clusters` from the pairs in force; returns the clusters of 2+."""
+def refresh_clusters(con: duckdb.DuckDBPyConnection, ledger: Ledger = INCIDENTS) -> int:
+    """Rebuild the clusters table from the pairs in force; returns the clusters of 2+.
+
+    Connected groups by union-find in Python: label propagation in SQL needs as many rounds
+    as the longest chain of pairs, and chains of hundreds of records occur on big stores.
+    A cluster is named after its first-loaded record."""
     import pyarrow as pa  # Arrow, only when clusters change
 
-    pairs = con.execute(
-        "SELECT incident_a, incident_b FROM v_incident_links WHERE decision IN ('matched', 'merged')"
-    ).fetchall()
+    parent = _components(con.execute(ledger.in_force()).fetchall())
+    con.execute(f"DELETE FROM {ledger.clusters}")
+    if not parent:
+        return 0
+    con.register("_members", pa.table({"member": list(parent), "root": list(parent.values())}))
+    con.execute(
+        f"""INSERT INTO {ledger.clusters} ({ledger.id}, cluster_id)
+            SELECT m.member, $cluster_prefix || substr(
+                arg_min(m.member, (r.first_loaded_at, m.member)) OVER (PARTITION BY m.root), length($prefix) + 1)
+            FROM _members m
+            JOIN {ledger.records} r ON r.{ledger.id} = m.member""",
+        {"cluster_prefix": ledger.cluster_prefix, "prefix": ledger.prefix},
+    )
+    con.unregister("_members")
+    return int(scalar(con, f"SELECT count(DISTINCT cluster_id) FROM {ledger.clusters}"))
+
+
+def _components(pairs: list[tuple[Any, ...]]) -> dict[str, str]:
+    """Each member of the pairs -> the root of its connected group (union-find)."""
     parent: dict[str, str] = {}
 
     def root(x: str) -> str:
@@ -144,21 +271,57 @@ def refresh_clusters(con: duckdb.DuckDBPyConnection) -> int:
 
     for a, b in pairs:
         parent[root(a)] = root(b)
-    loaded = dict(
-        con.execute(
-            "SELECT incident_id, first_loaded_at FROM incidents WHERE incident_id IN ?", [list(parent)]
-        ).fetchall()
-    ) if parent else {}  # fmt: skip
-    groups: dict[str, list[str]] = {}
-    for member in parent:
-        groups.setdefault(root(member), []).append(member)
-    rows: list[dict[str, Any]] = []
-    for members in groups.values():
-        lead = min(members, key=lambda m: (loaded.get(m) or datetime.max.replace(tzinfo=UTC), m))
-        rows += [{"incident_id": m, "cluster_id": "clu_" + lead.removeprefix("inc_")} for m in members]
-    con.execute("DELETE FROM incident_clusters")
-    if rows:
-        con.register("_clusters", pa.Table.from_pylist(rows))
-        con.execute("INSERT INTO incident_clusters BY NAME SELECT * FROM _clusters")
-        con.unregister("_clusters")
-    return len(groups)
+    return {member: root(member) for member in list(parent)}
+
+
+EVENT_RULE = "same day, class and actor countries, or same report URL (v1)"
+_EVENT_TEMP = ("ev_records", "ev_events", "ev_worked", "ev_url_edges", "ev_roots", "ev_wanted", "id_new")
+
+
+def match_events(
+    con: duckdb.DuckDBPyConnection, run_id: str | None, settings: IdentitySettings, *, everything: bool = False
+) -> MatchResult:
+    """Recognise one real-world event in several event records (sql/event_identity.sql): for
+    the days this run touched (or all), in one transaction."""
+    import pyarrow as pa  # Arrow, only when matching
+
+    parts = sections((sql_dir() / "event_identity.sql").read_text("utf-8"))
+    params = {"all": everything, "max_url_share": settings.max_url_share}
+    with _transaction(con, _EVENT_TEMP):
+        for statement in parts["groups"]:
+            con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+        roots = _components(con.execute("SELECT grp_a, grp_b FROM ev_url_edges").fetchall())
+        table = pa.table({"grp": list(roots), "root": list(roots.values())}, schema=pa.schema(
+            [("grp", pa.string()), ("root", pa.string())]))  # fmt: skip
+        con.register("_roots", table)
+        con.execute("CREATE OR REPLACE TEMP TABLE ev_roots AS SELECT * FROM _roots")
+        con.unregister("_roots")
+        for statement in parts["pairs"]:
+            con.execute(statement)
+        now = datetime.now(UTC)
+        matched = _decide_by_rule(con, EVENTS, "matched", now, run_id, """
+            SELECT w.a, w.b, w.evidence::JSON AS evidence FROM ev_wanted w
+            LEFT JOIN v_event_links l ON l.event_a = w.a AND l.event_b = w.b
+            WHERE l.decision IS NULL OR l.decision = 'stale'""")  # fmt: skip
+        stale = _decide_by_rule(con, EVENTS, "stale", now, run_id, """
+            SELECT l.event_a AS a, l.event_b AS b, NULL::JSON AS evidence FROM v_event_links l
+            WHERE l.decision = 'matched'
+              AND (l.event_a IN (SELECT event_id FROM ev_worked) OR l.event_b IN (SELECT event_id FROM ev_worked))
+              AND NOT EXISTS (SELECT 1 FROM ev_wanted w WHERE w.a = l.event_a AND w.b = l.event_b)""")  # fmt: skip
+        clusters = refresh_clusters(con, EVENTS) if matched or stale else int(
+            scalar(con, "SELECT count(DISTINCT cluster_id) FROM event_clusters"))  # fmt: skip
+    return MatchResult(matched, stale, clusters)
+
+
+def _decide_by_rule(
+    con: duckdb.DuckDBPyConnection, ledger: Ledger, decision: str, now: datetime, run_id: str | None, select: str
+) -> int:
+    """Record `decision` for each distinct pair (a, b, evidence) the SELECT yields; how many."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE id_new AS SELECT DISTINCT ON (a, b) * FROM ({select})")
+    rule = RULE if ledger is INCIDENTS else EVENT_RULE
+    con.execute(
+        f"INSERT INTO {ledger.links} ({ledger.kind}_a, {ledger.kind}_b, decision, rule, evidence, decided_at, run_id) "
+        "SELECT a, b, $decision, $rule, evidence, $now, $run FROM id_new ORDER BY a, b",
+        {"decision": decision, "rule": rule, "now": now, "run": run_id},
+    )
+    return int(scalar(con, "SELECT count(*) FROM id_new"))

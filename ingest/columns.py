@@ -28,11 +28,12 @@ INCIDENT = pa.schema([
     ("started_at", TS), ("started_latest", TS), ("time_precision", STR),
     ("ended_at", TS), ("ended_latest", TS), ("ended_precision", STR),
     ("evidence", STR), ("severity", STR), ("url", STR), ("source_modified", TS), ("time_basis", STR),
-    ("content_hash", STR),
+    ("unmapped_attack_types", TEXTS), ("content_hash", STR),
 ])  # fmt: skip
 TARGET = pa.schema([
     ("seq", pa.int64()), ("position", pa.int32()), ("organisation", STR), ("domain", STR),
-    ("country", STR), ("sector", STR), ("country_raw", STR), ("sectors", TEXTS), ("name_words", TEXTS),
+    ("country", STR), ("sector", STR), ("country_raw", STR), ("sectors", TEXTS), ("unmapped_sectors", TEXTS),
+    ("name_words", TEXTS),
 ])  # fmt: skip
 ACTOR = pa.schema([
     ("seq", pa.int64()), ("position", pa.int32()), ("actor", STR), ("role", STR),
@@ -113,11 +114,10 @@ class Batch:
             values: tuple[Any, ...] = (
                 record.source_ref, record.title, record.description, list(record.attack_types),
                 *_span(record.started), *_span(record.ended), record.evidence, record.severity, record.url,
-                record.source_modified, record.time_basis,
+                record.source_modified, record.time_basis, list(record.unmapped_attack_types),
             )  # fmt: skip
-            targets = [
-                (t.organisation, t.domain, t.country, t.sector, t.country_raw, t.all_sectors()) for t in record.targets
-            ]
+            targets = [(t.organisation, t.domain, t.country, t.sector, t.country_raw, t.all_sectors(),
+                        list(t.unmapped_sectors)) for t in record.targets]  # fmt: skip
             # each actor under its canonical name, once per attribution ("UNC1151" and "Ghostwriter"
             # named by one party on one date are one; the EU's and the UK's are two)
             named = {

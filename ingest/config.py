@@ -178,9 +178,10 @@ class Identity(BaseModel):
 
     slack_hours: Annotated[int, Field(ge=0, le=744)] = 24
     min_similarity: Annotated[float, Field(gt=0, le=1)] = 0.5
+    max_url_share: Annotated[int, Field(ge=2, le=10_000)] = 10
 
     def settings(self) -> IdentitySettings:
-        return IdentitySettings(self.slack_hours, self.min_similarity)
+        return IdentitySettings(self.slack_hours, self.min_similarity, self.max_url_share)
 
 
 class Bursts(BaseModel):

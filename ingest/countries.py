@@ -9,6 +9,7 @@ NATO, "Global", "Unknown"), so those are kept as written instead of guessed.
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 from functools import cache, lru_cache
 from importlib import resources
@@ -74,6 +75,32 @@ def alpha3(value: str) -> str:
             "country", "'{value}' is not an ISO 3166 country: {hint}", {"value": value, "hint": hint}
         )
     return found
+
+
+@cache
+def _names() -> dict[str, str]:
+    """Every name a country goes by (pycountry's and the alias table's), casefolded -> alpha-3."""
+    names = {alias: code for alias, code in _aliases().items() if code}
+    for country in pycountry.countries:
+        for attribute in ("name", "common_name", "official_name"):
+            if name := getattr(country, attribute, None):
+                names[name.casefold()] = country.alpha_3
+    return names
+
+
+def closest(value: str) -> str | None:
+    """The country a misspelt name most likely means, as "Ukraine (UKR)"; None when none is close.
+
+    Names only: a mistyped three-letter code is close to too many codes to guess one.
+    """
+    text = " ".join(value.casefold().split())
+    names = [name for name in _names() if len(name) > 3]  # not "uk", "usa"
+    found = difflib.get_close_matches(text, names, n=1, cutoff=0.8) if len(text) > 3 else []
+    if not found:
+        return None
+    code = _names()[found[0]]
+    country = pycountry.countries.get(alpha_3=code)
+    return f"{country.name if country else found[0]} ({code})"
 
 
 def normalise(value: str | None) -> tuple[str | None, str | None]:

@@ -118,3 +118,55 @@ def _techniques() -> dict[str, tuple[str, ...]]:
 def techniques(name: str) -> tuple[str, ...]:
     """The ATT&CK technique ids an attack-pattern name stands for ("Disk Wipe" -> T1561)."""
     return _techniques().get(key(name), ())
+
+
+_SOFTWARE_ID = re.compile(r"\s+-\s+S\d{4}$")
+_PHRASE = re.compile(r"[^a-z0-9]+")
+
+
+def phrase(text: str) -> str:
+    """Text as the identity matcher compares names in titles: lower case, accents dropped,
+    every run of other characters one space ("Win32/Industroyer" -> "win32 industroyer")."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return _PHRASE.sub(" ", "".join(ch for ch in folded if not unicodedata.combining(ch))).strip()
+
+
+def _distinctive(name: str) -> bool:
+    """Whether a malware name, as the galaxy spells it, cannot be an everyday word in a title:
+    two or more words ("Olympic Destroyer"), a word with a capital or digit inside
+    ("WhisperGate", "Industroyer2") or one in capitals ("EKANS"). A plain word
+    ("Prestige", "Interception", "Wiper" are all malware names) is not."""
+    words = name.split()
+    if len(words) >= 2:
+        return not phrase(name).startswith("unidentified") and len(phrase(name)) >= 6
+    word = words[0] if words else ""
+    if len(word) < 4:
+        return False
+    camel = any(c.isupper() for c in word[1:]) and not word.isupper()  # WhisperGate
+    capitals = word.isupper() and word.isalpha() and len(word) >= 5  # EKANS
+    return camel or capitals or any(c.isdigit() for c in word)  # Industroyer2
+
+
+@cache
+def malware_names() -> tuple[tuple[str, str], ...]:
+    """(phrase, canonical name) for every distinctive name and synonym of a malware family in
+    the ATT&CK software and Malpedia galaxies ("hermeticwiper" and "driveslayer" ->
+    HermeticWiper). ATT&CK's spelling is the canonical one. A synonym two families claim
+    is left out, unless it is one family's own name ("NotPetya", which Malpedia lists
+    under EternalPetya)."""
+    found: dict[str, dict[str, str]] = {}  # phrase -> {key of a family: its canonical name}
+    for galaxy in ("mitre-malware", "malpedia"):
+        for cluster in _clusters(galaxy):
+            canonical = tidy(_SOFTWARE_ID.sub("", cluster["value"]))
+            synonyms = [s for s in (cluster.get("meta") or {}).get("synonyms") or [] if isinstance(s, str)]
+            for name in (canonical, *(tidy(s) for s in synonyms)):
+                if _distinctive(name) and (text := phrase(name)):
+                    found.setdefault(text, {}).setdefault(key(canonical), canonical)
+    names = []
+    for text, owners in found.items():
+        own = owners.get(key(text))
+        if own or len(owners) == 1:
+            names.append((text, own or next(iter(owners.values()))))
+    return tuple(sorted(names))

@@ -83,6 +83,8 @@ TABLES = (
     LakeTable("derived_incidents"),
     LakeTable("incident_links"),
     LakeTable("incident_clusters"),
+    LakeTable("event_links"),
+    LakeTable("event_clusters"),
     LakeTable("cameo_codes"),
     LakeTable("ingest_runs"),
     LakeTable("ingest_run_sources"),

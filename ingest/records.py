@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, get_args
 
-from ingest.times import TimeValue
+from ingest.times import PRECISIONS, TimeValue
 
 AttackType = Literal["ddos", "defacement", "wiper", "ransomware", "phishing", "intrusion", "data_leak", "other"]
+# What an attacker does once inside: one source may report the way in (intrusion), another
+# what followed, and both describe one attack (the identity rule counts them compatible).
+AFTER_INTRUSION: tuple[AttackType, ...] = ("wiper", "ransomware", "data_leak", "defacement")
 Sector = Literal[
     "government", "military", "finance", "energy", "telecom", "media", "transport", "health",
     "education", "other",
@@ -27,6 +30,9 @@ EventClass = Literal[
     "attribution", "military", "other",
 ]  # fmt: skip
 
+# Every closed vocabulary, by name: report params take their choices from here (SECTOR,
+# ATTACK_TYPE, EVENT_CLASS, PRECISION in ingest/reports.py), and tests/test_params.py holds
+# sql/schema.sql's CHECK constraints to it, so code, schema and reports cannot drift.
 VOCABULARIES: dict[str, tuple[str, ...]] = {
     "attack_type": get_args(AttackType),
     "sector": get_args(Sector),
@@ -34,6 +40,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "severity": get_args(Severity),
     "actor_role": get_args(ActorRole),
     "event_class": get_args(EventClass),
+    "time_precision": PRECISIONS,
 }
 
 
@@ -45,6 +52,7 @@ class Target:
     sector: Sector | None  # the first of `sectors`, or the only one a source gives
     country_raw: str | None = None  # the source's own value when it was not alpha-3 already
     sectors: tuple[Sector, ...] = ()  # every sector the source gives for the target, when several
+    unmapped_sectors: tuple[str, ...] = ()  # the source's sector words no vocabulary maps, as written
 
     def all_sectors(self) -> list[str]:
         return list(self.sectors) or ([self.sector] if self.sector else [])
@@ -81,6 +89,7 @@ class Incident:
     actors: tuple[Actor, ...] = ()
     source_modified: datetime | None = None  # the source's own version stamp, newest wins
     time_basis: str | None = None  # what `started` was read from when not a plain start time
+    unmapped_attack_types: tuple[str, ...] = ()  # the source's attack words no vocabulary maps, as written
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,14 +14,20 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from ingest import countries, vocab
 from ingest.errors import UsageError
+from ingest.records import VOCABULARIES
 from ingest.store import sql_dir
 from ingest.times import parse_time, zone
 
 _PARAM = re.compile(
-    r"(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>[A-Z]+)(?:\((?P<choices>[a-z0-9_|]+)\))?"
+    r"(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>[A-Z_]+)(?:\((?P<choices>[a-z0-9_|]+)\))?"
     r"\s*=\s*(?P<default>'[^']*'|\S+)\s*(?P<help>.*)"
 )
+
+
+class BadValue(ValueError):
+    """A param value's whole complaint, said after the value: "is not a country ..."."""
 
 
 def _boolean(text: str) -> bool:
@@ -42,14 +48,58 @@ def _timezone(text: str) -> str:
     return zone(text).key
 
 
-PARSERS: dict[str, Callable[[str], Any]] = {
-    "TIMEZONE": _timezone,
-    "INTEGER": int,
-    "DOUBLE": float,
-    "VARCHAR": str,
-    "BOOLEAN": _boolean,
-    "DATE": date.fromisoformat,
-    "TIMESTAMPTZ": _timestamp,
+def _country(text: str) -> str:
+    """Alpha-2, alpha-3 or a name, as ingest reads them (UA, UKR, Ukraine): the alpha-3 code."""
+    found = countries.lookup(text)
+    if found is not None:
+        return found
+    if countries.is_known_non_country(text):
+        raise BadValue("names an organisation or region, not a country")
+    close = countries.closest(text)
+    raise BadValue(
+        "is not a country: give an alpha-2 or alpha-3 code or a name (UA, UKR, Ukraine)"
+        + (f"; did you mean {close}?" if close else "")
+    )
+
+
+def _term(vocabulary: str, mapped: Callable[[str], str | None] | None = None) -> Callable[[str], str]:
+    """A value of one of VOCABULARIES, or a source's word for one as ingest maps it (`mapped`)."""
+    choices = VOCABULARIES[vocabulary]
+
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value in choices:
+            return value
+        found = mapped(text) if mapped else None
+        if found in choices:
+            return str(found)
+        aliases = ", nor a term ingest maps to one" if mapped else ""
+        raise BadValue(f"is not one of {', '.join(choices)}{aliases}")
+
+    return parse
+
+
+@dataclass(frozen=True)
+class ParamType:
+    """How a header's type (`-- param: sector SECTOR = NULL`) reads a `-p` value."""
+
+    parse: Callable[[str], Any]
+    vocabulary: str | None = None  # its values are this VOCABULARIES entry's
+
+
+TYPES: dict[str, ParamType] = {
+    "TIMEZONE": ParamType(_timezone),
+    "INTEGER": ParamType(int),
+    "DOUBLE": ParamType(float),
+    "VARCHAR": ParamType(str),
+    "BOOLEAN": ParamType(_boolean),
+    "DATE": ParamType(date.fromisoformat),
+    "TIMESTAMPTZ": ParamType(_timestamp),
+    "COUNTRY": ParamType(_country),
+    "SECTOR": ParamType(_term("sector", vocab.sector), "sector"),
+    "ATTACK_TYPE": ParamType(_term("attack_type", vocab.attack_type), "attack_type"),
+    "EVENT_CLASS": ParamType(_term("event_class"), "event_class"),
+    "PRECISION": ParamType(_term("time_precision"), "time_precision"),
 }
 
 
@@ -60,7 +110,7 @@ class Param:
     default: Any
     default_text: str
     help: str
-    choices: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()  # the values it allows, `VARCHAR(class|day|event)`; of a vocabulary, some
 
     def parse(self, text: str) -> Any:
         """A value from the command line; an empty value or NULL means no value."""
@@ -69,13 +119,17 @@ class Param:
         if self.choices and text.lower() not in self.choices:
             raise UsageError(f"param {self.name}: {text!r} is not one of {', '.join(self.choices)}")
         try:
-            return PARSERS[self.type](text.lower() if self.choices else text)
+            return TYPES[self.type].parse(text.lower() if self.choices else text)
+        except BadValue as exc:
+            raise UsageError(f"param {self.name}: {text!r} {exc}") from None
         except ValueError as exc:
             raise UsageError(f"param {self.name}: {text!r} is not a valid {self.type} ({exc})") from None
 
     @property
     def type_text(self) -> str:
-        return f"{self.type}({'|'.join(self.choices)})" if self.choices else self.type
+        vocabulary = TYPES[self.type].vocabulary
+        shown = self.choices or (VOCABULARIES[vocabulary] if vocabulary else ())
+        return f"{self.type}({'|'.join(shown)})" if shown else self.type
 
 
 @dataclass(frozen=True)
@@ -129,11 +183,14 @@ def _parse_header(path: Path) -> Report:
 
 def _param(report: str, spec: str) -> Param:
     match = _PARAM.fullmatch(spec)
-    if not match or match["type"] not in PARSERS:
+    kind = TYPES.get(match["type"]) if match else None
+    if match is None or kind is None:
         raise UsageError(f"report {report}: cannot read param declaration {spec!r}")
     literal = match["default"]
     text = literal[1:-1] if literal.startswith("'") else literal
     choices = tuple(match["choices"].split("|")) if match["choices"] else ()
+    if kind.vocabulary and not set(choices) <= set(VOCABULARIES[kind.vocabulary]):  # `PRECISION(day|hour)`
+        raise UsageError(f"report {report}: param {match['name']} allows values its {match['type']} has not")
     param = Param(match["name"], match["type"], None, literal, match["help"].strip(), choices)
     default = param.parse(text) if literal != "''" else ""
     return Param(param.name, param.type, default, literal, param.help, choices)

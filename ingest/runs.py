@@ -36,6 +36,7 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     exit_code: ExitCode = ExitCode.OK
     identity: MatchResult | None = None  # cross-source matching after the files, when anything changed
+    event_identity: MatchResult | None = None  # one real-world event in several event records
     bursts: BurstResult | None = None  # incidents derived from bursts of alerts, when alerts came in
 
     def total(self, name: str) -> int:
@@ -144,6 +145,12 @@ def match_identities(con: duckdb.DuckDBPyConnection, run: RunResult, settings: I
         from ingest.clusters import match  # Arrow and the matcher, only when there is work
 
         run.identity = match(con, run.run_id, settings)
+    new_events = """SELECT count(*) > 0 FROM diplomatic_events WHERE run_id IN (
+                        SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL)"""
+    if scalar(con, new_events):
+        from ingest.clusters import match_events
+
+        run.event_identity = match_events(con, run.run_id, settings)
     con.execute(
         "UPDATE ingest_runs SET identity_done_at = $now WHERE identity_done_at IS NULL", {"now": datetime.now(UTC)}
     )
@@ -198,6 +205,7 @@ def summary(run: RunResult) -> dict[str, object]:
         **{name: run.total(name) for name in COUNTS},
         "warnings": run.warnings,
         "identity": run.identity.as_dict() if run.identity else None,
+        "event_identity": run.event_identity.as_dict() if run.event_identity else None,
         "bursts": run.bursts.as_dict() if run.bursts else None,
         "files": [
             {"path": str(f.path), "status": f.status, "format": f.format, "source": f.source,

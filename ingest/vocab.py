@@ -5,7 +5,8 @@ A term maps when it is in the table as a whole, when it carries a MITRE ATT&CK t
 id (`Network Denial of Service - T1498`), when one of its words is a one-word term
 ("Ransomware - Xorist"), or when it is the name of an ATT&CK technique the MISP galaxy
 knows whose id the table maps ("Exploit Public-Facing Application" is T1190). Anything
-else is not guessed: the caller decides (usually `other`).
+else is not guessed: the caller decides (usually `other`), and the term is handed back as
+the source wrote it, so the record keeps it and `v_unmapped_terms` lists it for the table.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ from ingest.records import AttackType, Sector
 _SPACES = re.compile(r"[\s_\-]+")
 _TECHNIQUE = re.compile(r"\bt1\d{3}\b")
 _WORDS = re.compile(r"[a-z0-9&]+")
+
+Term = str | tuple[str, ...]
+"""A source's word, or one thing's several names (an ATT&CK pattern's name, aliases and id;
+a MISP galaxy cluster and its galaxy): it maps when any of its names does, and is handed
+back by its first name when none does."""
+_NO_WORD = frozenset({"other", "unknown"})  # a source's own Other or Unknown: nothing to map, nor to keep
 
 
 def _norm(term: str) -> str:
@@ -67,24 +74,33 @@ def sector(term: str) -> Sector | None:
     return cast(Sector | None, _lookup("sector", term))
 
 
-def attack_types(terms: Iterable[str]) -> tuple[AttackType, ...]:
-    """The distinct attack types the terms name, in order; `other` when none does."""
-    found: dict[AttackType, None] = {}
-    for term in terms:
-        mapped = attack_type(term)
-        if mapped:
-            found[mapped] = None
-    return tuple(found) or ("other",)
-
-
-def sectors(terms: Iterable[str]) -> tuple[Sector, ...]:
-    """Every distinct sector the terms name, in order; ('other',) when there were terms but
-    none maps, () when there were none."""
-    found: dict[Sector, None] = {}
+def _map(vocabulary: str, terms: Iterable[Term]) -> tuple[list[str], tuple[str, ...], bool]:
+    """Every distinct value the terms name, in order; the terms none of whose names maps,
+    by their first name as written (once, however spelt); and whether there was a term."""
+    found: dict[str, None] = {}
+    unmapped: dict[str, str] = {}  # normalised -> as the source first wrote it
     seen = False
     for term in terms:
+        names = [name.strip() for name in ((term,) if isinstance(term, str) else term) if name.strip()]
+        if not names:
+            continue
         seen = True
-        mapped = sector(term)
-        if mapped:
-            found[mapped] = None
-    return tuple(found) or (("other",) if seen else ())
+        values = [value for value in (_lookup(vocabulary, name) for name in names) if value]
+        found.update(dict.fromkeys(values))
+        if not values and _norm(names[0]) not in _NO_WORD:
+            unmapped.setdefault(_norm(names[0]), names[0])
+    return list(found), tuple(unmapped.values()), seen
+
+
+def attack_types(terms: Iterable[Term]) -> tuple[tuple[AttackType, ...], tuple[str, ...]]:
+    """The distinct attack types the terms name, in order (`other` when none does), and the
+    terms none maps, as the source wrote them."""
+    found, unmapped, _ = _map("attack_type", terms)
+    return cast(tuple[AttackType, ...], tuple(found) or ("other",)), unmapped
+
+
+def sectors(terms: Iterable[Term]) -> tuple[tuple[Sector, ...], tuple[str, ...]]:
+    """Every distinct sector the terms name, in order (('other',) when there were terms but
+    none maps, () when there were none), and the terms none maps, as the source wrote them."""
+    found, unmapped, seen = _map("sector", terms)
+    return cast(tuple[Sector, ...], tuple(found) or (("other",) if seen else ())), unmapped

@@ -118,8 +118,13 @@ CREATE TABLE IF NOT EXISTS incidents (
     line             BIGINT,
     pointer          VARCHAR,
     first_loaded_at  TIMESTAMPTZ NOT NULL,
-    loaded_at        TIMESTAMPTZ NOT NULL
+    loaded_at        TIMESTAMPTZ NOT NULL,
+    -- the source's attack-type words no vocabulary maps, as written ([] when all map; see
+    -- v_unmapped_terms)
+    unmapped_attack_types VARCHAR[]
 );
+-- stores made before unmapped words were kept: NULL in their rows until their files load again
+ALTER TABLE incidents ADD COLUMN IF NOT EXISTS unmapped_attack_types VARCHAR[];
 
 CREATE TABLE IF NOT EXISTS incident_targets (
     incident_id   VARCHAR NOT NULL,
@@ -136,11 +141,14 @@ CREATE TABLE IF NOT EXISTS incident_targets (
     -- every sector the source gives for the target (`sector` is the first)
     sectors       VARCHAR[] CHECK (list_has_all(['government', 'military', 'finance', 'energy',
         'telecom', 'media', 'transport', 'health', 'education', 'other'], sectors)),
+    -- the source's sector words (a VERIS NAICS code) no vocabulary maps, as written
+    unmapped_sectors VARCHAR[],
     PRIMARY KEY (incident_id, position)
 );
 -- stores made before every sector was kept: NULL in their rows (the views read `sector`
--- then) until their files load again
+-- then) until their files load again; the same for unmapped sector words
 ALTER TABLE incident_targets ADD COLUMN IF NOT EXISTS sectors VARCHAR[];
+ALTER TABLE incident_targets ADD COLUMN IF NOT EXISTS unmapped_sectors VARCHAR[];
 
 CREATE TABLE IF NOT EXISTS incident_actors (
     incident_id           VARCHAR NOT NULL,
@@ -242,6 +250,29 @@ CREATE TABLE IF NOT EXISTS incident_links (
 -- every change. An incident not listed here is a cluster of its own.
 CREATE TABLE IF NOT EXISTS incident_clusters (
     incident_id  VARCHAR PRIMARY KEY,
+    cluster_id   VARCHAR NOT NULL
+);
+
+-- Event identity, kept like incident identity: one real-world event (a meeting, a vote)
+-- that several event feeds or several rows of one feed record (sql/event_identity.sql).
+-- The rule links each record of an event to the event's first-loaded record; decisions
+-- by hand (`cyberlog clusters merge/undo evt_... evt_...`) go in the same ledger.
+CREATE SEQUENCE IF NOT EXISTS event_link_seq;
+CREATE TABLE IF NOT EXISTS event_links (
+    seq          BIGINT NOT NULL DEFAULT nextval('event_link_seq'),
+    event_a      VARCHAR NOT NULL,         -- the smaller event_id of the pair
+    event_b      VARCHAR NOT NULL,
+    decision     VARCHAR NOT NULL CHECK (decision IN ('matched', 'merged', 'undone', 'stale')),
+    rule         VARCHAR NOT NULL,
+    evidence     JSON,                     -- what matched: day, class, actor countries, URL
+    note         VARCHAR,
+    decided_at   TIMESTAMPTZ NOT NULL,
+    run_id       VARCHAR
+);
+
+-- Events in a cluster of two or more records; an event not listed is a cluster of its own.
+CREATE TABLE IF NOT EXISTS event_clusters (
+    event_id     VARCHAR PRIMARY KEY,
     cluster_id   VARCHAR NOT NULL
 );
 

@@ -2,7 +2,8 @@
 -- any run touched or that holds records: its kind and record count, its newest data, the
 -- last run that touched it and that run's exit code, files loaded and failed over all
 -- runs, rejects kept for it, records whose source wrote them before the time they give
--- (v_time_disagreements), and for a remote source when it last fetched something.
+-- (v_time_disagreements), records with an attack-type or sector word no vocabulary maps
+-- (v_unmapped), and for a remote source when it last fetched something.
 WITH records AS (
     SELECT * FROM v_source_records
 ), last_run AS (
@@ -15,6 +16,8 @@ WITH records AS (
     SELECT source, count(*) AS rejects FROM rejects GROUP BY source
 ), disagree AS (
     SELECT source, count(*) AS time_disagreements FROM v_time_disagreements GROUP BY source
+), unmapped AS (
+    SELECT source, count(DISTINCT id) AS unmapped FROM v_unmapped GROUP BY source
 ), fetched AS (
     SELECT source, max(fetched_at) AS last_fetched_at FROM fetch_state WHERE item NOT LIKE 'list:%' GROUP BY source
 )
@@ -29,10 +32,12 @@ SELECT
     coalesce(l.files_failed, 0) AS files_failed,
     coalesce(k.rejects, 0) AS rejects,
     coalesce(d.time_disagreements, 0) AS time_disagreements,
+    coalesce(u.unmapped, 0) AS unmapped,
     f.last_fetched_at
 FROM records x
 FULL JOIN last_run l ON l.source = x.source
 LEFT JOIN kept k ON k.source = coalesce(x.source, l.source)
 LEFT JOIN disagree d ON d.source = coalesce(x.source, l.source)
+LEFT JOIN unmapped u ON u.source = coalesce(x.source, l.source)
 LEFT JOIN fetched f ON f.source = coalesce(x.source, l.source)
 ORDER BY source, kind

@@ -179,6 +179,57 @@ SELECT
 FROM clustered
 JOIN v_cluster_times ct USING (cluster_id);
 
+-- The decision in force for each pair of event records (the ledger keeps every decision).
+CREATE OR REPLACE VIEW v_event_links AS
+SELECT event_a, event_b, decision, rule, evidence, note, decided_at, run_id
+FROM event_links
+QUALIFY row_number() OVER (PARTITION BY event_a, event_b ORDER BY seq DESC) = 1;
+
+-- Diplomatic events, each with its event cluster: the records of several feeds (or several
+-- rows of one) that describe one real-world event (sql/event_identity.sql). A record no
+-- other matched is an event cluster of its own.
+CREATE OR REPLACE VIEW v_events AS
+SELECT e.*, coalesce(c.cluster_id, 'ecl_' || substr(e.event_id, 5)) AS cluster_id
+FROM diplomatic_events e
+LEFT JOIN event_clusters c USING (event_id);
+
+-- One row per real-world event. Its time, title, class and URL are the lead record's (the
+-- most precise, then the first loaded); actor countries and sources are every record's.
+-- Reports list these, not records: a meeting GDELT, ICEWS and the curated list all
+-- recorded is one row.
+CREATE OR REPLACE VIEW v_event_clusters AS
+WITH clustered AS (
+    SELECT
+        c.cluster_id,
+        count(*) AS records,
+        arg_min(
+            {'event_id': e.event_id, 'occurred_at': e.occurred_at, 'occurred_latest': e.occurred_latest,
+             'time_precision': e.time_precision, 'title': e.title, 'event_class': e.event_class,
+             'cameo_code': e.cameo_code, 'url': e.url, 'source': e.source, 'source_ref': e.source_ref},
+            {'precision': list_position(['second', 'minute', 'hour', 'day', 'month', 'year'], e.time_precision),
+             'loaded': e.first_loaded_at, 'id': e.event_id}
+        ) AS lead,
+        list_sort(list_distinct(list(e.source))) AS sources,
+        list_sort(list(e.event_id)) AS event_ids,
+        list_sort(list_distinct(flatten(list(e.actor_countries)))) AS actor_countries
+    FROM diplomatic_events e
+    JOIN event_clusters c USING (event_id)
+    GROUP BY c.cluster_id
+)
+SELECT
+    'ecl_' || substr(e.event_id, 5) AS cluster_id, 1 AS records, e.event_id AS lead_event_id,
+    e.occurred_at, e.occurred_latest, e.time_precision, e.event_class, e.cameo_code, e.title, e.url,
+    e.actor_countries, [e.source] AS sources, [e.event_id] AS event_ids, e.source AS lead_source,
+    e.source_ref AS lead_source_ref
+FROM diplomatic_events e
+ANTI JOIN event_clusters c USING (event_id)
+UNION ALL
+SELECT
+    cluster_id, records, lead.event_id, lead.occurred_at, lead.occurred_latest, lead.time_precision,
+    lead.event_class, lead.cameo_code, lead.title, lead.url, actor_countries, sources, event_ids,
+    lead.source, lead.source_ref
+FROM clustered;
+
 -- Each attack's targets, one row per target of any of its records and sector of the target
 -- (a bank that is also a state agency is on a finance and a government row).
 CREATE OR REPLACE VIEW v_attack_targets AS
@@ -230,7 +281,7 @@ FROM diplomatic_events
 WHERE recorded_at < occurred_at;
 
 -- Incidents (one row per cluster: an attack several sources reported is one row) and
--- diplomatic events on one time line.
+-- diplomatic events (one row per event cluster) on one time line.
 CREATE OR REPLACE VIEW v_timeline AS
 SELECT
     'incident' AS kind, cluster_id AS id, array_to_string(sources, ';') AS source,
@@ -240,10 +291,10 @@ SELECT
 FROM v_clusters
 UNION ALL
 SELECT
-    'event' AS kind, event_id AS id, source, source_ref, occurred_at AS happened_at,
-    occurred_latest AS happened_latest, time_precision, title,
-    event_class AS category, actor_countries AS countries, url, 1 AS records
-FROM diplomatic_events;
+    'event' AS kind, cluster_id AS id, array_to_string(sources, ';') AS source, lead_source_ref AS source_ref,
+    occurred_at AS happened_at, occurred_latest AS happened_latest, time_precision, title,
+    event_class AS category, actor_countries AS countries, url, records
+FROM v_event_clusters;
 
 -- The alerts behind each incident derived from a burst: its target and attack type, from
 -- its first alert to its last (sql/bursts.sql).
@@ -273,3 +324,33 @@ UNION ALL
 SELECT source, 'diplomatic events', count(*), max(occurred_at), max(loaded_at) FROM diplomatic_events GROUP BY source
 UNION ALL
 SELECT source, 'alerts', count(*), max(observed_at), max(loaded_at) FROM alerts GROUP BY source;
+
+-- Each record's attack-type and sector words that no vocabulary maps, as its source wrote
+-- them: an incident's `unmapped_attack_types` and its targets' `unmapped_sectors`, and an
+-- alert's category (`category_raw`) that mapped to no attack type. Incidents loaded before
+-- these words were kept show none until their files load again.
+CREATE OR REPLACE VIEW v_unmapped AS
+SELECT DISTINCT vocabulary, term, source, kind, id
+FROM (
+    SELECT 'attack_type' AS vocabulary, unnest(unmapped_attack_types) AS term, source, 'incident' AS kind,
+           incident_id AS id
+    FROM incidents
+    UNION ALL
+    SELECT 'sector' AS vocabulary, unnest(t.unmapped_sectors) AS term, i.source, 'incident' AS kind,
+           t.incident_id AS id
+    FROM incident_targets t
+    JOIN incidents i USING (incident_id)
+) words
+UNION ALL
+SELECT 'attack_type' AS vocabulary, category_raw AS term, source, 'alert' AS kind, alert_id AS id
+FROM alerts
+WHERE category = 'other' AND category_raw IS NOT NULL;
+
+-- Each unmapped word with how many records of each source carry it, most first: the rows
+-- to add to ingest/data/vocabulary.csv (a VERIS NAICS code: ingest/data/naics_sectors.csv).
+-- `cyberlog status` counts the records per source.
+CREATE OR REPLACE VIEW v_unmapped_terms AS
+SELECT vocabulary, term, source, count(DISTINCT id) AS records
+FROM v_unmapped
+GROUP BY vocabulary, term, source
+ORDER BY records DESC, vocabulary, term, source;

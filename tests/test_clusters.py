@@ -145,6 +145,73 @@ def test_the_matching_rule(db, tmp_path, line_a, line_b, matched):
     assert scalar(db, "SELECT count(*) FROM v_clusters") == (1 if matched else 2)
 
 
+NAMED = "ref,title,attack_types,started_at,time_precision,target_org,target_country,url\n"
+
+
+@pytest.mark.parametrize(
+    ("line_a", "line_b", "matched"),
+    [
+        # the malware family both titles name, in the same country on the same day: WhisperGate
+        ("r,WhisperGate destructive malware,wiper,2022-01-13,,Ukrainian organisations,UKR,",
+         "r,Wiper posing as ransomware (WHISPERGATE),wiper,2022-01-13,,,UKR,", True),
+        # a synonym the malware galaxies give: DriveSlayer is HermeticWiper
+        ("r,HermeticWiper on Ukrainian machines,wiper,2022-02-23T14:52Z,minute,,UKR,",
+         "r,DriveSlayer wiper found,other,2022-02-23,,,UKR,", True),
+        # the same report URL, tracking parameters aside
+        ("r,Destructive malware,wiper,2022-01-13,,,UKR,https://example.org/blog/2022/01/15/wiper/",
+         "r,Malware attack,wiper,2022-01-13,,,UKR,http://www.example.org/blog/2022/01/15/wiper?utm_source=x", True),
+        # trap: one malware, the same bank, a month apart
+        ("r,CaddyWiper at a bank,wiper,2022-03-14,,Oschadbank,UKR,",
+         "r,CaddyWiper at a bank,wiper,2022-04-12,,Oschadbank,UKR,", False),
+        # trap: one article on two DDoS waves of one day, against different countries
+        ("r,DDoS wave,ddos,2023-01-10,,,CZE,https://news.example/noname-waves",
+         "r,DDoS wave,ddos,2023-01-10,,,POL,https://news.example/noname-waves", False),
+        # trap: a shared report on two different wipers
+        ("r,HermeticWiper,wiper,2022-02-23,,,UKR,https://eset.example/wipers",
+         "r,IsaacWiper,wiper,2022-02-24,,,UKR,https://eset.example/wipers", False),
+        # trap: a site's front page is no report
+        ("r,a,wiper,2022-01-13,,,UKR,https://example.org/", "r,b,wiper,2022-01-13,,,UKR,https://example.org", False),
+        # trap: malware names that are everyday words ("Prestige", "Interception") are no key
+        ("r,Prestige hotel hacked,intrusion,2022-10-11,,,POL,",
+         "r,Prestige brand leaked,intrusion,2022-10-11,,,POL,", False),
+        # trap: different attack types, same malware name
+        ("r,WhisperGate,wiper,2022-01-13,,,UKR,", "r,WhisperGate phishing lure,phishing,2022-01-13,,,UKR,", False),
+    ],
+)  # fmt: skip
+def test_an_attack_known_by_its_name(db, tmp_path, line_a, line_b, matched):
+    for source, line in (("a", line_a), ("b", line_b)):
+        path = tmp_path / f"{source}.csv"
+        path.write_text(NAMED + line + "\n", "utf-8")
+        result = run("ingest", path, "--source", source, "--db", db)
+        assert result.code == 0, result.err
+    assert scalar(db, "SELECT count(*) FROM v_clusters") == (1 if matched else 2)
+
+
+def test_a_url_many_incidents_give_is_a_landing_page(db, tmp_path):
+    lines = [f"r{i},attack {i},ddos,2022-02-15,,,UKR,https://tracker.example/list" for i in range(11)]
+    (tmp_path / "a.csv").write_text(NAMED + "\n".join(lines) + "\n", "utf-8")
+    (tmp_path / "b.csv").write_text(NAMED + "x,attack,ddos,2022-02-15,,,UKR,https://tracker.example/list\n", "utf-8")
+    assert run("ingest", tmp_path / "a.csv", "--source", "a", "--db", db).code == 0
+    assert run("ingest", tmp_path / "b.csv", "--source", "b", "--db", db).code == 0
+    assert scalar(db, "SELECT count(*) FROM incident_links") == 0
+
+
+def test_the_fixtures_wipers_are_one_cluster_each(loaded):
+    found = rows(
+        loaded,
+        """SELECT c.records, list_sort(c.sources) FROM v_clusters c
+           WHERE c.cluster_id IN (SELECT cluster_id FROM v_incidents WHERE title LIKE $t)""",
+        {"t": "%WhisperGate%"},
+    )
+    assert found == [(5, ["cfr", "curated-incidents", "eurepoc", "misp", "vcdb"])]
+    (hermetic,) = rows(
+        loaded,
+        "SELECT records FROM v_clusters WHERE cluster_id IN "
+        "(SELECT cluster_id FROM v_incidents WHERE title LIKE '%HermeticWiper%')",
+    )
+    assert hermetic == (4,)
+
+
 def test_records_of_one_source_are_never_matched(db, tmp_path):
     path = _csv(tmp_path, "a.csv", "r1,a,ddos,2022-02-15,,PrivatBank,,UKR", "r2,b,ddos,2022-02-15,,PrivatBank,,UKR")
     assert run("ingest", path, "--db", db).code == 0
@@ -166,7 +233,7 @@ def test_a_match_that_no_longer_holds_after_an_update_goes_stale(db, tmp_path):
 
 def test_clusters_commands_explain_bad_ids(loaded):
     assert run("clusters", "show", "clu_nope", "--db", loaded).err == (
-        "cyberlog: error: no cluster or incident 'clu_nope': see `cyberlog clusters list`\n"
+        "cyberlog: error: no cluster or record 'clu_nope': see `cyberlog clusters list`\n"
     )
     assert run("clusters", "undo", "inc_nope", "--db", loaded).code == 2
     shown = run("clusters", "show", _ddos_cluster(loaded)[0], "--db", loaded)
@@ -277,3 +344,35 @@ def test_clusters_list_shows_each_start_as_what_it_is(loaded):
     assert starts["2022-02-15T13:58:00Z"] == "4"
     assert {"2022-02", "2022-01-13", "2022-02-23T14h", "2022-02-23T14:52Z"} <= set(starts)
     assert not [s for s in starts if s.endswith("T00:00:00Z")]  # no day passes for a midnight
+
+
+def test_clusters_suggest_lists_near_misses_with_the_failing_criterion(db, tmp_path):
+    a = "r,DDoS on PrivatBank,ddos,2022-02-15,,PrivatBank,UKR,\nq,Wiper at Oschadbank,wiper,2022-02-15,,Oschadbank,UKR,"
+    b = "r,PrivatBank outage,ddos,2022-02-19,,PrivatBank,UKR,\nq,Oschadbank,ddos,2022-02-15,,Oschadbank,UKR,"
+    for source, body in (("a", a), ("b", b)):
+        (tmp_path / f"{source}.csv").write_text(NAMED + body + "\n", "utf-8")
+        assert run("ingest", tmp_path / f"{source}.csv", "--source", source, "--db", db).code == 0
+    result = run("clusters", "suggest", "--db", db, "--format", "json")
+    assert result.code == 0, result.err
+    fails = sorted(row["fails"] for row in json.loads(result.out))
+    assert fails == ["attack types: ddos vs wiper", "time: 72.0 h apart, the rule allows 48 h"]
+    assert "2 near misses" in result.err
+    # beyond the days searched, no suggestion; a pair undone by hand is not suggested again
+    assert json.loads(run("clusters", "suggest", "--days", "0", "--db", db, "--format", "json").out)[0]["fails"] == (
+        "attack types: ddos vs wiper"
+    )
+    first, second = json.loads(result.out)
+    assert run("clusters", "undo", first["incident_a"], first["incident_b"], "--db", db).code == 0
+    assert run("clusters", "merge", second["incident_a"], second["incident_b"], "--db", db).code == 0
+    assert json.loads(run("clusters", "suggest", "--db", db, "--format", "json").out) == []
+
+
+def test_clusters_list_says_how_many_records_stand_alone(loaded):
+    result = run("clusters", "list", "--db", loaded)
+    assert result.code == 0, result.err
+    single = scalar(loaded, "SELECT count(*) FROM v_clusters WHERE records = 1")
+    several = scalar(loaded, "SELECT count(*) FROM v_clusters WHERE records > 1")
+    assert f"{several} clusters of several records; {single} incidents only one source reported" in result.err
+    assert "--all lists them" in result.err
+    every = run("clusters", "list", "--all", "--db", loaded, "--format", "json")
+    assert len(json.loads(every.out)) == several + single

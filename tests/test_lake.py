@@ -209,7 +209,7 @@ def test_an_empty_store_makes_a_lake_reports_can_read(db: Path, tmp_path: Path) 
 GDELT = sorted((FIXTURES / "gdelt" / "good").iterdir())
 TELEMETRY = [FIXTURES / GOOD[f] for f in ("cef", "eve", "ecs", "ocsf")]
 # a store's own bookkeeping: when and in which run its rows were loaded
-STORE_DEPENDENT = {"run_id", "file_id", "first_loaded_at", "loaded_at", "updated_at", "finished_at"}
+STORE_DEPENDENT = {"run_id", "file_id", "first_loaded_at", "loaded_at", "updated_at", "finished_at", "decided_at"}
 
 
 def _comparable(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[object, ...]]:

@@ -22,7 +22,7 @@ def test_status_after_the_nightly_lists_every_source(loaded):
     assert by_source["ids"] | {"last_run_at": None} == {
         "source": "ids", "kind": "alerts", "records": 38, "newest_data": "2022-02-15T16:40:11.620948Z",
         "last_run_at": None, "last_exit": 0, "files_loaded": 1, "files_failed": 0, "rejects": 0,
-        "time_disagreements": 0, "last_fetched_at": None,
+        "time_disagreements": 0, "unmapped": 2, "last_fetched_at": None,
     }  # fmt: skip
     assert by_source["derived"]["kind"] == "incidents" and by_source["derived"]["records"] == 3
     assert sum(s["files_loaded"] for s in status["sources"]) == FIXTURE_FILES

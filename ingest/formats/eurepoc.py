@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainValidator, ValidationInfo
@@ -110,14 +111,17 @@ def _first(items: list[str | None]) -> str | None:
 def targets(row: EurepocIncident) -> tuple[Target, ...]:
     places, kinds, names = row.receiver_country, row.receiver_category, row.receiver_name
     width = len(places) or len(names) or len(kinds)
-    found: dict[Target, None] = {}  # the source repeats receivers: each distinct one once
+    # the source repeats receivers: each distinct one once, with every category word it left unmapped
+    found: dict[Target, dict[str, None]] = {}
     for place, sectors, named in zip(*(_paired(column, width) for column in (places, kinds, names)), strict=True):
         code, raw = countries.normalise(_first(place))
         name = _first(named) or REGION_ORGS.get(raw or "")
-        mapped = vocab.sectors(filter(None, sectors))
+        mapped, unmapped = vocab.sectors(filter(None, sectors))
         if name or code or raw or mapped:
-            found[Target(name, None, code, mapped[0] if mapped else None, raw, mapped)] = None
-    return tuple(found)
+            found.setdefault(Target(name, None, code, mapped[0] if mapped else None, raw, mapped), {}).update(
+                dict.fromkeys(unmapped)
+            )
+    return tuple(replace(target, unmapped_sectors=tuple(words)) for target, words in found.items())
 
 
 def short_name(name: str) -> str:
@@ -163,12 +167,14 @@ def actors(row: EurepocIncident) -> tuple[Actor, ...]:
 
 
 def convert(row: EurepocIncident) -> Incident:
-    terms = [term.strip() for term in (row.incident_type or "").split(";") if term.strip()]
+    terms = [term for term in map(_clean, (row.incident_type or "").split(";")) if term]  # "Not available": none
     ended = row.end_date if row.end_date and row.end_date.at >= row.start_date.at else None
+    _, unmapped = vocab.attack_types(terms)
     return Incident(
         source_ref=row.ID,
         title=row.name,
         description=row.description,
+        # a type of EuRepoC's that maps to none of ours is `other` beside those that do
         attack_types=tuple(dict.fromkeys(vocab.attack_type(term) or "other" for term in terms)) or ("other",),
         started=row.start_date,
         ended=ended,
@@ -177,6 +183,7 @@ def convert(row: EurepocIncident) -> Incident:
         url=next((url for url in flat(row.sources_url) if url and url.startswith(("http://", "https://"))), None),
         targets=targets(row),
         actors=actors(row),
+        unmapped_attack_types=unmapped,
     )
 
 

@@ -144,7 +144,7 @@ def _targets(event: MispEvent, attributes: list[MispAttribute]) -> tuple[Target,
         if code or raw:
             found.setdefault(code or (raw or "").casefold(), (code, raw))
     codes = list(found.values())
-    sectors = vocab.sectors(c.value for c in _clusters(event, "sector"))
+    sectors, unmapped = vocab.sectors(c.value for c in _clusters(event, "sector"))
     sector = sectors[0] if sectors else None
     country, raw = codes[0] if len(codes) == 1 else (None, None)
     orgs = [a.value for a in attributes if a.type == "target-org"]
@@ -153,11 +153,12 @@ def _targets(event: MispEvent, attributes: list[MispAttribute]) -> tuple[Target,
         width = max(len(orgs), len(hosts))
         pad = [None] * width
         pairs = zip((orgs + pad)[:width], (hosts + pad)[:width], strict=True)
-        named = [Target(org, host, country, sector, raw, sectors) for org, host in pairs]
+        named = [Target(org, host, country, sector, raw, sectors, unmapped) for org, host in pairs]
         # several countries and no telling which organisation is where: each kept on its own
-        return tuple(named + ([Target(None, None, c, sector, r, sectors) for c, r in codes] if len(codes) > 1 else []))
+        apart = [Target(None, None, c, sector, r, sectors, unmapped) for c, r in codes] if len(codes) > 1 else []
+        return tuple(named + apart)
     places_or_none = codes or ([(None, None)] if sectors else [])  # a sector alone is a fact about the target too
-    return tuple(Target(None, None, code, sector, raw, sectors) for code, raw in places_or_none)
+    return tuple(Target(None, None, code, sector, raw, sectors, unmapped) for code, raw in places_or_none)
 
 
 def _actors(event: MispEvent, attributes: list[MispAttribute], published: TimeValue | None) -> tuple[Actor, ...]:
@@ -173,12 +174,34 @@ def _actors(event: MispEvent, attributes: list[MispAttribute], published: TimeVa
     return tuple(actors.values())
 
 
+# Galaxies read as the event's actors and targets, and taxonomies about handling the report
+# rather than the attack: none of their words says what happened.
+_NOT_ATTACK_GALAXIES = frozenset({"threat-actor", "mitre-intrusion-set", "country", "region", "sector"})
+_NOT_ATTACK_TAXONOMIES = frozenset({"tlp", "pap", "workflow", "estimative-language", "admiralty-scale", "osint"})
+
+
+def _attack_terms(event: MispEvent) -> list[tuple[str, ...]]:
+    """The event's words for what happened: tag values, and each galaxy cluster (tagged or
+    attached) with its galaxy's name, one term: a cluster of the ransomware galaxy is ransomware."""
+    terms: dict[tuple[str, ...], None] = {}
+    for key, values in _tag_values(event.Tag).items():
+        namespace, _, predicate = key.partition(":")
+        galaxy = predicate if namespace == "misp-galaxy" else None
+        if namespace.casefold() in _NOT_ATTACK_TAXONOMIES or galaxy in _NOT_ATTACK_GALAXIES:
+            continue
+        terms.update(dict.fromkeys((v, galaxy) if galaxy else (v,) for v in values))
+    for g in event.Galaxy:
+        if g.type not in _NOT_ATTACK_GALAXIES:
+            clusters: list[tuple[str, ...]] = [(c.value, g.type) for c in g.GalaxyCluster]
+            terms.update(dict.fromkeys(clusters or [(g.type,)]))
+    return list(terms)
+
+
 def convert(event: MispEvent) -> Incident:
     attributes = _attributes(event)
     seen = [a.first_seen for a in attributes if a.first_seen]
     ended = [a.last_seen for a in attributes if a.last_seen]
-    terms = [v for values in _tag_values(event.Tag).values() for v in values]
-    terms += [g.type for g in event.Galaxy] + [c.value for g in event.Galaxy for c in g.GalaxyCluster]
+    attack_types, unmapped = vocab.attack_types(_attack_terms(event))
     published = event.publish_timestamp if event.publish_timestamp and event.publish_timestamp.year > 1970 else None
     links = [a.value for a in attributes if a.type == "link" and a.value.startswith(("http://", "https://"))]
     # the event as last edited said the attack had started: its timestamp bounds the start
@@ -190,7 +213,7 @@ def convert(event: MispEvent) -> Incident:
         source_ref=event.uuid,
         title=event.info,
         description=next((a.value for a in attributes if a.type == "text"), None),
-        attack_types=vocab.attack_types(terms),
+        attack_types=attack_types,
         started=started,
         ended=max(ended, key=lambda t: t.latest) if ended else None,
         evidence="reported",
@@ -200,6 +223,7 @@ def convert(event: MispEvent) -> Incident:
         actors=_actors(event, attributes, parse_time(published.isoformat()) if published else None),
         source_modified=event.timestamp,
         time_basis=f"{basis}; {bound}" if bound else basis,
+        unmapped_attack_types=unmapped,
     )
 
 

@@ -86,7 +86,7 @@ class StixRecord(BaseModel):
     report_url: OptText = None
     determination: OptText = None
     criticality: Annotated[int, Field(ge=0, le=100)] | None = None
-    terms: list[str] = []
+    terms: list[tuple[str, ...]] = []  # each the names of one thing (stix_bundle._terms)
     starts: Annotated[
         list[When], BeforeValidator(lambda v: [w for w in v if w] if isinstance(v, list) else v), Field(min_length=1)
     ]
@@ -128,8 +128,8 @@ def _severity(criticality: int | None) -> Severity | None:
 
 def _target(t: StixTarget) -> Target:
     country, raw = countries.normalise(t.country)
-    sectors = vocab.sectors(t.sectors)
-    return Target(t.name, None, country, sectors[0] if sectors else None, raw, sectors)
+    sectors, unmapped = vocab.sectors(t.sectors)
+    return Target(t.name, None, country, sectors[0] if sectors else None, raw, sectors, unmapped)
 
 
 def _actor(a: StixActor) -> Actor:
@@ -153,11 +153,12 @@ def convert(record: StixRecord) -> Incident:
     confirmed = record.determination in HAPPENED or record.type == "sighting"
     # the object, and every report naming it, was written after the attack began
     started, bound = bounded(start.at, min([record.created.at, *(t.at for t in record.reported)]))
+    attack_types, unmapped = vocab.attack_types(record.terms)
     return Incident(
         source_ref=record.id,
         title=record.name,
         description=record.description,
-        attack_types=vocab.attack_types(record.terms),
+        attack_types=attack_types,
         started=started,
         ended=end.at if end else None,
         evidence="confirmed" if confirmed else "reported",
@@ -167,6 +168,7 @@ def convert(record: StixRecord) -> Incident:
         actors=tuple(_actor(a) for a in record.actors),
         source_modified=record.modified.at,
         time_basis="; ".join(b for b in (_stated(start), bound) if b) or None,
+        unmapped_attack_types=unmapped,
     )
 
 

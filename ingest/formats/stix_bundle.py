@@ -258,16 +258,19 @@ def _sighting_name(obj: Obj, objects: Graph) -> str | None:
     return f"Sighting of {sighted.get('name') or obj.get('sighting_of_ref')}"
 
 
-def _terms(obj: Obj, core: Obj, events: list[Obj], linked: list[Obj]) -> list[str]:
-    terms = [*(core.get("incident_types") or []), *(obj.get("labels") or [])]
+def _terms(obj: Obj, core: Obj, events: list[Obj], linked: list[Obj]) -> list[tuple[str, ...]]:
+    """The words for what happened, each linked attack pattern or malware as one term of
+    several names: it maps when any does (HermeticWiper through its type, wiper)."""
+    terms = [(t,) for t in [*(core.get("incident_types") or []), *(obj.get("labels") or [])]]
     for event in events:
-        terms += event.get("event_types") or []
+        terms += [(t,) for t in event.get("event_types") or []]
     for other in linked:
         if other["type"] == "attack-pattern":  # by name, alias and ATT&CK id
-            terms += [other.get("name") or "", *(other.get("aliases") or []), *(other.get("external_ids") or [])]
+            terms.append((other.get("name"), *(other.get("aliases") or []), *(other.get("external_ids") or [])))
         elif other["type"] == "malware":
-            terms += [*(other.get("malware_types") or []), other.get("name") or ""]
-    return [t for t in terms if isinstance(t, str) and t]
+            terms.append((*(other.get("malware_types") or []), other.get("name")))  # shown by a type when none maps
+    names = (tuple(name for name in term if isinstance(name, str) and name) for term in terms)
+    return [term for term in names if term]
 
 
 def _time(value: Any, fidelity: Any, basis: str) -> Obj | None:

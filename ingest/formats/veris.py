@@ -150,10 +150,14 @@ def _naics_table() -> dict[str, Sector]:
     return {row["prefix"]: row["sector"] for row in rows}  # type: ignore[misc]
 
 
+def _naics_prefix(code: str) -> Sector | None:
+    table = _naics_table()
+    return next((table[code[:n]] for n in range(len(code), 1, -1) if code[:n] in table), None)
+
+
 def naics_sector(code: str | None) -> Sector | None:
     """The sector of a NAICS code (`data/naics_sectors.csv`, longest prefix wins), else `other`."""
-    table = _naics_table()
-    return next((table[code[:n]] for n in range(len(code), 1, -1) if code[:n] in table), "other") if code else None
+    return (_naics_prefix(code) or "other") if code else None
 
 
 def _attack_types(r: VerisIncident) -> tuple[AttackType, ...]:
@@ -166,6 +170,13 @@ def _attack_types(r: VerisIncident) -> tuple[AttackType, ...]:
     found += [t for t in map(vocab.attack_type, r.integrity) if t]
     found += ["data_leak"] if r.data_disclosure == "Yes" else []
     return tuple(dict.fromkeys(found)) or ("other",)
+
+
+def _unmapped_actions(r: VerisIncident) -> tuple[str, ...]:
+    """Malware and social varieties the vocabulary does not map. Not hacking ones (their
+    category makes them an intrusion), nor integrity ones (effects, read only for what they
+    may add)."""
+    return vocab.attack_types([*(r.malware or []), *(r.social or [])])[1]
 
 
 def _title(r: VerisIncident, attack_types: tuple[AttackType, ...]) -> str:
@@ -181,7 +192,8 @@ def _targets(r: VerisIncident) -> tuple[Target, ...]:
     if not (r.victim_id or r.victim_country or sector):
         return ()
     places = [countries.normalise(c) for c in r.victim_country] or [(None, None)]
-    return tuple(Target(r.victim_id, None, code, sector, raw) for code, raw in places)
+    unmapped = (r.industry,) if r.industry and not _naics_prefix(r.industry) else ()  # a code to add to the table
+    return tuple(Target(r.victim_id, None, code, sector, raw, unmapped_sectors=unmapped) for code, raw in places)
 
 
 def _actor(category: str, a: ActorDetail) -> Actor:
@@ -214,6 +226,7 @@ def convert(r: VerisIncident) -> Incident:
         actors=tuple(_actor(category, a) for category, a in actors.items() if a),
         source_modified=r.modified.at if r.modified else None,
         time_basis=f"{r._basis}; {bound}" if bound else r._basis,
+        unmapped_attack_types=_unmapped_actions(r),
     )
 
 

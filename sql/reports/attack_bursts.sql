@@ -11,7 +11,7 @@
 --   interval's nearer end). An attack no one reported has these empty.
 -- param: since DATE = NULL  first UTC day to show; default the beginning
 -- param: until DATE = NULL  last UTC day to show, inclusive; default the end
--- param: category VARCHAR = NULL  attack type such as ddos; default all
+-- param: category ATTACK_TYPE = NULL  attack type such as ddos; default all
 -- example: cyberlog report run attack_bursts -p since=2022-02-15 -p until=2022-02-15
 -- example: cyberlog report run attack_bursts -p category=ddos --format csv --out bursts.csv
 WITH bursts AS (

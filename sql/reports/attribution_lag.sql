@@ -21,7 +21,7 @@
 -- param: max_days INTEGER = 180  how long after an attack an attribution event may link to it
 -- param: events BOOLEAN = false  also link diplomatic events of class attribution (a heuristic)
 -- param: actor VARCHAR = NULL  only this actor (as the sources name it, case-insensitive)
--- param: country VARCHAR = NULL  only attacks on this target country (ISO alpha-3)
+-- param: country COUNTRY = NULL  only attacks with a target in this country
 -- example: cyberlog report run attribution_lag -p country=UKR
 -- example: cyberlog report run attribution_lag -p events=true --format csv --out lags.csv
 WITH attacks AS (

@@ -24,21 +24,23 @@
 --   class and `day_offset` of the window (-pre_days .. post_days - 1): `attacks` per event day on
 --   that day of the window, `expected`, `abnormal` and its band, so the shape of the
 --   response shows (p adjusted by Benjamini-Yekutieli over the window's days). With `group`
---   = event, one row per event against its **placebo days**: days of the same weekday
+--   = event, one row per event (an event several records describe is one: `event_id` is its
+--   most precise record, `event_cluster_id` and `event_records` the rest) against its
+--   **placebo days**: days of the same weekday
 --   within `block_weeks` weeks of it whose whole window holds no event of the class
 --   (`baseline_size` of them; few or none where the class is busy, and `note` says so),
 --   p adjusted by Benjamini-Hochberg over the class's event days, and `post_cluster_ids`,
 --   the attacks in its post window. Attacks and events known less precisely than a day are
 --   not counted.
 -- param: group VARCHAR(class|day|event) = 'class'  one row per event class, per class and day of the window, or per event
--- param: event_class VARCHAR(talks|visit|statement|agreement|sanction|recognition|threat|attribution|military|other) = NULL  only this class
+-- param: event_class EVENT_CLASS = NULL  only this class
 -- param: pre_days INTEGER = 3  days before the event day in the pre window
 -- param: post_days INTEGER = 7  days in the post window, the event day first
 -- param: block_weeks INTEGER = 4  the baseline moves events only within blocks of this many weeks
 -- param: tz TIMEZONE = 'UTC'  time zone of the day boundaries (the store stays UTC)
--- param: country VARCHAR = NULL  only attacks on this target country (ISO alpha-3)
--- param: event_country VARCHAR = NULL  only events with this actor country (ISO alpha-3)
--- param: attack_type VARCHAR(ddos|defacement|wiper|ransomware|phishing|intrusion|data_leak|other) = NULL  only this attack type
+-- param: country COUNTRY = NULL  only attacks with a target in this country
+-- param: event_country COUNTRY = NULL  only events with an actor from this country
+-- param: attack_type ATTACK_TYPE = NULL  only this attack type
 -- param: since DATE = NULL  first day of the studied span [default: the first day both attacks and events have data]
 -- param: until DATE = NULL  last day of the studied span [default: the last day both have data]
 -- param: permutations INTEGER = 2000  baseline draws
@@ -58,10 +60,12 @@ WITH precisions AS (
       AND ($country IS NULL OR cluster_id IN (SELECT cluster_id FROM v_attack_targets WHERE country = upper($country)))
       AND ($attack_type IS NULL OR list_contains(attack_types, lower($attack_type)))
 ), events AS (
-    SELECT event_id, title, url, event_class,
+    -- one per real-world event (event cluster), named by its most precise record
+    SELECT lead_event_id AS event_id, cluster_id AS event_cluster_id, records AS event_records, title, url,
+           event_class,
            CAST(epoch(CAST(timezone($tz, occurred_at + (occurred_latest - occurred_at) / 2) AS DATE)) / 86400 AS BIGINT)
                AS dn
-    FROM diplomatic_events, precisions
+    FROM v_event_clusters, precisions
     WHERE list_contains(daily, time_precision)
       AND ($event_class IS NULL OR event_class = lower($event_class))
       AND ($event_country IS NULL OR list_contains(actor_countries, upper($event_country)))
@@ -296,7 +300,7 @@ WITH precisions AS (
              WHEN t.min_p > 0.05 THEN 'cannot reach 0.05: the smallest p this baseline can give is '
                                       || CAST(round(t.min_p, 3) AS VARCHAR) END AS note,
         coalesce(t.draws, 0) AS baseline_size, NULL::BOOLEAN AS provisional, NULL::VARCHAR[] AS post_cluster_ids,
-        NULL AS url
+        NULL AS url, NULL AS event_cluster_id, NULL::BIGINT AS event_records
     FROM per_class c
     LEFT JOIN class_tests t USING (event_class)
     LEFT JOIN tests pre ON pre.event_class = c.event_class AND pre.stat = 'pre'
@@ -315,7 +319,7 @@ WITH precisions AS (
         CASE WHEN least(1.0, t.min_p * t.c) > 0.05
              THEN 'cannot reach 0.05: the smallest adjusted p this baseline can give is '
                   || CAST(round(least(1.0, t.min_p * t.c), 3) AS VARCHAR) END,
-        t.draws, NULL::BOOLEAN, NULL::VARCHAR[], NULL
+        t.draws, NULL::BOOLEAN, NULL::VARCHAR[], NULL, NULL, NULL
     FROM day_tests t
     JOIN per_class c USING (event_class)
 ), event_rows AS (
@@ -334,13 +338,14 @@ WITH precisions AS (
              WHEN 1 / (1.0 + s.placebo_days) > 0.05
              THEN 'cannot reach 0.05: ' || CAST(s.placebo_days AS VARCHAR) || ' placebo days give p >= '
                   || CAST(round(1 / (1.0 + s.placebo_days), 3) AS VARCHAR) END,
-        s.placebo_days, s.provisional, v.post_cluster_ids, e.url
+        s.placebo_days, s.provisional, v.post_cluster_ids, e.url, e.event_cluster_id, e.event_records
     FROM events e
     JOIN event_tests s USING (event_class, dn)
     JOIN evidence v USING (event_class, dn)
     WHERE $group = 'event'
 )
-SELECT r.*, d.null_model, d.span_from, d.span_to
+SELECT r.* EXCLUDE (event_cluster_id, event_records), d.null_model, d.span_from, d.span_to,
+       r.event_cluster_id, r.event_records
 FROM (SELECT * FROM class_rows UNION ALL SELECT * FROM day_rows UNION ALL SELECT * FROM event_rows) r
 CROSS JOIN described d
 ORDER BY r.event_class, r.day_offset NULLS FIRST, r.event_day NULLS FIRST, r.event_id

@@ -8,12 +8,14 @@
 --   `incident_at` and `event_at` show each time as what it is (a day as 2022-02-15, an hour
 --   as 2022-02-15T14h, a time a report bounded as its two ends, 2022-02-15T00:00Z/08:23Z).
 --   An attack several sources reported counts once (its cluster: the most precise record's
---   time and title, every source listed in `incident_sources`).
+--   time and title, every source listed in `incident_sources`), and so does an event several
+--   records describe (its event cluster: `event_id` is its most precise record, `event_source`
+--   lists every source, `event_records` counts them).
 -- param: window_hours INTEGER = 72  how far before and after an incident to look, in hours
--- param: country VARCHAR = NULL  only incidents with a target in this country (ISO alpha-3)
--- param: event_class VARCHAR(talks|visit|statement|agreement|sanction|recognition|threat|attribution|military|other) = NULL  only events of this class
--- param: event_country VARCHAR = NULL  only events with this actor country (ISO alpha-3)
--- param: coarsest VARCHAR(second|minute|hour|day|month|year) = 'day'  leave out incidents and events known less precisely than this
+-- param: country COUNTRY = NULL  only incidents with a target in this country
+-- param: event_class EVENT_CLASS = NULL  only events of this class
+-- param: event_country COUNTRY = NULL  only events with an actor from this country
+-- param: coarsest PRECISION = 'day'  leave out incidents and events known less precisely than this
 -- param: since DATE = NULL  only incidents that may have started on or after this UTC day
 -- param: until DATE = NULL  only incidents that may have started on or before this UTC day
 -- example: cyberlog report run incidents_near_events -p country=UKR -p window_hours=24
@@ -28,8 +30,11 @@ WITH precisions AS (
       AND ($since IS NULL OR started_latest > CAST($since AS DATE))
       AND ($until IS NULL OR started_at < CAST($until AS DATE) + INTERVAL 1 DAY)
 ), ev AS (
-    SELECT *
-    FROM diplomatic_events, precisions
+    -- one row per real-world event (its event cluster): a meeting GDELT, ICEWS and the
+    -- curated list all recorded is listed once, with every source
+    SELECT *, lead_event_id AS event_id, cluster_id AS event_cluster_id, records AS event_records,
+           array_to_string(sources, ';') AS source
+    FROM v_event_clusters, precisions
     WHERE list_position(ranks, time_precision) <= list_position(ranks, lower($coarsest))
       AND ($event_class IS NULL OR event_class = lower($event_class))
       AND ($event_country IS NULL OR list_contains(actor_countries, upper($event_country)))
@@ -38,7 +43,7 @@ WITH precisions AS (
         i.*,
         e.event_id, e.occurred_at, e.occurred_latest, e.time_precision AS event_precision,
         e.event_class, e.title AS event_title, e.actor_countries, e.source AS event_source,
-        e.url AS event_url,
+        e.url AS event_url, e.event_cluster_id, e.event_records,
         (epoch(i.started_at) + epoch(i.started_latest)) / 2
             - (epoch(e.occurred_at) + epoch(e.occurred_latest)) / 2 AS lag_s,
         epoch(i.started_at) - epoch(e.occurred_latest) AS lag_min_s,
@@ -87,7 +92,9 @@ SELECT
     array_to_string(s.sources, ';') AS incident_sources,
     p.event_source,
     p.url AS incident_url,
-    p.event_url
+    p.event_url,
+    p.event_cluster_id,
+    p.event_records
 FROM pairs p
 LEFT JOIN sources s USING (cluster_id)
 LEFT JOIN countries c USING (cluster_id)

@@ -28,16 +28,16 @@
 --   hour bins are UTC hours. Attacks and events known less precisely than a bin are not
 --   counted. `distinct_attacks` says how many attacks are behind each observed count and
 --   `cluster_ids` lists the first `max_ids` of them, earliest first.
--- param: event_class VARCHAR(talks|visit|statement|agreement|sanction|recognition|threat|attribution|military|other) = 'military'  events of this class
--- param: bin VARCHAR(day|hour) = 'day'  the unit of the lag
+-- param: event_class EVENT_CLASS = 'military'  events of this class
+-- param: bin PRECISION(day|hour) = 'day'  the unit of the lag
 -- param: k INTEGER = 7  lags from -k to +k bins
 -- param: block_weeks INTEGER = 4  the baseline moves events only within blocks of this many weeks
 -- param: permutations INTEGER = 2000  baseline draws
 -- param: seed INTEGER = 42  seed of the draws: the same seed gives the same baseline
 -- param: tz TIMEZONE = 'UTC'  time zone of day bins (the store stays UTC)
--- param: country VARCHAR = NULL  only attacks on this target country (ISO alpha-3)
--- param: event_country VARCHAR = NULL  only events with this actor country (ISO alpha-3)
--- param: attack_type VARCHAR(ddos|defacement|wiper|ransomware|phishing|intrusion|data_leak|other) = NULL  only this attack type
+-- param: country COUNTRY = NULL  only attacks with a target in this country
+-- param: event_country COUNTRY = NULL  only events with an actor from this country
+-- param: attack_type ATTACK_TYPE = NULL  only this attack type
 -- param: max_ids INTEGER = 100  at most this many cluster ids per lag in `cluster_ids`
 -- param: since DATE = NULL  first day of the studied span [default: the first day both attacks and events have data]
 -- param: until DATE = NULL  last day of the studied span [default: the last day both have data]

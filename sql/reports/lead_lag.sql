@@ -19,13 +19,13 @@
 --   Runs on DuckDB only (the test is Python, over the series DuckDB builds). Attacks and
 --   events known less precisely than a day are not counted.
 -- compute: granger
--- param: event_class VARCHAR(talks|visit|statement|agreement|sanction|recognition|threat|attribution|military|other) = 'military'  events of this class
+-- param: event_class EVENT_CLASS = 'military'  events of this class
 -- param: max_lag INTEGER = 14  most days of lag the VAR may use (AIC picks the order)
 -- param: trend VARCHAR(month|quarter|none) = 'month'  calendar-period levels that absorb surges and trends
 -- param: tz TIMEZONE = 'UTC'  time zone of the day boundaries (the store stays UTC)
--- param: country VARCHAR = NULL  only attacks on this target country (ISO alpha-3)
--- param: event_country VARCHAR = NULL  only events with this actor country (ISO alpha-3)
--- param: attack_type VARCHAR(ddos|defacement|wiper|ransomware|phishing|intrusion|data_leak|other) = NULL  only this attack type
+-- param: country COUNTRY = NULL  only attacks with a target in this country
+-- param: event_country COUNTRY = NULL  only events with an actor from this country
+-- param: attack_type ATTACK_TYPE = NULL  only this attack type
 -- param: block_weeks INTEGER = 4  the null turns the events by whole weeks within blocks of this many weeks
 -- param: permutations INTEGER = 199  null draws (each refits the VAR)
 -- param: seed INTEGER = 42  seed of the draws: the same seed gives the same p-values

@@ -11,8 +11,8 @@
 --   lists the attacks behind each row.
 -- param: period VARCHAR(week|month) = 'month'  the period to count by
 -- param: tz TIMEZONE = 'UTC'  time zone of the period boundaries (the store stays UTC)
--- param: country VARCHAR = NULL  only attacks on this target country (ISO alpha-3)
--- param: sector VARCHAR(government|military|finance|energy|telecom|media|transport|health|education|other) = NULL  only this sector
+-- param: country COUNTRY = NULL  only attacks with a target in this country
+-- param: sector SECTOR = NULL  only this sector
 -- param: since DATE = NULL  first day (in tz) to count
 -- param: until DATE = NULL  last day (in tz) to count, inclusive
 -- example: cyberlog report run targets_by_period -p period=week -p tz=Europe/Kyiv -p country=UKR

@@ -5,9 +5,10 @@
 --   what it is: a day as 2022-02-15, an hour as 2022-02-15T07h, a time a report bounded as
 --   its two ends (2022-02-15T00:00Z/17:15Z). `country` matches an
 --   incident's target country or an event's actor country; the date range keeps every
---   record that may fall inside it. An attack several sources reported is one row: `records`
---   counts them and `source` lists them (see `cyberlog clusters show ID`).
--- param: country VARCHAR = NULL  ISO 3166 alpha-3 code such as UKR; default all countries
+--   record that may fall inside it. An attack several sources reported is one row, and so is
+--   an event several records describe (one meeting from GDELT, ICEWS and the curated list):
+--   `records` counts them and `source` lists them (see `cyberlog clusters show ID`).
+-- param: country COUNTRY = NULL  only incidents with a target in this country and events with an actor from it; default all
 -- param: since DATE = NULL  first UTC day to show; default the beginning
 -- param: until DATE = NULL  last UTC day to show, inclusive; default the end
 -- param: kind VARCHAR(incident|event) = NULL  only incidents or only events; default both
@@ -47,10 +48,10 @@ WITH attacks AS (
     LEFT JOIN countries c USING (cluster_id)
     UNION ALL
     SELECT
-        'event' AS kind, event_id AS id, source, source_ref, occurred_at AS happened_at,
-        occurred_latest AS happened_latest, time_precision, title,
-        event_class AS category, actor_countries AS countries, url, 1 AS records
-    FROM diplomatic_events
+        'event' AS kind, cluster_id AS id, array_to_string(sources, ';') AS source, lead_source_ref AS source_ref,
+        occurred_at AS happened_at, occurred_latest AS happened_latest, time_precision, title,
+        event_class AS category, actor_countries AS countries, url, records
+    FROM v_event_clusters
     WHERE ($since IS NULL OR occurred_latest > CAST($since AS DATE))
       AND ($until IS NULL OR occurred_at < CAST($until AS DATE) + INTERVAL 1 DAY)
       AND ($kind IS NULL OR lower($kind) = 'event')

@@ -1,0 +1,137 @@
+"""Event identity: one real-world event that several event feeds (or several rows of one)
+record is one event cluster, with a ledger and undo like incident clusters."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import rows, run, scalar
+
+HEADER = "ref,occurred_at,time_precision,title,event_class,cameo_code,actor_countries,location,url,description\n"
+
+
+def _load(db, tmp_path, source: str, *lines: str) -> None:
+    path = tmp_path / f"{source}.csv"
+    path.write_text(HEADER + "".join(line + "\n" for line in lines), "utf-8")
+    result = run("ingest", path, "--format", "events_csv", "--source", source, "--db", db)
+    assert result.code == 0, result.err
+
+
+def _clusters(db) -> list[tuple[object, ...]]:
+    return rows(db, "SELECT records, sources FROM v_event_clusters ORDER BY cluster_id")
+
+
+def test_the_scholz_putin_meeting_is_one_event(loaded):
+    found = rows(
+        loaded,
+        """SELECT records, sources, title FROM v_event_clusters
+           WHERE cluster_id = (SELECT cluster_id FROM v_events WHERE source_ref = '2022-02-15-scholz-putin-moscow')""",
+    )
+    assert found == [(5, ["curated-events", "gdelt", "icews"], "Chancellor Scholz meets Putin in Moscow")]
+
+
+def test_nato_commenting_on_russia_is_not_the_dumas_appeal(loaded):
+    # GDELT codes both on 15 Feb as statements with Russia the only country; NATO has none
+    (duma,) = rows(
+        loaded,
+        """SELECT list_sort(list(title)) FROM v_events WHERE cluster_id =
+           (SELECT cluster_id FROM v_events WHERE source_ref = '2022-02-15-duma-appeal-recognition')""",
+    )
+    assert len(duma[0]) == 2
+    assert not any("NATO" in title for title in duma[0])
+
+
+@pytest.mark.parametrize(
+    ("line_a", "line_b", "joined"),
+    [
+        # one meeting, the actor countries in another order and another CAMEO code of the class
+        ("r,2022-02-15,,Scholz meets Putin,visit,042,DEU;RUS,,,",
+         "r,2022-02-15,,Putin hosts Scholz,visit,043,RUS;DEU,,,", True),
+        # trap: two meetings on one day with different partners
+        ("r,2022-02-15,,Scholz meets Putin,visit,042,DEU;RUS,,,",
+         "r,2022-02-15,,Macron meets Putin,visit,042,FRA;RUS,,,", False),
+        # trap: the same pair, one day, a visit and a sanction
+        ("r,2022-02-22,,UK sanctions banks,sanction,163,GBR;RUS,,,",
+         "r,2022-02-22,,UK envoy visits,visit,042,GBR;RUS,,,", False),
+        # trap: the same pair meeting again a week later
+        ("r,2022-02-15,,Talks,talks,046,USA;RUS,,,", "r,2022-02-22,,Talks,talks,046,USA;RUS,,,", False),
+        # an actor-less record joins by the report it cites, the same day and class
+        ("r,2022-02-15,,NATO: no de-escalation,statement,010,,,https://www.nato.int/cps/en/opinions_192.htm,",
+         "r,2022-02-15,,NATO comments on Russia,statement,012,RUS,,http://nato.int/cps/en/opinions_192.htm?utm_source=x,",
+         True),
+        # trap: no actor countries and no URL: nothing says which event it is
+        ("r,2022-02-15,,A statement,statement,010,,,,", "r,2022-02-15,,Another statement,statement,010,,,,", False),
+        # trap: known only to a month
+        ("r,2022-02,month,Talks,talks,046,USA;RUS,,,", "r,2022-02-15,,Talks,talks,046,USA;RUS,,,", False),
+    ],
+)  # fmt: skip
+def test_the_event_rule(db, tmp_path, line_a, line_b, joined):
+    _load(db, tmp_path, "a", line_a)
+    _load(db, tmp_path, "b", line_b)
+    assert scalar(db, "SELECT count(*) FROM v_event_clusters") == (1 if joined else 2)
+
+
+def test_rows_of_one_feed_are_one_event_too(db, tmp_path):
+    _load(db, tmp_path, "a", "r1,2022-02-15,,Scholz visits,visit,042,DEU;RUS,,,",
+          "r2,2022-02-15,,Putin hosts,visit,043,DEU;RUS,,,")  # fmt: skip
+    assert _clusters(db) == [(2, ["a"])]
+
+
+def test_undo_takes_a_record_out_for_good_and_merge_joins_by_hand(db, tmp_path):
+    _load(db, tmp_path, "a", "r,2022-02-15,,Scholz meets Putin,visit,042,DEU;RUS,,,")
+    _load(db, tmp_path, "b", "r,2022-02-15,,Putin hosts Scholz,visit,043,DEU;RUS,,,")
+    first, second = (str(r[0]) for r in rows(db, "SELECT event_id FROM diplomatic_events ORDER BY source"))
+    result = run("clusters", "undo", second, "--note", "a second meeting", "--db", db)
+    assert result.code == 0, result.err
+    assert scalar(db, "SELECT count(*) FROM v_event_clusters") == 2
+    _load(db, tmp_path, "b", "r,2022-02-15,,Putin hosts Scholz (updated),visit,043,DEU;RUS,,,")
+    assert scalar(db, "SELECT count(*) FROM v_event_clusters") == 2, "the rule never redoes an undo"
+    assert run("clusters", "merge", first, second, "--db", db).code == 0
+    assert _clusters(db) == [(2, ["a", "b"])]
+    decisions = rows(db, "SELECT decision, rule FROM event_links ORDER BY seq")
+    assert [d for d, _ in decisions] == ["matched", "undone", "merged"]
+    assert run("clusters", "merge", first, "inc_0000", "--db", db).code == 2
+
+
+def test_an_event_moved_to_another_day_leaves_its_cluster(db, tmp_path):
+    _load(db, tmp_path, "a", "r,2022-02-15,,Scholz meets Putin,visit,042,DEU;RUS,,,")
+    _load(db, tmp_path, "b", "r,2022-02-15,,Putin hosts Scholz,visit,043,DEU;RUS,,,")
+    assert scalar(db, "SELECT count(*) FROM v_event_clusters") == 1
+    _load(db, tmp_path, "b", "r,2022-02-25,,Putin hosts Scholz,visit,043,DEU;RUS,,,")
+    assert scalar(db, "SELECT count(*) FROM v_event_clusters") == 2
+    assert [d for (d,) in rows(db, "SELECT decision FROM event_links ORDER BY seq")] == ["matched", "stale"]
+
+
+def test_clusters_list_and_show_for_events(loaded):
+    result = run("clusters", "list", "--events", "--db", loaded, "--format", "json")
+    assert result.code == 0, result.err
+    listed = json.loads(result.out)
+    assert listed and all(row["records"] > 1 for row in listed)
+    assert "events only one record describes" in result.err
+    shown = run("clusters", "show", listed[0]["cluster_id"], "--db", loaded)
+    assert shown.code == 0, shown.err
+    assert "decisions of" in shown.out and "evt_" in shown.out
+    assert run("clusters", "show", "ecl_nope", "--db", loaded).code == 2
+
+
+def test_events_near_the_15_feb_ddos_are_listed_once_each(loaded):
+    result = run("report", "run", "incidents_near_events", "-p", "country=UA", "-p", "window_hours=24",
+                 "-p", "since=2022-02-15", "-p", "until=2022-02-15", "--db", loaded, "--format", "json")  # fmt: skip
+    assert result.code == 0, result.err
+    found = json.loads(result.out)
+    assert len({r["event_cluster_id"] for r in found}) == len(found) == 8
+    meeting = [r for r in found if r["event"] == "Chancellor Scholz meets Putin in Moscow"]
+    assert [(r["event_source"], r["event_records"]) for r in meeting] == [("curated-events;gdelt;icews", 5)]
+    nato = [r for r in found if r["event"].startswith("NATO")]
+    assert [(r["event_source"], r["event_records"]) for r in nato] == [("curated-events;gdelt", 2)]
+
+
+def test_event_study_rows_per_event_are_event_clusters(loaded):
+    result = run("report", "run", "event_study", "-p", "group=event", "--db", loaded, "--format", "json")
+    assert result.code == 0, result.err
+    found = json.loads(result.out)
+    assert found and len({r["event_cluster_id"] for r in found}) == len(found)
+    assert any(r["event_records"] > 1 for r in found)
+    timeline = json.loads(run("report", "run", "timeline", "-p", "kind=event", "--db", loaded, "--format", "json").out)
+    assert len(timeline) == scalar(loaded, "SELECT count(*) FROM v_event_clusters")
