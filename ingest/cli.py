@@ -841,7 +841,8 @@ def status(
     """What the store holds at a glance: the store (size, schema, runs, the last run's exit code,
     runs killed or not yet matched or derived) and per source its kind, records, newest data,
     last run and its exit code, files loaded and failed, rejects kept, records with words no
-    vocabulary maps (listed in v_unmapped_terms), and when it last fetched."""
+    vocabulary maps (listed in v_unmapped_terms), and when it last fetched; and the actor
+    names the MISP galaxies do not know."""
     from ingest.store import sql_dir
 
     sql = (sql_dir() / "status.sql").read_text("utf-8")
@@ -853,7 +854,9 @@ def status(
             # a store no write has opened since unmapped words were kept: none known yet
             con.execute("CREATE TEMP VIEW v_unmapped AS SELECT NULL AS source, NULL AS id WHERE false")
         store = _store_summary(con, db)
+        unresolved = _unresolved_actors(con)
         if as_json:
+            store["actors_unresolved"] = unresolved
             cursor = con.execute(sql)
             columns = [d[0] for d in cursor.description or []]
             sources = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
@@ -861,8 +864,19 @@ def status(
             return
         for name, value in store.items():
             typer.echo(f"{name + ':':<22}{export.text(value)}")
+        shown = "; ".join(unresolved[:5]) + ("; ..." if len(unresolved) > 5 else "")
+        typer.echo(f"{'actors_unresolved:':<22}{len(unresolved)}{f' ({shown})' if unresolved else ''}")
         typer.echo("")
         _emit(con, sql, {}, Output.table, None, False)
+
+
+def _unresolved_actors(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Actor names the MISP galaxies do not know (stored tidied, not canonical), most records
+    first: candidates for a synonym upstream, or names a source spells its own way."""
+    from ingest import galaxy
+
+    names = con.execute("SELECT actor FROM incident_actors GROUP BY actor ORDER BY count(*) DESC, actor").fetchall()
+    return [name for (name,) in names if not galaxy.known_actor(name)]
 
 
 def _store_summary(con: duckdb.DuckDBPyConnection, db: Path | None) -> dict[str, Any]:

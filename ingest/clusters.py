@@ -20,8 +20,9 @@ from ingest.errors import UsageError
 from ingest.store import scalar, sections, sql_dir, statements
 
 RULE = "same target or named malware or report URL, overlapping time, compatible attack type (v2)"
-_TEMP = ("id_incidents", "id_words", "id_malware", "id_named", "id_keys", "id_joined", "id_named_pairs",
-         "id_target_pairs", "id_candidates", "id_matches", "id_evidence", "id_new")  # fmt: skip
+_TEMP = ("id_incidents", "id_words", "id_malware", "id_named", "id_keys", "id_joined", "id_target_any",
+         "id_named_target", "id_named_pairs", "id_target_pairs", "id_candidates", "id_matches", "id_evidence",
+         "id_new")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,9 @@ WITH near AS (
 SELECT
     c.a AS incident_a, ia.source AS source_a, c.b AS incident_b, ib.source AS source_b,
     CASE WHEN NOT c.same_target
-             THEN 'target: names only ' || coalesce(CAST(s.best.similarity AS VARCHAR), '?') || ' alike ('
-                  || s.best.a || ' / ' || s.best.b || '), the rule wants ' || $min_similarity
+             THEN coalesce('target: names only ' || CAST(s.best.similarity AS VARCHAR) || ' alike ('
+                  || s.best.a || ' / ' || s.best.b || '), the rule wants ' || $min_similarity,
+                  'target: the same malware or report, but each names another target')
          WHEN NOT c.same_time
              THEN 'time: ' || c.gap_hours || ' h apart, the rule allows ' || 2 * $slack_hours || ' h'
          WHEN NOT c.same_type

@@ -96,6 +96,11 @@ def actor(name: str) -> str:
     return _actors().get(key(tidied)) or _actors().get(key(name)) or tidied
 
 
+def known_actor(name: str) -> bool:
+    """Whether the galaxies know this actor name (as stored: canonical, or tidied when unknown)."""
+    return key(name) in _actors()
+
+
 @cache
 def _techniques() -> dict[str, tuple[str, ...]]:
     """ATT&CK attack-pattern names (with or without their id) -> the technique ids: the

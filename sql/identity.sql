@@ -17,7 +17,8 @@
 --     and Malpedia galaxies: "WhisperGate", "DriveSlayer" is HermeticWiper), or the same
 --     report URL (tracking parameters, scheme and "www." ignored; a URL more than
 --     $max_url_share incidents give is a landing page, not a report), with a target country
---     in common (or none stated on one side);
+--     in common (or none stated on one side), and unless each names a target by a
+--     distinctive word and they share none;
 --   * overlapping time: their start intervals, each widened by $slack_hours on both sides,
 --     overlap (date-only sources carry no zone; trackers often date a report, not the attack);
 --   * compatible attack types: they share one, or either says only "other" (no type cyberlog
@@ -153,6 +154,16 @@ SELECT DISTINCT
 FROM joined
 WHERE ya >= xa AND xi <> yi AND xs <> ys AND (xt OR yt) AND (xp IS NULL) = (yp IS NULL);
 
+-- Pairs of incidents whose targets share a distinctive word or domain, however alike
+-- otherwise; and the incidents that name a target by such a word. A shared malware name or
+-- report does not join two incidents that each name a target and share none: one CERT
+-- report on DDoS against PrivatBank and against Oschadbank the same day is two attacks.
+CREATE OR REPLACE TEMP TABLE id_target_any AS
+SELECT DISTINCT a, b FROM id_joined WHERE named IS NULL;
+
+CREATE OR REPLACE TEMP TABLE id_named_target AS
+SELECT DISTINCT incident_id FROM id_keys WHERE position IS NOT NULL;
+
 -- Pairs that share a name of the attack itself (the country already agrees: see id_keys).
 CREATE OR REPLACE TEMP TABLE id_named_pairs AS
 SELECT a, b, named AS key
@@ -202,7 +213,8 @@ SELECT
     ia.incident_id AS a, ib.incident_id AS b,
     round(greatest(0, epoch(ib.started_at) - epoch(ia.started_latest),
                    epoch(ia.started_at) - epoch(ib.started_latest)) / 3600, 1) AS gap_hours,
-    coalesce(p.target_ok, false) OR n.a IS NOT NULL AS same_target,
+    coalesce(p.target_ok, false)
+        OR (n.a IS NOT NULL AND (na.incident_id IS NULL OR nb.incident_id IS NULL OR t.a IS NOT NULL)) AS same_target,
     ia.lo < ib.hi AND ib.lo < ia.hi AS same_time,
     list_has_any(ia.attack_types, ib.attack_types) OR ia.attack_types = ['other'] OR ib.attack_types = ['other']
         OR (list_contains(ia.attack_types, 'intrusion') AND list_has_any(ib.attack_types, $after_intrusion))
@@ -214,7 +226,10 @@ FULL JOIN by_name n ON n.a = p.a AND n.b = p.b
 JOIN id_incidents ia ON ia.incident_id = coalesce(p.a, n.a)
 JOIN id_incidents ib ON ib.incident_id = coalesce(p.b, n.b)
 LEFT JOIN id_malware ma ON ma.incident_id = coalesce(p.a, n.a)
-LEFT JOIN id_malware mb ON mb.incident_id = coalesce(p.b, n.b);
+LEFT JOIN id_malware mb ON mb.incident_id = coalesce(p.b, n.b)
+LEFT JOIN id_named_target na ON na.incident_id = coalesce(p.a, n.a)
+LEFT JOIN id_named_target nb ON nb.incident_id = coalesce(p.b, n.b)
+LEFT JOIN id_target_any t ON t.a = coalesce(p.a, n.a) AND t.b = coalesce(p.b, n.b);
 
 CREATE OR REPLACE TEMP TABLE id_matches AS
 SELECT a, b, gap_hours

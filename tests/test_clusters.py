@@ -169,6 +169,12 @@ NAMED = "ref,title,attack_types,started_at,time_precision,target_org,target_coun
         # trap: a shared report on two different wipers
         ("r,HermeticWiper,wiper,2022-02-23,,,UKR,https://eset.example/wipers",
          "r,IsaacWiper,wiper,2022-02-24,,,UKR,https://eset.example/wipers", False),
+        # trap: one report on DDoS against two banks the same day: two attacks
+        ("r,DDoS on PrivatBank,ddos,2022-02-15,,PrivatBank,UKR,https://cert.example/report-37139",
+         "r,DDoS on Oschadbank,ddos,2022-02-15,,Oschadbank,UKR,https://cert.example/report-37139", False),
+        # ... while a target described only in general words does not stand in the way
+        ("r,Defacement,defacement,2022-01-14,,Ukrainian government websites,UKR,https://ssu.example/news/1",
+         "r,Defacement,defacement,2022-01-14,,Cabinet of Ministers,UKR,https://ssu.example/news/1", True),
         # trap: a site's front page is no report
         ("r,a,wiper,2022-01-13,,,UKR,https://example.org/", "r,b,wiper,2022-01-13,,,UKR,https://example.org", False),
         # trap: malware names that are everyday words ("Prestige", "Interception") are no key

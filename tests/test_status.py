@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import duckdb
-from conftest import FIXTURE_FILES, FIXTURES, run
+from conftest import FIXTURE_FILES, FIXTURES, rows, run
 
 
 def _status(db) -> dict:
@@ -66,3 +66,15 @@ def test_status_of_a_store_from_before_remote_sources(loaded, tmp_path):
     with duckdb.connect(str(db)) as con:
         con.execute("DROP TABLE fetch_state")
     assert all(s["last_fetched_at"] is None for s in _status(db)["sources"])
+
+
+def test_status_lists_actor_names_the_galaxies_do_not_know(loaded):
+    result = run("status", "--json", "--db", loaded)
+    assert result.code == 0, result.err
+    unresolved = json.loads(result.out)["store"]["actors_unresolved"]
+    assert "Russia (unnamed initiator)" in unresolved and "GRU" in unresolved
+    stored = {str(a) for (a,) in rows(loaded, "SELECT DISTINCT actor FROM incident_actors")}
+    assert "Ghostwriter" in stored and "Ghostwriter" not in unresolved  # the galaxies know it
+    assert set(unresolved) < stored
+    text = run("status", "--db", loaded).out
+    assert f"actors_unresolved:    {len(unresolved)} (" in text
