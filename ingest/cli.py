@@ -607,8 +607,9 @@ def query(
 # export -------------------------------------------------------------------------------
 
 EXPORTED = ("incidents", "incident_targets", "incident_actors", "diplomatic_events", "alerts", "derived_incidents",
-            "incident_links", "incident_clusters", "ingest_runs", "ingest_files", "rejects", "cameo_codes",
-            "v_incidents", "v_clusters", "v_timeline")  # fmt: skip
+            "incident_links", "incident_clusters", "event_links", "event_clusters", "ingest_runs", "ingest_files",
+            "rejects", "cameo_codes", "v_incidents", "v_clusters", "v_events", "v_event_clusters",
+            "v_timeline")  # fmt: skip
 MONTH_OF = {"incidents": "started_at", "diplomatic_events": "occurred_at", "alerts": "observed_at"}
 
 
