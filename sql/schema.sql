@@ -90,6 +90,11 @@ CREATE TABLE IF NOT EXISTS rejects (
 ALTER TABLE rejects ADD COLUMN IF NOT EXISTS replayed_at TIMESTAMPTZ;
 ALTER TABLE rejects ADD COLUMN IF NOT EXISTS replay_run VARCHAR;
 
+-- Every vocabulary in a CHECK here is one of ingest/records.py's VOCABULARIES, and
+-- tests/test_params.py holds the two equal. DuckDB cannot add a constraint to an existing
+-- table: a store made before a CHECK was written keeps its table without it (what cyberlog
+-- writes is mapped into the vocabularies before it is stored either way).
+--
 -- incidents and diplomatic_events carry no index: DuckDB maintains one per inserted row,
 -- which would make a day of GDELT load several times slower. One row per (source,
 -- source_ref) is the merge's job (sql/merge.sql), and the tests check it.
@@ -99,7 +104,8 @@ CREATE TABLE IF NOT EXISTS incidents (
     source_ref       VARCHAR NOT NULL,
     title            VARCHAR NOT NULL,
     description      VARCHAR,
-    attack_types     VARCHAR[] NOT NULL,
+    attack_types     VARCHAR[] NOT NULL CHECK (list_has_all(['ddos', 'defacement', 'wiper', 'ransomware',
+        'phishing', 'intrusion', 'data_leak', 'other'], attack_types)),
     started_at       TIMESTAMPTZ NOT NULL,
     started_latest   TIMESTAMPTZ NOT NULL,
     time_precision   VARCHAR NOT NULL
@@ -289,7 +295,8 @@ CREATE TABLE IF NOT EXISTS alerts (
     signature_id     VARCHAR,
     severity         VARCHAR CHECK (severity IN ('low', 'medium', 'high', 'critical')),
     severity_raw     VARCHAR,               -- the producer's own value and scale
-    category         VARCHAR NOT NULL,      -- cyberlog attack type: ddos, intrusion, ... or other
+    category         VARCHAR NOT NULL CHECK (category IN ('ddos', 'defacement', 'wiper', 'ransomware',
+        'phishing', 'intrusion', 'data_leak', 'other')),  -- cyberlog attack type
     category_raw     VARCHAR,
     action           VARCHAR,               -- allowed, blocked, ... as the product says
     src_ip           VARCHAR,

@@ -194,7 +194,8 @@ def test_report_headers_take_vocabularies_from_records_not_by_hand(report):
 # the schema's CHECK constraints and which vocabulary each holds; the others are no vocabulary
 _SCHEMA_VOCABULARIES = {
     "time_precision": "time_precision", "evidence": "evidence", "severity": "severity", "role": "actor_role",
-    "sector": "sector", "sectors": "sector", "event_class": "event_class",
+    "sector": "sector", "sectors": "sector", "event_class": "event_class", "attack_types": "attack_type",
+    "category": "attack_type",
 }  # fmt: skip
 _NOT_VOCABULARIES = {"status", "decision"}  # a file's load status, a link's decision: the store's own words
 
