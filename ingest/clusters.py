@@ -218,10 +218,16 @@ def decide(con: duckdb.DuckDBPyConnection, first: str, second: str | None, decis
     if unknown:
         source = "v_incidents (inc_...)" if ledger is INCIDENTS else "v_events (evt_...)"
         raise UsageError(f"no {ledger.kind} {unknown[0]!r}: use an {ledger.id} from {source}")
-    if second is None:
-        pairs = con.execute(ledger.in_force("$id IN (a, b)"), {"id": first}).fetchall()
-    else:
+    if second is not None:
         pairs = [tuple(sorted((first, second)))]
+    elif ledger is EVENTS:  # the rule's links are not stored: every other record of its event
+        pairs = con.execute(
+            "SELECT least($id, o.event_id), greatest($id, o.event_id) FROM event_clusters c "
+            "JOIN event_clusters o ON o.cluster_id = c.cluster_id AND o.event_id <> c.event_id WHERE c.event_id = $id",
+            {"id": first},
+        ).fetchall()
+    else:
+        pairs = con.execute(ledger.in_force("$id IN (a, b)"), {"id": first}).fetchall()
     if not pairs:
         raise UsageError(f"{first} is not linked to any other {ledger.kind}: nothing to undo")
     import pyarrow as pa  # Arrow, only when a decision is written
@@ -232,7 +238,12 @@ def decide(con: duckdb.DuckDBPyConnection, first: str, second: str | None, decis
         con.register("_decisions", pa.Table.from_pylist(rows))
         con.execute(f"INSERT INTO {ledger.links} BY NAME SELECT * FROM _decisions")
         con.unregister("_decisions")
-        refresh_clusters(con, ledger)
+        if ledger is EVENTS:
+            _cluster_events(con, IdentitySettings(), everything=False, ids=tuple(ids))
+            for name in _EVENT_TEMP:
+                con.execute(f"DROP TABLE IF EXISTS {name}")
+        else:
+            refresh_clusters(con, ledger)
     return len(pairs)
 
 
@@ -261,11 +272,11 @@ def refresh_clusters(con: duckdb.DuckDBPyConnection, ledger: Ledger = INCIDENTS)
     return int(scalar(con, f"SELECT count(DISTINCT cluster_id) FROM {ledger.clusters}"))
 
 
-def _components(pairs: list[tuple[Any, ...]]) -> dict[str, str]:
+def _components(pairs: list[tuple[Any, ...]]) -> dict[Any, Any]:
     """Each member of the pairs -> the root of its connected group (union-find)."""
-    parent: dict[str, str] = {}
+    parent: dict[Any, Any] = {}
 
-    def root(x: str) -> str:
+    def root(x: Any) -> Any:
         while parent.setdefault(x, x) != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
@@ -276,43 +287,81 @@ def _components(pairs: list[tuple[Any, ...]]) -> dict[str, str]:
     return {member: root(member) for member in list(parent)}
 
 
-EVENT_RULE = "same day, class and actor countries, or same report URL (v1)"
-_EVENT_TEMP = ("ev_records", "ev_events", "ev_worked", "ev_url_edges", "ev_roots", "ev_wanted", "id_new")
+_EVENT_TEMP = ("ev_touched", "ev_records", "ev_events", "ev_worked", "ev_url_edges", "ev_roots", "ev_assigned",
+               "ev_changed")  # fmt: skip
 
 
 def match_events(
-    con: duckdb.DuckDBPyConnection, run_id: str | None, settings: IdentitySettings, *, everything: bool = False
+    con: duckdb.DuckDBPyConnection,
+    run_id: str | None,
+    settings: IdentitySettings,
+    *,
+    everything: bool = False,
+    ids: tuple[str, ...] = (),
 ) -> MatchResult:
     """Recognise one real-world event in several event records (sql/event_identity.sql): for
-    the days this run touched (or all), in one transaction."""
+    the days this run touched, those of `ids`, or all; in one transaction. `matched` counts
+    the records that joined an event, `stale` those that left one."""
+    with _transaction(con, _EVENT_TEMP):
+        return _cluster_events(con, settings, everything, ids)
+
+
+def _cluster_events(
+    con: duckdb.DuckDBPyConnection, settings: IdentitySettings, everything: bool, ids: tuple[str, ...]
+) -> MatchResult:
     import pyarrow as pa  # Arrow, only when matching
 
     parts = sections((sql_dir() / "event_identity.sql").read_text("utf-8"))
-    params = {"all": everything, "max_url_share": settings.max_url_share}
-    with _transaction(con, _EVENT_TEMP):
-        for statement in parts["groups"]:
-            con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
-        roots = _components(con.execute("SELECT grp_a, grp_b FROM ev_url_edges").fetchall())
-        table = pa.table({"grp": list(roots), "root": list(roots.values())}, schema=pa.schema(
-            [("grp", pa.string()), ("root", pa.string())]))  # fmt: skip
-        con.register("_roots", table)
-        con.execute("CREATE OR REPLACE TEMP TABLE ev_roots AS SELECT * FROM _roots")
-        con.unregister("_roots")
-        for statement in parts["pairs"]:
-            con.execute(statement)
-        now = datetime.now(UTC)
-        matched = _decide_by_rule(con, EVENTS, "matched", now, run_id, """
-            SELECT w.a, w.b, w.evidence::JSON AS evidence FROM ev_wanted w
-            LEFT JOIN v_event_links l ON l.event_a = w.a AND l.event_b = w.b
-            WHERE l.decision IS NULL OR l.decision = 'stale'""")  # fmt: skip
-        stale = _decide_by_rule(con, EVENTS, "stale", now, run_id, """
-            SELECT l.event_a AS a, l.event_b AS b, NULL::JSON AS evidence FROM v_event_links l
-            WHERE l.decision = 'matched'
-              AND (l.event_a IN (SELECT event_id FROM ev_worked) OR l.event_b IN (SELECT event_id FROM ev_worked))
-              AND NOT EXISTS (SELECT 1 FROM ev_wanted w WHERE w.a = l.event_a AND w.b = l.event_b)""")  # fmt: skip
-        clusters = refresh_clusters(con, EVENTS) if matched or stale else int(
-            scalar(con, "SELECT count(DISTINCT cluster_id) FROM event_clusters"))  # fmt: skip
-    return MatchResult(matched, stale, clusters)
+    params = {"all": everything, "ids": list(ids), "max_url_share": settings.max_url_share}
+    for statement in parts["groups"]:
+        con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+    roots = _components(con.execute("SELECT grp_a, grp_b FROM ev_url_edges").fetchall())
+    table = pa.table({"grp": list(roots), "root": list(roots.values())}, schema=pa.schema(
+        [("grp", pa.uint64()), ("root", pa.uint64())]))  # fmt: skip
+    con.register("_roots", table)
+    con.execute("CREATE OR REPLACE TEMP TABLE ev_roots AS SELECT * FROM _roots")
+    con.unregister("_roots")
+    for statement in parts["clusters"]:
+        con.execute(statement)
+    joined, left = con.execute(
+        "SELECT count(*) FILTER (WHERE now IS NOT NULL), count(*) FILTER (WHERE now IS NULL) FROM ev_changed"
+    ).fetchone() or (0, 0)
+    _merge_by_hand(con)
+    clusters = scalar(con, "SELECT count(DISTINCT cluster_id) FROM event_clusters")
+    return MatchResult(int(joined), int(left), int(clusters))
+
+
+def _merge_by_hand(con: duckdb.DuckDBPyConnection) -> None:
+    """Join the events of every pair merged by hand (few): their clusters become one, named
+    after the first-loaded record of all."""
+    import pyarrow as pa
+
+    merged = con.execute("""
+        SELECT coalesce(ca.cluster_id, 'ecl_' || substr(l.event_a, 5)),
+               coalesce(cb.cluster_id, 'ecl_' || substr(l.event_b, 5))
+        FROM v_event_links l
+        LEFT JOIN event_clusters ca ON ca.event_id = l.event_a
+        LEFT JOIN event_clusters cb ON cb.event_id = l.event_b
+        WHERE l.decision = 'merged'""").fetchall()  # fmt: skip
+    if not merged:
+        return
+    roots = _components(merged)
+    con.register("_joined", pa.table({"cluster_id": list(roots), "root": list(roots.values())}))
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE ev_merged AS
+        WITH members AS (
+            SELECT e.event_id, e.first_loaded_at, j.root
+            FROM diplomatic_events e
+            LEFT JOIN event_clusters c USING (event_id)
+            JOIN _joined j ON j.cluster_id = coalesce(c.cluster_id, 'ecl_' || substr(e.event_id, 5))
+        )
+        SELECT event_id, 'ecl_' || substr(arg_min(event_id, (first_loaded_at, event_id)) OVER (PARTITION BY root), 5)
+            AS cluster_id
+        FROM members""")
+    con.unregister("_joined")
+    con.execute("DELETE FROM event_clusters WHERE event_id IN (SELECT event_id FROM ev_merged)")
+    con.execute("INSERT INTO event_clusters BY NAME SELECT * FROM ev_merged")
+    con.execute("DROP TABLE ev_merged")
 
 
 def _decide_by_rule(
@@ -320,10 +369,9 @@ def _decide_by_rule(
 ) -> int:
     """Record `decision` for each distinct pair (a, b, evidence) the SELECT yields; how many."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE id_new AS SELECT DISTINCT ON (a, b) * FROM ({select})")
-    rule = RULE if ledger is INCIDENTS else EVENT_RULE
     con.execute(
         f"INSERT INTO {ledger.links} ({ledger.kind}_a, {ledger.kind}_b, decision, rule, evidence, decided_at, run_id) "
         "SELECT a, b, $decision, $rule, evidence, $now, $run FROM id_new ORDER BY a, b",
-        {"decision": decision, "rule": rule, "now": now, "run": run_id},
+        {"decision": decision, "rule": RULE, "now": now, "run": run_id},
     )
     return int(scalar(con, "SELECT count(*) FROM id_new"))

@@ -15,80 +15,133 @@
 --     with actor countries one of which holds the other ("NATO: no sign of de-escalation"
 --     with none, the same statement coded as NATO criticising Russia).
 -- Records known only to a month or year are never matched by the rule. Only the days this
--- run touched are worked: every criterion holds within one day.
+-- run touched are worked: every criterion holds within one day. Decisions by hand are kept
+-- in the ledger event_links: an undone pair stays apart, merged pairs join their events.
 
 /* groups */
+-- the records this run loaded or changed (or named by hand, or all), and the records that
+-- share an event with one of them: their event is worked again whole
+CREATE OR REPLACE TEMP TABLE ev_touched AS
+SELECT event_id, occurred_at, occurred_latest
+FROM diplomatic_events
+WHERE $all OR list_contains($ids, event_id) OR run_id IN (SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL)
+UNION
+SELECT e.event_id, e.occurred_at, e.occurred_latest
+FROM diplomatic_events e
+SEMI JOIN (SELECT event_id FROM event_clusters
+           WHERE cluster_id IN (SELECT cluster_id FROM event_clusters
+                                WHERE event_id IN (SELECT event_id FROM diplomatic_events
+                                                   WHERE list_contains($ids, event_id) OR run_id IN (
+                                                       SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL))))
+    m USING (event_id);
+
+-- Every record on the days those fall on (by the middle of their intervals). The middle of a
+-- day-wide or narrower interval lies within a day of its start, so the scan is cut to the
+-- touched days' range first.
 CREATE OR REPLACE TEMP TABLE ev_records AS
+WITH days AS (
+    SELECT DISTINCT CAST(occurred_at + (occurred_latest - occurred_at) / 2 AS DATE) AS day FROM ev_touched
+), candidates AS (
+    SELECT *, CAST(occurred_at + (occurred_latest - occurred_at) / 2 AS DATE) AS day
+    FROM diplomatic_events
+    WHERE time_precision IN ('second', 'minute', 'hour', 'day')
+      AND occurred_at >= (SELECT min(day) FROM days) - INTERVAL 1 DAY
+      AND occurred_at < (SELECT max(day) FROM days) + INTERVAL 2 DAY
+)
 SELECT
-    event_id, source, run_id, first_loaded_at, event_class, url,
+    event_id, first_loaded_at, event_class, url, day,
     -- an actor the source names without a country (NATO, the EU) is '?': "NATO comments on
     -- Russia" is not "the Duma appeals to Russia"
     list_sort(list_distinct(actor_countries
         || CASE WHEN actor1 IS NOT NULL AND actor1_country IS NULL THEN ['?'] ELSE [] END
-        || CASE WHEN actor2 IS NOT NULL AND actor2_country IS NULL THEN ['?'] ELSE [] END)) AS actors,
-    CAST(occurred_at + (occurred_latest - occurred_at) / 2 AS DATE) AS day
-FROM (SELECT * FROM diplomatic_events WHERE time_precision IN ('second', 'minute', 'hour', 'day'));
+        || CASE WHEN actor2 IS NOT NULL AND actor2_country IS NULL THEN ['?'] ELSE [] END)) AS actors
+FROM candidates
+WHERE day IN (SELECT day FROM days);
 
 CREATE OR REPLACE TEMP TABLE ev_events AS
-WITH touched AS (
-    SELECT event_id, day, ($all OR run_id IN (SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL)) AS touched
-    FROM ev_records
-), days AS (
-    SELECT DISTINCT day FROM touched WHERE touched
-)
 SELECT
-    r.event_id, r.first_loaded_at, r.event_class, r.actors, r.day, t.touched,
-    regexp_replace(regexp_replace(regexp_replace(lower(r.url), '#.*$', ''),
-        '[?&](utm_[a-z_]+|fbclid|gclid|mc_cid|mc_eid)=[^&]*', '', 'g'),
-        '^[a-z][a-z0-9+.-]*://(www\.)?|[/?&]+$', '', 'g') AS page,
+    r.event_id, r.first_loaded_at, r.event_class, r.actors, r.day, r.url,
     -- the group of records that share day, class and actor countries
     CASE WHEN len([a FOR a IN r.actors IF a <> '?']) > 0
-         THEN md5(CAST(r.day AS VARCHAR) || '|' || r.event_class || '|' || array_to_string(r.actors, ','))
-         ELSE r.event_id END AS grp
-FROM ev_records r
-JOIN touched t USING (event_id)
-WHERE r.day IN (SELECT day FROM days);
+         THEN hash(r.day, r.event_class, r.actors) ELSE hash(r.event_id) END AS grp
+FROM ev_records r;
 
 -- Every record whose links this run judges again: those on the days worked, and those the
 -- run changed (one that moved to another day, or is now known only to a month)
 CREATE OR REPLACE TEMP TABLE ev_worked AS
 SELECT event_id FROM ev_events
 UNION
-SELECT event_id FROM diplomatic_events
-WHERE $all OR run_id IN (SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL);
+SELECT event_id FROM ev_touched;
 
 -- Groups that one report joins: the same page, day and class, one side's actor countries
 -- holding the other's. Python joins them (few: a URL is one article).
 CREATE OR REPLACE TEMP TABLE ev_url_edges AS
-WITH pages AS (
-    SELECT * FROM ev_events
+WITH normalised AS (
+    SELECT grp, day, event_class, actors,
+           regexp_replace(regexp_replace(regexp_replace(lower(url), '#.*$', ''),
+               '[?&](utm_[a-z_]+|fbclid|gclid|mc_cid|mc_eid)=[^&]*', '', 'g'),
+               '^[a-z][a-z0-9+.-]*://(www\.)?|[/?&]+$', '', 'g') AS page
+    FROM ev_events
+    WHERE url IS NOT NULL
+), pages AS (
+    SELECT * FROM normalised
     WHERE regexp_matches(page, '^[^/]+/.')
-      AND page IN (SELECT page FROM ev_events WHERE page IS NOT NULL GROUP BY page HAVING count(*) <= $max_url_share)
+      AND page IN (SELECT page FROM normalised GROUP BY page HAVING count(*) <= $max_url_share)
 )
 SELECT DISTINCT a.grp AS grp_a, b.grp AS grp_b
 FROM pages a
 JOIN pages b ON a.page = b.page AND a.day = b.day AND a.event_class = b.event_class AND a.grp < b.grp
-WHERE list_has_all(a.actors, b.actors) OR list_has_all(b.actors, a.actors)
-;
+WHERE list_has_all(a.actors, b.actors) OR list_has_all(b.actors, a.actors);
 
-/* pairs */
--- Each record of an event is linked to the event's first-loaded record (its lead), with
--- what matched; ev_roots (from Python) names the joined group each group belongs to.
-CREATE OR REPLACE TEMP TABLE ev_wanted AS
+/* clusters */
+-- Each record of an event joins the event's first-loaded record (its lead), unless a
+-- decision by hand undid that pair; ev_roots (from Python) names the joined group each
+-- group of a shared report belongs to. The rule's links are not stored: they follow from
+-- the records (a coded feed gives one per row), and `clusters show` shows them.
+CREATE OR REPLACE TEMP TABLE ev_assigned AS
 WITH members AS (
     SELECT e.*, coalesce(r.root, e.grp) AS comp
     FROM ev_events e
     LEFT JOIN ev_roots r ON r.grp = e.grp
 ), led AS (
-    SELECT *,
-           count(*) OVER (PARTITION BY comp) AS records,
-           first_value(event_id) OVER (PARTITION BY comp ORDER BY first_loaded_at, event_id) AS lead
+    SELECT *, arg_min(event_id, (first_loaded_at, event_id)) OVER (PARTITION BY comp) AS first
     FROM members
+), undone AS (
+    SELECT event_a, event_b FROM v_event_links WHERE decision = 'undone'
+), apart AS (
+    -- a record some pair was undone for follows the first record it was not undone with
+    -- (itself, when it was undone with every earlier one)
+    SELECT m.event_id, arg_min(c.event_id, (c.first_loaded_at, c.event_id)) AS lead
+    FROM led m
+    JOIN led c ON c.comp = m.comp
+    WHERE m.event_id IN (SELECT event_a FROM undone UNION SELECT event_b FROM undone)
+      AND NOT EXISTS (SELECT 1 FROM undone u
+                      WHERE u.event_a = least(m.event_id, c.event_id) AND u.event_b = greatest(m.event_id, c.event_id))
+    GROUP BY m.event_id
+), kept AS (
+    SELECT l.event_id, coalesce(a.lead, l.first) AS lead
+    FROM led l
+    LEFT JOIN apart a USING (event_id)
 )
-SELECT
-    least(m.event_id, l.event_id) AS a, greatest(m.event_id, l.event_id) AS b,
-    json_object('day', m.day, 'event_class', m.event_class, 'actors', [m.actors, l.actors],
-                'url', CASE WHEN m.grp <> l.grp THEN m.page END) AS evidence
-FROM led m
-JOIN ev_events l ON l.event_id = m.lead
-WHERE m.records > 1 AND m.event_id <> m.lead
+SELECT event_id, lead
+FROM (SELECT *, count(*) OVER (PARTITION BY lead) AS records FROM kept)
+WHERE records > 1;
+
+-- what changes: a worked record that joins an event, moves to another, or leaves one
+CREATE OR REPLACE TEMP TABLE ev_changed AS
+SELECT w.event_id, c.cluster_id AS was, 'ecl_' || substr(a.lead, 5) AS now
+FROM ev_worked w
+LEFT JOIN event_clusters c USING (event_id)
+LEFT JOIN ev_assigned a USING (event_id)
+WHERE c.cluster_id IS DISTINCT FROM 'ecl_' || substr(a.lead, 5);
+
+DELETE FROM event_clusters WHERE event_id IN (SELECT event_id FROM ev_changed WHERE was IS NOT NULL);
+
+INSERT INTO event_clusters (event_id, cluster_id)
+SELECT event_id, now FROM ev_changed WHERE now IS NOT NULL;
+
+-- a record whose event lost every other record is an event of its own again
+DELETE FROM event_clusters
+WHERE cluster_id IN (SELECT cluster_id FROM event_clusters
+                     WHERE cluster_id IN (SELECT was FROM ev_changed)
+                     GROUP BY cluster_id HAVING count(*) = 1)

@@ -261,8 +261,9 @@ CREATE TABLE IF NOT EXISTS incident_clusters (
 
 -- Event identity, kept like incident identity: one real-world event (a meeting, a vote)
 -- that several event feeds or several rows of one feed record (sql/event_identity.sql).
--- The rule links each record of an event to the event's first-loaded record; decisions
--- by hand (`cyberlog clusters merge/undo evt_... evt_...`) go in the same ledger.
+-- The rule joins each record of an event to the event's first-loaded record; its links
+-- follow from the records and are not stored (a coded feed gives one per row). The ledger
+-- keeps the decisions by hand (`cyberlog clusters merge/undo evt_... evt_...`).
 CREATE SEQUENCE IF NOT EXISTS event_link_seq;
 CREATE TABLE IF NOT EXISTS event_links (
     seq          BIGINT NOT NULL DEFAULT nextval('event_link_seq'),
@@ -278,7 +279,7 @@ CREATE TABLE IF NOT EXISTS event_links (
 
 -- Events in a cluster of two or more records; an event not listed is a cluster of its own.
 CREATE TABLE IF NOT EXISTS event_clusters (
-    event_id     VARCHAR PRIMARY KEY,
+    event_id     VARCHAR NOT NULL,      -- one row each (no index: coded feeds put most records here)
     cluster_id   VARCHAR NOT NULL
 );
 

@@ -78,6 +78,16 @@ def test_rows_of_one_feed_are_one_event_too(db, tmp_path):
     assert _clusters(db) == [(2, ["a"])]
 
 
+def test_undoing_the_first_record_leaves_the_others_together(db, tmp_path):
+    _load(db, tmp_path, "a", "r,2022-02-15,,Scholz meets Putin,visit,042,DEU;RUS,,,")
+    _load(db, tmp_path, "b", "r1,2022-02-15,,Putin hosts Scholz,visit,043,DEU;RUS,,,",
+          "r2,2022-02-15,,Scholz visits Moscow,visit,042,DEU;RUS,,,")  # fmt: skip
+    assert _clusters(db) == [(3, ["a", "b"])]
+    (first,) = rows(db, "SELECT event_id FROM diplomatic_events WHERE source = 'a'")
+    assert run("clusters", "undo", str(first[0]), "--db", db).code == 0
+    assert sorted(_clusters(db)) == [(1, ["a"]), (2, ["b"])]
+
+
 def test_undo_takes_a_record_out_for_good_and_merge_joins_by_hand(db, tmp_path):
     _load(db, tmp_path, "a", "r,2022-02-15,,Scholz meets Putin,visit,042,DEU;RUS,,,")
     _load(db, tmp_path, "b", "r,2022-02-15,,Putin hosts Scholz,visit,043,DEU;RUS,,,")
@@ -89,8 +99,11 @@ def test_undo_takes_a_record_out_for_good_and_merge_joins_by_hand(db, tmp_path):
     assert scalar(db, "SELECT count(*) FROM v_event_clusters") == 2, "the rule never redoes an undo"
     assert run("clusters", "merge", first, second, "--db", db).code == 0
     assert _clusters(db) == [(2, ["a", "b"])]
-    decisions = rows(db, "SELECT decision, rule FROM event_links ORDER BY seq")
-    assert [d for d, _ in decisions] == ["matched", "undone", "merged"]
+    # the ledger keeps what was decided by hand; the rule's links follow from the records
+    assert rows(db, "SELECT decision, rule, note FROM event_links ORDER BY seq") == [
+        ("undone", "by hand", "a second meeting"),
+        ("merged", "by hand", None),
+    ]
     assert run("clusters", "merge", first, "inc_0000", "--db", db).code == 2
 
 
@@ -98,9 +111,11 @@ def test_an_event_moved_to_another_day_leaves_its_cluster(db, tmp_path):
     _load(db, tmp_path, "a", "r,2022-02-15,,Scholz meets Putin,visit,042,DEU;RUS,,,")
     _load(db, tmp_path, "b", "r,2022-02-15,,Putin hosts Scholz,visit,043,DEU;RUS,,,")
     assert scalar(db, "SELECT count(*) FROM v_event_clusters") == 1
-    _load(db, tmp_path, "b", "r,2022-02-25,,Putin hosts Scholz,visit,043,DEU;RUS,,,")
+    path = tmp_path / "b.csv"
+    path.write_text(HEADER + "r,2022-02-25,,Putin hosts Scholz,visit,043,DEU;RUS,,,\n", "utf-8")
+    result = run("ingest", path, "--format", "events_csv", "--source", "b", "--db", db, "--json")
+    assert json.loads(result.out)["event_identity"] == {"matched": 0, "stale": 2, "clusters": 0}  # both records
     assert scalar(db, "SELECT count(*) FROM v_event_clusters") == 2
-    assert [d for (d,) in rows(db, "SELECT decision FROM event_links ORDER BY seq")] == ["matched", "stale"]
 
 
 def test_clusters_list_and_show_for_events(loaded):
