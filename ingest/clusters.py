@@ -66,9 +66,9 @@ def match(
     with _transaction(con, _TEMP):
         _candidates(con, settings, everything=everything, search_hours=2 * settings.slack_hours, run_id=run_id)
         now = datetime.now(UTC)
-        matched = _decide_by_rule(con, INCIDENTS, "matched", now, run_id,
+        matched = _decide_by_rule(con, "matched", now, run_id,
                                   "SELECT a, b, evidence::JSON AS evidence FROM id_evidence")  # fmt: skip
-        stale = _decide_by_rule(con, INCIDENTS, "stale", now, run_id, """
+        stale = _decide_by_rule(con, "stale", now, run_id, """
             SELECT l.incident_a AS a, l.incident_b AS b, NULL::JSON AS evidence FROM v_incident_links l
             JOIN id_incidents a ON a.incident_id = l.incident_a
             JOIN id_incidents b ON b.incident_id = l.incident_b
@@ -168,20 +168,15 @@ def _statements() -> list[str]:
 
 @dataclass(frozen=True)
 class Ledger:
-    """The tables of one kind of identity: incidents (attacks) or diplomatic events."""
+    """The ledger of one kind of identity: incidents (attacks) or diplomatic events."""
 
     kind: str  # "incident" or "event"
     records: str
     prefix: str  # of a record's id
-    cluster_prefix: str
 
     @property
     def links(self) -> str:
         return f"{self.kind}_links"
-
-    @property
-    def clusters(self) -> str:
-        return f"{self.kind}_clusters"
 
     @property
     def id(self) -> str:
@@ -194,8 +189,8 @@ class Ledger:
                 f"WHERE decision IN ('matched', 'merged') AND ({where})")  # fmt: skip
 
 
-INCIDENTS = Ledger("incident", "incidents", "inc_", "clu_")
-EVENTS = Ledger("event", "diplomatic_events", "evt_", "ecl_")
+INCIDENTS = Ledger("incident", "incidents", "inc_")
+EVENTS = Ledger("event", "diplomatic_events", "evt_")
 
 
 def ledger_of(record_id: str) -> Ledger:
@@ -234,42 +229,38 @@ def decide(con: duckdb.DuckDBPyConnection, first: str, second: str | None, decis
 
     rows = [{f"{ledger.kind}_a": a, f"{ledger.kind}_b": b, "decision": decision, "rule": "by hand", "note": note,
              "decided_at": datetime.now(UTC)} for a, b in pairs]  # fmt: skip
-    with _transaction(con, ()):
+    with _transaction(con, _EVENT_TEMP if ledger is EVENTS else ()):
         con.register("_decisions", pa.Table.from_pylist(rows))
         con.execute(f"INSERT INTO {ledger.links} BY NAME SELECT * FROM _decisions")
         con.unregister("_decisions")
-        if ledger is EVENTS:
+        if ledger is EVENTS:  # the events of both records worked again, the decision applied
             _cluster_events(con, IdentitySettings(), everything=False, ids=tuple(ids))
-            for name in _EVENT_TEMP:
-                con.execute(f"DROP TABLE IF EXISTS {name}")
         else:
-            refresh_clusters(con, ledger)
+            refresh_clusters(con)
     return len(pairs)
 
 
-def refresh_clusters(con: duckdb.DuckDBPyConnection, ledger: Ledger = INCIDENTS) -> int:
-    """Rebuild the clusters table from the pairs in force; returns the clusters of 2+.
+def refresh_clusters(con: duckdb.DuckDBPyConnection) -> int:
+    """Rebuild `incident_clusters` from the pairs in force; returns the clusters of 2+.
 
     Connected groups by union-find in Python: label propagation in SQL needs as many rounds
     as the longest chain of pairs, and chains of hundreds of records occur on big stores.
     A cluster is named after its first-loaded record."""
     import pyarrow as pa  # Arrow, only when clusters change
 
-    parent = _components(con.execute(ledger.in_force()).fetchall())
-    con.execute(f"DELETE FROM {ledger.clusters}")
+    parent = _components(con.execute(INCIDENTS.in_force()).fetchall())
+    con.execute("DELETE FROM incident_clusters")
     if not parent:
         return 0
     con.register("_members", pa.table({"member": list(parent), "root": list(parent.values())}))
-    con.execute(
-        f"""INSERT INTO {ledger.clusters} ({ledger.id}, cluster_id)
-            SELECT m.member, $cluster_prefix || substr(
-                arg_min(m.member, (r.first_loaded_at, m.member)) OVER (PARTITION BY m.root), length($prefix) + 1)
-            FROM _members m
-            JOIN {ledger.records} r ON r.{ledger.id} = m.member""",
-        {"cluster_prefix": ledger.cluster_prefix, "prefix": ledger.prefix},
-    )
+    con.execute("""
+        INSERT INTO incident_clusters (incident_id, cluster_id)
+        SELECT m.member,
+               'clu_' || substr(arg_min(m.member, (r.first_loaded_at, m.member)) OVER (PARTITION BY m.root), 5)
+        FROM _members m
+        JOIN incidents r ON r.incident_id = m.member""")
     con.unregister("_members")
-    return int(scalar(con, f"SELECT count(DISTINCT cluster_id) FROM {ledger.clusters}"))
+    return int(scalar(con, "SELECT count(DISTINCT cluster_id) FROM incident_clusters"))
 
 
 def _components(pairs: list[tuple[Any, ...]]) -> dict[Any, Any]:
@@ -365,12 +356,13 @@ def _merge_by_hand(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _decide_by_rule(
-    con: duckdb.DuckDBPyConnection, ledger: Ledger, decision: str, now: datetime, run_id: str | None, select: str
+    con: duckdb.DuckDBPyConnection, decision: str, now: datetime, run_id: str | None, select: str
 ) -> int:
-    """Record `decision` for each distinct pair (a, b, evidence) the SELECT yields; how many."""
+    """Record the rule's `decision` for each distinct pair (a, b, evidence) of incidents the
+    SELECT yields; how many."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE id_new AS SELECT DISTINCT ON (a, b) * FROM ({select})")
     con.execute(
-        f"INSERT INTO {ledger.links} ({ledger.kind}_a, {ledger.kind}_b, decision, rule, evidence, decided_at, run_id) "
+        "INSERT INTO incident_links (incident_a, incident_b, decision, rule, evidence, decided_at, run_id) "
         "SELECT a, b, $decision, $rule, evidence, $now, $run FROM id_new ORDER BY a, b",
         {"decision": decision, "rule": RULE, "now": now, "run": run_id},
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import Counter
 from functools import cache, lru_cache
 from importlib.util import find_spec
@@ -129,13 +130,16 @@ _SOFTWARE_ID = re.compile(r"\s+-\s+S\d{4}$")
 _PHRASE = re.compile(r"[^a-z0-9]+")
 
 
-def phrase(text: str) -> str:
-    """Text as the identity matcher compares names in titles: lower case, accents dropped,
-    every run of other characters one space ("Win32/Industroyer" -> "win32 industroyer")."""
-    import unicodedata
-
+def fold(text: str) -> str:
+    """Text with case and accents folded away ("Défense" is "defense")."""
     folded = unicodedata.normalize("NFKD", text.casefold())
-    return _PHRASE.sub(" ", "".join(ch for ch in folded if not unicodedata.combining(ch))).strip()
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))
+
+
+def phrase(text: str) -> str:
+    """Text as the identity matcher compares names in titles: folded, every run of other
+    characters one space ("Win32/Industroyer" -> "win32 industroyer")."""
+    return _PHRASE.sub(" ", fold(text)).strip()
 
 
 def _distinctive(name: str) -> bool:

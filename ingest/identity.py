@@ -11,10 +11,10 @@ country's alpha-3 code, and the target's own country added. The cross-source mat
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from ingest.countries import name_stems
+from ingest.galaxy import fold
 
 STEM = 5
 _STOP = frozenset((
@@ -34,8 +34,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 @lru_cache(maxsize=1 << 16)
 def org_words(name: str, country: str | None = None) -> tuple[str, ...]:
     """The sorted word set of an organisation's name (see the module docstring)."""
-    folded = unicodedata.normalize("NFKD", name.casefold().replace("&", " and "))
-    text = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    text = fold(name.replace("&", " and "))
     stems = name_stems()
     words = set()
     for word in _WORD.findall(text):

@@ -57,6 +57,20 @@ class Target:
     def all_sectors(self) -> list[str]:
         return list(self.sectors) or ([self.sector] if self.sector else [])
 
+    @classmethod
+    def of(
+        cls,
+        organisation: str | None,
+        domain: str | None,
+        country: str | None,
+        country_raw: str | None,
+        sectors: tuple[Sector, ...],
+        unmapped_sectors: tuple[str, ...] = (),
+    ) -> Target:
+        """A target with every sector the source gives; `sector` is the first of them."""
+        return cls(organisation, domain, country, sectors[0] if sectors else None, country_raw, sectors,
+                   unmapped_sectors)  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:

@@ -22,17 +22,18 @@
 -- the records this run loaded or changed (or named by hand, or all), and the records that
 -- share an event with one of them: their event is worked again whole
 CREATE OR REPLACE TEMP TABLE ev_touched AS
-SELECT event_id, occurred_at, occurred_latest
-FROM diplomatic_events
-WHERE $all OR list_contains($ids, event_id) OR run_id IN (SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL)
+WITH changed AS (
+    SELECT event_id, occurred_at, occurred_latest
+    FROM diplomatic_events
+    WHERE $all OR list_contains($ids, event_id)
+       OR run_id IN (SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL)
+)
+SELECT * FROM changed
 UNION
 SELECT e.event_id, e.occurred_at, e.occurred_latest
 FROM diplomatic_events e
 SEMI JOIN (SELECT event_id FROM event_clusters
-           WHERE cluster_id IN (SELECT cluster_id FROM event_clusters
-                                WHERE event_id IN (SELECT event_id FROM diplomatic_events
-                                                   WHERE list_contains($ids, event_id) OR run_id IN (
-                                                       SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL))))
+           WHERE cluster_id IN (SELECT cluster_id FROM event_clusters WHERE event_id IN (SELECT event_id FROM changed)))
     m USING (event_id);
 
 -- Every record on the days those fall on (by the middle of their intervals). The middle of a
@@ -78,9 +79,7 @@ SELECT event_id FROM ev_touched;
 CREATE OR REPLACE TEMP TABLE ev_url_edges AS
 WITH normalised AS (
     SELECT grp, day, event_class, actors,
-           regexp_replace(regexp_replace(regexp_replace(lower(url), '#.*$', ''),
-               '[?&](utm_[a-z_]+|fbclid|gclid|mc_cid|mc_eid)=[^&]*', '', 'g'),
-               '^[a-z][a-z0-9+.-]*://(www\.)?|[/?&]+$', '', 'g') AS page
+           report_page(url) AS page
     FROM ev_events
     WHERE url IS NOT NULL
 ), pages AS (

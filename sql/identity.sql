@@ -72,9 +72,7 @@ GROUP BY incident_id;
 
 CREATE OR REPLACE TEMP TABLE id_named AS
 WITH urls AS (
-    SELECT incident_id, regexp_replace(regexp_replace(regexp_replace(lower(url), '#.*$', ''),
-               '[?&](utm_[a-z_]+|fbclid|gclid|mc_cid|mc_eid)=[^&]*', '', 'g'),
-               '^[a-z][a-z0-9+.-]*://(www\.)?|[/?&]+$', '', 'g') AS page
+    SELECT incident_id, report_page(url) AS page
     FROM id_incidents
     WHERE url IS NOT NULL
 ), pages AS (

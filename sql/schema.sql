@@ -374,6 +374,15 @@ CREATE OR REPLACE MACRO portable_hash(a, b) AS (
     CAST('0x' || left(md5(CAST(a AS VARCHAR) || ':' || CAST(b AS VARCHAR)), 15) AS BIGINT)
 );
 
+-- A report's URL as the identity rules compare it (sql/identity.sql, event_identity.sql):
+-- lower case, without scheme, "www.", fragment, tracking parameters and trailing slash, so
+-- a tracker's link with ?utm_source=... is the page a MISP event cites.
+CREATE OR REPLACE MACRO report_page(url) AS (
+    regexp_replace(regexp_replace(regexp_replace(lower(url), '#.*$', ''),
+        '[?&](utm_[a-z_]+|fbclid|gclid|mc_cid|mc_eid)=[^&]*', '', 'g'),
+        '^[a-z][a-z0-9+.-]*://(www\.)?|[/?&]+$', '', 'g')
+);
+
 -- A time as what it is, for people to read (UTC): a day as 2022-02-15, a month as 2022-02,
 -- an hour as 2022-02-15T13h, a minute or second as an ISO instant, and an interval a
 -- report ended early (GDELT's DATEADDED, a STIX created) as its two ends,

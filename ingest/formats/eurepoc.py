@@ -118,9 +118,7 @@ def targets(row: EurepocIncident) -> tuple[Target, ...]:
         name = _first(named) or REGION_ORGS.get(raw or "")
         mapped, unmapped = vocab.sectors(filter(None, sectors))
         if name or code or raw or mapped:
-            found.setdefault(Target(name, None, code, mapped[0] if mapped else None, raw, mapped), {}).update(
-                dict.fromkeys(unmapped)
-            )
+            found.setdefault(Target.of(name, None, code, raw, mapped), {}).update(dict.fromkeys(unmapped))
     return tuple(replace(target, unmapped_sectors=tuple(words)) for target, words in found.items())
 
 

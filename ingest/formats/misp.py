@@ -145,7 +145,6 @@ def _targets(event: MispEvent, attributes: list[MispAttribute]) -> tuple[Target,
             found.setdefault(code or (raw or "").casefold(), (code, raw))
     codes = list(found.values())
     sectors, unmapped = vocab.sectors(c.value for c in _clusters(event, "sector"))
-    sector = sectors[0] if sectors else None
     country, raw = codes[0] if len(codes) == 1 else (None, None)
     orgs = [a.value for a in attributes if a.type == "target-org"]
     hosts = [domain_name(a.value) for a in attributes if a.type == "target-machine"]
@@ -153,12 +152,12 @@ def _targets(event: MispEvent, attributes: list[MispAttribute]) -> tuple[Target,
         width = max(len(orgs), len(hosts))
         pad = [None] * width
         pairs = zip((orgs + pad)[:width], (hosts + pad)[:width], strict=True)
-        named = [Target(org, host, country, sector, raw, sectors, unmapped) for org, host in pairs]
+        named = [Target.of(org, host, country, raw, sectors, unmapped) for org, host in pairs]
         # several countries and no telling which organisation is where: each kept on its own
-        apart = [Target(None, None, c, sector, r, sectors, unmapped) for c, r in codes] if len(codes) > 1 else []
+        apart = [Target.of(None, None, c, r, sectors, unmapped) for c, r in codes] if len(codes) > 1 else []
         return tuple(named + apart)
     places_or_none = codes or ([(None, None)] if sectors else [])  # a sector alone is a fact about the target too
-    return tuple(Target(None, None, code, sector, raw, sectors, unmapped) for code, raw in places_or_none)
+    return tuple(Target.of(None, None, code, raw, sectors, unmapped) for code, raw in places_or_none)
 
 
 def _actors(event: MispEvent, attributes: list[MispAttribute], published: TimeValue | None) -> tuple[Actor, ...]:

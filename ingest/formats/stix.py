@@ -129,7 +129,7 @@ def _severity(criticality: int | None) -> Severity | None:
 def _target(t: StixTarget) -> Target:
     country, raw = countries.normalise(t.country)
     sectors, unmapped = vocab.sectors(t.sectors)
-    return Target(t.name, None, country, sectors[0] if sectors else None, raw, sectors, unmapped)
+    return Target.of(t.name, None, country, raw, sectors, unmapped)
 
 
 def _actor(a: StixActor) -> Actor:
