@@ -30,9 +30,9 @@ from typing import Any
 from bench_ingest import child
 from bench_reports import RUNS, build
 
-from ingest import lake as lakes
-from ingest import reports
-from ingest import spark as sparks
+from ingest.lake import parquet as lakes
+from ingest.lake import spark as sparks
+from ingest.reports import catalog as reports
 
 
 def _params(report: Any, args: list[str]) -> dict[str, Any]:

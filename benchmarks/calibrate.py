@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import worlds
 
-from ingest import reports
+from ingest.reports import catalog as reports
 from ingest.store import open_store
 
 Rows = list[dict[str, Any]]

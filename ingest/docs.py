@@ -56,7 +56,7 @@ def cli_reference() -> str:
 
 
 def report_catalogue() -> str:
-    from ingest import reports
+    from ingest.reports import catalog as reports
 
     rows = ["| report | what it gives | params (default) |", "|---|---|---|"]
     for report in reports.all_reports():

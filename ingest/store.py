@@ -163,7 +163,7 @@ def _fill_cameo(con: duckdb.DuckDBPyConnection) -> None:
     """The CAMEO code table, refreshed when the shipped list or class mapping changed."""
     import pyarrow as pa
 
-    from ingest import cameo
+    from ingest.canon import cameo
 
     rows = cameo.codes()
     stored = con.execute("SELECT code, event_class FROM cameo_codes").fetchall()

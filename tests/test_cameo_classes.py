@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest import cameo
+from ingest.canon import cameo
 
 ROOTS = {
     "01": "statement", "02": "statement", "03": "statement", "04": "talks", "05": "statement", "06": "other",

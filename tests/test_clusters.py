@@ -9,7 +9,7 @@ import json
 import pytest
 from conftest import FIXTURES, rows, run, scalar
 
-from ingest.identity import org_words
+from ingest.canon.identity import org_words
 
 HEADER = "ref,title,attack_types,started_at,time_precision,target_org,target_domain,target_country\n"
 MISP_DDOS = FIXTURES / "misp" / "good" / "ddos-mod-banks.json"
@@ -316,7 +316,7 @@ def test_the_lean_attack_views_agree_with_v_clusters(loaded):
 def test_a_run_that_dies_before_matching_is_matched_by_the_next(db, tmp_path, monkeypatch):
     """Files commit one by one and matching comes last: a run that dies in between leaves
     loaded incidents unmatched, and the next run, with nothing new to load, matches them."""
-    from ingest import clusters
+    from ingest.derive import clusters
 
     a = _csv(tmp_path, "a.csv", "x1,DDoS on the ministry site,ddos,2022-02-15,,Ministry of Defence,mil.gov.ua,UKR")
     b = _csv(tmp_path, "b.csv", "y1,MoD website down,ddos,2022-02-15,,Ministry of Defence of Ukraine,mil.gov.ua,UKR")

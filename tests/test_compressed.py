@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, GOOD, run, scalar
 
-from ingest import archives, formats
+from ingest import formats
+from ingest.inputs import archives
 
 STORED = (
     "SELECT (SELECT count(*) FROM incidents) + (SELECT count(*) FROM diplomatic_events) + (SELECT count(*) FROM alerts)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic_core import PydanticCustomError
 
-from ingest.countries import alpha3, from_fips, normalise
+from ingest.canon.countries import alpha3, from_fips, normalise
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ import re
 import typer
 from conftest import ROOT
 
-from ingest import cli, formats, reports
+from ingest import cli, formats
+from ingest.reports import catalog as reports
 
 README = (ROOT / "README.md").read_text("utf-8")
 

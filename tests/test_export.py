@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from conftest import FIXTURES, run
 
-from ingest.export import neutralise, text, write_csv
+from ingest.reports.export import neutralise, text, write_csv
 
 
 @pytest.mark.parametrize(
@@ -129,7 +129,7 @@ def test_csv_made_in_duckdb_is_byte_equal_to_csv_made_in_python(tmp_path, raw):
 def test_doubles_print_the_same_in_duckdb_and_python(tmp_path):
     import duckdb
 
-    from ingest.export import csv_text_sql
+    from ingest.reports.export import csv_text_sql
 
     con = duckdb.connect(str(tmp_path / "store.duckdb"))
     con.execute(

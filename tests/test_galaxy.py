@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest import galaxy
+from ingest.canon import galaxy
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import re
 from conftest import run
 
 from ingest import formats
-from ingest.config import load_config
+from ingest.run.config import load_config
 
 
 def test_init_writes_a_config_the_nightly_accepts(tmp_path):

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 from conftest import FIXTURES, GOOD, run
 
-from ingest import lake as lakes
-from ingest import reports
+from ingest.lake import parquet as lakes
+from ingest.reports import catalog as reports
 
 
 def _export(db: Path, lake: Path) -> dict[str, dict[str, int]]:

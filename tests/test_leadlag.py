@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from statsmodels.tsa.api import VAR
 
-from ingest import leadlag
+from ingest.reports import leadlag
 
 
 @pytest.mark.parametrize(("order", "trend", "seed"), [(1, "none", 1), (5, "month", 2), (9, "quarter", 3)])

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, ROOT, run
 
-from ingest import reports
+from ingest.canon.records import VOCABULARIES
 from ingest.errors import UsageError
-from ingest.records import VOCABULARIES
+from ingest.reports import catalog as reports
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import textwrap
 import pytest
 from conftest import FIXTURE_EVENTS, FIXTURE_INCIDENTS, GOLDEN, check_golden, run, scalar
 
-from ingest import reports
+from ingest.reports import catalog as reports
 
 
 def test_query_formats(loaded):

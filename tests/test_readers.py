@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ingest import readers
 from ingest.errors import FileUnreadable
-from ingest.readers import RawRecord, read_csv
+from ingest.inputs import readers
+from ingest.inputs.readers import RawRecord, read_csv
 
 COLUMNS = frozenset({"a", "b"})
 

@@ -1,5 +1,5 @@
 """The same answers on Spark: every canned report, translated from its one DuckDB copy by
-sqlglot (and ingest/spark.py's rewrites), run on Apache Spark in local mode over the
+sqlglot (and ingest/lake/spark.py's rewrites), run on Apache Spark in local mode over the
 fixtures' lake, against DuckDB over the same lake.
 
 Rows are compared in the order each report's ORDER BY gives (every report orders its rows
@@ -25,11 +25,13 @@ import duckdb
 import pytest
 from conftest import FIXTURES, run
 
-from ingest import lake as lakes
-from ingest import reports
 from ingest.errors import UsageError
+from ingest.lake import parquet as lakes
+from ingest.reports import catalog as reports
 
-spark_module = pytest.importorskip("ingest.spark", reason="sqlglot is not installed (pip install 'cyberlog[spark]')")
+spark_module = pytest.importorskip(
+    "ingest.lake.spark", reason="sqlglot is not installed (pip install 'cyberlog[spark]')"
+)
 
 PARAMS: dict[str, list[dict[str, str]]] = {  # besides each report's defaults
     "incidents_near_events": [{"country": "UKR", "window_hours": "24"}, {"event_class": "sanction"},

@@ -10,8 +10,9 @@ import duckdb
 import pytest
 from conftest import CURATED_INCIDENTS, FIXTURES, ROOT, rows, run, scalar
 
-from ingest import formats, reports
+from ingest import formats
 from ingest.formats import incidents_csv
+from ingest.reports import catalog as reports
 from ingest.store import SCHEMA_VERSION, open_store
 
 GOOD_INCIDENTS = FIXTURES / "incidents_csv" / "good" / "ukraine-2022.csv"

@@ -15,7 +15,7 @@ from conftest import FIXTURES, ip_number, rows, run, scalar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.bursts import BurstSettings, derive
+from ingest.derive.bursts import BurstSettings, derive
 from ingest.store import sql_dir, statements
 
 EVE = FIXTURES / "eve" / "good" / "ids01-2022-02-15.json"
@@ -92,7 +92,7 @@ def _padded_to(flow_id: int, size: int) -> str:
 
 
 def test_a_line_too_long_for_duckdbs_reader_is_a_reject_and_the_rest_loads(tmp_path):
-    from ingest.lines import MAX_LINE_BYTES
+    from ingest.inputs.lines import MAX_LINE_BYTES
 
     log = tmp_path / "ids.json"
     longest, too_long = _padded_to(2, MAX_LINE_BYTES - 1), _padded_to(3, MAX_LINE_BYTES)
@@ -156,9 +156,9 @@ def test_an_error_duckdb_meets_after_the_first_batch_is_still_its_own(message, r
 def test_lines_duckdb_still_cannot_read_fail_the_file_not_the_run(tmp_path, monkeypatch):
     """The clean copy blanks what DuckDB's reader is known to refuse; should it still refuse
     one, the file is recorded as failed with DuckDB's reason and the run goes on."""
-    import ingest.lines
+    import ingest.inputs.lines
 
-    monkeypatch.setattr(ingest.lines, "MAX_LINE_BYTES", 10**9)  # the clean copy no longer blanks long lines
+    monkeypatch.setattr(ingest.inputs.lines, "MAX_LINE_BYTES", 10**9)  # the clean copy no longer blanks long lines
     log = tmp_path / "ids.json"
     log.write_text("\n".join([_eve_line(1), _eve_line(2, 3_000_000)]) + "\n")
     other = tmp_path / "other.json"

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic_core import PydanticCustomError
 
-from ingest.times import parse_time, zone
+from ingest.canon.times import parse_time, zone
 
 
 def utc(*parts: int) -> datetime:

@@ -9,8 +9,8 @@ import pytest
 from conftest import FIXTURES, rows, run, scalar
 from pydantic import ValidationError
 
+from ingest.canon.records import Actor, Target
 from ingest.formats import cfr, eurepoc
-from ingest.records import Actor, Target
 
 CFR = FIXTURES / "cfr_tracker" / "good" / "cfr-2022.csv"
 EUREPOC = FIXTURES / "eurepoc" / "good" / "eurepoc-2022.csv"

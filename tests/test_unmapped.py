@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from conftest import FIXTURES, rows, run
 
-from ingest import vocab
+from ingest.canon import vocab
 from ingest.formats.eurepoc import EurepocIncident
 from ingest.formats.eurepoc import convert as eurepoc_record
 from ingest.formats.veris import VerisIncident

@@ -24,10 +24,10 @@ from typing import Any
 import duckdb
 import httpx
 
-from ingest.config import Config, Source
 from ingest.feeds.http import Client, FetchError, Policy, shown
-from ingest.ledger import FileResult
-from ingest.runs import Job, RunResult
+from ingest.load.ledger import FileResult
+from ingest.run.config import Config, Source
+from ingest.run.jobs import Job, RunResult
 
 TAXII_TYPE = "application/taxii+json;version=2.1"
 GDELT_BATCH = re.compile(r"/(\d{14})\.(?:translation\.)?export\.CSV\.zip$")
@@ -313,7 +313,7 @@ class FeedRun:
 
     def jobs(self) -> Iterator[Job]:
         from ingest import formats
-        from ingest.times import zone
+        from ingest.canon.times import zone
 
         for source in self.config.sources:
             if source.url is None:
@@ -354,7 +354,7 @@ class FeedRun:
             download.path.unlink(missing_ok=True)
 
     def _failed(self, source: Source, message: str) -> None:
-        from ingest.load import record_failure
+        from ingest.load.files import record_failure
 
         result = FileResult(Path(source.name), "failed", source.name, source.format, error=message,
                             url=shown(source.url or ""))  # fmt: skip

@@ -26,7 +26,7 @@ from ingest.formats import (
     veris,
 )
 from ingest.formats.base import Format
-from ingest.readers import peek
+from ingest.inputs.readers import peek
 
 _REGISTRY: dict[str, Format] = {
     fmt.name: fmt

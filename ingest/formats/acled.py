@@ -16,11 +16,11 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-from ingest import countries
+from ingest.canon import countries
+from ingest.canon.records import DiplomaticEvent, EventClass, EventDetail
+from ingest.canon.times import TimeValue, bounded, parse_time
 from ingest.formats.base import Format, Latitude, Longitude, OptText, Text, csv_layout
-from ingest.readers import csv_header
-from ingest.records import DiplomaticEvent, EventClass, EventDetail
-from ingest.times import TimeValue, bounded, parse_time
+from ingest.inputs.readers import csv_header
 
 # event_type, or "event_type: sub_event_type" where a sub-type differs (casefolded)
 CLASSES: dict[str, EventClass] = {

@@ -29,10 +29,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ingest.countries import alpha3
-from ingest.readers import RawRecord, csv_header, read_csv
-from ingest.records import DiplomaticEvent, Incident
-from ingest.times import TimeValue, parse_time
+from ingest.canon.countries import alpha3
+from ingest.canon.records import DiplomaticEvent, Incident
+from ingest.canon.times import TimeValue, parse_time
+from ingest.inputs.readers import RawRecord, csv_header, read_csv
 
 Kind = Literal["incident", "event", "alert"]
 Reader = Callable[[Path, str, Callable[[int], None] | None], Iterator[RawRecord]]

@@ -18,10 +18,10 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, PlainValidator
 from pydantic_core import PydanticCustomError
 
-from ingest import countries
+from ingest.canon import countries
+from ingest.canon.records import Actor, ActorRole, AttackType, Incident, Sector, Target
+from ingest.canon.times import TimeValue, parse_time
 from ingest.formats.base import Format, OptText, Text, csv_layout
-from ingest.records import Actor, ActorRole, AttackType, Incident, Sector, Target
-from ingest.times import TimeValue, parse_time
 
 TYPES: dict[str, AttackType] = {
     "Espionage": "intrusion", "Sabotage": "other", "Denial of service": "ddos", "Data destruction": "wiper",

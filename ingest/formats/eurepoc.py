@@ -17,10 +17,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-from ingest import countries, vocab
+from ingest.canon import countries, vocab
+from ingest.canon.records import Actor, Incident, Target
+from ingest.canon.times import TimeValue, parse_time
 from ingest.formats.base import Format, OptText, OptTime, Text, Time, csv_layout
-from ingest.records import Actor, Incident, Target
-from ingest.times import TimeValue, parse_time
 
 SENTINELS = frozenset({"", "unknown", "not available", "none", "nan", "nat", "n/a"})
 REGION_ORGS = {"NATO (region)": "NATO", "EU (region)": "EU"}  # named organisations, not places

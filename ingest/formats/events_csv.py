@@ -11,10 +11,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
-from ingest import cameo
+from ingest.canon import cameo
+from ingest.canon.records import DiplomaticEvent, EventClass, RecordError
+from ingest.canon.times import Precision
 from ingest.formats.base import Country, Format, OptText, Text, Time, Url, _blank_to_none, csv_layout, items
-from ingest.records import DiplomaticEvent, EventClass, RecordError
-from ingest.times import Precision
 
 CameoCode = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidator(lambda v: v and cameo.check_code(v))]
 

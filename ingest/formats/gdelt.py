@@ -18,8 +18,9 @@ import duckdb
 import pyarrow as pa
 import pycountry
 
-from ingest import archives, countries, lines
+from ingest.canon import countries
 from ingest.formats.base import Format, StageRequest
+from ingest.inputs import archives, lines
 from ingest.store import sql_dir, statements
 
 # name -> 0-based position in a GDELT 2.0 row (FORMATS.md 1.2)
@@ -68,7 +69,7 @@ def _lookups() -> tuple[pa.Table, pa.Table]:
 
 def stage(request: StageRequest) -> int:
     con, f = request.con, request.filter
-    path = request.path  # a zip is unpacked by then (ingest/archives.py); gzip DuckDB reads itself
+    path = request.path  # a zip is unpacked by then (ingest/inputs/archives.py); gzip DuckDB reads itself
     countries, fips = _lookups()
     con.register("gd_countries", countries)
     con.register("gd_fips", fips)

@@ -16,11 +16,11 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, model_validator
 from pydantic_core import PydanticCustomError
 
-from ingest import cameo, countries
+from ingest.canon import cameo, countries
+from ingest.canon.records import DiplomaticEvent, EventDetail
+from ingest.canon.times import TimeValue, parse_time
 from ingest.formats.base import Format, Latitude, Longitude, OptText, Text, csv_layout
-from ingest.readers import csv_header
-from ingest.records import DiplomaticEvent, EventDetail
-from ingest.times import TimeValue, parse_time
+from ingest.inputs.readers import csv_header
 
 ABSENT = "NA"
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")

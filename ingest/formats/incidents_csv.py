@@ -10,8 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ingest.formats.base import Country, Domain, Format, OptText, OptTime, Text, Time, Url, csv_layout, items
-from ingest.records import (
+from ingest.canon.records import (
     Actor,
     ActorRole,
     AttackType,
@@ -22,7 +21,8 @@ from ingest.records import (
     Severity,
     Target,
 )
-from ingest.times import Precision
+from ingest.canon.times import Precision
+from ingest.formats.base import Country, Domain, Format, OptText, OptTime, Text, Time, Url, csv_layout, items
 
 
 class CuratedIncident(BaseModel):

@@ -19,11 +19,11 @@ import ijson
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from ingest import countries, vocab
+from ingest.canon import countries, vocab
+from ingest.canon.records import Actor, Incident, Severity, Target
+from ingest.canon.times import ISO, TimeValue, bounded, parse_time
 from ingest.formats.base import Format, OptText, Text, domain_name
-from ingest.readers import RawRecord, json_problem, open_json, too_deep
-from ingest.records import Actor, Incident, Severity, Target
-from ingest.times import ISO, TimeValue, bounded, parse_time
+from ingest.inputs.readers import RawRecord, json_problem, open_json, too_deep
 
 _TAG = re.compile(r'^(?P<namespace>[^:="]+)(?::(?P<predicate>[^=]+))?(?:="?(?P<value>.*?)"?)?$')
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"

@@ -12,11 +12,11 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, PlainValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-from ingest import countries, vocab
+from ingest.canon import countries, vocab
+from ingest.canon.records import Actor, ActorRole, Incident, Severity, Skip, Target
+from ingest.canon.times import PRECISIONS, Precision, TimeValue, bounded, parse_time
 from ingest.formats.base import Format, OptText, Text
 from ingest.formats.stix_bundle import read_bundle
-from ingest.records import Actor, ActorRole, Incident, Severity, Skip, Target
-from ingest.times import PRECISIONS, Precision, TimeValue, bounded, parse_time
 
 
 def _stix_time(value: Any, info: ValidationInfo) -> TimeValue:

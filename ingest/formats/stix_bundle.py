@@ -18,9 +18,9 @@ from typing import Any
 
 import ijson
 
+from ingest.canon.times import parse_time
 from ingest.formats.stix_objects import StixObject, checked
-from ingest.readers import RawRecord, json_problem, json_text, open_json, too_deep
-from ingest.times import parse_time
+from ingest.inputs.readers import RawRecord, json_problem, json_text, open_json, too_deep
 
 CORE_EXT = "extension-definition--ef765651-680c-498d-9894-99799f2fa126"
 RECORD_TYPES = ("incident", "campaign", "sighting", "report")

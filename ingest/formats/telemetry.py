@@ -19,8 +19,9 @@ from functools import cache
 import duckdb
 import pyarrow as pa
 
-from ingest import lines, vocab
+from ingest.canon import vocab
 from ingest.formats.base import Format, Reader, Stager, StageRequest
+from ingest.inputs import lines
 from ingest.store import sections, sql_dir
 
 MALFORMED = "malformed JSON"

@@ -28,11 +28,11 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ingest import countries, vocab
+from ingest.canon import countries, vocab
+from ingest.canon.records import Actor, AttackType, Evidence, Incident, Sector, Skip, Target
+from ingest.canon.times import TimeValue, bounded, parse_time
 from ingest.formats.base import Format, Text
-from ingest.readers import RawRecord, read_json
-from ingest.records import Actor, AttackType, Evidence, Incident, Sector, Skip, Target
-from ingest.times import TimeValue, bounded, parse_time
+from ingest.inputs.readers import RawRecord, read_json
 
 SENTINELS = frozenset({"", "unknown", "na", "000000"})
 EVIDENCE: dict[str, Evidence] = {"Confirmed": "confirmed", "Suspected": "reported", "Near miss": "reported"}

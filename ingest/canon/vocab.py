@@ -18,7 +18,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import cast
 
-from ingest.records import AttackType, Sector
+from ingest.canon.records import AttackType, Sector
 
 _SPACES = re.compile(r"[\s_\-]+")
 _TECHNIQUE = re.compile(r"\bt1\d{3}\b")
@@ -57,7 +57,7 @@ def _lookup(vocabulary: str, term: str) -> str | None:
         if word in table:
             return table[word]
     if vocabulary == "attack_type":  # an ATT&CK technique by name ("Disk Wipe"): its ids, through the galaxy
-        from ingest import galaxy
+        from ingest.canon import galaxy
 
         for found in galaxy.techniques(term):
             mapped = _lookup(vocabulary, found)  # "T1566.001" by its technique, as any id

@@ -23,12 +23,14 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 import duckdb
 import typer
 
-from ingest import __version__, clusters, export
-from ingest.bursts import BurstSettings
-from ingest.clusters import IdentitySettings
+from ingest import __version__
+from ingest.derive import clusters
+from ingest.derive.bursts import BurstSettings
+from ingest.derive.clusters import IdentitySettings
 from ingest.errors import CyberlogError, ExitCode, QueryError, UsageError
-from ingest.ledger import FileResult, sha256_of
-from ingest.runs import (
+from ingest.load.ledger import FileResult, sha256_of
+from ingest.reports import export
+from ingest.run.jobs import (
     Job,
     RunResult,
     derive_bursts,
@@ -44,8 +46,8 @@ from ingest.store import open_store, resolve_db, scalar
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from ingest.config import Config
     from ingest.formats.base import Format
+    from ingest.run.config import Config
 
 # The parsing machinery (pydantic, Arrow, the formats) is imported by the commands that
 # use it, so a nightly run with nothing new, or a query, starts in a fraction of a second.
@@ -300,7 +302,7 @@ def _expand(path: Path) -> list[Path]:
 
 
 def _zone(name: str) -> ZoneInfo:
-    from ingest.times import zone
+    from ingest.canon.times import zone
 
     return zone(name)
 
@@ -346,7 +348,7 @@ def ingest(
     if lake is None and writer is not None:
         raise UsageError("--writer names a share of a lake: use it with --lake DIR")
     if lake is not None:
-        from ingest import lake as lakes
+        from ingest.lake import parquet as lakes
 
         writer = lakes.check_writer(writer) if writer is not None else lakes.default_writer()
     try:
@@ -379,7 +381,7 @@ def nightly(
 ) -> None:
     """The nightly job: fetch what is new from every remote source and ingest whatever is
     new in every configured source."""
-    from ingest.config import load_config, source_files
+    from ingest.run.config import load_config, source_files
 
     settings = load_config(config)
 
@@ -405,7 +407,7 @@ def _dry_run(db: Path | None, config_path: Path, settings: Config, jobs: list[Jo
              as_json: bool) -> None:  # fmt: skip
     """`nightly --dry-run`: the local files the ledger does not know, and what each remote
     source would fetch (its list or manifest is read; nothing is downloaded or written)."""
-    from ingest.ledger import Ledger
+    from ingest.load.ledger import Ledger
 
     path = resolve_db(db)
     plan: dict[str, Any] = {"ingest": [], "fetch": [], "failed": [], "warnings": warnings}
@@ -679,7 +681,7 @@ def export_tables(
 
 
 def _export_lake(lake: Path, as_json: bool, wait: float | None, db: Path | None, writer: str | None = None) -> None:
-    from ingest import lake as lakes
+    from ingest.lake import parquet as lakes
 
     if writer is not None:
         lakes.check_writer(writer)
@@ -787,7 +789,7 @@ def rejects_replay(
     encoding): each file they came from is read again; records that now pass are stored,
     exactly once, the others rejected anew, and the old rejects marked replayed."""
     from ingest import formats
-    from ingest.config import load_config
+    from ingest.run.config import load_config
 
     settings = load_config(config) if config else None
     by_name = {s.name: s for s in settings.sources} if settings else {}
@@ -874,7 +876,7 @@ def status(
 def _unresolved_actors(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Actor names the MISP galaxies do not know (stored tidied, not canonical), most records
     first: candidates for a synonym upstream, or names a source spells its own way."""
-    from ingest import galaxy
+    from ingest.canon import galaxy
 
     names = con.execute("SELECT actor FROM incident_actors GROUP BY actor ORDER BY count(*) DESC, actor").fetchall()
     return [name for (name,) in names if not galaxy.known_actor(name)]
@@ -907,7 +909,7 @@ def _store_summary(con: duckdb.DuckDBPyConnection, db: Path | None) -> dict[str,
 @report_app.command("list")
 def report_list() -> None:
     """List the canned reports."""
-    from ingest import reports
+    from ingest.reports import catalog as reports
 
     for report in reports.all_reports():
         typer.echo(f"{report.name}\t{report.title}")
@@ -916,7 +918,7 @@ def report_list() -> None:
 @report_app.command("show")
 def report_show(name: Annotated[str, typer.Argument(help="Report name.")]) -> None:
     """Show a report's description, params and SQL."""
-    from ingest import reports
+    from ingest.reports import catalog as reports
 
     report = reports.get(name)
     typer.echo(f"{report.name}: {report.title}\n\n{report.description}\n\nparams:")
@@ -950,7 +952,8 @@ def report_run(
     writes one self-contained page: the report's incidents and events on a zoomable time
     axis, details and sources on hover or click, the report's rows beside. --lake DIR runs
     it over a Parquet lake instead of the store; --engine spark runs it there on Spark."""
-    from ingest import reports, unmatched
+    from ingest.reports import catalog as reports
+    from ingest.reports import unmatched
 
     report = reports.get(name)
     params = report.bind(reports.parse_pairs(param or []))
@@ -984,7 +987,7 @@ def _emit_report(
 def _report_rows(
     con: duckdb.DuckDBPyConnection, report: Any, params: dict[str, Any]
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    from ingest import reports
+    from ingest.reports import catalog as reports
 
     try:
         cursor = con.execute(report.sql, report.sql_params(params))
@@ -1000,7 +1003,7 @@ def _report_on_lake(
     out: Path | None, raw: bool,
 ) -> None:  # fmt: skip
     """A canned report over a lake: on DuckDB (in memory, over the lake's files) or Spark."""
-    from ingest import lake as lakes
+    from ingest.lake import parquet as lakes
 
     if lake is None:
         raise UsageError("--engine spark runs over a lake: give --lake DIR (`cyberlog export --lake DIR` writes one)")
@@ -1017,7 +1020,7 @@ def _report_on_lake(
         with lakes.duckdb_over_lake(lake) as con:
             _emit_report(con, report, params, fmt, out, raw)
         return
-    from ingest import spark
+    from ingest.lake import spark
 
     if report.name in spark.DUCKDB_ONLY:
         raise UsageError(f"report {report.name} runs on DuckDB only: {spark.DUCKDB_ONLY[report.name]}")
@@ -1042,7 +1045,7 @@ def _report_on_lake(
 def _emit_page(con: duckdb.DuckDBPyConnection, report: Any, params: dict[str, Any], out: Path | None) -> None:
     """The report as one self-contained HTML page: its rows beside the incidents and
     events of its time range on a zoomable axis."""
-    from ingest import page
+    from ingest.reports import page
 
     columns, found = _report_rows(con, report, params)
     try:
@@ -1111,7 +1114,7 @@ def clusters_suggest(
 ) -> None:
     """Near misses: pairs of incidents from two sources that fail one criterion of the matching
     rule, and which. Review them; `clusters merge` joins a pair the rule missed."""
-    from ingest.config import load_config
+    from ingest.run.config import load_config
 
     settings = load_config(config).identity.settings() if config else clusters.IdentitySettings()
     with _reader(db) as con:
@@ -1194,7 +1197,7 @@ def clusters_match(
     db: Db = None,
 ) -> None:
     """Run the matching rule over every stored incident (after changing [identity])."""
-    from ingest.config import load_config
+    from ingest.run.config import load_config
 
     settings = load_config(config).identity.settings() if config else clusters.IdentitySettings()
     with open_store(db, write=True) as con:

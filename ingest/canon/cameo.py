@@ -18,7 +18,7 @@ from importlib import resources
 
 from pydantic_core import PydanticCustomError
 
-from ingest.records import EventClass
+from ingest.canon.records import EventClass
 
 # The official CAMEO.eventcodes.txt has two kinds of damage. A line where the next code
 # was glued onto a label, with its Goldstein score ("...engagement106:[-5.0] Demand

@@ -89,9 +89,9 @@ def _candidates(
     near: bool = False,
 ) -> None:
     """Build the temp tables of sql/identity.sql: candidate pairs, each criterion judged."""
-    from ingest.galaxy import malware_names
-    from ingest.identity import GENERIC  # pycountry, only when matching
-    from ingest.records import AFTER_INTRUSION
+    from ingest.canon.galaxy import malware_names
+    from ingest.canon.identity import GENERIC  # pycountry, only when matching
+    from ingest.canon.records import AFTER_INTRUSION
 
     names = malware_names()
     params = {"run": run_id, "all": everything, "slack_hours": settings.slack_hours, "search_hours": search_hours,

@@ -18,12 +18,12 @@ import duckdb
 
 from ingest import __version__
 from ingest.errors import ExitCode
-from ingest.ledger import FileResult, Ledger
+from ingest.load.ledger import FileResult, Ledger
 from ingest.store import scalar
 
 if TYPE_CHECKING:
-    from ingest.bursts import BurstResult, BurstSettings
-    from ingest.clusters import IdentitySettings, MatchResult
+    from ingest.derive.bursts import BurstResult, BurstSettings
+    from ingest.derive.clusters import IdentitySettings, MatchResult
     from ingest.formats.base import EventFilter, Format
 
 COUNTS = ("records_read", "inserted", "updated", "unchanged", "rejected")
@@ -98,7 +98,7 @@ def execute(
         if known:
             result = FileResult(job.path, "skipped", known, job.fmt.name if job.fmt else None)
         else:
-            from ingest.load import NO_FILTER, load_file  # the parsing machinery, only for a new file
+            from ingest.load.files import NO_FILTER, load_file  # the parsing machinery, only for a new file
 
             result = load_file(
                 con, job.path, run_id=run.run_id, fmt=job.fmt, source=job.source, zone=job.zone,
@@ -112,7 +112,7 @@ def execute(
 def derive_bursts(con: duckdb.DuckDBPyConnection, run: RunResult, settings: BurstSettings | None) -> None:
     """Incidents from bursts of the alerts this run (or one killed before this step) loaded,
     by the config's rule (kept in the store) or, without a config, the rule kept last."""
-    from ingest.bursts import BurstSettings, keep_settings, kept_settings
+    from ingest.derive.bursts import BurstSettings, keep_settings, kept_settings
 
     previous = kept_settings(con)
     if settings is None:
@@ -126,7 +126,7 @@ def derive_bursts(con: duckdb.DuckDBPyConnection, run: RunResult, settings: Burs
     # a new rule holds for every alert, not only for those that come after it
     renewed = settings != (previous or BurstSettings()) and bool(scalar(con, covered))
     if renewed or scalar(con, pending):
-        from ingest.bursts import derive  # Arrow and the rule, only when there is work
+        from ingest.derive.bursts import derive  # Arrow and the rule, only when there is work
 
         run.bursts = derive(con, run.run_id, settings, everything=renewed)
         return
@@ -142,13 +142,13 @@ def match_identities(con: duckdb.DuckDBPyConnection, run: RunResult, settings: I
     if (changed or scalar(con, unmatched, {"run": run.run_id})) and scalar(
         con, "SELECT count(DISTINCT source) > 1 FROM incidents"
     ):  # one source: no pairs
-        from ingest.clusters import match  # Arrow and the matcher, only when there is work
+        from ingest.derive.clusters import match  # Arrow and the matcher, only when there is work
 
         run.identity = match(con, run.run_id, settings)
     new_events = """SELECT count(*) > 0 FROM diplomatic_events WHERE run_id IN (
                         SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL)"""
     if scalar(con, new_events):
-        from ingest.clusters import match_events
+        from ingest.derive.clusters import match_events
 
         run.event_identity = match_events(con, run.run_id, settings)
     con.execute(

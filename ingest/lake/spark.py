@@ -28,14 +28,14 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
 
-from ingest import lake as lakes
 from ingest.errors import UsageError
+from ingest.lake import parquet as lakes
 from ingest.store import sql_dir, statements
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-LOG_CONFIG = Path(__file__).parent / "data" / "log4j2-spark.properties"
+LOG_CONFIG = Path(__file__).parent.parent / "data" / "log4j2-spark.properties"
 
 # Reports that cannot run on Spark, and why: kept DuckDB-only (the README lists them).
 DUCKDB_ONLY: dict[str, str] = {

@@ -22,9 +22,9 @@ from typing import IO
 
 import duckdb
 
-from ingest import archives
 from ingest.errors import FileUnreadable
-from ingest.readers import ENCODING_HINT, RawRecord
+from ingest.inputs import archives
+from ingest.inputs.readers import ENCODING_HINT, RawRecord
 
 _UNREADABLE = re.compile(rb"[\x00\r\x1e]")
 # DuckDB's reader stops a file at a line of its max_line_size (2,000,000 bytes by default)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, get_args
 
-from ingest.times import PRECISIONS, TimeValue
+from ingest.canon.times import PRECISIONS, TimeValue
 
 AttackType = Literal["ddos", "defacement", "wiper", "ransomware", "phishing", "intrusion", "data_leak", "other"]
 # What an attacker does once inside: one source may report the way in (intrusion), another
@@ -31,7 +31,7 @@ EventClass = Literal[
 ]  # fmt: skip
 
 # Every closed vocabulary, by name: report params take their choices from here (SECTOR,
-# ATTACK_TYPE, EVENT_CLASS, PRECISION in ingest/reports.py), and tests/test_params.py holds
+# ATTACK_TYPE, EVENT_CLASS, PRECISION in ingest/reports/catalog.py), and tests/test_params.py holds
 # sql/schema.sql's CHECK constraints to it, so code, schema and reports cannot drift.
 VOCABULARIES: dict[str, tuple[str, ...]] = {
     "attack_type": get_args(AttackType),

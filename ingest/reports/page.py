@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ingest import export
+from ingest.reports import export
 
 # The marks: clusters and events from v_timeline that may fall in the report's range.
 MARKS_SQL = """

@@ -27,13 +27,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError
 
-from ingest import archives, formats
-from ingest.columns import REJECT, Batch, clean_text
+from ingest import formats
+from ingest.canon.records import RecordError, Skip
 from ingest.errors import FileUnreadable
 from ingest.formats.base import EventFilter, Format, StageRequest
-from ingest.ledger import FileResult, Ledger, sha256_of
-from ingest.readers import RawRecord, json_text
-from ingest.records import RecordError, Skip
+from ingest.inputs import archives
+from ingest.inputs.readers import RawRecord, json_text
+from ingest.load.columns import REJECT, Batch, clean_text
+from ingest.load.ledger import FileResult, Ledger, sha256_of
 from ingest.store import scalar, sections, sql_dir
 
 SUPERSEDED = "older version of a record given again in this file"

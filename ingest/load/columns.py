@@ -13,10 +13,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from ingest import galaxy
-from ingest.identity import org_words
-from ingest.records import DiplomaticEvent, EventDetail, Incident
-from ingest.times import TimeValue
+from ingest.canon import galaxy
+from ingest.canon.identity import org_words
+from ingest.canon.records import DiplomaticEvent, EventDetail, Incident
+from ingest.canon.times import TimeValue
 
 TS = pa.timestamp("us", tz="UTC")
 STR = pa.string()

@@ -14,11 +14,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ingest import countries, vocab
+from ingest.canon import countries, vocab
+from ingest.canon.records import VOCABULARIES
+from ingest.canon.times import parse_time, zone
 from ingest.errors import UsageError
-from ingest.records import VOCABULARIES
 from ingest.store import sql_dir
-from ingest.times import parse_time, zone
 
 _PARAM = re.compile(
     r"(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>[A-Z_]+)(?:\((?P<choices>[a-z0-9_|]+)\))?"
@@ -200,7 +200,7 @@ Rows = list[tuple[Any, ...]]
 
 
 def _granger(rows: Rows, params: dict[str, Any]) -> tuple[list[str], Rows]:
-    from ingest import leadlag  # statsmodels is imported only when such a report runs
+    from ingest.reports import leadlag  # statsmodels is imported only when such a report runs
 
     return leadlag.granger(rows, params)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ingest.countries import name_stems
-from ingest.galaxy import fold
+from ingest.canon.countries import name_stems
+from ingest.canon.galaxy import fold
 
 STEM = 5
 _STOP = frozenset((

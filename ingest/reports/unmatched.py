@@ -13,8 +13,8 @@ from typing import Any
 
 import duckdb
 
-from ingest.records import VOCABULARIES
-from ingest.reports import Param, Report
+from ingest.canon.records import VOCABULARIES
+from ingest.reports.catalog import Param, Report
 
 Check = Callable[[duckdb.DuckDBPyConnection, Report, Param, Any], list[str]]
 

@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ingest.identity import org_words
+from ingest.canon.identity import org_words
 from ingest.store import sql_dir, statements
 
 SOURCE = "derived"  # the incidents' source (sql/bursts.sql writes it)

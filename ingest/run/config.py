@@ -19,13 +19,13 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ingest import formats
-from ingest.bursts import BurstSettings
-from ingest.clusters import IdentitySettings
-from ingest.countries import alpha3
+from ingest.canon.countries import alpha3
+from ingest.canon.records import AttackType, EventClass
+from ingest.canon.times import zone
+from ingest.derive.bursts import BurstSettings
+from ingest.derive.clusters import IdentitySettings
 from ingest.errors import ConfigError
 from ingest.formats.base import EventFilter
-from ingest.records import AttackType, EventClass
-from ingest.times import zone
 
 Root = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-9]|20)$")]
 

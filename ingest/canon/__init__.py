@@ -1,0 +1,1 @@
+"""The canonical shapes and vocabularies, defined once: records, times, countries, names."""

@@ -1,0 +1,1 @@
+"""Reading input bytes: encodings, lines, archives, with where each record came from. No database."""

@@ -1,0 +1,1 @@
+"""The Parquet lake and canned reports on Apache Spark over it."""

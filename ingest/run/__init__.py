@@ -1,0 +1,1 @@
+"""A run of `cyberlog ingest` or `nightly`: its jobs, config and exit decision."""
