@@ -113,7 +113,7 @@ def test_csv_made_in_duckdb_is_byte_equal_to_csv_made_in_python(tmp_path, raw):
     """Big exports turn cells to text inside DuckDB; the bytes must not change with the road."""
     import duckdb
 
-    from ingest.cli import _emit_csv_text
+    from ingest.reports.results import emit_csv_text as _emit_csv_text
 
     con = duckdb.connect(str(tmp_path / "store.duckdb"))
     con.execute("SET TimeZone = 'Asia/Tokyo'")  # the session's zone must not leak into the text

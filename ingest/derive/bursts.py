@@ -80,12 +80,17 @@ def derive(
     their incidents, in one transaction; then mark the runs covered."""
     now = datetime.now(UTC)
     params: dict[str, Any] = {
-        "everything": everything, "categories": list(settings.categories) or list(ATTACKS),
-        "min_per_minute": settings.min_per_minute, "max_gap_minutes": settings.max_gap_minutes,
-        "min_alerts": settings.min_alerts, "by_events": settings.count == "events",
-        "run": run_id, "file": f"bursts:{run_id}", "now": now,
+        "everything": everything,
+        "categories": list(settings.categories) or list(ATTACKS),
+        "min_per_minute": settings.min_per_minute,
+        "max_gap_minutes": settings.max_gap_minutes,
+        "min_alerts": settings.min_alerts,
+        "by_events": settings.count == "events",
+        "run": run_id,
+        "file": f"bursts:{run_id}",
+        "now": now,
         "rule": json.dumps({"rule": "bursts v1", **asdict(settings)}),
-    }  # fmt: skip
+    }
     find, write = _statements()
     con.execute("BEGIN TRANSACTION")
     try:

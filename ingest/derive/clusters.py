@@ -20,9 +20,22 @@ from ingest.errors import UsageError
 from ingest.store import scalar, sections, sql_dir, statements
 
 RULE = "same target or named malware or report URL, overlapping time, compatible attack type (v2)"
-_TEMP = ("id_incidents", "id_words", "id_malware", "id_named", "id_keys", "id_joined", "id_target_any",
-         "id_named_target", "id_named_pairs", "id_target_pairs", "id_candidates", "id_matches", "id_evidence",
-         "id_new")  # fmt: skip
+_TEMP = (
+    "id_incidents",
+    "id_words",
+    "id_malware",
+    "id_named",
+    "id_keys",
+    "id_joined",
+    "id_target_any",
+    "id_named_target",
+    "id_named_pairs",
+    "id_target_pairs",
+    "id_candidates",
+    "id_matches",
+    "id_evidence",
+    "id_new",
+)
 
 
 @dataclass(frozen=True)
@@ -66,15 +79,22 @@ def match(
     with _transaction(con, _TEMP):
         _candidates(con, settings, everything=everything, search_hours=2 * settings.slack_hours, run_id=run_id)
         now = datetime.now(UTC)
-        matched = _decide_by_rule(con, "matched", now, run_id,
-                                  "SELECT a, b, evidence::JSON AS evidence FROM id_evidence")  # fmt: skip
-        stale = _decide_by_rule(con, "stale", now, run_id, """
+        matched = _decide_by_rule(
+            con, "matched", now, run_id, "SELECT a, b, evidence::JSON AS evidence FROM id_evidence"
+        )
+        stale = _decide_by_rule(
+            con,
+            "stale",
+            now,
+            run_id,
+            """
             SELECT l.incident_a AS a, l.incident_b AS b, NULL::JSON AS evidence FROM v_incident_links l
             JOIN id_incidents a ON a.incident_id = l.incident_a
             JOIN id_incidents b ON b.incident_id = l.incident_b
             WHERE l.decision = 'matched' AND (a.touched OR b.touched)
               AND NOT EXISTS (
-                  SELECT 1 FROM id_matches m WHERE m.a = l.incident_a AND m.b = l.incident_b)""")  # fmt: skip
+                  SELECT 1 FROM id_matches m WHERE m.a = l.incident_a AND m.b = l.incident_b)""",
+        )
         clusters = refresh_clusters(con)
     return MatchResult(matched, stale, clusters)
 
@@ -94,11 +114,19 @@ def _candidates(
     from ingest.canon.records import AFTER_INTRUSION
 
     names = malware_names()
-    params = {"run": run_id, "all": everything, "slack_hours": settings.slack_hours, "search_hours": search_hours,
-              "near": near, "after_intrusion": list(AFTER_INTRUSION),
-              "min_similarity": settings.min_similarity, "generic": list(GENERIC),
-              "max_url_share": settings.max_url_share, "malware_phrases": [p for p, _ in names],
-              "malware_names": [n for _, n in names]}  # fmt: skip
+    params = {
+        "run": run_id,
+        "all": everything,
+        "slack_hours": settings.slack_hours,
+        "search_hours": search_hours,
+        "near": near,
+        "after_intrusion": list(AFTER_INTRUSION),
+        "min_similarity": settings.min_similarity,
+        "generic": list(GENERIC),
+        "max_url_share": settings.max_url_share,
+        "malware_phrases": [p for p, _ in names],
+        "malware_names": [n for _, n in names],
+    }
     for statement in _statements():
         con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
 
@@ -152,8 +180,9 @@ def suggest(
     days late shows up as a time miss."""
     try:
         _candidates(con, settings, everything=True, search_hours=2 * settings.slack_hours + 24 * extra_days, near=True)
-        result = con.execute(_SUGGESTIONS, {"slack_hours": settings.slack_hours,
-                                            "min_similarity": settings.min_similarity})  # fmt: skip
+        result = con.execute(
+            _SUGGESTIONS, {"slack_hours": settings.slack_hours, "min_similarity": settings.min_similarity}
+        )
         columns = [d[0] for d in result.description]
         return columns, result.fetchall()
     finally:
@@ -184,9 +213,11 @@ class Ledger:
 
     def in_force(self, where: str = "TRUE") -> str:
         """The pairs (a, b) whose latest decision joins them."""
-        return (f"SELECT {self.kind}_a AS a, {self.kind}_b AS b FROM (SELECT * FROM {self.links} "
-                f"QUALIFY row_number() OVER (PARTITION BY {self.kind}_a, {self.kind}_b ORDER BY seq DESC) = 1) "
-                f"WHERE decision IN ('matched', 'merged') AND ({where})")  # fmt: skip
+        return (
+            f"SELECT {self.kind}_a AS a, {self.kind}_b AS b FROM (SELECT * FROM {self.links} "
+            f"QUALIFY row_number() OVER (PARTITION BY {self.kind}_a, {self.kind}_b ORDER BY seq DESC) = 1) "
+            f"WHERE decision IN ('matched', 'merged') AND ({where})"
+        )
 
 
 INCIDENTS = Ledger("incident", "incidents", "inc_")
@@ -227,8 +258,17 @@ def decide(con: duckdb.DuckDBPyConnection, first: str, second: str | None, decis
         raise UsageError(f"{first} is not linked to any other {ledger.kind}: nothing to undo")
     import pyarrow as pa  # Arrow, only when a decision is written
 
-    rows = [{f"{ledger.kind}_a": a, f"{ledger.kind}_b": b, "decision": decision, "rule": "by hand", "note": note,
-             "decided_at": datetime.now(UTC)} for a, b in pairs]  # fmt: skip
+    rows = [
+        {
+            f"{ledger.kind}_a": a,
+            f"{ledger.kind}_b": b,
+            "decision": decision,
+            "rule": "by hand",
+            "note": note,
+            "decided_at": datetime.now(UTC),
+        }
+        for a, b in pairs
+    ]
     with _transaction(con, _EVENT_TEMP if ledger is EVENTS else ()):
         con.register("_decisions", pa.Table.from_pylist(rows))
         con.execute(f"INSERT INTO {ledger.links} BY NAME SELECT * FROM _decisions")
@@ -278,8 +318,16 @@ def _components(pairs: list[tuple[Any, ...]]) -> dict[Any, Any]:
     return {member: root(member) for member in list(parent)}
 
 
-_EVENT_TEMP = ("ev_touched", "ev_records", "ev_events", "ev_worked", "ev_url_edges", "ev_roots", "ev_assigned",
-               "ev_changed")  # fmt: skip
+_EVENT_TEMP = (
+    "ev_touched",
+    "ev_records",
+    "ev_events",
+    "ev_worked",
+    "ev_url_edges",
+    "ev_roots",
+    "ev_assigned",
+    "ev_changed",
+)
 
 
 def match_events(
@@ -307,8 +355,10 @@ def _cluster_events(
     for statement in parts["groups"]:
         con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
     roots = _components(con.execute("SELECT grp_a, grp_b FROM ev_url_edges").fetchall())
-    table = pa.table({"grp": list(roots), "root": list(roots.values())}, schema=pa.schema(
-        [("grp", pa.uint64()), ("root", pa.uint64())]))  # fmt: skip
+    table = pa.table(
+        {"grp": list(roots), "root": list(roots.values())},
+        schema=pa.schema([("grp", pa.uint64()), ("root", pa.uint64())]),
+    )
     con.register("_roots", table)
     con.execute("CREATE OR REPLACE TEMP TABLE ev_roots AS SELECT * FROM _roots")
     con.unregister("_roots")
@@ -333,7 +383,7 @@ def _merge_by_hand(con: duckdb.DuckDBPyConnection) -> None:
         FROM v_event_links l
         LEFT JOIN event_clusters ca ON ca.event_id = l.event_a
         LEFT JOIN event_clusters cb ON cb.event_id = l.event_b
-        WHERE l.decision = 'merged'""").fetchall()  # fmt: skip
+        WHERE l.decision = 'merged'""").fetchall()
     if not merged:
         return
     roots = _components(merged)

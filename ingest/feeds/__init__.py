@@ -70,9 +70,19 @@ class State:
         etag, modified = found[0]
         return {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", modified)) if v}
 
-    def mark(self, source: str, item: str, version: str | None, url: str, *, path: str | None = None,
-             file_id: str | None = None, run_id: str | None = None, etag: str | None = None,
-             last_modified: str | None = None) -> None:  # fmt: skip
+    def mark(
+        self,
+        source: str,
+        item: str,
+        version: str | None,
+        url: str,
+        *,
+        path: str | None = None,
+        file_id: str | None = None,
+        run_id: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
         assert self.con is not None
         self.con.execute(
             "INSERT OR REPLACE INTO fetch_state (source, item, version, url, etag, last_modified, file_path, "
@@ -289,9 +299,12 @@ def _json_object(path: Path) -> str | None:
 
 
 def open_feed(
-    source: Source, config: Config, config_path: Path, con: duckdb.DuckDBPyConnection | None,
+    source: Source,
+    config: Config,
+    config_path: Path,
+    con: duckdb.DuckDBPyConnection | None,
     folder: Path | None = None,
-) -> Feed:  # fmt: skip
+) -> Feed:
     """The source's feed with its credentials read now (ValueError naming a missing one)."""
     auth, headers = source.auth.resolve(config_path.parent) if source.auth else (None, {})
     f = config.fetch
@@ -305,8 +318,14 @@ class FeedRun:
     """The remote sources of one nightly run: their downloads as jobs, their state marked
     as each file loads, and a failed source recorded while the others go on."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, run: RunResult, config: Config, config_path: Path,
-                 on_failure: Callable[[FileResult], None]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        run: RunResult,
+        config: Config,
+        config_path: Path,
+        on_failure: Callable[[FileResult], None],
+    ) -> None:
         self.con, self.run, self.config, self.config_path = con, run, config, config_path
         self.on_failure = on_failure
         self.pending: dict[Path, tuple[Feed, Download]] = {}
@@ -348,16 +367,24 @@ class FeedRun:
         if result.status == "failed":
             feed.blocked = result.error or "failed"
             return
-        feed.state.mark(download.source, download.item, download.version, download.url,
-                        path=str(download.path.resolve()), file_id=result.file_id, run_id=self.run.run_id)  # fmt: skip
+        feed.state.mark(
+            download.source,
+            download.item,
+            download.version,
+            download.url,
+            path=str(download.path.resolve()),
+            file_id=result.file_id,
+            run_id=self.run.run_id,
+        )
         if not self.config.fetch.keep:
             download.path.unlink(missing_ok=True)
 
     def _failed(self, source: Source, message: str) -> None:
         from ingest.load.files import record_failure
 
-        result = FileResult(Path(source.name), "failed", source.name, source.format, error=message,
-                            url=shown(source.url or ""))  # fmt: skip
+        result = FileResult(
+            Path(source.name), "failed", source.name, source.format, error=message, url=shown(source.url or "")
+        )
         record_failure(self.con, result, self.run.run_id)
         self.run.files.append(result)
         self.on_failure(result)

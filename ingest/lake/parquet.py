@@ -157,9 +157,15 @@ class Partition:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "source": self.source, "month": self.month, "rows": self.rows, "fingerprint": self.fingerprint,
-            "first": self.first, "last": self.last, "files": self.files, "written_at": self.written_at,
-        }  # fmt: skip
+            "source": self.source,
+            "month": self.month,
+            "rows": self.rows,
+            "fingerprint": self.fingerprint,
+            "first": self.first,
+            "last": self.last,
+            "files": self.files,
+            "written_at": self.written_at,
+        }
 
 
 @dataclass
@@ -181,9 +187,12 @@ class Manifest:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "lake_version": LAKE_VERSION, "exported_at": self.exported_at, "store": self.store,
-            "schema_version": self.schema_version, "tables": self.tables,
-        }  # fmt: skip
+            "lake_version": LAKE_VERSION,
+            "exported_at": self.exported_at,
+            "store": self.store,
+            "schema_version": self.schema_version,
+            "tables": self.tables,
+        }
 
 
 def manifest_path(lake: Path, writer: str | None = None) -> Path:
@@ -305,8 +314,9 @@ def export(
     results: list[TableResult] = []
     with _locked(lake, writer):
         before = read_manifest(lake, writer)
-        after = Manifest(dict(before.tables), datetime.now(UTC).isoformat().replace("+00:00", "Z"), str(store),
-                         schema_version)  # fmt: skip
+        after = Manifest(
+            dict(before.tables), datetime.now(UTC).isoformat().replace("+00:00", "Z"), str(store), schema_version
+        )
         stale: list[str] = []  # files of replaced or removed partitions: deleted once the new manifest is in
         staging = lake / f".staging-{uuid.uuid4().hex[:12]}"
         try:
@@ -321,8 +331,10 @@ def export(
                 now = _current(con, table, rows)
                 old = before.partitions(table.name)
                 if before.tables.get(table.name, {}).get("columns") != [{"name": n, "type": t} for n, t in columns]:
-                    old = {k: Partition(p.source, p.month, p.rows, "(columns changed)", files=p.files)
-                           for k, p in old.items()}  # fmt: skip
+                    old = {
+                        k: Partition(p.source, p.month, p.rows, "(columns changed)", files=p.files)
+                        for k, p in old.items()
+                    }
                 changed = [p for k, p in now.items() if k not in old or old[k].fingerprint != p.fingerprint]
                 result.unchanged = len(now) - len(changed)
                 gone = [p for k, p in old.items() if k not in now]

@@ -410,9 +410,16 @@ def register_lake(spark: SparkSession, lake: Path) -> None:
 def _spark_type(duckdb_type: str) -> str:
     """The Spark type a lake column of this store type reads as (only for empty tables)."""
     simple = {
-        "VARCHAR": "STRING", "BIGINT": "BIGINT", "INTEGER": "INT", "TINYINT": "TINYINT", "DOUBLE": "DOUBLE",
-        "BOOLEAN": "BOOLEAN", "DATE": "DATE", "TIMESTAMP WITH TIME ZONE": "TIMESTAMP", "VARCHAR[]": "ARRAY<STRING>",
-    }  # fmt: skip
+        "VARCHAR": "STRING",
+        "BIGINT": "BIGINT",
+        "INTEGER": "INT",
+        "TINYINT": "TINYINT",
+        "DOUBLE": "DOUBLE",
+        "BOOLEAN": "BOOLEAN",
+        "DATE": "DATE",
+        "TIMESTAMP WITH TIME ZONE": "TIMESTAMP",
+        "VARCHAR[]": "ARRAY<STRING>",
+    }
     return simple.get(duckdb_type, "STRING")
 
 

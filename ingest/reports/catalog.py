@@ -177,8 +177,16 @@ def _parse_header(path: Path) -> Report:
     compute = fields["compute"][0] if fields["compute"] else None
     if compute is not None and compute not in COMPUTE:
         raise UsageError(f"report {path.stem}: no compute step named {compute!r}")
-    return Report(path.stem, fields["title"][0], " ".join(fields["description"]), params,
-                  tuple(fields["example"]), text, path, compute)  # fmt: skip
+    return Report(
+        path.stem,
+        fields["title"][0],
+        " ".join(fields["description"]),
+        params,
+        tuple(fields["example"]),
+        text,
+        path,
+        compute,
+    )
 
 
 def _param(report: str, spec: str) -> Param:

@@ -5,6 +5,9 @@ order). A text cell starting with = + - @ tab or CR is prefixed with ' so Excel 
 LibreOffice show it as text instead of running it; numbers, including negative ones,
 stay numbers. `raw=True` writes cells untouched.
 
+The formats are a registry (`_WRITERS`), the only dispatch over them: a format is a
+name, a function that writes rows, and the `--out` suffix that picks it.
+
 Big results take a faster road to the same bytes: `csv_text_sql` turns each column into
 its text inside DuckDB (the rules of `text` and `neutralise`, written in SQL), so Python
 only writes strings. Types whose text only Python knows (structs, intervals) keep the
@@ -17,9 +20,11 @@ import csv
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TextIO
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -77,8 +82,9 @@ def write_csv(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]]
         writer.writerow([text(v) if _is_number(v) else safe(text(v)) for v in row])
 
 
-def write_csv_text(out: TextIO, columns: Sequence[str], chunks: Iterable[list[tuple[Any, ...]]], *,
-                   raw: bool = False) -> None:  # fmt: skip
+def write_csv_text(
+    out: TextIO, columns: Sequence[str], chunks: Iterable[list[tuple[Any, ...]]], *, raw: bool = False
+) -> None:
     """CSV of rows that `csv_text_sql` already turned into text (None for NULL)."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([name if raw else neutralise(name) for name in columns])
@@ -86,8 +92,18 @@ def write_csv_text(out: TextIO, columns: Sequence[str], chunks: Iterable[list[tu
         writer.writerows(chunk)
 
 
-_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
-             "UHUGEINT"}  # fmt: skip
+_INTEGERS = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+}
 _ISO = "%Y-%m-%dT%H:%M:%S"
 
 
@@ -163,8 +179,15 @@ def write_markdown(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[
         out.write("| " + " | ".join(cell(text(v)) for v in row) + " |\n")
 
 
-def write_table(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, width: int,
-                max_rows: int = 500, max_cell: int = 40) -> None:  # fmt: skip
+def write_table(
+    out: TextIO,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    width: int,
+    max_rows: int = 500,
+    max_cell: int = 40,
+) -> None:
     """A plain-text table for a terminal: as many leading columns as fit, cells cut short.
 
     Tables are for reading at a glance; CSV and JSON carry every column in full.
@@ -196,3 +219,66 @@ def write_table(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any
 def _cut(cell: str, limit: int) -> str:
     cell = cell.replace("\r", " ").replace("\n", " ")
     return cell if len(cell) <= limit else cell[: limit - 1] + "…"
+
+
+# the writers by format name ------------------------------------------------------------
+
+Rows = Iterable[Sequence[Any]]
+
+
+@dataclass(frozen=True)
+class Writer:
+    """One output format: how it writes rows (raw: CSV cells untouched; width: a table's)."""
+
+    write: Callable[[TextIO, Sequence[str], Rows, bool, int], None]
+    suffix: str | None = None  # `--out` with this suffix picks the format
+    newline: str | None = None  # "" for CSV, which writes its own CRLF
+
+
+def _table(out: TextIO, columns: Sequence[str], rows: Rows, raw: bool, width: int) -> None:
+    if columns:  # a statement that returns nothing (SET, CREATE) prints nothing
+        write_table(out, columns, rows, width=width)
+
+
+def _csv(out: TextIO, columns: Sequence[str], rows: Rows, raw: bool, width: int) -> None:
+    write_csv(out, columns, rows, raw=raw)
+
+
+def _json(out: TextIO, columns: Sequence[str], rows: Rows, raw: bool, width: int) -> None:
+    write_json(out, columns, rows)
+
+
+def _markdown(out: TextIO, columns: Sequence[str], rows: Rows, raw: bool, width: int) -> None:
+    write_markdown(out, columns, rows)
+
+
+_WRITERS: dict[str, Writer] = {
+    "table": Writer(_table),
+    "csv": Writer(_csv, ".csv", newline=""),
+    "json": Writer(_json, ".json"),
+    "markdown": Writer(_markdown, ".md"),
+    # a page needs a report and its time line (`page.emit_page`); bare rows are drawn as a table
+    "html": Writer(_table, ".html"),
+}
+
+
+def formats() -> list[str]:
+    return list(_WRITERS)
+
+
+def writer(name: str) -> Writer:
+    return _WRITERS[name]
+
+
+def pick(name: str | None, out: Path | None) -> str:
+    """The format asked for, else the one `out`'s suffix names, else a table."""
+    if name is not None:
+        return name
+    suffix = out.suffix.lower() if out else None
+    return next((found for found, w in _WRITERS.items() if suffix and w.suffix == suffix), "table")
+
+
+def write_rows(
+    out: TextIO, name: str, columns: Sequence[str], rows: Rows, *, raw: bool = False, width: int = 160
+) -> None:
+    _WRITERS[name].write(out, columns, rows, raw, width)

@@ -17,9 +17,28 @@ from datetime import date
 from typing import Any
 
 COLUMNS = [
-    "cause", "effect", "event_class", "lag_order", "max_lag", "f", "df_num", "df_den", "p_f", "p_value", "p_adjusted",
-    "tests", "min_p", "note", "draws", "days", "attack_days", "event_days", "null_model", "span_from", "span_to",
-]  # fmt: skip
+    "cause",
+    "effect",
+    "event_class",
+    "lag_order",
+    "max_lag",
+    "f",
+    "df_num",
+    "df_den",
+    "p_f",
+    "p_value",
+    "p_adjusted",
+    "tests",
+    "min_p",
+    "note",
+    "draws",
+    "days",
+    "attack_days",
+    "event_days",
+    "null_model",
+    "span_from",
+    "span_to",
+]
 DIRECTIONS = (("events", "attacks"), ("attacks", "events"))
 MIN_ACTIVE_DAYS = 10  # days with at least one record, per series, before a test means anything
 
@@ -31,11 +50,15 @@ def granger(rows: list[tuple[Any, ...]], params: dict[str, Any]) -> tuple[list[s
     events = [float(r[2]) for r in rows]
     max_lag = max(1, int(params["max_lag"]))
     base = {
-        "event_class": params["event_class"], "max_lag": max_lag, "days": len(days),
-        "attack_days": sum(a > 0 for a in attacks), "event_days": sum(e > 0 for e in events),
-        "span_from": days[0] if days else None, "span_to": days[-1] if days else None,
+        "event_class": params["event_class"],
+        "max_lag": max_lag,
+        "days": len(days),
+        "attack_days": sum(a > 0 for a in attacks),
+        "event_days": sum(e > 0 for e in events),
+        "span_from": days[0] if days else None,
+        "span_to": days[-1] if days else None,
         "null_model": _null_model(params["trend"], params["block_weeks"]),
-    }  # fmt: skip
+    }
     sparse = _too_sparse(base, len(days), max_lag, params["trend"])
     results = {d: {"note": sparse} for d in DIRECTIONS} if sparse else _tests(days, attacks, events, max_lag, params)
     found = [dict(base, cause=c, effect=e, **results[(c, e)]) for c, e in DIRECTIONS]
@@ -103,11 +126,15 @@ def _tests(
         above = sum(int(d[(cause, effect)] >= seen[(cause, effect)] * (1 - 1e-12)) for d in draws)
         df_num, df_den = test.df
         found[(cause, effect)] = {
-            "lag_order": order, "f": round(float(test.test_statistic), 3), "df_num": int(df_num),
-            "df_den": int(df_den), "p_f": round(float(test.pvalue), 4),
-            "p_value": round((1 + above) / (1 + len(draws)), 4), "min_p": round(1 / (1 + len(draws)), 4),
+            "lag_order": order,
+            "f": round(float(test.test_statistic), 3),
+            "df_num": int(df_num),
+            "df_den": int(df_den),
+            "p_f": round(float(test.pvalue), 4),
+            "p_value": round((1 + above) / (1 + len(draws)), 4),
+            "min_p": round(1 / (1 + len(draws)), 4),
             "draws": len(draws),
-        }  # fmt: skip
+        }
         if found[(cause, effect)]["min_p"] > 0.05:
             least = 1 / (1 + len(draws))
             found[(cause, effect)]["note"] = f"cannot reach 0.05: {len(draws)} draws give p >= {least:.3f}"

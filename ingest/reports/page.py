@@ -10,9 +10,15 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Sequence
-from typing import Any, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ingest.reports import export
+import duckdb
+
+from ingest.reports import export, results
+
+if TYPE_CHECKING:
+    from ingest.reports.catalog import Report
 
 # The marks: clusters and events from v_timeline that may fall in the report's range.
 MARKS_SQL = """
@@ -24,6 +30,20 @@ WHERE ($since IS NULL OR happened_latest > $since::DATE) AND ($until IS NULL OR 
 ORDER BY happened_at, kind, id
 LIMIT 20000
 """
+
+
+def emit_page(con: duckdb.DuckDBPyConnection, report: Report, params: dict[str, Any], out: Path | None) -> None:
+    """The report as one page (on stdout, or a file that appears once complete): its rows
+    beside the incidents and events of its time range."""
+    columns, found = results.report_rows(con, report, params)
+    try:
+        marked = con.execute(MARKS_SQL, {"since": params.get("since"), "until": params.get("until")})
+        names = [d[0] for d in marked.description or []]
+        marks = [dict(zip(names, row, strict=True)) for row in marked.fetchall()]
+    except duckdb.Error as exc:
+        raise results.query_error(exc) from None
+    with results.destination(out, "html") as stream:
+        write_page(stream, report.title, report.description, params, columns, found, marks)
 
 
 def _json(value: Any) -> str:

@@ -24,7 +24,7 @@ from ingest.canon.records import AttackType, EventClass
 from ingest.canon.times import zone
 from ingest.derive.bursts import BurstSettings
 from ingest.derive.clusters import IdentitySettings
-from ingest.errors import ConfigError
+from ingest.errors import ConfigError, UsageError
 from ingest.formats.base import EventFilter
 
 Root = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-9]|20)$")]
@@ -42,8 +42,13 @@ class Filter(BaseModel):
     min_mentions: Annotated[int, Field(ge=0)] = 0
 
     def event_filter(self) -> EventFilter:
-        return EventFilter(tuple(self.actor_countries), tuple(self.cameo_roots), tuple(self.event_classes),
-                           self.min_sources, self.min_mentions)  # fmt: skip
+        return EventFilter(
+            tuple(self.actor_countries),
+            tuple(self.cameo_roots),
+            tuple(self.event_classes),
+            self.min_sources,
+            self.min_mentions,
+        )
 
 
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
@@ -270,3 +275,13 @@ def source_files(config_path: Path, source: Source) -> list[Path]:
         ) from None
     # a MISP feed folder stands for its event files; other folders are not inputs
     return [file for path in matches for file in formats.expand(path) if file != path or path.is_file()]
+
+
+def write_template(path: Path, *, force: bool = False) -> None:
+    """A commented cyberlog.toml to start from: one source to fill in, the others as examples."""
+    from importlib import resources
+
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists: edit it, or pass --force to overwrite it")
+    template = resources.files("ingest").joinpath("data/cyberlog.toml.template").read_text("utf-8")
+    path.write_text(template, "utf-8")

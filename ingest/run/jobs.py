@@ -70,9 +70,14 @@ def start_run(con: duckdb.DuckDBPyConnection, command: str, config_path: Path | 
     con.execute(
         "INSERT INTO ingest_runs (run_id, command, config_path, cyberlog_version, started_at) "
         "VALUES ($run, $command, $config, $version, $now)",
-        {"run": run.run_id, "command": command, "config": str(config_path) if config_path else None,
-         "version": __version__, "now": datetime.now(UTC)},
-    )  # fmt: skip
+        {
+            "run": run.run_id,
+            "command": command,
+            "config": str(config_path) if config_path else None,
+            "version": __version__,
+            "now": datetime.now(UTC),
+        },
+    )
     return run
 
 
@@ -101,10 +106,18 @@ def execute(
             from ingest.load.files import NO_FILTER, load_file  # the parsing machinery, only for a new file
 
             result = load_file(
-                con, job.path, run_id=run.run_id, fmt=job.fmt, source=job.source, zone=job.zone,
-                encoding=job.encoding, progress=progress(job.path) if progress else None,
-                event_filter=job.event_filter or NO_FILTER, ledger=ledger, force=job.replaces is not None,
-            )  # fmt: skip
+                con,
+                job.path,
+                run_id=run.run_id,
+                fmt=job.fmt,
+                source=job.source,
+                zone=job.zone,
+                encoding=job.encoding,
+                progress=progress(job.path) if progress else None,
+                event_filter=job.event_filter or NO_FILTER,
+                ledger=ledger,
+                force=job.replaces is not None,
+            )
         run.files.append(result)
         on_file(result)
 
@@ -173,10 +186,16 @@ def finish_run(con: duckdb.DuckDBPyConnection, run: RunResult) -> None:
         "files_skipped = $skipped, files_failed = $failed, records_read = $records_read, "
         "inserted = $inserted, updated = $updated, unchanged = $unchanged, rejected = $rejected "
         "WHERE run_id = $run",
-        {"now": datetime.now(UTC), "code": int(run.exit_code), "run": run.run_id,
-         "loaded": run.status_count("loaded"), "skipped": run.status_count("skipped"),
-         "failed": run.status_count("failed"), **{name: run.total(name) for name in COUNTS}},
-    )  # fmt: skip
+        {
+            "now": datetime.now(UTC),
+            "code": int(run.exit_code),
+            "run": run.run_id,
+            "loaded": run.status_count("loaded"),
+            "skipped": run.status_count("skipped"),
+            "failed": run.status_count("failed"),
+            **{name: run.total(name) for name in COUNTS},
+        },
+    )
     rows = _by_source(run)
     if rows:
         con.executemany("INSERT INTO ingest_run_sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
@@ -208,9 +227,17 @@ def summary(run: RunResult) -> dict[str, object]:
         "event_identity": run.event_identity.as_dict() if run.event_identity else None,
         "bursts": run.bursts.as_dict() if run.bursts else None,
         "files": [
-            {"path": str(f.path), "status": f.status, "format": f.format, "source": f.source,
-             "sha256": f.sha256, "file_id": f.file_id, "error": f.error,
-             **{name: f.count(name) for name in COUNTS}, "skipped": f.skipped}
+            {
+                "path": str(f.path),
+                "status": f.status,
+                "format": f.format,
+                "source": f.source,
+                "sha256": f.sha256,
+                "file_id": f.file_id,
+                "error": f.error,
+                **{name: f.count(name) for name in COUNTS},
+                "skipped": f.skipped,
+            }
             for f in run.files
         ],
-    }  # fmt: skip
+    }

@@ -1,0 +1,40 @@
+"""`cyberlog status`: what the store holds at a glance."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from ingest.cli.common import Db, JsonOut, Wait, width
+from ingest.reports import export, results
+from ingest.reports import status as store_status
+
+app = typer.Typer()
+
+
+@app.command()
+def status(
+    as_json: JsonOut = False,
+    wait: Wait = None,
+    db: Db = None,
+) -> None:
+    """What the store holds at a glance: the store (size, schema, runs, the last run's exit code,
+    runs killed or not yet matched or derived) and per source its kind, records, newest data,
+    last run and its exit code, files loaded and failed, rejects kept, records with words no
+    vocabulary maps (listed in v_unmapped_terms), and when it last fetched; and the actor
+    names the MISP galaxies do not know."""
+    with results.reading(db, wait) as con:
+        found = store_status.read(con, db)
+    unresolved = found.actors_unresolved
+    if as_json:
+        store = {**found.store, "actors_unresolved": unresolved}
+        sources = [dict(zip(found.columns, row, strict=True)) for row in found.sources]
+        typer.echo(json.dumps({"store": store, "sources": sources}, indent=2, default=export.json_default))
+        return
+    for name, value in found.store.items():
+        typer.echo(f"{name + ':':<22}{export.text(value)}")
+    shown = "; ".join(unresolved[:5]) + ("; ..." if len(unresolved) > 5 else "")
+    typer.echo(f"{'actors_unresolved:':<22}{len(unresolved)}{f' ({shown})' if unresolved else ''}")
+    typer.echo("")
+    results.write(found.columns, iter(found.sources), "table", None, width=width())

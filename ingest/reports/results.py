@@ -1,0 +1,181 @@
+"""A statement's or a report's rows, written to stdout or to a file that appears only once
+it is complete, by the writer of the format asked for (`export`).
+
+Reading goes through `reading`: a read-only store that cannot touch files outside it
+either, so `cyberlog query` cannot be turned into a way to read or write other files.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+import duckdb
+
+from ingest.errors import QueryError, UsageError
+from ingest.reports import export
+from ingest.store import open_store
+
+if TYPE_CHECKING:
+    from ingest.reports.catalog import Report
+
+FILE_WIDTH = 1000  # a table written to a file is not cut to a terminal
+HTML_NEEDS_REPORT = "--format html draws a report: use `cyberlog report run NAME --format html`"
+Rows = list[tuple[Any, ...]]
+
+
+@contextmanager
+def reading(db: Path | None, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection that cannot touch files outside the store either."""
+    with open_store(db, write=False, wait=wait) as con:
+        con.execute("SET enable_external_access = false")
+        yield con
+
+
+@contextmanager
+def destination(out: Path | None, fmt: str) -> Iterator[TextIO]:
+    """stdout, or a file that appears only once it is complete."""
+    if out is None:
+        yield sys.stdout
+        return
+    folder = out.parent if str(out.parent) else Path()
+    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline=export.writer(fmt).newline) as stream:
+            yield stream
+        Path(temp).replace(out)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def query_error(exc: duckdb.Error) -> QueryError:
+    """DuckDB's complaint about a statement, its first line: what the user can fix."""
+    return QueryError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
+
+def write(
+    columns: list[str],
+    rows: Iterator[tuple[Any, ...]],
+    fmt: str,
+    out: Path | None,
+    *,
+    raw: bool = False,
+    width: int = 160,
+) -> None:
+    """Rows in a format; `width` is the terminal's, for a table on stdout."""
+    with destination(out, fmt) as stream:
+        export.write_rows(stream, fmt, columns, rows, raw=raw, width=width if out is None else FILE_WIDTH)
+
+
+def emit(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: dict[str, Any],
+    fmt: str,
+    out: Path | None,
+    *,
+    raw: bool = False,
+    width: int = 160,
+) -> None:
+    """Run a statement and write its rows; its errors are the user's (QueryError)."""
+    if fmt == "html":
+        raise UsageError(HTML_NEEDS_REPORT)
+    try:
+        if fmt == "csv" and emit_csv_text(con, sql, params, out, raw):
+            return
+        cursor = con.execute(sql, params)
+        write([d[0] for d in cursor.description or []], _fetched(cursor), fmt, out, raw=raw, width=width)
+    except duckdb.Error as exc:
+        raise query_error(exc) from None
+
+
+def _fetched(cursor: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
+    while chunk := cursor.fetchmany(10_000):
+        yield from chunk
+
+
+def _without_tail(sql: str) -> str:
+    """The statement without the semicolons and whole-line comments that may end it."""
+    body = sql.strip()
+    while body:
+        last_line = body.rsplit("\n", 1)[-1].lstrip()
+        if body.endswith(";"):
+            body = body[:-1].rstrip()
+        elif last_line.startswith("--"):
+            body = body.rsplit("\n", 1)[0].rstrip() if "\n" in body else ""
+        else:
+            break
+    return body
+
+
+def emit_csv_text(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], out: Path | None, raw: bool
+) -> bool:
+    """CSV with every cell turned to text inside DuckDB: the same bytes, far faster on big results.
+
+    False when the statement or its column types need the Python road; that road then
+    runs the statement and reports any error it has.
+    """
+    body = _without_tail(sql)
+    if not body:
+        return False
+    try:
+        relation = con.sql(body, params=params or None)
+    except duckdb.Error:
+        return False
+    if relation is None:
+        return False
+    projections = export.csv_text_sql(relation.columns, [str(t) for t in relation.types], raw=raw)
+    if projections is None:
+        return False
+    try:
+        batches = relation.project(projections[0]).project(projections[1]).to_arrow_reader(10_000)
+    except duckdb.Error:
+        return False
+
+    def chunks() -> Iterator[list[tuple[Any, ...]]]:
+        for batch in batches:
+            yield list(zip(*(column.to_pylist() for column in batch.columns), strict=True))
+
+    with destination(out, "csv") as stream:
+        export.write_csv_text(stream, relation.columns, chunks(), raw=raw)
+    return True
+
+
+def report_rows(con: duckdb.DuckDBPyConnection, report: Report, params: dict[str, Any]) -> tuple[list[str], Rows]:
+    """A report's columns and rows: its SELECT's, or what its Python step makes of them."""
+    from ingest.reports import catalog as reports
+
+    try:
+        cursor = con.execute(report.sql, report.sql_params(params))
+        columns = [d[0] for d in cursor.description or []]
+        found = cursor.fetchall()
+    except duckdb.Error as exc:
+        raise query_error(exc) from None
+    return reports.compute(report, found, params) if report.compute else (columns, found)
+
+
+def emit_report(
+    con: duckdb.DuckDBPyConnection,
+    report: Report,
+    params: dict[str, Any],
+    fmt: str,
+    out: Path | None,
+    *,
+    raw: bool = False,
+    width: int = 160,
+) -> None:
+    """A report's rows written: a plain report streams its SELECT, a compute report its result."""
+    if report.compute is None:
+        emit(con, report.sql, params, fmt, out, raw=raw, width=width)
+        return
+    if fmt == "html":
+        raise UsageError(HTML_NEEDS_REPORT)
+    columns, found = report_rows(con, report, params)
+    write(columns, iter(found), fmt, out, raw=raw, width=width)

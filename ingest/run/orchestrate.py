@@ -1,0 +1,260 @@
+"""A run from its jobs to its ledger row: the jobs of `ingest`, `nightly` and `rejects
+replay`; each file loaded and reported as it is done; then bursts and identity; and the
+lines that sum the run up.
+
+The caller says how to report (a `say` function, a progress bar per file) and, for the
+nightly, where more jobs come from while the run goes (remote sources' downloads): the
+run itself prints nothing and knows nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import duckdb
+
+from ingest.derive.bursts import BurstSettings
+from ingest.derive.clusters import IdentitySettings
+from ingest.errors import ExitCode
+from ingest.load import rejects
+from ingest.load.ledger import FileResult
+from ingest.run.jobs import (
+    Job,
+    RunResult,
+    derive_bursts,
+    execute,
+    finish_run,
+    match_identities,
+    reject_sample,
+    start_run,
+)
+from ingest.store import open_store
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from ingest.formats.base import Format
+    from ingest.run.config import Config
+
+REJECTS_SHOWN = 5  # a file's first rejects are said after it; all of them when verbose
+
+Say = Callable[[str], None]
+OnFile = Callable[[FileResult], None]
+Progress = Callable[[Path], Callable[[int], None] | None]  # a file -> a callback for bytes read, or None
+After = Callable[[duckdb.DuckDBPyConnection, RunResult], None]
+
+
+class MoreJobs(Protocol):
+    """Jobs that appear while the run goes (remote sources' downloads), told of each file loaded."""
+
+    def jobs(self) -> Iterator[Job]: ...
+
+    def on_file(self, result: FileResult) -> None: ...
+
+
+Remote = Callable[[duckdb.DuckDBPyConnection, RunResult, OnFile], MoreJobs]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What a run decides by: the rejects it tolerates before exit 3, the identity rule, and
+    the burst rule (None: the one the store kept last)."""
+
+    max_rejects: int = 0
+    identity: IdentitySettings = field(default_factory=IdentitySettings)
+    bursts: BurstSettings | None = None
+
+
+def describe(result: FileResult) -> str:
+    """One line on one file of a run."""
+    if result.status == "skipped":
+        return f"skipped {result.path}: already loaded ({result.source})"
+    if result.status == "failed":
+        return f"failed {result.url or result.path}: {result.error}"
+    c = result.count
+    line = (
+        f"loaded {result.path} ({result.format} -> {result.source}): {c('records_read')} read, "
+        f"{c('inserted')} inserted, {c('updated')} updated, {c('unchanged')} unchanged, {c('rejected')} rejected"
+    )
+    if result.skipped:
+        reasons = sorted(result.skipped.items(), key=lambda item: (-item[1], item[0]))
+        line += f", {sum(result.skipped.values())} skipped (" + "; ".join(f"{n} {why}" for why, n in reasons) + ")"
+    return line
+
+
+def reporter(con: duckdb.DuckDBPyConnection, say: Say, verbose: bool = False) -> OnFile:
+    """Says each file as it is done, with its first rejects (all if verbose) and where the rest are."""
+
+    def on_file(result: FileResult) -> None:
+        say(describe(result))
+        if result.count("rejected") and result.file_id:
+            shown = result.count("rejected") if verbose else REJECTS_SHOWN
+            for line, pointer, field_name, reason in reject_sample(con, result.file_id, shown):
+                where = line if line is not None else (pointer or "(document)")
+                say(f"  {result.path}:{where}: {field_name or '(record)'}: {reason}")
+            more = result.count("rejected") - shown
+            if more > 0:
+                sql = f"SELECT * FROM rejects WHERE file_id = '{result.file_id}'"
+                say(f'  ... and {more} more: cyberlog query "{sql}"')
+
+    return on_file
+
+
+def run_jobs(
+    db: Path | None,
+    command: str,
+    config: Path | None,
+    jobs: Iterable[Job],
+    warnings: list[str],
+    rules: Rules,
+    *,
+    wait: float | None,
+    say: Say,
+    verbose: bool = False,
+    progress: Callable[[], AbstractContextManager[Progress | None]] | None = None,
+    after: After | None = None,
+    remote: Remote | None = None,
+) -> RunResult:
+    """One run, recorded in the ledger whatever happens: a bug is recorded as exit 1, then raised."""
+    with open_store(db, write=True, wait=wait) as con:
+        run = start_run(con, command, config)
+        run.warnings += warnings
+        try:
+            with progress() if progress else nullcontext() as bars:
+                _load(con, run, jobs, reporter(con, say, verbose), bars, remote)
+            if after:
+                after(con, run)
+            derive_bursts(con, run, rules.bursts)
+            match_identities(con, run, rules.identity)
+        except BaseException:
+            run.exit_code = ExitCode.BUG  # recorded, then the traceback: a bug to report
+            finish_run(con, run)
+            raise
+        run.decide_exit(rules.max_rejects)
+        finish_run(con, run)
+    return run
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    run: RunResult,
+    jobs: Iterable[Job],
+    report: OnFile,
+    bars: Progress | None,
+    remote: Remote | None,
+) -> None:
+    if remote is None:
+        execute(con, run, jobs, report, bars)
+        return
+    more = remote(con, run, report)  # fetched files are loaded as they arrive
+
+    def on_file(result: FileResult) -> None:
+        more.on_file(result)
+        report(result)
+
+    execute(con, run, itertools.chain(jobs, more.jobs()), on_file, bars)
+
+
+def outcome(run: RunResult) -> list[str]:
+    """The run summed up: its warnings, its files and records, and what bursts and identity did."""
+    lines = [f"warning: {warning}" for warning in run.warnings]
+    lines.append(
+        f"run {run.run_id}: {run.status_count('loaded')} loaded, {run.status_count('skipped')} skipped, "
+        f"{run.status_count('failed')} failed; {run.total('inserted')} inserted, {run.total('updated')} updated, "
+        f"{run.total('unchanged')} unchanged, {run.total('rejected')} rejected"
+    )
+    if b := run.bursts:
+        if b.everything:
+            lines.append(
+                f"bursts (the [bursts] rule changed: every alert derived again): {b.inserted} new derived "
+                f"incidents, {b.updated} changed, {b.removed} removed"
+            )
+        else:
+            lines.append(f"bursts: {b.inserted} new derived incidents, {b.updated} extended, {b.removed} merged away")
+    if m := run.identity:
+        lines.append(f"identity: {m.matched} new cross-source matches, {m.stale} no longer hold; {m.clusters} clusters")
+    if e := run.event_identity:
+        lines.append(
+            f"event identity: {e.matched} records joined to an event, {e.stale} no longer; {e.clusters} event clusters"
+        )
+    return lines
+
+
+# the jobs ---------------------------------------------------------------------------------
+
+
+def file_jobs(
+    paths: list[Path], fmt: Format | None, source: str | None, zone: ZoneInfo | None, encoding: str
+) -> list[Job]:
+    """`cyberlog ingest`: a job per file; a MISP feed folder stands for its event files."""
+    return [Job(file, fmt, source, zone, encoding) for path in paths for file in _expand(path)]
+
+
+def _expand(path: Path) -> list[Path]:
+    if not path.is_dir():
+        return [path]
+    from ingest import formats  # the parsing machinery, only for a folder
+
+    return formats.expand(path)
+
+
+def nightly_jobs(config_path: Path, settings: Config) -> tuple[list[Job], list[str]]:
+    """The local sources' files, and a warning for each source whose glob matches none."""
+    from ingest import formats
+    from ingest.canon.times import zone
+    from ingest.run.config import source_files
+
+    jobs, warnings = [], []
+    for src in settings.sources:
+        if src.url is not None:
+            continue
+        files = source_files(config_path, src)
+        if not files:
+            warnings.append(f"source {src.name}: no files match {src.path}")
+        tz = zone(src.timezone) if src.timezone else None
+        kept = src.filter.event_filter() if src.filter else None
+        jobs += [Job(path, formats.get(src.format), src.name, tz, src.encoding, kept) for path in files]
+    return jobs, warnings
+
+
+def replay_jobs(
+    files: list[rejects.RejectedFile], settings: Config | None, zone: ZoneInfo | None, encoding: str | None
+) -> tuple[list[Job], list[str]]:
+    """`rejects replay`: a job per file still as it was loaded, read as its source in the
+    config says unless `zone` or `encoding` say otherwise; a warning for each other file."""
+    from ingest import formats
+    from ingest.canon.times import zone as zone_named
+
+    by_name = {s.name: s for s in settings.sources} if settings else {}
+    jobs, warnings = [], []
+    for file in files:
+        if not file.unchanged():
+            warnings.append(
+                f"{file.path}: gone or changed since it was loaded: its {file.rejects} rejects cannot be replayed"
+            )
+            continue
+        own = by_name.get(file.source)
+        tz = zone or (zone_named(own.timezone) if own and own.timezone else None)
+        fmt = formats.get(file.format)
+        read_as = encoding or (own.encoding if own else "utf-8")
+        kept = own.filter.event_filter() if own and own.filter else None
+        jobs.append(Job(file.path, fmt, file.source, tz, read_as, kept, replaces=file.file_id))
+    return jobs, warnings
+
+
+def mark_replayed(jobs: list[Job]) -> After:
+    """After a replay's files: the old rejects of each file that loaded again are replayed."""
+    replaces = {str(job.path): job.replaces for job in jobs if job.replaces}
+
+    def mark(con: duckdb.DuckDBPyConnection, run: RunResult) -> None:
+        for result in run.files:
+            old = replaces.get(str(result.path))
+            if old and result.status == "loaded":
+                rejects.mark_replayed(con, old, run.run_id)
+
+    return mark
