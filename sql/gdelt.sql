@@ -1,10 +1,11 @@
--- GDELT event exports staged inside DuckDB, run by ingest/formats/gdelt.py.
--- Statements are separated by ";\n". The fields comment below is filled by the module from its fixed
--- column map with list-index expressions (f[27]), by layout: 61 columns (GDELT 2.0), 58
--- (1.0 daily) or 57 (1.0 historical, no SOURCEURL). Values are bound $parameters. Every
--- line is accounted for: staged, rejected with its field and reason, counted as a
--- header, or counted as outside the source's filter.
+-- GDELT event exports staged inside DuckDB, run by ingest/load/staging.py for
+-- ingest/formats/gdelt.py. Fields are taken by position (f[27]), by layout: 61 columns (GDELT
+-- 2.0), 58 (1.0 daily, without the three *Geo_ADM2Code columns) or 57 (1.0 historical, no
+-- SOURCEURL). Values are bound $parameters: the file's lines ($path, $compression) and the
+-- source's filter. Every line is accounted for: staged, rejected with its field and reason,
+-- counted as a header, or counted as outside the source's filter.
 
+/* stage */
 -- Read in file order: the table's rowid is then the line's position (a window function
 -- numbering the lines would force a single thread).
 CREATE OR REPLACE TEMP TABLE gd_raw AS
@@ -15,11 +16,35 @@ FROM read_csv($path, columns = {'column0': 'VARCHAR'}, delim = '\x1e', header = 
 -- One pass over the lines: split on tabs (never quoted), take the fields by position, type
 -- them, name the first field that breaks a rule and why, and build the event the line
 -- describes. Only a bad line keeps its raw text.
-CREATE OR REPLACE TEMP TABLE gd_all AS
+CREATE OR REPLACE TEMP TABLE stage_lines AS
 WITH named AS (
     SELECT
         line, raw, len(f) AS width,
-        /* fields */
+        -- by position in a GDELT 2.0 row (FORMATS.md 1.2); a 1.0 row lacks columns 40, 48 and 56
+        nullif(f[1], '') AS event_id,  -- GLOBALEVENTID
+        nullif(f[2], '') AS sqldate,
+        nullif(f[6], '') AS actor1_code,
+        nullif(f[7], '') AS actor1_name,
+        nullif(f[8], '') AS actor1_country,
+        nullif(f[13], '') AS actor1_type,  -- Actor1Type1Code
+        nullif(f[16], '') AS actor2_code,
+        nullif(f[17], '') AS actor2_name,
+        nullif(f[18], '') AS actor2_country,
+        nullif(f[23], '') AS actor2_type,
+        nullif(f[27], '') AS event_code,
+        nullif(f[28], '') AS event_base,
+        nullif(f[30], '') AS quad_class,
+        nullif(f[31], '') AS goldstein,
+        nullif(f[32], '') AS num_mentions,
+        nullif(f[33], '') AS num_sources,
+        nullif(f[34], '') AS num_articles,
+        nullif(f[35], '') AS avg_tone,
+        nullif(CASE WHEN len(f) = 61 THEN f[53] ELSE f[51] END, '') AS action_place,  -- ActionGeo_FullName
+        nullif(CASE WHEN len(f) = 61 THEN f[54] ELSE f[52] END, '') AS action_country,  -- FIPS 10-4
+        nullif(CASE WHEN len(f) = 61 THEN f[57] ELSE f[54] END, '') AS lat,
+        nullif(CASE WHEN len(f) = 61 THEN f[58] ELSE f[55] END, '') AS long,
+        nullif(CASE WHEN len(f) = 61 THEN f[60] ELSE f[57] END, '') AS dateadded,
+        nullif(CASE len(f) WHEN 61 THEN f[61] WHEN 58 THEN f[58] END, '') AS source_url
     FROM (SELECT rowid + 1 AS line, raw, string_split(raw, chr(9)) AS f FROM gd_raw WHERE raw <> '')
 ), typed AS (
     SELECT
@@ -123,11 +148,30 @@ FROM events;
 
 INSERT INTO stage_rejects
 SELECT line, NULL, bad_field, reason, json_array(json_object('field', bad_field, 'reason', reason))::VARCHAR, raw
-FROM gd_all
+FROM stage_lines
 WHERE bad_field IS NOT NULL AND NOT header;
 
 -- The merge reads the kept rows where they lie: no second copy of a day of GDELT.
 DROP TABLE stage_main;
 
 CREATE TEMP VIEW stage_main AS
-SELECT * EXCLUDE (bad_field, reason, raw, header, kept) FROM gd_all WHERE kept
+SELECT * EXCLUDE (bad_field, reason, raw, header, kept) FROM stage_lines WHERE kept;
+
+/* done */
+-- Once the stage is made, or has failed: the lines as read are not needed past it.
+DROP TABLE IF EXISTS gd_raw;
+
+/* read */
+SELECT count(*) FROM stage_lines;
+
+/* skipped */
+-- The lines neither staged nor rejected, by reason (in one order every run).
+SELECT reason, n
+FROM (
+    SELECT 'header line (GDELT files have none; a copy added it)' AS reason, count(*) FILTER (WHERE header) AS n
+    FROM stage_lines
+    UNION ALL
+    SELECT 'outside the source''s filter', count(*) FILTER (WHERE bad_field IS NULL AND NOT kept) FROM stage_lines
+)
+WHERE n > 0
+ORDER BY reason

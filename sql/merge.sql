@@ -1,8 +1,9 @@
--- The per-file merge, run by ingest/load.py inside the file's transaction.
--- {table}, {id} and {prefix} are filled in by the loader from a fixed table of kinds;
--- every value is a bound $parameter. Statements are separated by ";\n"; the last one
--- (the insert of parent rows) runs after the children are replaced.
+-- The per-file merge, run by ingest/load/files.py inside the file's transaction, on the staged
+-- records (stage_main, and an incident's stage_targets and stage_actors). The loader runs
+-- `keys`, then the part named by the kind of record: `incident` or `event`. Every value is
+-- a bound $parameter.
 
+/* keys */
 -- Stable ids: the same (source, source_ref) always gets the same id.
 -- Only keys here: the staged rows themselves are read once more, by the final insert.
 CREATE OR REPLACE TEMP TABLE stage_keyed AS
@@ -10,7 +11,8 @@ SELECT
     s.seq,
     s.content_hash,
     s.source_modified,
-    '{prefix}' || left(sha256($source || chr(31) || s.source_ref), 20) AS rid,
+    CASE $kind WHEN 'incident' THEN 'inc_' WHEN 'event' THEN 'evt_' END
+        || left(sha256($source || chr(31) || s.source_ref), 20) AS rid,
     row_number() OVER newest_first AS copy_no,
     first_value(coalesce('on line ' || s.line, 'at ' || s.pointer)) OVER newest_first AS kept_at,
     s.source_modified < first_value(s.source_modified) OVER newest_first AS superseded
@@ -32,6 +34,7 @@ FROM stage_keyed k
 JOIN stage_main s USING (seq)
 WHERE k.copy_no > 1 AND NOT coalesce(k.superseded, false);
 
+/* incident */
 -- What to do with each record: insert new ones, replace changed ones unless the stored
 -- version is newer by the source's own stamp, keep re-sent ones untouched.
 CREATE OR REPLACE TEMP TABLE stage_plan AS
@@ -39,22 +42,71 @@ SELECT
     k.seq,
     k.rid,
     CASE
-        WHEN t.{id} IS NULL THEN 'insert'
+        WHEN t.incident_id IS NULL THEN 'insert'
         WHEN t.content_hash = k.content_hash THEN 'unchanged'
         WHEN k.source_modified < t.source_modified THEN 'stale'
         ELSE 'update'
     END AS action,
     t.first_loaded_at
 FROM stage_keyed k
-LEFT JOIN {table} t ON t.{id} = k.rid
+LEFT JOIN incidents t ON t.incident_id = k.rid
 WHERE k.copy_no = 1;
 
-DELETE FROM {table} WHERE {id} IN (SELECT rid FROM stage_plan WHERE action = 'update');
+DELETE FROM incidents WHERE incident_id IN (SELECT rid FROM stage_plan WHERE action = 'update');
 
-INSERT INTO {table} BY NAME
+-- A replaced incident's targets and actors are replaced with it, before it is inserted again.
+DELETE FROM incident_targets WHERE incident_id IN (SELECT rid FROM stage_plan WHERE action = 'update');
+
+INSERT INTO incident_targets BY NAME
+SELECT p.rid AS incident_id, s.* EXCLUDE (seq), $run AS run_id, $file AS file_id
+FROM stage_targets s
+JOIN stage_plan p USING (seq)
+WHERE p.action IN ('insert', 'update');
+
+DELETE FROM incident_actors WHERE incident_id IN (SELECT rid FROM stage_plan WHERE action = 'update');
+
+INSERT INTO incident_actors BY NAME
+SELECT p.rid AS incident_id, s.* EXCLUDE (seq), $run AS run_id, $file AS file_id
+FROM stage_actors s
+JOIN stage_plan p USING (seq)
+WHERE p.action IN ('insert', 'update');
+
+INSERT INTO incidents BY NAME
 SELECT
     s.* EXCLUDE (seq),
-    p.rid AS {id},
+    p.rid AS incident_id,
+    $source AS source,
+    $run AS run_id,
+    $file AS file_id,
+    coalesce(p.first_loaded_at, $now) AS first_loaded_at,
+    $now AS loaded_at
+FROM stage_main s
+JOIN stage_plan p USING (seq)
+WHERE p.action IN ('insert', 'update');
+
+/* event */
+-- As for an incident (above); an event has no child rows.
+CREATE OR REPLACE TEMP TABLE stage_plan AS
+SELECT
+    k.seq,
+    k.rid,
+    CASE
+        WHEN t.event_id IS NULL THEN 'insert'
+        WHEN t.content_hash = k.content_hash THEN 'unchanged'
+        WHEN k.source_modified < t.source_modified THEN 'stale'
+        ELSE 'update'
+    END AS action,
+    t.first_loaded_at
+FROM stage_keyed k
+LEFT JOIN diplomatic_events t ON t.event_id = k.rid
+WHERE k.copy_no = 1;
+
+DELETE FROM diplomatic_events WHERE event_id IN (SELECT rid FROM stage_plan WHERE action = 'update');
+
+INSERT INTO diplomatic_events BY NAME
+SELECT
+    s.* EXCLUDE (seq),
+    p.rid AS event_id,
     $source AS source,
     $run AS run_id,
     $file AS file_id,

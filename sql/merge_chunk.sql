@@ -1,5 +1,5 @@
 -- The merge of a big log's alerts, batch by batch inside the file's one transaction, run by
--- ingest/load.py (the per-file merge.sql needs the whole file staged first). Each batch is
+-- ingest/load/files.py (the per-file merge.sql needs the whole file staged first). Each batch is
 -- inserted as it comes, with no look at the store: reading every stored alert id for
 -- every batch would make a big store slow to add to. Once the last batch is in, one pass
 -- reconciles the file with itself and with what was stored before it, as merge.sql does:

@@ -1,11 +1,35 @@
 -- Security telemetry (CEF, ECS, OCSF, Suricata EVE) staged inside DuckDB, run by
--- ingest/formats/telemetry.py. Statements are separated by ";\n"; values are bound
--- $parameters. A log of any size is read and merged a chunk of lines at a time, so it
--- needs a chunk's memory: DuckDB reads the lines (read); for each chunk (tl_chunk:
--- line, raw) the format's own SQL (sql/telemetry/<format>.sql) parses them and the checks
--- every alert must pass follow (parse: tl_all, as Arrow); the loader keeps the chunk's
--- rejects and hands its lines to the merge (sql/merge_chunk.sql), which inserts the alerts
--- among them into the store, inside the file's one transaction.
+-- ingest/load/staging.py. Values are bound $parameters. A log of any size is read and merged a
+-- chunk of lines at a time, so it needs a chunk's memory: DuckDB reads the lines (read); for
+-- each chunk (tl_chunk: line, raw) the format's own SQL (sql/telemetry/<format>.sql: the table
+-- macro tl_format) parses them and the checks every alert must pass follow (parse: tl_all, as
+-- Arrow); the loader keeps the chunk's rejects and hands its lines to the merge
+-- (sql/merge_chunk.sql), which inserts the alerts among them into the store, inside the file's
+-- one transaction.
+
+/* each file */
+-- From nothing, also when the file is read again (from a clean copy).
+DROP TABLE IF EXISTS tl_ips;
+DROP TABLE IF EXISTS tl_seen;
+DROP TABLE IF EXISTS tl_categories;
+DROP TABLE IF EXISTS tl_repeats;
+CREATE TEMP TABLE tl_seen (digest VARCHAR, n BIGINT);
+CREATE TEMP TABLE tl_categories (category_raw VARCHAR, signature VARCHAR, category VARCHAR);
+
+/* repeated lines */
+-- The texts found more than once in the file (the lines of formats whose lines may lack an id):
+-- their copies are numbered across chunks. The lines as `read` gives them.
+CREATE TEMP TABLE tl_repeats AS
+SELECT hash(raw) AS h
+FROM (
+    SELECT CASE WHEN suffix(column0, chr(13)) THEN left(column0, -1) ELSE column0 END AS raw
+    FROM read_csv($path, columns = {'column0': 'VARCHAR'}, delim = '\x1e', header = false, quote = '',
+                  escape = '', new_line = '\n', auto_detect = false, compression = $compression)
+)
+GROUP BY ALL HAVING count(*) > 1;
+
+/* no repeated lines */
+CREATE TEMP TABLE tl_repeats (h UBIGINT);
 
 /* read */
 SELECT CASE WHEN suffix(column0, chr(13)) THEN left(column0, -1) ELSE column0 END AS raw  -- CRLF; rtrim() is 3x slower
@@ -45,9 +69,7 @@ CREATE TEMP TABLE IF NOT EXISTS tl_ips (ip VARCHAR, num UHUGEINT);
 -- (text, checked here), dst_host, url, target_org, event_count (text), message.
 WITH parsed AS (
     SELECT * EXCLUDE (raw), CASE WHEN problem IS NOT NULL THEN raw END AS raw, hash(raw) AS content_hash
-    FROM (
-/* format */
-    )
+    FROM tl_format($zone)
 ), typed AS (
     SELECT
         p.*,

@@ -138,7 +138,7 @@ def test_an_error_duckdb_meets_after_the_first_batch_is_still_its_own(message, r
     """Past the first batch, DuckDB's error reaches Python through Arrow's reader as a plain
     OSError (seen on a busy machine: a too-long line on line 3 failed the whole file about
     one run in four); the chunks raise it as DuckDB's again, for the line fallback."""
-    from ingest.formats.telemetry import _chunks
+    from ingest.load.staging import _chunks
 
     schema = pa.schema([("raw", pa.string())])
 
@@ -498,13 +498,13 @@ def test_staging_in_chunks_stores_what_one_chunk_does(name, tmp_path, monkeypatc
     """Big logs are staged a chunk of lines at a time and merged a few chunks at a time;
     chunks of 2 lines merged 2 lines per thread at a time must store exactly what one chunk does: the
     same alerts and ids, the same rejects at the same lines."""
-    from ingest.formats import telemetry
+    from ingest.load import staging
 
     fmt = name.split("/")[0]
     whole, chunked = tmp_path / "whole.duckdb", tmp_path / "chunked.duckdb"
     expected = run("ingest", FIXTURES / name, "--format", fmt, "--db", whole).code
-    monkeypatch.setattr(telemetry, "CHUNK_LINES", 2)
-    monkeypatch.setattr(telemetry, "MERGE_ROWS_PER_THREAD", 2)
+    monkeypatch.setattr(staging, "CHUNK_LINES", 2)
+    monkeypatch.setattr(staging, "MERGE_ROWS_PER_THREAD", 2)
     assert run("ingest", FIXTURES / name, "--format", fmt, "--db", chunked).code == expected
     for sql in STORED.values():
         assert rows(chunked, sql) == rows(whole, sql)
@@ -513,7 +513,7 @@ def test_staging_in_chunks_stores_what_one_chunk_does(name, tmp_path, monkeypatc
 def test_the_same_line_in_many_chunks_is_numbered_across_the_file(tmp_path, monkeypatch):
     """CEF has no ids: a line is known by its digest and how many times the same text came
     before it in the file, whichever chunk each copy falls in."""
-    from ingest.formats import telemetry
+    from ingest.load import staging
 
     good = (FIXTURES / "cef" / "good" / "waf01-2022-02-15.cef").read_text("utf-8").splitlines()
     repeated = [*good[:3], good[1], *good[3:6], good[1], good[2], *good[6:]]
@@ -521,7 +521,7 @@ def test_the_same_line_in_many_chunks_is_numbered_across_the_file(tmp_path, monk
     log.write_text("\n".join(repeated) + "\n", "utf-8")
     whole, chunked = tmp_path / "whole.duckdb", tmp_path / "chunked.duckdb"
     assert run("ingest", log, "--format", "cef", "--db", whole).code == 0
-    monkeypatch.setattr(telemetry, "CHUNK_LINES", 3)
+    monkeypatch.setattr(staging, "CHUNK_LINES", 3)
     assert run("ingest", log, "--format", "cef", "--db", chunked).code == 0
     refs = "SELECT source_ref, line FROM alerts ORDER BY line"
     assert rows(chunked, refs) == rows(whole, refs)
@@ -534,7 +534,7 @@ def test_a_ref_repeated_in_later_merges_is_a_duplicate_whether_new_or_unchanged(
     """The first copy of a ref in a file is kept, later ones are rejects that say where the
     kept one is: also when they fall in a later merge, and when the first copy was already
     stored by another file (unchanged)."""
-    from ingest.formats import telemetry
+    from ingest.load import staging
 
     good = (FIXTURES / "eve" / "good" / "ids01-2022-02-15.json").read_text("utf-8").splitlines()
     alert = next(i for i, line in enumerate(good) if '"event_type":"alert"' in line.replace(" ", ""))
@@ -542,8 +542,8 @@ def test_a_ref_repeated_in_later_merges_is_a_duplicate_whether_new_or_unchanged(
     log.write_text("\n".join([*good, good[alert], good[alert]]) + "\n", "utf-8")
     whole, chunked = tmp_path / "whole.duckdb", tmp_path / "chunked.duckdb"
     assert run("ingest", log, "--format", "eve", "--db", whole).code == 3
-    monkeypatch.setattr(telemetry, "CHUNK_LINES", 2)
-    monkeypatch.setattr(telemetry, "MERGE_ROWS_PER_THREAD", 2)
+    monkeypatch.setattr(staging, "CHUNK_LINES", 2)
+    monkeypatch.setattr(staging, "MERGE_ROWS_PER_THREAD", 2)
     assert run("ingest", log, "--format", "eve", "--db", chunked).code == 3
     for sql in STORED.values():
         assert rows(chunked, sql) == rows(whole, sql)
@@ -552,9 +552,9 @@ def test_a_ref_repeated_in_later_merges_is_a_duplicate_whether_new_or_unchanged(
     # the same alerts again in another file: stored ones are unchanged, the repeats still rejects
     other = tmp_path / "other.json"
     other.write_text("\n".join([good[alert], *good[:3], good[alert]]) + "\n", "utf-8")
-    monkeypatch.setattr(telemetry, "MERGE_ROWS_PER_THREAD", 1_000_000)
+    monkeypatch.setattr(staging, "MERGE_ROWS_PER_THREAD", 1_000_000)
     expected = json.loads(run("ingest", other, "--format", "eve", "--db", whole, "--json").out)
-    monkeypatch.setattr(telemetry, "MERGE_ROWS_PER_THREAD", 1)
+    monkeypatch.setattr(staging, "MERGE_ROWS_PER_THREAD", 1)
     got = json.loads(run("ingest", other, "--format", "eve", "--db", chunked, "--json").out)
     for key in ("inserted", "updated", "unchanged", "rejected"):
         assert got[key] == expected[key], key

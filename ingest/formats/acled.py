@@ -35,12 +35,38 @@ CLASSES: dict[str, EventClass] = {
     "strategic developments: headquarters or base established": "military",
     "strategic developments: non-violent transfer of territory": "military",  # a withdrawal, a takeover
 }
-EVENT_TYPES = ("Battles", "Explosions/Remote violence", "Violence against civilians", "Protests", "Riots",
-               "Strategic developments")  # fmt: skip
-ACTOR_TYPES = ("state forces", "rebel group", "political militia", "identity militia", "rioters", "protesters",
-               "civilians", "external/other forces")  # fmt: skip
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-          "november", "december")  # fmt: skip
+EVENT_TYPES = (
+    "Battles",
+    "Explosions/Remote violence",
+    "Violence against civilians",
+    "Protests",
+    "Riots",
+    "Strategic developments",
+)
+ACTOR_TYPES = (
+    "state forces",
+    "rebel group",
+    "political militia",
+    "identity militia",
+    "rioters",
+    "protesters",
+    "civilians",
+    "external/other forces",
+)
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 WEEK_NOTE = "date within about a week (ACLED time_precision 2)"
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WRITTEN_DAY = re.compile(r"(\d{1,2}) ([A-Za-z]+) (\d{4})")
@@ -74,9 +100,10 @@ def _actor_type(value: str | None) -> str | None:
         return value.casefold() if value else None
     if int(value) > len(ACTOR_TYPES):
         raise PydanticCustomError(
-            "actor_type", "'{value}' is not an ACLED actor type: 1-8 (1 state forces ... 8 external/other forces)",
+            "actor_type",
+            "'{value}' is not an ACLED actor type: 1-8 (1 state forces ... 8 external/other forces)",
             {"value": value},
-        )  # fmt: skip
+        )
     return ACTOR_TYPES[int(value) - 1] if int(value) else None
 
 
@@ -119,9 +146,15 @@ def convert(row: AcledEvent) -> DiplomaticEvent:
     notes += [WEEK_NOTE] if row.time_precision == "2" else []
     edited = datetime.fromtimestamp(row.timestamp, UTC) if row.timestamp is not None else None
     detail = EventDetail(
-        actor1=row.actor1, actor1_role=row.inter1, actor2=row.actor2, actor2_role=row.inter2,
-        location_country=place, latitude=row.latitude, longitude=row.longitude, recorded_at=edited,
-    )  # fmt: skip
+        actor1=row.actor1,
+        actor1_role=row.inter1,
+        actor2=row.actor2,
+        actor2_role=row.inter2,
+        location_country=place,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        recorded_at=edited,
+    )
     occurred, _ = bounded(row.event_date, edited)  # ACLED had coded the event by its last edit
     return DiplomaticEvent(
         source_ref=row.event_id_cnty,
@@ -139,11 +172,38 @@ def convert(row: AcledEvent) -> DiplomaticEvent:
 
 
 COLUMNS = (  # a current export's header, in order; older ones lack disorder_type, civilian_targeting, tags
-    "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type", "sub_event_type",
-    "actor1", "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "inter2", "interaction", "civilian_targeting",
-    "iso", "region", "country", "admin1", "admin2", "admin3", "location", "latitude", "longitude", "geo_precision",
-    "source", "source_scale", "notes", "fatalities", "tags", "timestamp",
-)  # fmt: skip
+    "event_id_cnty",
+    "event_date",
+    "year",
+    "time_precision",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "interaction",
+    "civilian_targeting",
+    "iso",
+    "region",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "source",
+    "source_scale",
+    "notes",
+    "fatalities",
+    "tags",
+    "timestamp",
+)
 IGNORED = frozenset(COLUMNS) - set(AcledEvent.model_fields) | {"data_id", "event_id_no_cnty", "iso3"}  # pre-2023
 
 

@@ -1,19 +1,18 @@
 """What an input format is, and the field types the curated formats share.
 
-A `Format` is data: the source's own pydantic model, a pure conversion to canonical
-records, how to read and recognise the files. The loader does everything else.
+A `Format` is data: the source's own pydantic model and a pure conversion to canonical
+records, or the SQL file that checks and converts it inside DuckDB; how to read and
+recognise the files. The loader does everything else: no format touches the store.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import duckdb
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -34,6 +33,9 @@ from ingest.canon.records import DiplomaticEvent, Incident
 from ingest.canon.times import TimeValue, parse_time
 from ingest.inputs.readers import RawRecord, csv_header, read_csv
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 Kind = Literal["incident", "event", "alert"]
 Reader = Callable[[Path, str, Callable[[int], None] | None], Iterator[RawRecord]]
 
@@ -50,33 +52,35 @@ class EventFilter:
     min_mentions: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.actor_countries or self.cameo_roots or self.event_classes or self.min_sources
-                    or self.min_mentions)  # fmt: skip
+        return bool(
+            self.actor_countries or self.cameo_roots or self.event_classes or self.min_sources or self.min_mentions
+        )
 
 
 @dataclass(frozen=True)
-class StageRequest:
-    """What a format that stages inside DuckDB gets: the open store and how to read the file."""
+class SqlStage:
+    """A format checked and converted inside DuckDB by a SQL file under sql/, for files too
+    big for Python (a day of GDELT is a few hundred thousand rows). Staging
+    (ingest/load/staging.py) runs the file's `stage` part on the lines at $path
+    ($compression), with `params` bound and `tables` registered under their names: it leaves
+    every line checked in stage_lines, the records to merge in stage_main and the bad ones
+    in stage_rejects; then `done`, and `read` (lines read) and `skipped` (reason, lines)."""
 
-    con: duckdb.DuckDBPyConnection
-    path: Path
-    zone: ZoneInfo | None
-    encoding: str
-    filter: EventFilter
-    skipped: dict[str, int]  # reason -> records, filled by the stager
-    workdir: Path  # for temporary files (an unzipped member), removed afterwards
-    # A streaming format (security telemetry) merges as it reads, inside the file's
-    # transaction: `merge` takes a batch of parsed lines and the attack types of their
-    # categories (Arrow tables: sql/merge_chunk.sql), `restart` undoes everything merged so
-    # far (to read the file again).
-    merge: Callable[[Any, Any], None] | None = None
-    restart: Callable[[], None] | None = None
+    file: str  # under sql/
+    params: Callable[[EventFilter], Mapping[str, object]]  # the source's filter as $parameters
+    tables: Callable[[], Mapping[str, pa.Table]]  # the lookups the SQL joins, by the names it uses
 
 
-# A format that validates and converts inside DuckDB fills the stage tables itself (or, when
-# it streams, hands its batches to `merge`) and returns how many records it read
-# (high-volume data: GDELT, security telemetry).
-Stager = Callable[[StageRequest], int]
+@dataclass(frozen=True)
+class SqlStream:
+    """A log of millions of lines (security telemetry), read and merged a chunk of lines at
+    a time inside the file's transaction, so it needs a chunk's memory whatever its size.
+    Its SQL file under sql/ makes the table macro that parses a chunk's lines; the checks,
+    rejects and stage around it are every log's (sql/telemetry.sql, run by staging)."""
+
+    file: str  # under sql/
+    labels: Mapping[str, str]  # the checked fields as the format names them (src_ip -> src for CEF)
+    digest_refs: bool  # a line may lack an id of the format's own: it is known by its digest and occurrence
 
 
 @dataclass(frozen=True)
@@ -85,14 +89,13 @@ class Format:
     kind: Kind
     description: str
     default_source: str
-    model: type[BaseModel] | None  # None for a format that stages inside DuckDB
+    model: type[BaseModel] | None  # None for a format staged inside DuckDB
     convert: Callable[[Any], Incident | DiplomaticEvent] | None
     read: Reader
     sniff: Callable[[bytes], bool]
     tabular: bool = False  # a CSV whose columns are the model's fields (the README documents each)
     batch: int = 10_000  # records validated and staged at a time; big nested records want fewer
-    stage: Stager | None = None  # validate and convert inside DuckDB instead of in Python
-    streams: bool = False  # its stager merges batch by batch inside the file's transaction
+    stage: SqlStage | SqlStream | None = None  # validated and converted inside DuckDB instead of in Python
     filterable: bool = False  # takes a `filter` in cyberlog.toml
     adapter: TypeAdapter[list[Any]] = field(init=False, repr=False, compare=False)
 
@@ -103,6 +106,11 @@ class Format:
         if self.model is not None:
             item = Annotated[self.model, WrapValidator(_keep_error)]  # type: ignore[name-defined]
             object.__setattr__(self, "adapter", TypeAdapter(list[item]))
+
+    @property
+    def streams(self) -> bool:
+        """Merged batch by batch inside the file's transaction as it is read."""
+        return isinstance(self.stage, SqlStream)
 
 
 def _keep_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:

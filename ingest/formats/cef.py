@@ -28,7 +28,15 @@ def sniff(head: bytes) -> bool:
 
 
 FORMAT = telemetry_format(
-    "cef", "ArcSight CEF lines, with or without a syslog prefix (every line an alert)", sniff,
-    labels={"src_ip": "src", "dst_ip": "dst", "src_port": "spt", "dst_port": "dpt", "observed_at": "rt",
-            "event_count": "cnt"},
-)  # fmt: skip
+    "cef",
+    "ArcSight CEF lines, with or without a syslog prefix (every line an alert)",
+    sniff,
+    labels={
+        "src_ip": "src",
+        "dst_ip": "dst",
+        "src_port": "spt",
+        "dst_port": "dpt",
+        "observed_at": "rt",
+        "event_count": "cnt",
+    },
+)

@@ -24,12 +24,20 @@ from ingest.canon.times import TimeValue, parse_time
 from ingest.formats.base import Format, OptText, Text, csv_layout
 
 TYPES: dict[str, AttackType] = {
-    "Espionage": "intrusion", "Sabotage": "other", "Denial of service": "ddos", "Data destruction": "wiper",
-    "Financial Theft": "intrusion", "Defacement": "defacement", "Doxing": "data_leak",
-}  # fmt: skip
+    "Espionage": "intrusion",
+    "Sabotage": "other",
+    "Denial of service": "ddos",
+    "Data destruction": "wiper",
+    "Financial Theft": "intrusion",
+    "Defacement": "defacement",
+    "Doxing": "data_leak",
+}
 CATEGORIES: dict[str, Sector] = {
-    "Government": "government", "Private sector": "other", "Civil society": "other", "Military": "military",
-}  # fmt: skip
+    "Government": "government",
+    "Private sector": "other",
+    "Civil society": "other",
+    "Military": "military",
+}
 _SHIFTED = "the row's columns look shifted (broken quoting in the source)"
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _BELIEVED = re.compile(r"(?i)^believed to be the work of\s+")

@@ -30,7 +30,14 @@ def sniff(head: bytes) -> bool:
 
 
 FORMAT = telemetry_format(
-    "ecs", "Elastic Common Schema JSON lines (alerts and signals; other event kinds are counted and skipped)", sniff,
-    labels={"src_ip": "source.ip", "dst_ip": "destination.ip", "src_port": "source.port",
-            "dst_port": "destination.port", "observed_at": "@timestamp"},
-)  # fmt: skip
+    "ecs",
+    "Elastic Common Schema JSON lines (alerts and signals; other event kinds are counted and skipped)",
+    sniff,
+    labels={
+        "src_ip": "source.ip",
+        "dst_ip": "destination.ip",
+        "src_port": "source.port",
+        "dst_port": "destination.port",
+        "observed_at": "@timestamp",
+    },
+)

@@ -22,8 +22,15 @@ def sniff(head: bytes) -> bool:
 
 
 FORMAT = telemetry_format(
-    "eve", "Suricata EVE JSON lines (alerts; flow, dns, http and other records are counted and skipped)", sniff,
-    labels={"src_ip": "src_ip", "dst_ip": "dest_ip", "src_port": "src_port", "dst_port": "dest_port",
-            "observed_at": "timestamp"},
+    "eve",
+    "Suricata EVE JSON lines (alerts; flow, dns, http and other records are counted and skipped)",
+    sniff,
+    labels={
+        "src_ip": "src_ip",
+        "dst_ip": "dest_ip",
+        "src_port": "src_port",
+        "dst_port": "dest_port",
+        "observed_at": "timestamp",
+    },
     digest_refs=False,  # every EVE alert has flow_id, tx_id, signature and timestamp
-)  # fmt: skip
+)

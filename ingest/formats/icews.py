@@ -108,11 +108,18 @@ def _provenance(row: IcewsEvent) -> str | None:
 def convert(row: IcewsEvent) -> DiplomaticEvent:
     source, target = _country(row.source_country), _country(row.target_country)
     detail = EventDetail(
-        actor1=row.source_name, actor1_code=row.source_sectors, actor1_country=source,
-        actor2=row.target_name, actor2_code=row.target_sectors, actor2_country=target,
-        quad_class=cameo.quad_class(row.cameo_code), goldstein=row.intensity,
-        location_country=_country(row.country), latitude=row.latitude, longitude=row.longitude,
-    )  # fmt: skip
+        actor1=row.source_name,
+        actor1_code=row.source_sectors,
+        actor1_country=source,
+        actor2=row.target_name,
+        actor2_code=row.target_sectors,
+        actor2_country=target,
+        quad_class=cameo.quad_class(row.cameo_code),
+        goldstein=row.intensity,
+        location_country=_country(row.country),
+        latitude=row.latitude,
+        longitude=row.longitude,
+    )
     return DiplomaticEvent(
         source_ref=f"{row.event_id}@{row.event_date.at.date().isoformat()}",
         occurred=row.event_date,

@@ -282,6 +282,13 @@ def sniff(head: bytes) -> bool:
 
 
 FORMAT = Format(
-    "misp", "incident", "MISP events: one event, an array, a search result or a feed folder", "misp",
-    MispEvent, convert, read_events, sniff, batch=500,  # an event may carry thousands of attributes
-)  # fmt: skip
+    "misp",
+    "incident",
+    "MISP events: one event, an array, a search result or a feed folder",
+    "misp",
+    MispEvent,
+    convert,
+    read_events,
+    sniff,
+    batch=500,  # an event may carry thousands of attributes
+)

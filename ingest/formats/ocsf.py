@@ -27,7 +27,15 @@ def sniff(head: bytes) -> bool:
 
 
 FORMAT = telemetry_format(
-    "ocsf", "OCSF findings JSON lines (Detection and Incident Findings; other classes are counted and skipped)", sniff,
-    labels={"src_ip": "src_endpoint.ip", "dst_ip": "dst_endpoint.ip", "src_port": "src_endpoint.port",
-            "dst_port": "dst_endpoint.port", "observed_at": "time", "event_count": "count"},
-)  # fmt: skip
+    "ocsf",
+    "OCSF findings JSON lines (Detection and Incident Findings; other classes are counted and skipped)",
+    sniff,
+    labels={
+        "src_ip": "src_endpoint.ip",
+        "dst_ip": "dst_endpoint.ip",
+        "src_port": "src_endpoint.port",
+        "dst_port": "dst_endpoint.port",
+        "observed_at": "time",
+        "event_count": "count",
+    },
+)

@@ -27,13 +27,44 @@ RECORD_TYPES = ("incident", "campaign", "sighting", "report")
 ACTOR_TYPES = ("threat-actor", "intrusion-set")
 CONTEXT_TYPES = ("identity", "location", *ACTOR_TYPES, "attack-pattern", "malware", "indicator", "event", "impact")
 RELATIONSHIPS = {"targets", "impacts", "attributed-to", "uses", "related-to", "located-at", "originates-from"}
-_KEEP = frozenset((
-    "id", "type", "name", "description", "created", "modified", "created_by_ref", "labels", "revoked",
-    "first_seen", "last_seen", "sectors", "identity_class", "country", "region", "threat_actor_types",
-    "primary_motivation", "malware_types", "start_time", "start_time_fidelity", "end_time", "end_time_fidelity",
-    "stop_time", "event_types", "relationship_type", "source_ref", "target_ref", "sighting_of_ref",
-    "where_sighted_refs", "sighting_refs", "report_types", "published", "object_refs", "aliases",
-))  # fmt: skip
+_KEEP = frozenset(
+    (
+        "id",
+        "type",
+        "name",
+        "description",
+        "created",
+        "modified",
+        "created_by_ref",
+        "labels",
+        "revoked",
+        "first_seen",
+        "last_seen",
+        "sectors",
+        "identity_class",
+        "country",
+        "region",
+        "threat_actor_types",
+        "primary_motivation",
+        "malware_types",
+        "start_time",
+        "start_time_fidelity",
+        "end_time",
+        "end_time_fidelity",
+        "stop_time",
+        "event_types",
+        "relationship_type",
+        "source_ref",
+        "target_ref",
+        "sighting_of_ref",
+        "where_sighted_refs",
+        "sighting_refs",
+        "report_types",
+        "published",
+        "object_refs",
+        "aliases",
+    )
+)
 _KEEP_CONTEXT = _KEEP - {"description", "object_refs", "labels"}
 Obj = dict[str, Any]
 Graph = dict[str, Obj]
@@ -101,8 +132,10 @@ def _wanted(obj: StixObject) -> str | None:
         return f"STIX {kind} (revoked)"
     if kind == "relationship":
         if obj.get("relationship_type") in RELATIONSHIPS and _kind(obj.get("source_ref")) in (
-            *RECORD_TYPES, *ACTOR_TYPES, "identity",
-        ):  # fmt: skip
+            *RECORD_TYPES,
+            *ACTOR_TYPES,
+            "identity",
+        ):
             return None
         return f"STIX relationship {obj.get('relationship_type')} (not used)"
     return None if kind in RECORD_TYPES or kind in CONTEXT_TYPES else f"STIX {kind} (not used)"
@@ -319,8 +352,13 @@ def _targets(objects: Graph, out: Edges, rels: list[Obj], sightings: list[Obj]) 
     for ref in dict.fromkeys(r for r in refs if r in objects):
         target = objects[ref]
         if target["type"] == "identity":
-            found.append({"name": target.get("name"), "sectors": target.get("sectors") or [],
-                          "country": _country(ref, objects, out)})  # fmt: skip
+            found.append(
+                {
+                    "name": target.get("name"),
+                    "sectors": target.get("sectors") or [],
+                    "country": _country(ref, objects, out),
+                }
+            )
         elif target["type"] == "location":
             found.append({"name": None, "sectors": [], "country": target.get("country") or target.get("region")})
     return found
@@ -349,12 +387,18 @@ def _actors(obj: Obj, objects: Graph, out: Edges, rels: list[Obj], linked: list[
             continue
         by = objects.get((chain[-1] if chain else obj).get("created_by_ref") or "", {}).get("name")
         at, dated = _attributed(chain, reports)
-        found.append({
-            "name": actor.get("name"), "types": actor.get("threat_actor_types") or [],
-            "motive": actor.get("primary_motivation"), "country": _country(ref, objects, out),
-            "by": by, "at": at, "dated": dated,
-            "said": " / ".join(r["description"] for r in chain if r.get("description")) or None,
-        })  # fmt: skip
+        found.append(
+            {
+                "name": actor.get("name"),
+                "types": actor.get("threat_actor_types") or [],
+                "motive": actor.get("primary_motivation"),
+                "country": _country(ref, objects, out),
+                "by": by,
+                "at": at,
+                "dated": dated,
+                "said": " / ".join(r["description"] for r in chain if r.get("description")) or None,
+            }
+        )
     return found
 
 

@@ -1,28 +1,24 @@
-"""Line-oriented files read by DuckDB itself (GDELT, JSON lines, CEF): the fallback for
+"""Line-oriented files read by DuckDB itself (GDELT, JSON lines, CEF): the clean copy for
 the lines its reader cannot take, and the bytes behind a compressed file.
 
 DuckDB's `read_csv` stops a whole file at the first byte it cannot take: invalid UTF-8, a
 carriage return or NUL inside a line. Such files are rare, so only then is a UTF-8 copy
-made with those lines blanked (line numbers stay where they were) and each of them staged
-as a reject; a file in another encoding is transcoded into that copy the same way.
+made with those lines blanked (line numbers stay where they were), each of them to be staged
+as a reject (ingest/load/staging.py); a file in another encoding is transcoded into that
+copy the same way.
 """
 
 from __future__ import annotations
 
-import codecs
 import gzip
 import io
 import re
 import zipfile
-import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO
 
-import duckdb
-
-from ingest.errors import FileUnreadable
 from ingest.inputs import archives
 from ingest.inputs.readers import ENCODING_HINT, RawRecord
 
@@ -32,63 +28,6 @@ _UNREADABLE = re.compile(rb"[\x00\r\x1e]")
 # long is not a log line anyway.
 MAX_LINE_BYTES = 2_000_000
 _KEPT_OF_LONG_LINE = 65_536  # of an over-long line, this much text is kept with its reject
-
-
-def stage_lines(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    encoding: str,
-    workdir: Path,
-    run: Callable[[Mapping[str, str]], None],
-) -> int:
-    """Run the format's staging SQL through `run` ({"path", "compression"} to read), on
-    the file itself or, when DuckDB cannot read it, on a clean copy. Returns how many
-    lines were rejected as unreadable (already in stage_rejects). A file that cannot be
-    read at all (a gzip cut short by a rotation or a download) raises FileUnreadable."""
-    kind = archives.kind(path)
-    what = f"{kind} file" if kind else "file"
-    try:
-        unreadable = _stage_lines(path, encoding, workdir, run, kind)
-    except duckdb.IOException as exc:  # DuckDB's own gunzip
-        raise FileUnreadable(f"not a readable {what}: {_summary(exc)}") from exc
-    except (zlib.error, EOFError, gzip.BadGzipFile, zipfile.BadZipFile) as exc:  # Python's, for the clean copy
-        raise FileUnreadable(f"not a readable {what}: {exc or type(exc).__name__}") from exc
-    if unreadable:
-        con.executemany(
-            "INSERT INTO stage_rejects VALUES (?, NULL, '(record)', ?, json_array(json_object("
-            "'field', '(record)', 'reason', ?::VARCHAR))::VARCHAR, ?)",
-            [(line, reason, reason, raw) for line, reason, raw in unreadable],
-        )
-    return len(unreadable)
-
-
-def _stage_lines(
-    path: Path, encoding: str, workdir: Path, run: Callable[[Mapping[str, str]], None], kind: str | None
-) -> list[tuple[int, str, str]]:
-    name = codecs.lookup(encoding).name
-    if head(path).startswith((b"\xff\xfe", b"\xfe\xff")):
-        name = "utf-16"  # by its BOM, as for every text format
-    clean = workdir / "clean.txt"
-    if name != "utf-8":  # told otherwise: transcoded line by line to the UTF-8 DuckDB reads
-        unreadable = clean_copy(path, clean, name)
-        run({"path": str(clean), "compression": "none"})
-        return unreadable
-    try:
-        run({"path": str(path), "compression": "gzip" if kind == "gzip" else "none"})
-        return []
-    except duckdb.InvalidInputException:
-        unreadable = clean_copy(path, clean, name)
-    try:
-        run({"path": str(clean), "compression": "none"})
-    except duckdb.InvalidInputException as exc:  # what the clean copy does not foresee
-        raise FileUnreadable(f"DuckDB cannot read the file's lines: {_summary(exc)}") from exc
-    return unreadable
-
-
-def _summary(exc: duckdb.Error) -> str:
-    """DuckDB's message without its class prefix and its dump of the reader's options."""
-    first = str(exc).splitlines()[0]
-    return first.split(" Error: ", 1)[1] if " Error: " in first else first
 
 
 def clean_copy(path: Path, out: Path, encoding: str) -> list[tuple[int, str, str]]:
@@ -109,8 +48,14 @@ def clean_copy(path: Path, out: Path, encoding: str) -> list[tuple[int, str, str
             if size >= MAX_LINE_BYTES:
                 clean.write(b"\n")
                 kept = body[:_KEPT_OF_LONG_LINE].decode("utf-8", "replace")
-                found.append((number, f"line of {size:,} bytes: DuckDB's reader takes lines under {MAX_LINE_BYTES:,} "
-                                      f"(its first {len(kept):,} characters are kept here)", kept))  # fmt: skip
+                found.append(
+                    (
+                        number,
+                        f"line of {size:,} bytes: DuckDB's reader takes lines under {MAX_LINE_BYTES:,} "
+                        f"(its first {len(kept):,} characters are kept here)",
+                        kept,
+                    )
+                )
                 continue
             try:
                 body.decode("utf-8")

@@ -23,36 +23,99 @@ STR = pa.string()
 TEXTS = pa.list_(pa.string())
 
 LOCATION = [("seq", pa.int64()), ("line", pa.int64()), ("pointer", STR)]
-INCIDENT = pa.schema([
-    *LOCATION, ("source_ref", STR), ("title", STR), ("description", STR), ("attack_types", TEXTS),
-    ("started_at", TS), ("started_latest", TS), ("time_precision", STR),
-    ("ended_at", TS), ("ended_latest", TS), ("ended_precision", STR),
-    ("evidence", STR), ("severity", STR), ("url", STR), ("source_modified", TS), ("time_basis", STR),
-    ("unmapped_attack_types", TEXTS), ("content_hash", STR),
-])  # fmt: skip
-TARGET = pa.schema([
-    ("seq", pa.int64()), ("position", pa.int32()), ("organisation", STR), ("domain", STR),
-    ("country", STR), ("sector", STR), ("country_raw", STR), ("sectors", TEXTS), ("unmapped_sectors", TEXTS),
-    ("name_words", TEXTS),
-])  # fmt: skip
-ACTOR = pa.schema([
-    ("seq", pa.int64()), ("position", pa.int32()), ("actor", STR), ("role", STR),
-    ("attributed_by", STR), ("attributed_at", TS), ("attributed_latest", TS), ("attributed_precision", STR),
-    ("country", STR), ("country_raw", STR), ("actor_type", STR), ("motive", STR), ("attributed_dated", STR),
-    ("actor_raw", STR),
-])  # fmt: skip
+INCIDENT = pa.schema(
+    [
+        *LOCATION,
+        ("source_ref", STR),
+        ("title", STR),
+        ("description", STR),
+        ("attack_types", TEXTS),
+        ("started_at", TS),
+        ("started_latest", TS),
+        ("time_precision", STR),
+        ("ended_at", TS),
+        ("ended_latest", TS),
+        ("ended_precision", STR),
+        ("evidence", STR),
+        ("severity", STR),
+        ("url", STR),
+        ("source_modified", TS),
+        ("time_basis", STR),
+        ("unmapped_attack_types", TEXTS),
+        ("content_hash", STR),
+    ]
+)
+TARGET = pa.schema(
+    [
+        ("seq", pa.int64()),
+        ("position", pa.int32()),
+        ("organisation", STR),
+        ("domain", STR),
+        ("country", STR),
+        ("sector", STR),
+        ("country_raw", STR),
+        ("sectors", TEXTS),
+        ("unmapped_sectors", TEXTS),
+        ("name_words", TEXTS),
+    ]
+)
+ACTOR = pa.schema(
+    [
+        ("seq", pa.int64()),
+        ("position", pa.int32()),
+        ("actor", STR),
+        ("role", STR),
+        ("attributed_by", STR),
+        ("attributed_at", TS),
+        ("attributed_latest", TS),
+        ("attributed_precision", STR),
+        ("country", STR),
+        ("country_raw", STR),
+        ("actor_type", STR),
+        ("motive", STR),
+        ("attributed_dated", STR),
+        ("actor_raw", STR),
+    ]
+)
 DETAIL = [
-    ("actor1", STR), ("actor1_code", STR), ("actor1_country", STR), ("actor1_role", STR),
-    ("actor2", STR), ("actor2_code", STR), ("actor2_country", STR), ("actor2_role", STR),
-    ("quad_class", pa.int8()), ("goldstein", pa.float64()), ("mentions", pa.int32()), ("sources", pa.int32()),
-    ("articles", pa.int32()), ("tone", pa.float64()), ("location_country", STR), ("latitude", pa.float64()),
-    ("longitude", pa.float64()), ("recorded_at", TS),
-]  # fmt: skip
-EVENT = pa.schema([
-    *LOCATION, ("source_ref", STR), ("occurred_at", TS), ("occurred_latest", TS), ("time_precision", STR),
-    ("title", STR), ("event_class", STR), ("cameo_code", STR), ("actor_countries", TEXTS),
-    ("location", STR), ("url", STR), ("description", STR), *DETAIL, ("source_modified", TS), ("content_hash", STR),
-])  # fmt: skip
+    ("actor1", STR),
+    ("actor1_code", STR),
+    ("actor1_country", STR),
+    ("actor1_role", STR),
+    ("actor2", STR),
+    ("actor2_code", STR),
+    ("actor2_country", STR),
+    ("actor2_role", STR),
+    ("quad_class", pa.int8()),
+    ("goldstein", pa.float64()),
+    ("mentions", pa.int32()),
+    ("sources", pa.int32()),
+    ("articles", pa.int32()),
+    ("tone", pa.float64()),
+    ("location_country", STR),
+    ("latitude", pa.float64()),
+    ("longitude", pa.float64()),
+    ("recorded_at", TS),
+]
+EVENT = pa.schema(
+    [
+        *LOCATION,
+        ("source_ref", STR),
+        ("occurred_at", TS),
+        ("occurred_latest", TS),
+        ("time_precision", STR),
+        ("title", STR),
+        ("event_class", STR),
+        ("cameo_code", STR),
+        ("actor_countries", TEXTS),
+        ("location", STR),
+        ("url", STR),
+        ("description", STR),
+        *DETAIL,
+        ("source_modified", TS),
+        ("content_hash", STR),
+    ]
+)
 ALERT = pa.schema(
     [
         *LOCATION,
@@ -80,11 +143,18 @@ ALERT = pa.schema(
         ("source_modified", TS),
         ("content_hash", pa.uint64()),
     ]
-)  # fmt: skip  (staged in DuckDB by the telemetry formats; this is the empty table's shape)
+)  # staged in DuckDB by the telemetry formats; this is the empty table's shape
 _NO_DETAIL = EventDetail()
-REJECT = pa.schema([
-    ("line", pa.int64()), ("pointer", STR), ("field", STR), ("reason", STR), ("errors", STR), ("raw", STR),
-])  # fmt: skip
+REJECT = pa.schema(
+    [
+        ("line", pa.int64()),
+        ("pointer", STR),
+        ("field", STR),
+        ("reason", STR),
+        ("errors", STR),
+        ("raw", STR),
+    ]
+)
 
 
 def content_hash(fields: tuple[Any, ...]) -> str:
@@ -112,22 +182,51 @@ class Batch:
     def add(self, seq: int, line: int | None, pointer: str | None, record: Incident | DiplomaticEvent) -> None:
         if isinstance(record, Incident):
             values: tuple[Any, ...] = (
-                record.source_ref, record.title, record.description, list(record.attack_types),
-                *_span(record.started), *_span(record.ended), record.evidence, record.severity, record.url,
-                record.source_modified, record.time_basis, list(record.unmapped_attack_types),
-            )  # fmt: skip
-            targets = [(t.organisation, t.domain, t.country, t.sector, t.country_raw, t.all_sectors(),
-                        list(t.unmapped_sectors)) for t in record.targets]  # fmt: skip
+                record.source_ref,
+                record.title,
+                record.description,
+                list(record.attack_types),
+                *_span(record.started),
+                *_span(record.ended),
+                record.evidence,
+                record.severity,
+                record.url,
+                record.source_modified,
+                record.time_basis,
+                list(record.unmapped_attack_types),
+            )
+            targets = [
+                (
+                    t.organisation,
+                    t.domain,
+                    t.country,
+                    t.sector,
+                    t.country_raw,
+                    t.all_sectors(),
+                    list(t.unmapped_sectors),
+                )
+                for t in record.targets
+            ]
             # each actor under its canonical name, once per attribution ("UNC1151" and "Ghostwriter"
             # named by one party on one date are one; the EU's and the UK's are two)
             named = {
                 (galaxy.actor(a.actor), a.role, a.attributed_by, a.attributed_at): a for a in reversed(record.actors)
             }
             actors = [
-                (name, a.role, a.attributed_by, *_span(a.attributed_at), a.country, a.country_raw,
-                 a.actor_type, a.motive, a.dated if a.attributed_at else None, a.actor if name != a.actor else None)
+                (
+                    name,
+                    a.role,
+                    a.attributed_by,
+                    *_span(a.attributed_at),
+                    a.country,
+                    a.country_raw,
+                    a.actor_type,
+                    a.motive,
+                    a.dated if a.attributed_at else None,
+                    a.actor if name != a.actor else None,
+                )
                 for (name, *_), a in reversed(named.items())
-            ]  # fmt: skip
+            ]
             self.rows["targets"] += [
                 (seq, pos, *t, org_words(t[0], t[2]) if t[0] else None) for pos, t in enumerate(targets)
             ]
@@ -136,10 +235,18 @@ class Batch:
         else:
             detail = record.detail or _NO_DETAIL
             values = (
-                record.source_ref, *_span(record.occurred), record.title, record.event_class, record.cameo_code,
-                list(record.actor_countries), record.location, record.url, record.description,
-                *(getattr(detail, name) for name, _ in DETAIL), record.source_modified,
-            )  # fmt: skip
+                record.source_ref,
+                *_span(record.occurred),
+                record.title,
+                record.event_class,
+                record.cameo_code,
+                list(record.actor_countries),
+                record.location,
+                record.url,
+                record.description,
+                *(getattr(detail, name) for name, _ in DETAIL),
+                record.source_modified,
+            )
             digest = content_hash(values)
         self.rows["main"].append((seq, line, pointer, *values, digest))
 

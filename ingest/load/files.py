@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -30,26 +29,18 @@ from pydantic import ValidationError
 from ingest import formats
 from ingest.canon.records import RecordError, Skip
 from ingest.errors import FileUnreadable
-from ingest.formats.base import EventFilter, Format, StageRequest
+from ingest.formats.base import EventFilter, Format, SqlStage, SqlStream
 from ingest.inputs import archives
 from ingest.inputs.readers import RawRecord, json_text
+from ingest.load import staging
 from ingest.load.columns import REJECT, Batch, clean_text
 from ingest.load.ledger import FileResult, Ledger, sha256_of
-from ingest.store import scalar, sections, sql_dir
+from ingest.load.staging import StageOptions
+from ingest.store import scalar
 
 SUPERSEDED = "older version of a record given again in this file"
 NO_FILTER = EventFilter()
 Status = Literal["loaded", "skipped", "failed"]
-_KINDS = {
-    "incident": {"table": "incidents", "id": "incident_id", "prefix": "inc_"},
-    "event": {"table": "diplomatic_events", "id": "event_id", "prefix": "evt_"},
-    "alert": {"table": "alerts", "id": "alert_id", "prefix": "alr_"},
-}
-_CHILDREN = {
-    "incident": (("incident_targets", "stage_targets"), ("incident_actors", "stage_actors")),
-    "event": (),
-    "alert": (),
-}
 
 
 def load_file(
@@ -105,7 +96,7 @@ def load_file(
             records_read = _stage_file(con, path, fmt, options, result.skipped)
             result.sha256 = digest.result()
         if not force and ledger.same_bytes(result.source, result.sha256):
-            _drop_stage(con)
+            staging.drop(con)
             result.status, result.file_id, result.skipped = "skipped", None, {}
             return result
         con.execute("BEGIN TRANSACTION")
@@ -119,7 +110,7 @@ def load_file(
             con.execute("ROLLBACK")
             raise
         finally:
-            _drop_stage(con)
+            staging.drop(con)
         result.status = "loaded"
     except (OSError, FileUnreadable, UnicodeError) as exc:
         if isinstance(exc, FileUnreadable):
@@ -130,7 +121,7 @@ def load_file(
             result.error = f"cannot decode the file: {exc}"
         else:
             result.error = f"cannot read the file: {exc.strerror or exc}"
-        _drop_stage(con)
+        staging.drop(con)
         result.file_id = result.file_id or str(uuid.uuid4())
         _record_file(con, result, run_id, None, None, started)
     return result
@@ -144,24 +135,32 @@ def record_failure(con: duckdb.DuckDBPyConnection, result: FileResult, run_id: s
 
 
 def _load_streaming(
-    con: duckdb.DuckDBPyConnection, path: Path, fmt: Format, options: StageOptions, result: FileResult,
-    run_id: str, encoding: str, digest: Future[str], ledger: Ledger, force: bool,
-) -> Status:  # fmt: skip
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    fmt: Format,
+    options: StageOptions,
+    result: FileResult,
+    run_id: str,
+    encoding: str,
+    digest: Future[str],
+    ledger: Ledger,
+    force: bool,
+) -> Status:
     """A big log (security telemetry) read and merged batch by batch inside the file's one
     transaction, so neither the file nor its staged records need to fit in memory. Returns
     "loaded" with the transaction still open for the ledger row, or "skipped" (a renamed
     copy of loaded bytes, found once its digest is known) rolled back."""
-    _create_stage(con, fmt)
-    con.execute("DROP TABLE stage_main")  # each batch is found under this name by replacement scan
+    assert isinstance(fmt.stage, SqlStream)
+    staging.create(con, fmt)
     params = {"source": result.source, "run": run_id, "file": result.file_id, "now": datetime.now(UTC)}
     merge = ChunkMerge(con, params)
     con.execute("BEGIN TRANSACTION")
     try:
         with tempfile.TemporaryDirectory(prefix="cyberlog-stage-") as work:
             plain = archives.unpack(path, Path(work), gzip_too=False)
-            request = StageRequest(con, plain, options.zone, options.encoding, options.event_filter, result.skipped,
-                                   Path(work), merge=merge, restart=merge.restart)  # fmt: skip
-            records_read = fmt.stage(request)  # type: ignore[misc]
+            records_read = staging.stream(
+                con, plain, fmt.stage, options, result.skipped, Path(work), merge, merge.restart
+            )
         result.sha256 = digest.result()
         if not force and ledger.same_bytes(result.source or "", result.sha256):
             con.execute("ROLLBACK")
@@ -175,7 +174,7 @@ def _load_streaming(
         con.execute("ROLLBACK")
         raise
     finally:
-        _drop_stage(con)
+        staging.drop(con)
 
 
 class ChunkMerge:
@@ -185,7 +184,7 @@ class ChunkMerge:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
         self.con, self.params = con, params
-        self.sql = sections((sql_dir() / "merge_chunk.sql").read_text("utf-8"))
+        self.sql = staging.parts("merge_chunk.sql")
         self.inserted = 0
 
     def restart(self) -> None:
@@ -196,7 +195,7 @@ class ChunkMerge:
         self.inserted = 0
 
     def _statements(self, section: str) -> list[tuple[str, dict[str, Any]]]:
-        return [(statement, _used(statement, self.params)) for statement in self.sql[section]]
+        return [(statement, staging.bound(statement, self.params)) for statement in self.sql[section]]
 
     # Arrow tables are found by DuckDB's replacement scan under the local names the SQL uses
     # (stage_main, stage_categories, twice, repeated, stored), so the statements run in the methods that
@@ -254,28 +253,32 @@ def _record_file(
         "finished_at) VALUES ($id, $run, $source, $format, $path, $sha, $size, $mtime, $status, $error, $read, "
         "$ins, $upd, $unch, $rej, $skipped, $reasons, $started, $finished)",
         {
-            "id": r.file_id, "run": run_id, "source": r.source or "", "format": r.format,
+            "id": r.file_id,
+            "run": run_id,
+            "source": r.source or "",
+            "format": r.format,
             "path": r.url or str(r.path.resolve()),
-            "sha": r.sha256, "size": size, "mtime": mtime_ns, "status": "failed" if r.error else "loaded",
-            "error": r.error, "read": r.count("records_read"), "ins": r.count("inserted"),
-            "upd": r.count("updated"), "unch": r.count("unchanged"), "rej": r.count("rejected"),
-            "skipped": sum(r.skipped.values()), "reasons": json.dumps(r.skipped, sort_keys=True) if r.skipped else None,
-            "started": started, "finished": datetime.now(UTC),
+            "sha": r.sha256,
+            "size": size,
+            "mtime": mtime_ns,
+            "status": "failed" if r.error else "loaded",
+            "error": r.error,
+            "read": r.count("records_read"),
+            "ins": r.count("inserted"),
+            "upd": r.count("updated"),
+            "unch": r.count("unchanged"),
+            "rej": r.count("rejected"),
+            "skipped": sum(r.skipped.values()),
+            "reasons": json.dumps(r.skipped, sort_keys=True) if r.skipped else None,
+            "started": started,
+            "finished": datetime.now(UTC),
         },
-    )  # fmt: skip
+    )
 
 
 def _batches(records: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:
     while chunk := list(islice(records, size)):
         yield chunk
-
-
-@dataclass(frozen=True)
-class StageOptions:
-    zone: ZoneInfo | None
-    encoding: str
-    progress: Callable[[int], None] | None
-    event_filter: EventFilter
 
 
 def _stage_file(
@@ -288,14 +291,11 @@ def _stage_file(
     limit, so a large file does not need its size in memory. A format that stages
     inside DuckDB does all of it in SQL.
     """
-    _create_stage(con, fmt)
+    staging.create(con, fmt)
     with tempfile.TemporaryDirectory(prefix="cyberlog-stage-") as work:
-        if fmt.stage is not None:  # DuckDB reads gzip itself; a zip is unpacked first
+        if isinstance(fmt.stage, SqlStage):  # DuckDB reads gzip itself; a zip is unpacked first
             plain = archives.unpack(path, Path(work), gzip_too=False)
-            request = StageRequest(
-                con, plain, options.zone, options.encoding, options.event_filter, skipped, Path(work)
-            )
-            return fmt.stage(request)
+            return staging.stage_sql(con, plain, fmt.stage, options, skipped, Path(work))
         plain = archives.unpack(path, Path(work))
         seq = 0
         for chunk in _batches(fmt.read(plain, options.encoding, options.progress), fmt.batch):
@@ -305,7 +305,7 @@ def _stage_file(
                 tables = batch.tables(fmt.kind)
             seq += len(chunk)
             for name, table in tables.items():
-                _stage(con, f"stage_{name}", table)
+                staging.insert(con, name, table)
         return seq
 
 
@@ -351,8 +351,10 @@ def _keep_rejects(
 
 def _fill_raw(con: duckdb.DuckDBPyConnection, path: Path, fmt: Format, encoding: str) -> None:
     """Raw text for rejects found after staging (duplicate refs), read back from the file."""
-    wanted = {(line, pointer) for line, pointer in con.execute(
-        "SELECT line, pointer FROM stage_rejects WHERE raw IS NULL").fetchall()}  # fmt: skip
+    wanted = {
+        (line, pointer)
+        for line, pointer in con.execute("SELECT line, pointer FROM stage_rejects WHERE raw IS NULL").fetchall()
+    }
     if not wanted:
         return
     found = [
@@ -369,43 +371,10 @@ def _fill_raw(con: duckdb.DuckDBPyConnection, path: Path, fmt: Format, encoding:
     con.unregister("_raw")
 
 
-def _drop_stage(con: duckdb.DuckDBPyConnection) -> None:
-    views = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
-    for name in ("main", "targets", "actors", "rejects", "keyed", "plan"):
-        kind = "VIEW" if f"stage_{name}" in views else "TABLE"  # a DuckDB stager's stage_main is a view
-        con.execute(f"DROP {kind} IF EXISTS stage_{name}")
-    con.execute("DROP TABLE IF EXISTS gd_all")  # what GDELT's stage_main view reads
-
-
-def _create_stage(con: duckdb.DuckDBPyConnection, fmt: Format) -> None:
-    for name, table in Batch().empty_tables(fmt.kind).items():
-        con.register("_empty", table)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE stage_{name} AS SELECT * FROM _empty")
-        con.unregister("_empty")
-
-
-def _stage(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
-    con.register("_batch", table)
-    con.execute(f"INSERT INTO {name} SELECT * FROM _batch")
-    con.unregister("_batch")
-
-
 def _merge(con: duckdb.DuckDBPyConnection, fmt: Format, params: dict[str, Any]) -> dict[str, int]:
     """Set-based upsert of the staged file: insert new, replace changed, keep re-sent."""
-    names = {**_KINDS[fmt.kind]}
-    script = (sql_dir() / "merge.sql").read_text("utf-8").format(**names)
-    statements = [s for s in script.split(";\n") if s.strip()]
-    for statement in statements[:-1]:
-        con.execute(statement, _used(statement, params))
-    for table, stage in _CHILDREN[fmt.kind]:
-        con.execute(f"DELETE FROM {table} WHERE {names['id']} IN (SELECT rid FROM stage_plan WHERE action = 'update')")
-        con.execute(
-            f"INSERT INTO {table} BY NAME SELECT p.rid AS {names['id']}, s.* EXCLUDE (seq), "
-            f"$run AS run_id, $file AS file_id FROM {stage} s JOIN stage_plan p USING (seq) "
-            "WHERE p.action IN ('insert', 'update')",
-            {"run": params["run"], "file": params["file"]},
-        )
-    con.execute(statements[-1], _used(statements[-1], params))
+    sql = staging.parts("merge.sql")
+    staging.run(con, [*sql["keys"], *sql[fmt.kind]], {**params, "kind": fmt.kind})
     rows = con.execute("SELECT action, count(*) FROM stage_plan GROUP BY action").fetchall()
     found = {str(action): int(n) for action, n in rows}
     return {
@@ -413,10 +382,6 @@ def _merge(con: duckdb.DuckDBPyConnection, fmt: Format, params: dict[str, Any]) 
         "updated": found.get("update", 0),
         "unchanged": found.get("unchanged", 0) + found.get("stale", 0),
     }
-
-
-def _used(statement: str, params: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in params.items() if f"${name}" in statement}
 
 
 def _field(loc: tuple[int | str, ...]) -> str:

@@ -3,6 +3,9 @@
 -- '|'-separated fields (`\|` a literal pipe, `\\` a backslash), the extension space-separated
 -- key=value pairs where a value runs to the next ` key=` (`\=`, `\\`, `\n`, `\r` escaped; a
 -- pipe is literal). A repeated key: the first wins. Every line is an alert.
+-- A table macro over the chunk's lines (tl_lines), for sql/telemetry.sql's parse; source_zone is
+-- the source's declared timezone (NULL when it has none).
+CREATE OR REPLACE TEMP MACRO tl_format(source_zone) AS TABLE
 WITH located AS (
     SELECT line, raw, nullif(strpos(raw, 'CEF:'), 0) AS cef_at FROM tl_lines
 ), headed AS (
@@ -119,13 +122,13 @@ WITH located AS (
         CASE
             WHEN digits AND length(t) BETWEEN 12 AND 14 THEN timezone('UTC', epoch_ms(TRY_CAST(t AS BIGINT)))
             WHEN iso AND iso_zoned THEN TRY_CAST(t AS TIMESTAMPTZ)
-            WHEN iso AND $zone IS NOT NULL AND NOT bad_utc_offset(t) THEN timezone($zone, TRY_CAST(t AS TIMESTAMP))
+            WHEN iso AND source_zone IS NOT NULL AND NOT bad_utc_offset(t) THEN timezone(source_zone, TRY_CAST(t AS TIMESTAMP))
             WHEN NOT dated OR local_time IS NULL THEN NULL
             WHEN d.zone <> '' AND utc_offset IS NOT NULL
                 THEN TRY_CAST(strftime(local_time, '%Y-%m-%d %H:%M:%S.%f') || utc_offset AS TIMESTAMPTZ)
             WHEN starts_with(d.zone, '+') OR starts_with(d.zone, '-') THEN NULL  -- an offset past 23:59
             WHEN zone_name IS NOT NULL THEN timezone(zone_name, local_time)
-            WHEN $zone IS NOT NULL THEN timezone($zone, local_time)
+            WHEN source_zone IS NOT NULL THEN timezone(source_zone, local_time)
         END AS at_time
     FROM zoned
 )
@@ -155,18 +158,18 @@ SELECT
         WHEN regexp_matches(t, '^[A-Za-z]{3} +[0-9]{1,2} +[0-9]{1,2}:[0-9]{2}:[0-9]{2}')
             THEN '''' || left(t, 60) || ''' has no year: cyberlog does not guess one'
         WHEN iso AND bad_utc_offset(t) THEN '''' || left(t, 60) || ''' has a UTC offset past 23:59'
-        WHEN iso AND NOT iso_zoned AND $zone IS NULL
+        WHEN iso AND NOT iso_zoned AND source_zone IS NULL
             THEN '''' || left(t, 60) || ''' has no time zone: set timezone for the source'
         WHEN iso THEN '''' || left(t, 60) || ''' is not a valid date and time'
         WHEN NOT dated
             THEN '''' || left(t, 60) || ''' is not epoch milliseconds, MMM dd yyyy HH:mm:ss[.SSS][ zone] or ISO 8601'
         WHEN local_time IS NULL THEN '''' || left(t, 60) || ''' is not a valid date and time'
         WHEN starts_with(d.zone, '+') OR starts_with(d.zone, '-') THEN '''' || left(t, 60) || ''' has a UTC offset past 23:59'
-        WHEN $zone IS NULL AND d.zone = ''
+        WHEN source_zone IS NULL AND d.zone = ''
             THEN '''' || left(t, 60) || ''' has no time zone: set timezone for the source'
-        WHEN $zone IS NULL AND regexp_matches(d.zone, '^[A-Za-z]{2,5}$')
+        WHEN source_zone IS NULL AND regexp_matches(d.zone, '^[A-Za-z]{2,5}$')
             THEN '''' || left(t, 60) || ''' names the zone ' || d.zone || ', which can mean more than one offset: set timezone for the source'
-        WHEN $zone IS NULL
+        WHEN source_zone IS NULL
             THEN '''' || left(t, 60) || ''' names the zone ' || d.zone || ', which is not in the tz database: set timezone for the source'
         ELSE '''' || left(t, 60) || ''' is not a valid time'
     END AS problem,

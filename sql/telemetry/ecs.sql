@@ -3,6 +3,9 @@
 -- skipped. Real documents mix flat dotted keys ("event.kind") with nested objects, so each
 -- field is read both ways and the nested one wins. A line is checked (json_valid) and its fields
 -- taken as a list in one more parse (cheaper than try()); array fields (event.category, threat.technique.id ...) come as JSON text.
+-- A table macro over the chunk's lines (tl_lines), for sql/telemetry.sql's parse; source_zone is
+-- the source's declared timezone (NULL when it has none).
+CREATE OR REPLACE TEMP MACRO tl_format(source_zone) AS TABLE
 WITH fields AS (
     SELECT line, raw, CASE WHEN json_valid(raw) THEN json_extract_string(raw, [
         '$.event.kind', '$."event.kind"', '$."@timestamp"', '$.event.id', '$."event.id"',
@@ -68,8 +71,8 @@ WITH fields AS (
         epoch AND abs(TRY_CAST(ts AS DOUBLE)) >= 1e8 AND abs(TRY_CAST(ts AS DOUBLE)) < 1e11 AS in_seconds,
         CASE WHEN epoch THEN try(to_timestamp(TRY_CAST(ts AS DOUBLE) / 1000))
              WHEN zoned THEN TRY_CAST(ts AS TIMESTAMPTZ)
-             WHEN $zone IS NOT NULL AND contains(ts, ':') AND NOT bad_utc_offset(ts)
-                 THEN timezone($zone, TRY_CAST(ts AS TIMESTAMP)) END AS seen,
+             WHEN source_zone IS NOT NULL AND contains(ts, ':') AND NOT bad_utc_offset(ts)
+                 THEN timezone(source_zone, TRY_CAST(ts AS TIMESTAMP)) END AS seen,
         TRY_CAST(score_raw AS DOUBLE) AS score
     FROM typed
 )
@@ -89,7 +92,7 @@ SELECT
             THEN '''' || left(ts, 100) || ''' is a date without a time of day: an alert needs the time it fired'
         WHEN NOT epoch AND NOT contains(ts, ':') THEN '''' || left(ts, 100) || ''' is not an ISO 8601 time or epoch milliseconds'
         WHEN NOT epoch AND NOT zoned AND bad_utc_offset(ts) THEN '''' || left(ts, 100) || ''' has a UTC offset past 23:59'
-        WHEN NOT epoch AND NOT zoned AND $zone IS NULL
+        WHEN NOT epoch AND NOT zoned AND source_zone IS NULL
             THEN '''' || left(ts, 100) || ''' has no UTC offset: set timezone for the source'
         WHEN seen IS NULL THEN '''' || left(ts, 100) || ''' is not an ISO 8601 time or epoch milliseconds'
     END AS problem,

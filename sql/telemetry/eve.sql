@@ -1,6 +1,9 @@
 -- Suricata EVE JSON (FORMATS.md 7.4): one JSON object per line; `event_type` alert is an
 -- alert, every other type (flow, http, dns, tls, stats ...) is counted and skipped. A line
 -- is checked (json_valid) and its fields taken as a list in one more parse: cheaper than try().
+-- A table macro over the chunk's lines (tl_lines), for sql/telemetry.sql's parse; source_zone is
+-- the source's declared timezone (NULL when it has none).
+CREATE OR REPLACE TEMP MACRO tl_format(source_zone) AS TABLE
 WITH fields AS (
     SELECT line, raw, CASE WHEN json_valid(raw) THEN json_extract_string(raw, [
         '$.event_type', '$.timestamp', '$.src_ip', '$.src_port', '$.dest_ip', '$.dest_port', '$.flow_id',
@@ -10,8 +13,8 @@ WITH fields AS (
     FROM tl_lines
 ), timed AS (
     SELECT *, CASE WHEN zoned THEN as_written
-                   WHEN $zone IS NOT NULL AND contains(v[2], ':') AND NOT bad_utc_offset(v[2])
-                       THEN timezone($zone, as_written::TIMESTAMP) END AS seen
+                   WHEN source_zone IS NOT NULL AND contains(v[2], ':') AND NOT bad_utc_offset(v[2])
+                       THEN timezone(source_zone, as_written::TIMESTAMP) END AS seen
     FROM (SELECT *, has_utc_offset(v[2]) AS zoned, TRY_CAST(v[2] AS TIMESTAMPTZ) AS as_written
           FROM fields)
 )
@@ -32,7 +35,7 @@ SELECT
         WHEN as_written IS NULL OR NOT isfinite(as_written) THEN '''' || v[2] || ''' is not an ISO 8601 time'
         WHEN NOT zoned AND bad_utc_offset(v[2]) THEN '''' || v[2] || ''' has a UTC offset past 23:59'
         WHEN NOT contains(v[2], ':') THEN '''' || v[2] || ''' is a date without a time of day: an alert needs the time it fired'
-        WHEN NOT zoned AND $zone IS NULL
+        WHEN NOT zoned AND source_zone IS NULL
             THEN '''' || v[2] || ''' has no UTC offset (older Suricata writes the sensor''s local time): set timezone for the source'
         WHEN seen IS NULL THEN '''' || v[2] || ''' is not an ISO 8601 time'
     END AS problem,

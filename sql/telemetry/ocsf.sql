@@ -4,6 +4,9 @@
 -- (RFC 3339) stands in when it is absent. `severity_id` is trusted over its caption, which
 -- is read only for 99 Other. A line is checked (json_valid) and its fields taken
 -- as a list in one more parse (cheaper than try()).
+-- A table macro over the chunk's lines (tl_lines), for sql/telemetry.sql's parse; source_zone is
+-- the source's declared timezone (NULL when it has none).
+CREATE OR REPLACE TEMP MACRO tl_format(source_zone) AS TABLE
 WITH fields AS (
     SELECT line, raw, CASE WHEN json_valid(raw) THEN json_extract_string(raw, [
         '$.class_uid', '$.time', '$.time_dt', '$.metadata.uid', '$.finding_info.uid', '$.finding_info_list[0].uid',
@@ -36,8 +39,8 @@ WITH fields AS (
         has_utc_offset(t_dt) AS zoned,
         CASE WHEN t IS NOT NULL THEN try(to_timestamp(ms / 1000))
              WHEN has_utc_offset(t_dt) THEN TRY_CAST(t_dt AS TIMESTAMPTZ)
-             WHEN $zone IS NOT NULL AND contains(t_dt, ':') AND NOT bad_utc_offset(t_dt)
-                 THEN timezone($zone, TRY_CAST(t_dt AS TIMESTAMP)) END AS seen
+             WHEN source_zone IS NOT NULL AND contains(t_dt, ':') AND NOT bad_utc_offset(t_dt)
+                 THEN timezone(source_zone, TRY_CAST(t_dt AS TIMESTAMP)) END AS seen
     FROM named
 )
 SELECT
@@ -63,7 +66,7 @@ SELECT
             THEN '''' || left(t_dt, 100) || ''' is a date without a time of day: a finding needs the time it was found'
         WHEN t IS NULL AND NOT contains(t_dt, ':') THEN '''' || left(t_dt, 100) || ''' is not an RFC 3339 time'
         WHEN t IS NULL AND NOT zoned AND bad_utc_offset(t_dt) THEN '''' || left(t_dt, 100) || ''' has a UTC offset past 23:59'
-        WHEN t IS NULL AND NOT zoned AND $zone IS NULL
+        WHEN t IS NULL AND NOT zoned AND source_zone IS NULL
             THEN '''' || left(t_dt, 100) || ''' has no UTC offset: set timezone for the source'
         WHEN t IS NULL AND seen IS NULL THEN '''' || left(t_dt, 100) || ''' is not an RFC 3339 time'
         WHEN severity_id IS NOT NULL AND (sid IS NULL OR sid NOT IN (0, 1, 2, 3, 4, 5, 6, 99))
