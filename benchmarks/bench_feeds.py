@@ -106,8 +106,9 @@ def main() -> None:
         config = work / "cyberlog.toml"
         config.write_text(
             f'[[sources]]\nname = "gdelt-live"\nformat = "gdelt"\nurl = "{base_url}/masterfilelist.txt"\n'
-            'since = 2022-02-15\n', "utf-8",
-        )  # fmt: skip
+            "since = 2022-02-15\n",
+            "utf-8",
+        )
         runs, again = [], []
         for i in range(3):
             store = fresh(work / f"store-{i}.duckdb")
@@ -118,11 +119,15 @@ def main() -> None:
                 fail(f"store holds {events:,} events; served {args.batches * args.rows:,}", log)
             again.append(child(["nightly", "--config", str(config), "--db", str(store)], log, 0)[0])
         base, (best, _, peak) = min(bases), min(runs)
-        print(f"{args.batches} GDELT exports of {args.rows:,} rows ({args.batches * args.rows:,} events), "
-              f"{total:.1f} MiB zipped, served on loopback")  # fmt: skip
+        print(
+            f"{args.batches} GDELT exports of {args.rows:,} rows ({args.batches * args.rows:,} events), "
+            f"{total:.1f} MiB zipped, served on loopback"
+        )
         print(f"  httpx download + unzip + duckdb read_csv (baseline): {base:6.2f} s")
-        print(f"  cyberlog nightly (fetch, verify, ingest):            {best:6.2f} s   ratio {best / base:.2f}x   "
-              f"peak RSS {peak:,.0f} MiB")  # fmt: skip
+        print(
+            f"  cyberlog nightly (fetch, verify, ingest):            {best:6.2f} s   ratio {best / base:.2f}x   "
+            f"peak RSS {peak:,.0f} MiB"
+        )
         print(f"  cyberlog nightly again, nothing new:                 {min(again):6.2f} s")
         print("Best of 3. Ratio against the baseline measured in the same run.")
     finally:

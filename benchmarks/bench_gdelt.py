@@ -77,18 +77,24 @@ def run(work: Path, rows: int, big_gb: float, seed: int) -> None:
     best, ingest_peak = min(runs)[0], max(r[2] for r in runs)
     print(f"rows: {rows:,} ({bad:,} bad)   file: {size:.1f} MiB")
     print(f"duckdb read_csv (baseline):  {base:6.2f} s")
-    print(f"cyberlog ingest:             {best:6.2f} s   ratio {best / base:.2f}x   {rows / best:,.0f} rows/s   "
-          f"peak RSS {ingest_peak:,.0f} MiB")  # fmt: skip
-    print(f"ingest with a filter:        {min(filtered)[0]:6.2f} s   ratio {min(filtered)[0] / base:.2f}x   "
-          f"({kept:,} of {rows - bad:,} valid rows kept: UKR/RUS actors, 2+ sources)")  # fmt: skip
+    print(
+        f"cyberlog ingest:             {best:6.2f} s   ratio {best / base:.2f}x   {rows / best:,.0f} rows/s   "
+        f"peak RSS {ingest_peak:,.0f} MiB"
+    )
+    print(
+        f"ingest with a filter:        {min(filtered)[0]:6.2f} s   ratio {min(filtered)[0] / base:.2f}x   "
+        f"({kept:,} of {rows - bad:,} valid rows kept: UKR/RUS actors, 2+ sources)"
+    )
     print(f"re-ingest unchanged file:    {again:6.2f} s   (cyberlog --version alone: {startup:.2f} s)")
     if big_gb > 0:
         big = work / "20220216000000.export.CSV"
         big_rows = int(big_gb * 2**30 / BYTES_PER_ROW)
         big_bad = gdelt_synth.write(big, big_rows, seed + 1)
         elapsed, _, peak = child(["ingest", str(big), "--db", str(fresh(work / "big.duckdb"))], log, 3)
-        print(f"big file: {big_rows:,} rows, {big.stat().st_size / 2**30:.2f} GiB: {elapsed:.1f} s, "
-              f"peak RSS {peak:,.0f} MiB ({big_bad:,} bad rows rejected)")  # fmt: skip
+        print(
+            f"big file: {big_rows:,} rows, {big.stat().st_size / 2**30:.2f} GiB: {elapsed:.1f} s, "
+            f"peak RSS {peak:,.0f} MiB ({big_bad:,} bad rows rejected)"
+        )
     print("Best of 3 each. Ratios are against DuckDB's read_csv of the same file in the same run.")
 
 

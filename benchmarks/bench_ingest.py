@@ -27,31 +27,103 @@ from typing import NoReturn
 
 import duckdb
 
-HEADER = ["ref", "title", "description", "attack_types", "started_at", "ended_at",
-          "time_precision", "evidence", "severity", "target_org", "target_domain",
-          "target_country", "target_sector", "actor", "actor_role", "attributed_by",
-          "attributed_at", "url"]  # fmt: skip
-ATTACKS = ["ddos", "defacement", "wiper", "ransomware", "phishing", "intrusion", "data_leak",
-           "other"]  # fmt: skip
+HEADER = [
+    "ref",
+    "title",
+    "description",
+    "attack_types",
+    "started_at",
+    "ended_at",
+    "time_precision",
+    "evidence",
+    "severity",
+    "target_org",
+    "target_domain",
+    "target_country",
+    "target_sector",
+    "actor",
+    "actor_role",
+    "attributed_by",
+    "attributed_at",
+    "url",
+]
+ATTACKS = ["ddos", "defacement", "wiper", "ransomware", "phishing", "intrusion", "data_leak", "other"]
 # alpha-3 code, top-level domain, name as in "Ministry of Defence of <name>"
-COUNTRIES = {code: (name, tld) for code, tld, name in (item.split(" ", 2) for item in [
-    "UKR ua Ukraine", "POL pl Poland", "EST ee Estonia", "LVA lv Latvia", "LTU lt Lithuania",
-    "DEU de Germany", "FRA fr France", "GBR uk the United Kingdom", "USA us the United States",
-    "GEO ge Georgia", "MDA md Moldova", "ROU ro Romania", "CZE cz Czechia", "FIN fi Finland",
-    "SWE se Sweden", "NOR no Norway", "NLD nl the Netherlands", "ITA it Italy", "JPN jp Japan",
-    "KOR kr the Republic of Korea"])}  # fmt: skip
+COUNTRIES = {
+    code: (name, tld)
+    for code, tld, name in (
+        item.split(" ", 2)
+        for item in [
+            "UKR ua Ukraine",
+            "POL pl Poland",
+            "EST ee Estonia",
+            "LVA lv Latvia",
+            "LTU lt Lithuania",
+            "DEU de Germany",
+            "FRA fr France",
+            "GBR uk the United Kingdom",
+            "USA us the United States",
+            "GEO ge Georgia",
+            "MDA md Moldova",
+            "ROU ro Romania",
+            "CZE cz Czechia",
+            "FIN fi Finland",
+            "SWE se Sweden",
+            "NOR no Norway",
+            "NLD nl the Netherlands",
+            "ITA it Italy",
+            "JPN jp Japan",
+            "KOR kr the Republic of Korea",
+        ]
+    )
+}
 # domain stem, sector, organisation: together they cover every sector of the vocabulary
-ORGS = [item.split(" ", 2) for item in [
-    "mfa government Ministry of Foreign Affairs", "army military Armed Forces",
-    "mod military Ministry of Defence", "bank finance National Bank", "grid energy Grid Operator",
-    "savings finance State Savings Bank", "gts energy Gas Transmission System",
-    "mobile telecom Mobile Operator", "tv media Public Broadcaster", "moh health Ministry of Health",
-    "rail transport State Railways", "uni education National University",
-    "kmu government Cabinet of Ministers", "cci other Chamber of Commerce"]]  # fmt: skip
-ACTORS = ["GRU", "APT28", "Sandworm", "Gamaredon", "UNC1151", "Killnet", "NoName057(16)",
-          "APT29", "Turla", "XakNet", "Anonymous Sudan", "LockBit", "Conti", "Cadet Blizzard"]  # fmt: skip
-BY = ["CERT-UA", "Microsoft MSTIC", "Mandiant", "ESET", "United Kingdom (FCDO/NCSC)",
-      "United States (CISA/FBI)", "Google TAG", "Recorded Future", "SSSCIP, Ukraine"]  # fmt: skip
+ORGS = [
+    item.split(" ", 2)
+    for item in [
+        "mfa government Ministry of Foreign Affairs",
+        "army military Armed Forces",
+        "mod military Ministry of Defence",
+        "bank finance National Bank",
+        "grid energy Grid Operator",
+        "savings finance State Savings Bank",
+        "gts energy Gas Transmission System",
+        "mobile telecom Mobile Operator",
+        "tv media Public Broadcaster",
+        "moh health Ministry of Health",
+        "rail transport State Railways",
+        "uni education National University",
+        "kmu government Cabinet of Ministers",
+        "cci other Chamber of Commerce",
+    ]
+]
+ACTORS = [
+    "GRU",
+    "APT28",
+    "Sandworm",
+    "Gamaredon",
+    "UNC1151",
+    "Killnet",
+    "NoName057(16)",
+    "APT29",
+    "Turla",
+    "XakNet",
+    "Anonymous Sudan",
+    "LockBit",
+    "Conti",
+    "Cadet Blizzard",
+]
+BY = [
+    "CERT-UA",
+    "Microsoft MSTIC",
+    "Mandiant",
+    "ESET",
+    "United Kingdom (FCDO/NCSC)",
+    "United States (CISA/FBI)",
+    "Google TAG",
+    "Recorded Future",
+    "SSSCIP, Ukraine",
+]
 SENTENCES = [
     "Waves of traffic took the website offline for {n} hours, and online services were disrupted.",
     'The attackers left a message reading "be afraid and expect the worst" on the front page.',
@@ -69,8 +141,7 @@ IDENTITY = (
     "(SELECT count(DISTINCT cluster_id) FROM incident_clusters)"
 )
 LAST_RUN = "SELECT files_loaded, files_skipped FROM ingest_runs ORDER BY started_at DESC LIMIT 1"
-TITLES = ["{a} against {o}", "{a} on {o}, {c} and others", '"{x}" campaign: {a} against {o}',
-          "{a} hits {o}"]  # fmt: skip
+TITLES = ["{a} against {o}", "{a} on {o}, {c} and others", '"{x}" campaign: {a} against {o}', "{a} hits {o}"]
 
 
 def moment(rng: random.Random, day: date) -> tuple[str, str]:
@@ -113,13 +184,25 @@ def make_row(rng: random.Random, i: int, bad: bool) -> list[str]:
     title = rng.choice(TITLES).format(a=label, o=orgs[0], c=orgs[-1], x=rng.choice(ACTORS))
     text = " ".join(rng.choice(SENTENCES) for _ in range(rng.choice([0, 1, 1, 2, 2, 3, 4])))
     return [
-        f"{day}-{attacks[0]}-{i:07d}", title, text.format(n=rng.randint(2, 90)), ";".join(attacks),
-        started, ended, precision, rng.choice(["", "claimed", "reported", "confirmed"]),
-        rng.choice(["", "low", "medium", "high", "critical"]), ";".join(orgs), ";".join(domains),
-        one_or_each(rng, [c for _, c in targets]), one_or_each(rng, sectors), ";".join(actors),
-        one_or_each(rng, roles) if by else "", ";".join(by), one_or_each(rng, when) if by else "",
+        f"{day}-{attacks[0]}-{i:07d}",
+        title,
+        text.format(n=rng.randint(2, 90)),
+        ";".join(attacks),
+        started,
+        ended,
+        precision,
+        rng.choice(["", "claimed", "reported", "confirmed"]),
+        rng.choice(["", "low", "medium", "high", "critical"]),
+        ";".join(orgs),
+        ";".join(domains),
+        one_or_each(rng, [c for _, c in targets]),
+        one_or_each(rng, sectors),
+        ";".join(actors),
+        one_or_each(rng, roles) if by else "",
+        ";".join(by),
+        one_or_each(rng, when) if by else "",
         f"https://cert.gov.ua/article/{i + 30000}",
-    ]  # fmt: skip
+    ]
 
 
 def write_csv(path: Path, rows: int, seed: int) -> int:
@@ -186,8 +269,11 @@ def run(work: Path, rows: int, seed: int) -> None:
         elapsed, cpu, peak = child(["ingest", str(data), "--db", str(store)], log, 3)
         incidents, rejects = stored(store, COUNTS)
         if incidents + rejects != rows or rejects != bad:
-            fail(f"store holds {incidents:,} incidents + {rejects:,} rejects; "
-                 f"{rows:,} rows were written, {bad:,} of them bad", log)  # fmt: skip
+            fail(
+                f"store holds {incidents:,} incidents + {rejects:,} rejects; "
+                f"{rows:,} rows were written, {bad:,} of them bad",
+                log,
+            )
         ingests.append((elapsed, cpu))
         peaks.append(peak)
     copy = work / "incidents-renamed.csv"
@@ -206,15 +292,18 @@ def run(work: Path, rows: int, seed: int) -> None:
     links, clusters = stored(store, IDENTITY)
     startup = min(child(["--version"], log, 0)[0] for _ in range(3))
     best, cpu = min(ingests)
-    print(f"rows: {rows:,} ({bad:,} bad, {bad / rows:.2%})   "
-          f"file: {data.stat().st_size / 2**20:.1f} MiB")  # fmt: skip
+    print(f"rows: {rows:,} ({bad:,} bad, {bad / rows:.2%})   file: {data.stat().st_size / 2**20:.1f} MiB")
     print(f"duckdb read_csv (baseline): {base:6.2f} s")
-    print(f"cyberlog ingest:            {best:6.2f} s   ratio {best / base:.1f}x   "
-          f"{rows / best:,.0f} rows/s   peak RSS {max(peaks):,.0f} MiB   (CPU {cpu:.2f} s)")  # fmt: skip
+    print(
+        f"cyberlog ingest:            {best:6.2f} s   ratio {best / base:.1f}x   "
+        f"{rows / best:,.0f} rows/s   peak RSS {max(peaks):,.0f} MiB   (CPU {cpu:.2f} s)"
+    )
     print(f"re-ingest unchanged file:   {again[data]:6.2f} s   (skipped)")
     print(f"re-ingest renamed copy:     {again[copy]:6.2f} s   (skipped by sha256)")
-    print(f"identity over 2 x {rows - bad:,}:    {matching:6.2f} s   ({links:,} links in force, "
-          f"{clusters:,} clusters; every pair re-checked)")  # fmt: skip
+    print(
+        f"identity over 2 x {rows - bad:,}:    {matching:6.2f} s   ({links:,} links in force, "
+        f"{clusters:,} clusters; every pair re-checked)"
+    )
     print(f"cyberlog --version:         {startup:6.2f} s   (interpreter start + imports)")
     print("Best of 3 each. Ratios are against DuckDB's read_csv of the same file in the same run.")
     print("CPU is the child's user+sys time: a wall time well above it means a busy machine.")

@@ -75,8 +75,10 @@ def measure(
                 raise SystemExit(f"{name} {args}: {duck_rows} rows on DuckDB, {spark_rows} on Spark")
             times[f"{i}:{name}"] = (on_duck, on_spark)
             shown = " ".join(args[1::2]) or "(defaults)"
-            print(f"  {name:22} duckdb {on_duck:7.2f} s  spark {on_spark:7.2f} s  {on_spark / on_duck:6.1f}x"
-                  f"  {duck_rows:>7,} rows  {shown}")  # fmt: skip
+            print(
+                f"  {name:22} duckdb {on_duck:7.2f} s  spark {on_spark:7.2f} s  {on_spark / on_duck:6.1f}x"
+                f"  {duck_rows:>7,} rows  {shown}"
+            )
     total = tuple(sum(t[k] for t in times.values()) for k in (0, 1))
     print(f"  {'all reports':22} duckdb {total[0]:7.2f} s  spark {total[1]:7.2f} s  {total[1] / total[0]:6.1f}x")
     return times
@@ -121,8 +123,10 @@ def main() -> None:
         start = time.perf_counter()
         session = sparks.session(args.master)
         context = session.sparkContext
-        print(f"Spark {session.version} session ({context.master}, {context.defaultParallelism} cores): "
-              f"{time.perf_counter() - start:.1f} s to start")  # fmt: skip
+        print(
+            f"Spark {session.version} session ({context.master}, {context.defaultParallelism} cores): "
+            f"{time.perf_counter() - start:.1f} s to start"
+        )
         at = {n: measure(work.resolve(), n, args.seed, session, runs, args.repeat, n == small) for n in (small, large)}
         cores = context.defaultParallelism
         session.stop()
@@ -137,8 +141,10 @@ def main() -> None:
         slope_d, slope_s = slopes(small, large, duck_all, spark_all)
         if slope_d > 0:
             ratio = slope_s / slope_d
-            print(f"Spark's work per row is {ratio:.1f}x DuckDB's at {cores} cores each: it would need about "
-                  f"{ratio * cores:.0f} cores (perfect scaling) to grow no faster than DuckDB on {cores}.")  # fmt: skip
+            print(
+                f"Spark's work per row is {ratio:.1f}x DuckDB's at {cores} cores each: it would need about "
+                f"{ratio * cores:.0f} cores (perfect scaling) to grow no faster than DuckDB on {cores}."
+            )
         print(f"Best of {args.repeat} each, in one warm process (Spark's start apart); ratio Spark / DuckDB.")
     finally:
         if args.workdir is None:

@@ -93,8 +93,21 @@ RUNS = [  # report and params, as an analyst would run them
     ("lag_profile", ["-p", "event_class=sanction"]),
     ("lag_profile", ["-p", "event_class=talks", "-p", "permutations=1000", "-p", "k=14"]),
     ("lag_profile", ["-p", "event_class=recognition", "-p", "country=UKR"]),
-    ("lag_profile", ["-p", "event_class=military", "-p", "bin=hour", "-p", "k=48", "-p", "since=2021-01-01",
-                     "-p", "until=2022-12-31"]),
+    (
+        "lag_profile",
+        [
+            "-p",
+            "event_class=military",
+            "-p",
+            "bin=hour",
+            "-p",
+            "k=48",
+            "-p",
+            "since=2021-01-01",
+            "-p",
+            "until=2022-12-31",
+        ],
+    ),
     ("lead_lag", ["-p", "event_class=sanction"]),
     ("lead_lag", ["-p", "event_class=recognition", "-p", "country=UKR"]),
     ("attribution_lag", ["-p", "events=false"]),
@@ -104,15 +117,21 @@ RUNS = [  # report and params, as an analyst would run them
     ("incidents_near_events", ["-p", "since=2022-02-15", "-p", "until=2022-02-15", "-p", "window_hours=24"]),
     ("timeline", ["-p", "since=2022-02-01", "-p", "until=2022-02-28"]),
     ("ingest_health", []),
-]  # fmt: skip
+]
 
 
 def build(db: Path, incidents: int, events: int, seed: int) -> None:
     with open_store(fresh(db), write=True) as con:
         con.execute("SET memory_limit = '4GB'")
         for statement in FILL.split(";\n"):
-            con.execute(statement, {k: v for k, v in {"seed": seed, "incidents": incidents, "events": events}.items()
-                                    if f"${k}" in statement})  # fmt: skip
+            con.execute(
+                statement,
+                {
+                    k: v
+                    for k, v in {"seed": seed, "incidents": incidents, "events": events}.items()
+                    if f"${k}" in statement
+                },
+            )
     with duckdb.connect(str(db)) as con:
         con.execute("CHECKPOINT")
 
@@ -122,14 +141,17 @@ def run(work: Path, incidents: int, events: int, seed: int) -> None:
     build(db, incidents, events, seed)
     print(f"store: {incidents:,} incidents, {events:,} diplomatic events, {db.stat().st_size / 2**20:,.0f} MiB")
     # the floor, in a fresh process like the reports: DuckDB writing the whole incidents table to CSV
-    copy = (f"import duckdb; duckdb.connect({str(db)!r}, read_only=True)"
-            f".execute(\"COPY incidents TO '{work / 'incidents.csv'}' (HEADER)\")")  # fmt: skip
+    copy = (
+        f"import duckdb; duckdb.connect({str(db)!r}, read_only=True)"
+        f".execute(\"COPY incidents TO '{work / 'incidents.csv'}' (HEADER)\")"
+    )
     base = min(child(["-c", copy], log, 0, module=False)[0] for _ in range(3))
     print(f"{'baseline: COPY incidents':22} {base:6.2f} s   (DuckDB alone, every incident to CSV)")
     for report, params in RUNS:
         out = work / f"{report}.csv"
-        timings = [child(["report", "run", report, *params, "--db", str(db), "--out", str(out)], log, 0)
-                   for _ in range(3)]  # fmt: skip
+        timings = [
+            child(["report", "run", report, *params, "--db", str(db), "--out", str(out)], log, 0) for _ in range(3)
+        ]
         wall, peak = min(t[0] for t in timings), max(t[2] for t in timings)
         rows = sum(1 for _ in out.open(encoding="utf-8")) - 1
         shown = " ".join(params[1::2]) or "(defaults)"

@@ -36,26 +36,63 @@ def incident_objects(n: int, indicators: int) -> list[dict[str, object]]:
     inc, victim, actor = sid("incident", n), sid("identity", n), sid("threat-actor", n % 50)
     day = 1 + n % 28
     objects = [
-        {**common("incident", inc), "name": f"DDoS against victim {n}", "description": "Synthetic. " * 20,
-         "extensions": {"extension-definition--ef765651-680c-498d-9894-99799f2fa126": {
-             "extension_type": "property-extension", "determination": "confirmed", "investigation_status": "closed",
-             "incident_types": ["denial-of-service"]}}},
-        {**common("identity", victim), "name": f"Victim organisation {n}", "identity_class": "organization",
-         "sectors": ["financial-services"]},
-        {**common("relationship", sid("relationship", n, "t")), "relationship_type": "targets", "source_ref": inc,
-         "target_ref": victim, "start_time": f"2022-02-{day:02}T13:00:00Z"},
-        {**common("relationship", sid("relationship", n, "a")), "relationship_type": "attributed-to",
-         "source_ref": inc, "target_ref": actor},
-        {**common("relationship", sid("relationship", n, "l")), "relationship_type": "located-at",
-         "source_ref": victim, "target_ref": sid("location", 0)},
-        {**common("report", sid("report", n)), "name": f"Report {n}", "published": CREATED,
-         "report_types": ["threat-report"], "object_refs": [inc, victim],
-         "external_references": [{"source_name": "cert", "url": f"https://cert.example/{n}"}]},
-    ]  # fmt: skip
+        {
+            **common("incident", inc),
+            "name": f"DDoS against victim {n}",
+            "description": "Synthetic. " * 20,
+            "extensions": {
+                "extension-definition--ef765651-680c-498d-9894-99799f2fa126": {
+                    "extension_type": "property-extension",
+                    "determination": "confirmed",
+                    "investigation_status": "closed",
+                    "incident_types": ["denial-of-service"],
+                }
+            },
+        },
+        {
+            **common("identity", victim),
+            "name": f"Victim organisation {n}",
+            "identity_class": "organization",
+            "sectors": ["financial-services"],
+        },
+        {
+            **common("relationship", sid("relationship", n, "t")),
+            "relationship_type": "targets",
+            "source_ref": inc,
+            "target_ref": victim,
+            "start_time": f"2022-02-{day:02}T13:00:00Z",
+        },
+        {
+            **common("relationship", sid("relationship", n, "a")),
+            "relationship_type": "attributed-to",
+            "source_ref": inc,
+            "target_ref": actor,
+        },
+        {
+            **common("relationship", sid("relationship", n, "l")),
+            "relationship_type": "located-at",
+            "source_ref": victim,
+            "target_ref": sid("location", 0),
+        },
+        {
+            **common("report", sid("report", n)),
+            "name": f"Report {n}",
+            "published": CREATED,
+            "report_types": ["threat-report"],
+            "object_refs": [inc, victim],
+            "external_references": [{"source_name": "cert", "url": f"https://cert.example/{n}"}],
+        },
+    ]
     for k in range(indicators):
-        objects.append({**common("indicator", sid("indicator", n, str(k))), "pattern_type": "stix",
-                        "valid_from": CREATED, "pattern": f"[file:hashes.'SHA-256' = '{uuid.uuid4().hex * 2}']",
-                        "description": "Sample seen in the wave. " * 8})  # fmt: skip
+        objects.append(
+            {
+                **common("indicator", sid("indicator", n, str(k))),
+                "pattern_type": "stix",
+                "valid_from": CREATED,
+                "pattern": f"[file:hashes.'SHA-256' = '{uuid.uuid4().hex * 2}']",
+                "description": "Sample seen in the wave. " * 8,
+            }
+        )
     return objects
 
 
@@ -91,8 +128,10 @@ def run(work: Path, incidents: int, indicators: int) -> None:
     print(f"bundle: {objects:,} objects, {incidents:,} incidents   file: {size:.1f} MiB")
     peak = max(r[2] for r in runs)
     print(f"json.load (baseline):   {naive[0]:6.2f} s   peak RSS {naive[2]:,.0f} MiB ({naive[2] / size:.1f}x the file)")
-    print(f"cyberlog ingest:        {best[0]:6.2f} s   peak RSS {peak:,.0f} MiB ({peak / size:.1f}x the file)   "
-          f"ratio {best[0] / naive[0]:.1f}x json.load's time")  # fmt: skip
+    print(
+        f"cyberlog ingest:        {best[0]:6.2f} s   peak RSS {peak:,.0f} MiB ({peak / size:.1f}x the file)   "
+        f"ratio {best[0] / naive[0]:.1f}x json.load's time"
+    )
     print("Best of 3 each; peak RSS includes the interpreter and DuckDB (about 100 MiB at rest).")
 
 

@@ -131,11 +131,15 @@ def bench(work: Path, fmt: str, lines: int, seed: int) -> None:
             )
     best, peak = min(runs)[0], max(r[2] for r in runs)
     size = data.stat().st_size / 2**20
-    print(f"{fmt}: {lines:,} lines ({alerts:,} alerts, {skipped:,} other records, {bad:,} broken), "
-          f"{size:,.0f} MiB, written in {written:.0f} s")  # fmt: skip
+    print(
+        f"{fmt}: {lines:,} lines ({alerts:,} alerts, {skipped:,} other records, {bad:,} broken), "
+        f"{size:,.0f} MiB, written in {written:.0f} s"
+    )
     print(f"  duckdb {'read_json' if fmt == 'eve' else 'read_csv (lines)'} (baseline): {base:7.2f} s")
-    print(f"  cyberlog ingest:              {best:7.2f} s   ratio {best / base:.2f}x   {lines / best:,.0f} lines/s   "
-          f"peak RSS {peak:,.0f} MiB")  # fmt: skip
+    print(
+        f"  cyberlog ingest:              {best:7.2f} s   ratio {best / base:.2f}x   {lines / best:,.0f} lines/s   "
+        f"peak RSS {peak:,.0f} MiB"
+    )
 
 
 def main() -> None:
@@ -154,8 +158,10 @@ def main() -> None:
         for fmt in args.formats.split(","):
             bench(work.resolve(), fmt, args.lines, args.seed)
         limit = os.environ.get("CYBERLOG_MEMORY_LIMIT", "512MB (the default)")
-        print(f"Best of 3 (1 above a million lines); ratios against DuckDB reading the same file in the same run; "
-              f"cyberlog's DuckDB memory cap {limit}.")  # fmt: skip
+        print(
+            f"Best of 3 (1 above a million lines); ratios against DuckDB reading the same file in the same run; "
+            f"cyberlog's DuckDB memory cap {limit}."
+        )
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -8,7 +8,7 @@ attacks and processes of events. Three shapes: the crisis arriving over three we
 crisis arriving overnight (the hardest case for any local baseline), and no crisis. For each
 report the share of tests significant at 0.05, raw and adjusted; then planted worlds (two
 attacks a day after each event day of one class) and how often the planted lag, day and
-direction are found. The figures in the README's reading guide come from this script.
+direction are found. The figures in the docs (docs/reports/reading.md) come from this script.
 `--keep DIR` leaves one null and one planted store there to explore with `cyberlog --db`.
 """
 
@@ -95,18 +95,26 @@ def main() -> None:
     for label, shape in SHAPES.items():
         rates = null_rates(folder, shape, args.worlds)
         print(f"\nnull, {label}")
-        print(f"  event_study classes   raw {share(rates['event_study'], 'p_value')}"
-              f"   adjusted {share(rates['event_study'], 'p_adjusted')}")  # fmt: skip
-        print(f"  lag_profile lags      raw {share(rates['lag_profile'], 'p_value')}"
-              f"   adjusted {share(rates['lag_profile'], 'p_adjusted')}")  # fmt: skip
+        print(
+            f"  event_study classes   raw {share(rates['event_study'], 'p_value')}"
+            f"   adjusted {share(rates['event_study'], 'p_adjusted')}"
+        )
+        print(
+            f"  lag_profile lags      raw {share(rates['lag_profile'], 'p_value')}"
+            f"   adjusted {share(rates['lag_profile'], 'p_adjusted')}"
+        )
         print(f"  lag_profile direction     {share(rates['direction'], 'direction_p')}")
-        print(f"  lead_lag directions   F   {share(rates['lead_lag'], 'p_f')}"
-              f"   draws, adjusted {share(rates['lead_lag'], 'p_adjusted')}")  # fmt: skip
+        print(
+            f"  lead_lag directions   F   {share(rates['lead_lag'], 'p_f')}"
+            f"   draws, adjusted {share(rates['lead_lag'], 'p_adjusted')}"
+        )
     for label, shape in list(SHAPES.items())[:2]:
         found = planted_rates(folder, shape, max(4, args.worlds // 2))
         counts = ", ".join(f"{k} {v}" for k, v in found.items() if k != "worlds")
-        print(f"\nplanted (2 attacks a day after each sanction event day), {label}: found in {counts}"
-              f" of {found['worlds']} worlds")  # fmt: skip
+        print(
+            f"\nplanted (2 attacks a day after each sanction event day), {label}: found in {counts}"
+            f" of {found['worlds']} worlds"
+        )
     if args.keep:
         worlds.write(worlds.world(1, SHAPES["crisis over three weeks"]), folder / "null.duckdb")
         planted = worlds.world(1, SHAPES["crisis over three weeks"], ("sanction", 1, 2.0))

@@ -14,24 +14,37 @@ from importlib import resources
 from pathlib import Path
 
 ACTORS = [  # code, name, country, role
-    ("USAGOV", "UNITED STATES", "USA", "GOV"), ("RUSGOV", "RUSSIA", "RUS", "GOV"),
-    ("UKRGOV", "UKRAINE", "UKR", "GOV"), ("UKRMIL", "UKRAINIAN", "UKR", "MIL"),
-    ("RUSMIL", "RUSSIAN", "RUS", "MIL"), ("DEUGOV", "GERMANY", "DEU", "GOV"),
-    ("FRAGOV", "FRANCE", "FRA", "GOV"), ("GBRGOV", "UNITED KINGDOM", "GBR", "GOV"),
-    ("CHNGOV", "CHINA", "CHN", "GOV"), ("POLGOV", "POLAND", "POL", "GOV"),
-    ("BLRGOV", "BELARUS", "BLR", "GOV"), ("IGOEEC", "EUROPEAN UNION", "", "IGO"),
-    ("IGONAT", "NATO", "", "IGO"), ("USA", "WASHINGTON", "USA", ""), ("RUS", "MOSCOW", "RUS", ""),
-    ("", "", "", ""), ("", "", "", ""), ("COP", "POLICE", "", "COP"), ("BUS", "COMPANY", "", "BUS"),
-]  # fmt: skip
+    ("USAGOV", "UNITED STATES", "USA", "GOV"),
+    ("RUSGOV", "RUSSIA", "RUS", "GOV"),
+    ("UKRGOV", "UKRAINE", "UKR", "GOV"),
+    ("UKRMIL", "UKRAINIAN", "UKR", "MIL"),
+    ("RUSMIL", "RUSSIAN", "RUS", "MIL"),
+    ("DEUGOV", "GERMANY", "DEU", "GOV"),
+    ("FRAGOV", "FRANCE", "FRA", "GOV"),
+    ("GBRGOV", "UNITED KINGDOM", "GBR", "GOV"),
+    ("CHNGOV", "CHINA", "CHN", "GOV"),
+    ("POLGOV", "POLAND", "POL", "GOV"),
+    ("BLRGOV", "BELARUS", "BLR", "GOV"),
+    ("IGOEEC", "EUROPEAN UNION", "", "IGO"),
+    ("IGONAT", "NATO", "", "IGO"),
+    ("USA", "WASHINGTON", "USA", ""),
+    ("RUS", "MOSCOW", "RUS", ""),
+    ("", "", "", ""),
+    ("", "", "", ""),
+    ("COP", "POLICE", "", "COP"),
+    ("BUS", "COMPANY", "", "BUS"),
+]
 PLACES = [  # type, full name, FIPS country, ADM1, lat, long, feature id
     ("4", "Kyiv, Kyyiv, Misto, Ukraine", "UP", "UP12", "50.4333", "30.5167", "-1044367"),
     ("4", "Moscow, Moskva, Russia", "RS", "RS48", "55.7522", "37.6156", "-2960561"),
-    ("1", "Ukraine", "UP", "UP", "49", "32", "UP"), ("1", "Russia", "RS", "RS", "60", "100", "RS"),
+    ("1", "Ukraine", "UP", "UP", "49", "32", "UP"),
+    ("1", "Russia", "RS", "RS", "60", "100", "RS"),
     ("3", "Washington, District of Columbia, United States", "US", "USDC", "38.8951", "-77.0364", "531871"),
     ("4", "Berlin, Berlin, Germany", "GM", "GM16", "52.5167", "13.4", "-1746443"),
     ("4", "Brussels, Bruxelles-Capitale, Belgium", "BE", "BE11", "50.8333", "4.3333", "-1955538"),
-    ("1", "Poland", "PL", "PL", "52", "20", "PL"), ("0", "", "", "", "", "", ""),
-]  # fmt: skip
+    ("1", "Poland", "PL", "PL", "52", "20", "PL"),
+    ("0", "", "", "", "", "", ""),
+]
 
 
 def cameo_codes() -> list[tuple[str, str, str]]:
@@ -58,12 +71,29 @@ def row(rng: random.Random, event_id: int, day: datetime, codes: list[tuple[str,
     year, month, dom = int(sqldate[:4]), int(sqldate[4:6]), int(sqldate[6:])
     mentions = rng.choice([1, 2, 2, 4, 6, 10, 20, 60])
     return [
-        str(event_id), sqldate, sqldate[:6], sqldate[:4], f"{year + ((month - 1) * 30 + dom) / 365:.4f}",
-        *actor(rng), *actor(rng), rng.choice(["0", "1"]), code, code[:3], code[:2], quad, goldstein,
-        str(mentions), str(max(1, mentions // 4)), str(mentions), f"{rng.uniform(-10, 6):.6f}",
-        *place(rng), *place(rng), *place(rng), added.strftime("%Y%m%d%H%M%S"),
+        str(event_id),
+        sqldate,
+        sqldate[:6],
+        sqldate[:4],
+        f"{year + ((month - 1) * 30 + dom) / 365:.4f}",
+        *actor(rng),
+        *actor(rng),
+        rng.choice(["0", "1"]),
+        code,
+        code[:3],
+        code[:2],
+        quad,
+        goldstein,
+        str(mentions),
+        str(max(1, mentions // 4)),
+        str(mentions),
+        f"{rng.uniform(-10, 6):.6f}",
+        *place(rng),
+        *place(rng),
+        *place(rng),
+        added.strftime("%Y%m%d%H%M%S"),
         f"https://news.example.org/{added:%Y/%m/%d}/story-{event_id}.html",
-    ]  # fmt: skip
+    ]
 
 
 BAD = ("short", "date", "long", "code")  # what a bad row gets wrong

@@ -1,5 +1,5 @@
-"""The security review's promises that other test files do not already hold (see the
-README's Security section for where each one is tested)."""
+"""The security review's promises that other test files do not already hold (see
+docs/security.md for where each one is tested)."""
 
 from __future__ import annotations
 

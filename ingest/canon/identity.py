@@ -17,17 +17,82 @@ from ingest.canon.countries import name_stems
 from ingest.canon.galaxy import fold
 
 STEM = 5
-_STOP = frozenset((
-    "a", "an", "and", "the", "of", "for", "in", "on", "at", "to", "by", "de", "du", "la", "le", "des", "del", "da",
-    "di", "y", "et", "und", "der", "die", "das", "s", "inc", "ltd", "llc", "co", "plc", "jsc",
-))  # fmt: skip
+_STOP = frozenset(
+    (
+        "a",
+        "an",
+        "and",
+        "the",
+        "of",
+        "for",
+        "in",
+        "on",
+        "at",
+        "to",
+        "by",
+        "de",
+        "du",
+        "la",
+        "le",
+        "des",
+        "del",
+        "da",
+        "di",
+        "y",
+        "et",
+        "und",
+        "der",
+        "die",
+        "das",
+        "s",
+        "inc",
+        "ltd",
+        "llc",
+        "co",
+        "plc",
+        "jsc",
+    )
+)
 # Words (as stems) that name a kind of organisation, not one organisation: sharing only
 # these ("Ministry" and "Ministry of Education") never makes two targets candidates.
 GENERIC = (
-    "minis", "gover", "depar", "agenc", "offic", "natio", "state", "servi", "counc", "bank", "banks", "compa",
-    "group", "unive", "insti", "organ", "autho", "commi", "feder", "publi", "centr", "gener", "admin", "syste",
-    "websi", "porta", "site", "sites", "web", "regio", "local", "munic", "city", "assoc", "found", "corpo",
-)  # fmt: skip
+    "minis",
+    "gover",
+    "depar",
+    "agenc",
+    "offic",
+    "natio",
+    "state",
+    "servi",
+    "counc",
+    "bank",
+    "banks",
+    "compa",
+    "group",
+    "unive",
+    "insti",
+    "organ",
+    "autho",
+    "commi",
+    "feder",
+    "publi",
+    "centr",
+    "gener",
+    "admin",
+    "syste",
+    "websi",
+    "porta",
+    "site",
+    "sites",
+    "web",
+    "regio",
+    "local",
+    "munic",
+    "city",
+    "assoc",
+    "found",
+    "corpo",
+)
 _WORD = re.compile(r"[a-z0-9]+")
 
 

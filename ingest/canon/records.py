@@ -19,16 +19,32 @@ AttackType = Literal["ddos", "defacement", "wiper", "ransomware", "phishing", "i
 # what followed, and both describe one attack (the identity rule counts them compatible).
 AFTER_INTRUSION: tuple[AttackType, ...] = ("wiper", "ransomware", "data_leak", "defacement")
 Sector = Literal[
-    "government", "military", "finance", "energy", "telecom", "media", "transport", "health",
-    "education", "other",
-]  # fmt: skip
+    "government",
+    "military",
+    "finance",
+    "energy",
+    "telecom",
+    "media",
+    "transport",
+    "health",
+    "education",
+    "other",
+]
 Evidence = Literal["claimed", "reported", "confirmed"]
 Severity = Literal["low", "medium", "high", "critical"]
 ActorRole = Literal["attributed", "claimed", "suspected"]
 EventClass = Literal[
-    "talks", "visit", "statement", "agreement", "sanction", "recognition", "threat",
-    "attribution", "military", "other",
-]  # fmt: skip
+    "talks",
+    "visit",
+    "statement",
+    "agreement",
+    "sanction",
+    "recognition",
+    "threat",
+    "attribution",
+    "military",
+    "other",
+]
 
 # Every closed vocabulary, by name: report params take their choices from here (SECTOR,
 # ATTACK_TYPE, EVENT_CLASS, PRECISION in ingest/reports/catalog.py), and tests/test_params.py holds
@@ -68,8 +84,9 @@ class Target:
         unmapped_sectors: tuple[str, ...] = (),
     ) -> Target:
         """A target with every sector the source gives; `sector` is the first of them."""
-        return cls(organisation, domain, country, sectors[0] if sectors else None, country_raw, sectors,
-                   unmapped_sectors)  # fmt: skip
+        return cls(
+            organisation, domain, country, sectors[0] if sectors else None, country_raw, sectors, unmapped_sectors
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,9 +106,15 @@ def parse_time(text: str, source_zone: tzinfo | None = None, precision: str | No
     tz = _offset(g["tz"]) if g["tz"] else (source_zone or UTC)
     try:
         local = datetime(
-            int(g["y"]), int(g["mo"] or 1), int(g["d"] or 1), int(g["h"] or 0), int(g["mi"] or 0),
-            int(g["s"] or 0), int((g["f"] or "0").ljust(6, "0")[:6]), tzinfo=tz,
-        )  # fmt: skip
+            int(g["y"]),
+            int(g["mo"] or 1),
+            int(g["d"] or 1),
+            int(g["h"] or 0),
+            int(g["mi"] or 0),
+            int(g["s"] or 0),
+            int((g["f"] or "0").ljust(6, "0")[:6]),
+            tzinfo=tz,
+        )
     except ValueError as exc:
         raise PydanticCustomError(
             "time_value", "'{value}' is not a valid time: {why}", {"value": text, "why": str(exc)}
