@@ -1,4 +1,4 @@
-"""The DuckDB store: where it is, opening it safely, applying the schema.
+"""The DuckDB store: where it is, opening it safely, making it or migrating it to the schema.
 
 DuckDB lets one process write a file, or many read it, never both; a lock conflict is
 the normal sign of a busy store (a nightly still running, an analyst's query), so it
@@ -22,7 +22,10 @@ import duckdb
 from ingest import __version__
 from ingest.errors import StoreBusy, StoreError
 
-SCHEMA_VERSION = 1
+# A new store is made from sql/schema.sql at this version; an older one is brought to it by
+# sql/migrations/NNNN_what.sql, one file per version from 2, in order, in one transaction.
+SCHEMA_VERSION = 2
+_MIGRATION = re.compile(r"(?P<version>\d{4})_[a-z0-9_]+\.sql")
 DEFAULT_DB = Path("cyberlog.duckdb")
 # DuckDB's share of memory while ingesting; past it, staging spills to <store>.tmp/.
 # Python's own batches add about 250 MB. $CYBERLOG_MEMORY_LIMIT overrides (e.g. 2GB).
@@ -32,8 +35,24 @@ _HOLDER = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\
 
 
 def statements(text: str) -> list[str]:
-    """The statements of a SQL file, which separates them with ";\n" (comment-only parts dropped)."""
-    return [s for s in text.split(";\n") if s.strip() and not all(ln.startswith("--") for ln in s.strip().splitlines())]
+    """The statements of a SQL text as DuckDB's own parser splits them, each from its first
+    token to its last: without the comments around it or its closing `;` (comment-only
+    parts give none)."""
+    found = (_code(statement.query) for statement in duckdb.extract_statements(text))
+    return [statement for statement in found if statement]
+
+
+def _code(query: str) -> str:
+    """A statement's text from its first token to its last. DuckDB gives a statement the
+    comments before it (a file's header, a note on its purpose) and, for the last, those
+    after its `;`. Callers bind the parameters a statement names (a `$name` in a file's
+    header is none of them), and the lake hands statements to sqlglot."""
+    tokens = duckdb.tokenize(query)
+    code = [i for i, (_, kind) in enumerate(tokens) if kind != duckdb.token_type.comment]
+    if not code:
+        return ""
+    end = tokens[code[-1] + 1][0] if code[-1] + 1 < len(tokens) else len(query)
+    return query[tokens[code[0]][0] : end].strip().removesuffix(";").rstrip()
 
 
 def sections(text: str) -> dict[str, list[str]]:
@@ -98,13 +117,15 @@ def _stored(con: duckdb.DuckDBPyConnection) -> tuple[int | None, str | None]:
         return None, None
     columns = {row[0] for row in con.execute("DESCRIBE schema_version").fetchall()}
     fingerprint = "fingerprint" if "fingerprint" in columns else "NULL"
-    rows = con.execute(f"SELECT version, {fingerprint} FROM schema_version ORDER BY applied_at DESC LIMIT 1")
+    rows = con.execute(
+        f"SELECT version, {fingerprint} FROM schema_version ORDER BY version DESC, applied_at DESC LIMIT 1"
+    )
     found = rows.fetchall()
     return (int(found[0][0]), found[0][1]) if found else (None, None)
 
 
 def _fingerprint() -> str:
-    """A digest of everything apply_schema writes: the SQL and the CAMEO data it loads."""
+    """A digest of the shipped files a store's macros, views and CAMEO codes are made from."""
     data = resources.files("ingest").joinpath("data")
     parts = [sql_dir() / "schema.sql", sql_dir() / "views.sql", data / "cameo_codes.csv", data / "cameo_classes.csv"]
     return hashlib.sha256(b"\0".join(part.read_bytes() for part in parts)).hexdigest()
@@ -122,41 +143,76 @@ def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Create or complete the schema; idempotent. Nothing to do (the common case) when the
-    schema files are those last applied: then opening a store costs a query."""
+    """Make a new store at SCHEMA_VERSION or migrate an older one to it, and rebuild what comes
+    from the shipped files when they changed, all in one transaction. Nothing to do (the
+    common case) costs a query."""
     version = _check_version(con, path)
     fingerprint = _fingerprint()
     if version == SCHEMA_VERSION and _stored(con)[1] == fingerprint:
         return
-    folder = sql_dir()
     con.execute("BEGIN TRANSACTION")
-    con.execute((folder / "schema.sql").read_text("utf-8"))
-    _upgrade(con)
-    con.execute((folder / "views.sql").read_text("utf-8"))
+    try:
+        if version is None:
+            _create(con, path)
+        else:
+            _migrate(con, path, version)
+        _refresh(con)
+        con.execute(
+            "INSERT INTO schema_version (version, fingerprint) VALUES ($v, $f)", {"v": SCHEMA_VERSION, "f": fingerprint}
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def migrations() -> dict[int, Path]:
+    """sql/migrations/ by the schema version each file brings a store to: one for each of 2 up
+    to SCHEMA_VERSION, or this installation is broken."""
+    folder = sql_dir() / "migrations"
+    found = {int(m["version"]): p for p in folder.glob("*.sql") if (m := _MIGRATION.fullmatch(p.name))}
+    if sorted(found) != list(range(2, SCHEMA_VERSION + 1)):
+        raise StoreError(
+            f"cyberlog's {folder} should hold one NNNN_what.sql for each schema version from 2 to "
+            f"{SCHEMA_VERSION}, not {sorted(found)}: reinstall cyberlog"
+        )
+    return found
+
+
+def _create(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A new store, made from sql/schema.sql. A database with tables but no schema_version is
+    someone else's: cyberlog does not write into it."""
+    if scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE NOT temporary"):
+        raise StoreError(
+            "not a cyberlog store (tables, but no schema_version table): point --db at a store or a new file",
+            path=path,
+        )
+    con.execute((sql_dir() / "schema.sql").read_text("utf-8"))
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, path: Path, version: int) -> None:
+    """Bring a store from `version` to SCHEMA_VERSION: each later migration, in order."""
+    found = migrations()
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        try:
+            con.execute(found[target].read_text("utf-8"))
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"cannot migrate the store from schema {version} to {SCHEMA_VERSION}: "
+                f"{found[target].name} failed ({exc}); the store is unchanged",
+                path=path,
+            ) from None
+
+
+def _refresh(con: duckdb.DuckDBPyConnection) -> None:
+    """What is rebuilt from the shipped files whenever they change: sql/schema.sql's macros,
+    the views, the CAMEO code table and the event classes it gives."""
+    for statement in statements((sql_dir() / "schema.sql").read_text("utf-8")):
+        if re.search(r"^CREATE OR REPLACE MACRO", statement, re.MULTILINE):
+            con.execute(statement)
+    con.execute((sql_dir() / "views.sql").read_text("utf-8"))
     _fill_cameo(con)
     _reclass_coded_events(con)
-    _date_attributions(con)
-    con.execute(
-        "INSERT INTO schema_version (version, fingerprint) VALUES ($v, $f)", {"v": SCHEMA_VERSION, "f": fingerprint}
-    )
-    con.execute("COMMIT")
-
-
-def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
-    """What changed since a store was made. An alert's content_hash was the line's hash()
-    as text (the same number): a number now, one string fewer to write for each of a log's
-    millions of alerts. An event's interval now ends when its source recorded it."""
-    kind = con.execute(
-        "SELECT data_type FROM information_schema.columns WHERE table_name = 'alerts' AND column_name = 'content_hash'"
-    ).fetchall()
-    if kind and kind[0][0] == "VARCHAR":
-        con.execute("ALTER TABLE alerts ALTER content_hash TYPE UBIGINT")
-    # an event recorded before its day was over happened by then (GDELT's DATEADDED): events
-    # loaded before intervals were bounded by it are bounded in place, as a new load would be
-    con.execute(
-        "UPDATE diplomatic_events SET occurred_latest = recorded_at "
-        "WHERE recorded_at > occurred_at AND recorded_at < occurred_latest"
-    )
 
 
 def _fill_cameo(con: duckdb.DuckDBPyConnection) -> None:
@@ -177,16 +233,6 @@ def _fill_cameo(con: duckdb.DuckDBPyConnection) -> None:
     con.register("_cameo", table)
     con.execute("INSERT INTO cameo_codes BY NAME SELECT * FROM _cameo")
     con.unregister("_cameo")
-
-
-def _date_attributions(con: duckdb.DuckDBPyConnection) -> None:
-    """Attributions loaded before they said how they are dated: a STIX relationship's
-    created and a MISP event's publication are when the link was written down ('by')."""
-    con.execute(
-        "UPDATE incident_actors SET attributed_dated = CASE WHEN file_id IN "
-        "(SELECT file_id FROM ingest_files WHERE format IN ('stix', 'misp')) THEN 'by' ELSE 'on' END "
-        "WHERE attributed_at IS NOT NULL AND attributed_dated IS NULL"
-    )
 
 
 def _reclass_coded_events(con: duckdb.DuckDBPyConnection) -> None:

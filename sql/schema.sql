@@ -1,15 +1,18 @@
--- cyberlog store schema. Applied on every write-open; every statement is idempotent.
+-- cyberlog store schema at the latest version (SCHEMA_VERSION in ingest/store.py): a new
+-- store is made from it in one go; an older store gets there by sql/migrations/, in order,
+-- and tests/test_migrations.py holds the two equal. Change a table here and in a new
+-- migration together. The macros at the end are replaced whenever this file changes.
 -- Times are TIMESTAMPTZ in UTC. A time known only to a day (or month, year) is stored as
 -- the interval [x_at, x_latest) with its precision, never as a fake midnight instant.
 
-CREATE TABLE IF NOT EXISTS schema_version (
+CREATE TABLE schema_version (
     version      INTEGER NOT NULL,
     applied_at   TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
     fingerprint  VARCHAR               -- digest of the schema files and CAMEO data applied
 );
 
 -- One row per `cyberlog ingest` or `cyberlog nightly` invocation that opened the store.
-CREATE TABLE IF NOT EXISTS ingest_runs (
+CREATE TABLE ingest_runs (
     run_id            VARCHAR PRIMARY KEY,
     command           VARCHAR NOT NULL,        -- ingest | nightly
     config_path       VARCHAR,
@@ -28,12 +31,9 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     identity_done_at  TIMESTAMPTZ,             -- cross-source matching covered this run's incidents
     bursts_done_at    TIMESTAMPTZ              -- derived incidents cover this run's alerts
 );
--- stores made before these columns: their runs count as not yet matched or derived, once
-ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS identity_done_at TIMESTAMPTZ;
-ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS bursts_done_at TIMESTAMPTZ;
 
 -- One row per source a run touched: what it loaded, skipped and rejected (ingest_health).
-CREATE TABLE IF NOT EXISTS ingest_run_sources (
+CREATE TABLE ingest_run_sources (
     run_id           VARCHAR NOT NULL,
     source           VARCHAR NOT NULL,
     files_loaded     INTEGER NOT NULL,
@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS ingest_run_sources (
 
 -- One row per file a run read: loaded (perhaps with rejects) or failed (unreadable).
 -- Files skipped because the same bytes were loaded before get no row; the run counts them.
-CREATE TABLE IF NOT EXISTS ingest_files (
+CREATE TABLE ingest_files (
     file_id       VARCHAR PRIMARY KEY,
     run_id        VARCHAR NOT NULL,
     source        VARCHAR NOT NULL,
@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS ingest_files (
 );
 
 -- Records that failed validation: where (line for text, pointer for JSON), which field, why.
-CREATE TABLE IF NOT EXISTS rejects (
+CREATE TABLE rejects (
     run_id       VARCHAR NOT NULL,
     file_id      VARCHAR NOT NULL,
     source       VARCHAR NOT NULL,
@@ -87,8 +87,6 @@ CREATE TABLE IF NOT EXISTS rejects (
     replayed_at  TIMESTAMPTZ,               -- `rejects replay` re-validated the record: it loaded or was rejected anew
     replay_run   VARCHAR                    -- the run that did it
 );
-ALTER TABLE rejects ADD COLUMN IF NOT EXISTS replayed_at TIMESTAMPTZ;
-ALTER TABLE rejects ADD COLUMN IF NOT EXISTS replay_run VARCHAR;
 
 -- Every vocabulary in a CHECK here is one of ingest/records.py's VOCABULARIES, and
 -- tests/test_params.py holds the two equal. DuckDB cannot add a constraint to an existing
@@ -98,7 +96,7 @@ ALTER TABLE rejects ADD COLUMN IF NOT EXISTS replay_run VARCHAR;
 -- incidents and diplomatic_events carry no index: DuckDB maintains one per inserted row,
 -- which would make a day of GDELT load several times slower. One row per (source,
 -- source_ref) is the merge's job (sql/merge.sql), and the tests check it.
-CREATE TABLE IF NOT EXISTS incidents (
+CREATE TABLE incidents (
     incident_id      VARCHAR NOT NULL,      -- 'inc_' + hash of (source, source_ref): stable
     source           VARCHAR NOT NULL,
     source_ref       VARCHAR NOT NULL,
@@ -129,10 +127,8 @@ CREATE TABLE IF NOT EXISTS incidents (
     -- v_unmapped_terms)
     unmapped_attack_types VARCHAR[]
 );
--- stores made before unmapped words were kept: NULL in their rows until their files load again
-ALTER TABLE incidents ADD COLUMN IF NOT EXISTS unmapped_attack_types VARCHAR[];
 
-CREATE TABLE IF NOT EXISTS incident_targets (
+CREATE TABLE incident_targets (
     incident_id   VARCHAR NOT NULL,
     position      INTEGER NOT NULL,
     organisation  VARCHAR,
@@ -151,12 +147,8 @@ CREATE TABLE IF NOT EXISTS incident_targets (
     unmapped_sectors VARCHAR[],
     PRIMARY KEY (incident_id, position)
 );
--- stores made before every sector was kept: NULL in their rows (the views read `sector`
--- then) until their files load again; the same for unmapped sector words
-ALTER TABLE incident_targets ADD COLUMN IF NOT EXISTS sectors VARCHAR[];
-ALTER TABLE incident_targets ADD COLUMN IF NOT EXISTS unmapped_sectors VARCHAR[];
 
-CREATE TABLE IF NOT EXISTS incident_actors (
+CREATE TABLE incident_actors (
     incident_id           VARCHAR NOT NULL,
     position              INTEGER NOT NULL,
     actor                 VARCHAR NOT NULL,
@@ -171,16 +163,16 @@ CREATE TABLE IF NOT EXISTS incident_actors (
     motive                VARCHAR,
     run_id                VARCHAR NOT NULL,
     file_id               VARCHAR NOT NULL,
+    -- 'on': attributed_at is the attribution's own date; 'by': only when the source wrote
+    -- the link down (STIX relationship created, MISP publication): it came no later
+    attributed_dated      VARCHAR,
+    -- `actor` is the canonical name (MISP galaxy synonyms: "Fancy Bear" is APT28); the name
+    -- as the source wrote it, when that differs
+    actor_raw             VARCHAR,
     PRIMARY KEY (incident_id, position)
 );
--- 'on': attributed_at is the attribution's own date; 'by': only when the source wrote the
--- link down (STIX relationship created, MISP publication): the attribution came no later
-ALTER TABLE incident_actors ADD COLUMN IF NOT EXISTS attributed_dated VARCHAR;
--- `actor` is the canonical name (MISP galaxy synonyms: "Fancy Bear" is APT28); the name as
--- the source wrote it, when that differs
-ALTER TABLE incident_actors ADD COLUMN IF NOT EXISTS actor_raw VARCHAR;
 
-CREATE TABLE IF NOT EXISTS diplomatic_events (
+CREATE TABLE diplomatic_events (
     event_id         VARCHAR NOT NULL,      -- 'evt_' + hash of (source, source_ref): stable
     source           VARCHAR NOT NULL,
     source_ref       VARCHAR NOT NULL,
@@ -227,7 +219,7 @@ CREATE TABLE IF NOT EXISTS diplomatic_events (
 
 -- CAMEO event codes with labels, QuadClass, Goldstein score and cyberlog's event class
 -- (ingest/data/cameo_codes.csv + cameo_classes.csv), filled by cyberlog: join on cameo_code.
-CREATE TABLE IF NOT EXISTS cameo_codes (
+CREATE TABLE cameo_codes (
     code         VARCHAR PRIMARY KEY,
     label        VARCHAR NOT NULL,
     quad_class   TINYINT NOT NULL,
@@ -239,8 +231,8 @@ CREATE TABLE IF NOT EXISTS cameo_codes (
 -- different sources: matched by the rule (with its evidence), merged or undone by hand, or
 -- stale when the rule stopped holding after an update. The latest decision of a pair is
 -- in force (v_incident_links); an undone pair is never matched again by the rule.
-CREATE SEQUENCE IF NOT EXISTS incident_link_seq;
-CREATE TABLE IF NOT EXISTS incident_links (
+CREATE SEQUENCE incident_link_seq;
+CREATE TABLE incident_links (
     seq          BIGINT NOT NULL DEFAULT nextval('incident_link_seq'),  -- order of decisions
     incident_a   VARCHAR NOT NULL,         -- the smaller incident_id of the pair
     incident_b   VARCHAR NOT NULL,
@@ -254,7 +246,7 @@ CREATE TABLE IF NOT EXISTS incident_links (
 
 -- Incidents in a cluster of two or more records; derived from the links in force after
 -- every change. An incident not listed here is a cluster of its own.
-CREATE TABLE IF NOT EXISTS incident_clusters (
+CREATE TABLE incident_clusters (
     incident_id  VARCHAR PRIMARY KEY,
     cluster_id   VARCHAR NOT NULL
 );
@@ -264,8 +256,8 @@ CREATE TABLE IF NOT EXISTS incident_clusters (
 -- The rule joins each record of an event to the event's first-loaded record; its links
 -- follow from the records and are not stored (a coded feed gives one per row). The ledger
 -- keeps the decisions by hand (`cyberlog clusters merge/undo evt_... evt_...`).
-CREATE SEQUENCE IF NOT EXISTS event_link_seq;
-CREATE TABLE IF NOT EXISTS event_links (
+CREATE SEQUENCE event_link_seq;
+CREATE TABLE event_links (
     seq          BIGINT NOT NULL DEFAULT nextval('event_link_seq'),
     event_a      VARCHAR NOT NULL,         -- the smaller event_id of the pair
     event_b      VARCHAR NOT NULL,
@@ -278,7 +270,7 @@ CREATE TABLE IF NOT EXISTS event_links (
 );
 
 -- Events in a cluster of two or more records; an event not listed is a cluster of its own.
-CREATE TABLE IF NOT EXISTS event_clusters (
+CREATE TABLE event_clusters (
     event_id     VARCHAR NOT NULL,      -- one row each (no index: coded feeds put most records here)
     cluster_id   VARCHAR NOT NULL
 );
@@ -286,7 +278,7 @@ CREATE TABLE IF NOT EXISTS event_clusters (
 -- Security telemetry: one row per alert of a WAF, IDS or SIEM (CEF, ECS, OCSF, Suricata
 -- EVE). Like every record: stable id, provenance, ledger, rejects. No index, as for
 -- incidents: the merge keeps (source, source_ref) unique.
-CREATE TABLE IF NOT EXISTS alerts (
+CREATE TABLE alerts (
     alert_id         VARCHAR NOT NULL,      -- 'alr_' + hash of (source, source_ref): stable
     source           VARCHAR NOT NULL,
     source_ref       VARCHAR NOT NULL,      -- the format's own id, else a digest of the alert
@@ -328,7 +320,7 @@ CREATE TABLE IF NOT EXISTS alerts (
 -- a TAXII collection (item = 'added_after', version = X-TAXII-Date-Added-Last of the last
 -- page loaded), and a list or manifest read whole ('list:' + URL, with its ETag and
 -- Last-Modified for the next conditional request). Marked only after the file loaded.
-CREATE TABLE IF NOT EXISTS fetch_state (
+CREATE TABLE fetch_state (
     source         VARCHAR NOT NULL,
     item           VARCHAR NOT NULL,
     version        VARCHAR,
@@ -344,7 +336,7 @@ CREATE TABLE IF NOT EXISTS fetch_state (
 
 -- Settings the store keeps between commands: `[bursts]` from the last nightly's config, so
 -- a plain `cyberlog ingest` derives incidents by the same rule.
-CREATE TABLE IF NOT EXISTS store_settings (
+CREATE TABLE store_settings (
     name    VARCHAR PRIMARY KEY,
     value   JSON NOT NULL,
     set_at  TIMESTAMPTZ NOT NULL
@@ -352,7 +344,7 @@ CREATE TABLE IF NOT EXISTS store_settings (
 
 -- Incidents derived from bursts of alerts (source 'derived'): the burst's key, counts and
 -- the rule that found it. The alerts behind one are v_derived_evidence.
-CREATE TABLE IF NOT EXISTS derived_incidents (
+CREATE TABLE derived_incidents (
     incident_id      VARCHAR PRIMARY KEY,
     target_key       VARCHAR NOT NULL,      -- organisation, host or address the alerts hit
     category         VARCHAR NOT NULL,

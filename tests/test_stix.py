@@ -140,7 +140,7 @@ def test_a_store_from_before_sectors_were_kept_reads_its_one_sector(loaded):
     con.execute("DROP VIEW v_clusters")
     con.execute("DROP VIEW v_incidents")
     con.execute("ALTER TABLE incident_targets DROP COLUMN sectors")
-    con.execute("UPDATE schema_version SET fingerprint = 'older'")
+    con.execute("UPDATE schema_version SET version = 1")  # made by schema 1
     con.close()
     assert run("status", "--db", loaded).code == 0
     assert run("ingest", BUNDLE, "--db", loaded).code == 0  # a write opens and upgrades it

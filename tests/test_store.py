@@ -33,6 +33,20 @@ def test_a_store_from_a_newer_cyberlog_is_refused(loaded):
         assert "store has schema version 99, newer than this cyberlog" in result.err
 
 
+def test_a_database_with_other_tables_is_not_made_a_store(tmp_path):
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("CREATE TABLE incidents (id INTEGER)")
+    con.close()
+    result = run("ingest", GOOD_INCIDENTS, "--db", other)
+    assert result.code == 2
+    assert result.err == (
+        f"cyberlog: error: {other}: not a cyberlog store (tables, but no schema_version table): "
+        "point --db at a store or a new file\n"
+    )
+    assert rows(other, "SELECT table_name FROM duckdb_tables()") == [("incidents",)]
+
+
 def test_a_file_that_is_not_a_store(tmp_path):
     fake = tmp_path / "fake.duckdb"
     fake.write_text("not a database", "utf-8")
@@ -95,7 +109,7 @@ def test_a_store_with_alert_hashes_as_text_is_upgraded_and_its_alerts_stay_uncha
     assert run("ingest", eve, "--db", db).code == 0
     con = duckdb.connect(str(db))  # as cyberlog wrote it before the hash became a number
     con.execute("ALTER TABLE alerts ALTER content_hash TYPE VARCHAR")
-    con.execute("UPDATE schema_version SET fingerprint = 'older'")
+    con.execute("UPDATE schema_version SET version = 1")  # as a store made by schema 1
     con.close()
     grown = tmp_path / "ids01-grown.json"  # the same log with one more alert: new bytes, same alerts
     last = eve.read_text("utf-8").splitlines()[-1]
