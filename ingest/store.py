@@ -226,9 +226,17 @@ def _fill_cameo(con: duckdb.DuckDBPyConnection) -> None:
     if sorted(stored) == sorted((r["code"], r["event_class"]) for r in rows):
         return
     table = pa.Table.from_pylist(
-        [{"code": r["code"], "label": r["label"], "quad_class": int(r["quad_class"]),
-          "goldstein": float(r["goldstein"]), "event_class": r["event_class"]} for r in rows]
-    )  # fmt: skip
+        [
+            {
+                "code": r["code"],
+                "label": r["label"],
+                "quad_class": int(r["quad_class"]),
+                "goldstein": float(r["goldstein"]),
+                "event_class": r["event_class"],
+            }
+            for r in rows
+        ]
+    )
     con.execute("DELETE FROM cameo_codes")
     con.register("_cameo", table)
     con.execute("INSERT INTO cameo_codes BY NAME SELECT * FROM _cameo")

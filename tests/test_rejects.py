@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import rows, run, scalar
 
 HEADER = "ref,occurred_at,title\n"
@@ -80,3 +81,18 @@ def test_a_file_gone_or_changed_cannot_be_replayed_and_says_so(tmp_path):
     assert len(_listed(db)) == 2  # still outstanding
     nothing = run("rejects", "replay", "--source", "other", "--db", db)
     assert nothing.code == 0 and "no outstanding rejects to replay" in nothing.err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--timezone", "Mars/Olympus"],
+            "cyberlog: error: unknown time zone 'Mars/Olympus': use an IANA name such as Europe/Kyiv\n",
+        ),
+        (["--encoding", "klingon"], "cyberlog: error: unknown encoding 'klingon'\n"),
+    ],
+)
+def test_replay_with_a_wrong_zone_or_encoding_is_a_usage_error_before_anything_is_read(tmp_path, args, message):
+    result = run("rejects", "replay", *args, "--db", tmp_path / "x.duckdb")
+    assert (result.code, result.err) == (2, message)

@@ -12,13 +12,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ingest.errors import UsageError
 from ingest.reports import export
 from ingest.run import orchestrate
 from ingest.run.jobs import Job, RunResult, summary
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 PROGRESS_MIN_BYTES = 4 << 20
 
@@ -84,6 +88,20 @@ class _Log:
 
 
 LOG = _Log()
+
+
+def reading_rules(timezone: str | None, encoding: str | None) -> ZoneInfo | None:
+    """--timezone and --encoding checked before any file is read: a wrong one is the user's."""
+    from ingest.canon.times import zone
+
+    try:
+        if encoding is not None:
+            "".encode(encoding)
+        return zone(timezone) if timezone else None
+    except LookupError:
+        raise UsageError(f"unknown encoding {encoding!r}") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def say(message: str, level: str | None = None) -> None:

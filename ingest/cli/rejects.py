@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ingest.cli.common import Db, FormatOpt, JsonOut, OutOpt, Wait, pick, run_and_say, say, width
+from ingest.cli.common import Db, FormatOpt, JsonOut, OutOpt, Wait, pick, reading_rules, run_and_say, say, width
 from ingest.errors import ExitCode
 from ingest.load.rejects import RejectFilter, listing, rejected_files, show
 from ingest.reports import export, results
@@ -74,11 +74,10 @@ def rejects_replay(
     """Re-validate outstanding rejects after a fix (a newer cyberlog, a source's timezone or
     encoding): each file they came from is read again; records that now pass are stored,
     exactly once, the others rejected anew, and the old rejects marked replayed."""
-    from ingest.canon.times import zone
     from ingest.run.config import load_config
 
+    tz = reading_rules(timezone, encoding)
     settings = load_config(config) if config else None
-    tz = zone(timezone) if timezone else None
     with results.reading(db, wait) as con:
         files = rejected_files(con, RejectFilter(source, run_id, file, reason))
     jobs, warnings = orchestrate.replay_jobs(files, settings, tz, encoding)

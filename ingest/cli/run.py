@@ -8,13 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ingest.cli.common import Db, JsonOut, MaxRejects, Wait, export_lake, run_and_say, say
+from ingest.cli.common import Db, JsonOut, MaxRejects, Wait, export_lake, reading_rules, run_and_say, say
 from ingest.errors import ExitCode, UsageError
 from ingest.run import orchestrate
 
 if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
-
     from ingest.formats.base import Format
 
 app = typer.Typer()
@@ -64,11 +62,7 @@ def ingest(
         from ingest.lake import parquet as lakes
 
         writer = lakes.check_writer(writer) if writer is not None else lakes.default_writer()
-    try:
-        tz = _zone(timezone) if timezone else None
-        "".encode(encoding)
-    except (ValueError, LookupError) as exc:
-        raise UsageError(str(exc) if isinstance(exc, ValueError) else f"unknown encoding {encoding!r}") from None
+    tz = reading_rules(timezone, encoding)
     jobs = orchestrate.file_jobs(paths, fmt, source, tz, encoding)
     code = run_and_say(db, "ingest", None, jobs, [], orchestrate.Rules(max_rejects or 0), wait, as_json)
     # rejects (exit 3) leave the good rows committed: they go to the lake as well
@@ -81,12 +75,6 @@ def _format(name: str) -> Format:
     from ingest import formats  # the parsing machinery, only when a format is named
 
     return formats.get(name)
-
-
-def _zone(name: str) -> ZoneInfo:
-    from ingest.canon.times import zone
-
-    return zone(name)
 
 
 @app.command()
