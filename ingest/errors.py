@@ -18,6 +18,9 @@ class ExitCode(IntEnum):
     DATA = 3  # rejected records or unreadable files; good data still committed
     QUERY = 4  # the SQL itself failed
     BUSY = 5  # another process holds the store
+    SYSTEM = 6  # the machine: disk full, store damaged
+    INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + 2, as shells report it
+    TERMINATED = 143  # SIGTERM: 128 + 15
 
 
 class CyberlogError(Exception):
@@ -52,6 +55,18 @@ class StoreError(CyberlogError):
     exit_code = ExitCode.USAGE
 
 
+class MachineFault(CyberlogError):
+    """The machine, not the input nor cyberlog: a full disk, a damaged store file."""
+
+    exit_code = ExitCode.SYSTEM
+
+
+class StoreDamaged(StoreError):
+    """The store file is damaged (truncated, blocks that fail their checksum)."""
+
+    exit_code = ExitCode.SYSTEM
+
+
 class QueryError(CyberlogError):
     exit_code = ExitCode.QUERY
 
@@ -60,3 +75,16 @@ class FileUnreadable(CyberlogError):
     """A whole input file cannot be read; the run records it and goes on."""
 
     exit_code = ExitCode.DATA
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where SIGINT raises KeyboardInterrupt, so that both unwind the same way
+    (a file's transaction rolled back, the run recorded) and no `except Exception` swallows it."""
+
+
+class Interrupted(CyberlogError):
+    """A run stopped by SIGINT or SIGTERM, after its file was rolled back and its row recorded."""
+
+    def __init__(self, message: str, exit_code: ExitCode) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 
 from ingest import __version__
-from ingest.errors import StoreBusy, StoreError
+from ingest.errors import StoreBusy, StoreDamaged, StoreError
 
 # A new store is made from sql/schema.sql at this version; an older one is brought to it by
 # sql/migrations/NNNN_what.sql, one file per version from 2, in order, in one transaction.
@@ -79,6 +79,11 @@ def resolve_db(db: Path | None) -> Path:
     return Path(env) if env else DEFAULT_DB
 
 
+# a truncated file, or blocks whose checksum fails: not the user's doing, the machine's
+_DAMAGED = re.compile(r"Corrupt database file|Could not read enough bytes|checksum", re.IGNORECASE)
+_RESTORE = "restore it from a backup, or move it aside and run the nightly to build it again"
+
+
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
         con = duckdb.connect(str(path), read_only=read_only)
@@ -91,8 +96,12 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
                 f"store is busy: another cyberlog process{who} has it open for writing; try again when it finishes",
                 path=path,
             ) from None
+        if _DAMAGED.search(text):
+            raise StoreDamaged(f"the store is damaged ({text}): {_RESTORE}", path=path) from None
         raise StoreError(f"cannot open the store: {text}", path=path) from None
     except duckdb.Error as exc:
+        if _DAMAGED.search(str(exc)):
+            raise StoreDamaged(f"the store is damaged ({exc}): {_RESTORE}", path=path) from None
         raise StoreError(f"cannot open the store: {exc}", path=path) from None
     con.execute("SET TimeZone = 'UTC'")
     return con

@@ -69,6 +69,7 @@ WITH named AS (
         *,
         CASE
             WHEN width NOT IN (61, 58, 57) THEN '(record)'
+            WHEN contains(raw, chr(0)) THEN '(record)'  -- a NUL in a field: binary, not text
             WHEN event_number IS NULL THEN 'GLOBALEVENTID'
             WHEN day IS NULL THEN 'SQLDATE'
             WHEN NOT regexp_full_match(coalesce(event_code, ''), '(0[1-9]|1[0-9]|20)[0-9]{0,2}') THEN 'EventCode'
@@ -88,7 +89,9 @@ WITH named AS (
         g.line AS seq, g.line, NULL AS pointer,
         g.bad_field,
         CASE g.bad_field
-            WHEN '(record)' THEN 'expected 61 tab-separated fields (GDELT 2.0) or 58 or 57 (GDELT 1.0), found ' || g.width
+            WHEN '(record)' THEN CASE WHEN g.width IN (61, 58, 57)
+                THEN 'contains a NUL byte: binary data, or a UTF-16 file without a BOM?'
+                ELSE 'expected 61 tab-separated fields (GDELT 2.0) or 58 or 57 (GDELT 1.0), found ' || g.width END
             WHEN 'SQLDATE' THEN '''' || coalesce(g.sqldate, '') || ''' is not a date written YYYYMMDD'
             WHEN 'EventCode' THEN '''' || coalesce(g.event_code, '')
                 || ''' is not a CAMEO event code: 2 to 4 digits with a root 01-20 (leading zeros kept)'

@@ -231,3 +231,37 @@ def test_one_spoiled_record_leaves_the_others_loading(tmp_path, name, baseline):
         assert _stored(db) >= baseline[name] - 1, file
 
     check()
+
+
+HOSTILE = {
+    "key twice": ('"x_hostile": 1, "x_hostile": 2', "the key 'x_hostile' is given twice"),
+    "lone surrogate": ('"x_hostile": "a\\ud800b"', "holds a lone UTF-16 surrogate escape"),
+    "lone low surrogate": ('"x_hostile": "\\udc00"', "holds a lone UTF-16 surrogate escape"),
+    "NUL": ('"x_hostile": "a\\u0000b"', "holds a NUL character"),
+    "100,000 deep": ('"x_hostile": ' + "[" * 100_000 + "]" * 100_000, "JSON nested deeper than 100 levels"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JSON_FORMATS))
+def test_one_hostile_record_is_one_reject_and_the_others_load(tmp_path, name, baseline):
+    """Hostile JSON in any one record (tests/test_hostile_json.py has each class exactly):
+    that record alone is rejected, saying why, and the file loads."""
+    records, _ = _records(name, _seed(name))
+
+    @FUZZ
+    @given(st.integers(0, len(records) - 1), st.sampled_from(sorted(HOSTILE)))
+    def check(index: int, hostile: str) -> None:
+        doc = json.loads(_seed(name))
+        target = doc["objects"] if isinstance(doc, dict) else doc
+        element = target[index]["Event"] if name == "misp" and "Event" in target[index] else target[index]
+        element["x_hostile"] = "__HOSTILE__"
+        text, why = HOSTILE[hostile]
+        data = json.dumps(doc).replace('"x_hostile": "__HOSTILE__"', text).encode()
+        file, db = _ingest(tmp_path, name, data)
+        assert (file["status"], file["rejected"]) == ("loaded", 1), file
+        with duckdb.connect(str(db), read_only=True) as con:
+            (reason,) = con.execute("SELECT reason FROM rejects").fetchall()[0]
+        assert why in reason, reason
+        assert _stored(db) >= baseline[name] - 1, file
+
+    check()

@@ -97,7 +97,7 @@ def test_a_store_loaded_before_the_bound_is_bounded_when_opened(tmp_path: Path) 
     assert bounds == [("15 08:23",), ("16 10:15",)]
 
 
-def _stix(tmp_path: Path, start: str, created: str) -> Path:
+def _stix_first_seen(tmp_path: Path, start: str, created: str) -> Path:
     incident = {
         "type": "incident", "spec_version": "2.1", "id": "incident--7b3e9c10-2d4f-4a6b-8c1d-9e0f1a2b3c4d",
         "created": created, "modified": created, "name": "DDoS on a ministry", "first_seen": start,
@@ -107,6 +107,28 @@ def _stix(tmp_path: Path, start: str, created: str) -> Path:
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps({"type": "bundle", "id": "bundle--0f0e0d0c-0b0a-4909-8807-060504030201",
                                 "objects": [incident]}), "utf-8")  # fmt: skip
+    return path
+
+
+def _stix(tmp_path: Path, start: str, created: str) -> Path:
+    """An incident that began at `start`; a day alone is an incident-core event's start_time
+    with day fidelity (a STIX timestamp is always a full one)."""
+    if "T" in start:
+        return _stix_first_seen(tmp_path, start, created)
+    event = {
+        "type": "event", "spec_version": "2.1", "id": "event--7b3e9c10-2d4f-4a6b-8c1d-9e0f1a2b3c4e",
+        "created": created, "modified": created, "start_time": f"{start}T00:00:00Z", "start_time_fidelity": "day",
+    }  # fmt: skip
+    incident = {
+        "type": "incident", "spec_version": "2.1", "id": "incident--7b3e9c10-2d4f-4a6b-8c1d-9e0f1a2b3c4d",
+        "created": created, "modified": created, "name": "DDoS on a ministry",
+        "extensions": {"extension-definition--ef765651-680c-498d-9894-99799f2fa126": {
+            "extension_type": "property-extension", "incident_types": ["denial-of-service"],
+            "events": [{"event_ref": event["id"]}]}},
+    }  # fmt: skip
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps({"type": "bundle", "id": "bundle--0f0e0d0c-0b0a-4909-8807-060504030201",
+                                "objects": [incident, event]}), "utf-8")  # fmt: skip
     return path
 
 
@@ -133,15 +155,15 @@ def test_a_stix_incident_created_before_its_start_keeps_the_start_and_says_so(tm
     ]
 
 
-def test_a_stix_stated_fidelity_is_kept_apart_from_the_precision(loaded: Path) -> None:
+def test_a_stix_stated_fidelity_is_kept_apart_from_the_precision(fixture_store: Path) -> None:
     """The CERT bundle states start_time_fidelity hour for the 15 Feb DDoS: shown as the source said it."""
     ((precision, basis, shown),) = rows(
-        loaded, "SELECT time_precision, time_basis, time_text(started_at, started_latest, time_precision) "
+        fixture_store, "SELECT time_precision, time_basis, time_text(started_at, started_latest, time_precision) "
         "FROM incidents WHERE source = 'cert-stix' AND title LIKE 'DDoS against Ukrainian MoD%'"
     )  # fmt: skip
     assert (precision, shown) == ("hour", "2022-02-15T13h")
     assert basis.startswith("event start_time (stated fidelity: hour)"), basis
-    assert rows(loaded, "SELECT count(*) FROM v_time_disagreements") == [(0,)]
+    assert rows(fixture_store, "SELECT count(*) FROM v_time_disagreements") == [(0,)]
 
 
 def test_a_veris_incident_began_no_later_than_its_record_was_created(tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ def test_an_empty_store(tmp_path: Path) -> None:
     with results.reading(db) as con:
         found = status.read(con, db)
     assert found.store == {
-        "store": str(db), "size_bytes": db.stat().st_size, "schema_version": SCHEMA_VERSION, "runs": 0, "last_run": None,
-        "last_run_exit": None, "runs_unfinished": 0, "runs_not_matched": 0, "runs_not_derived": 0,
+        "store": str(db), "size_bytes": db.stat().st_size, "schema_version": SCHEMA_VERSION, "runs": 0,
+        "last_run": None, "last_run_exit": None, "runs_unfinished": 0, "runs_not_matched": 0, "runs_not_derived": 0,
     }  # fmt: skip
     assert found.actors_unresolved == [] and found.sources == []
     assert found.columns[:3] == ["source", "kind", "records"]

@@ -120,7 +120,9 @@ def test_every_sector_of_a_target_is_kept(db, tmp_path):
             "created": "2022-02-15T16:00:00.000Z", "modified": "2022-02-15T16:00:00.000Z",
             "relationship_type": "targets", "source_ref": DDOS, "target_ref": bank["id"]}  # fmt: skip
     path = tmp_path / "b.json"
-    path.write_text(_bundle([_incident("2022-02-15T16:00:00.000Z", "DDoS", first_seen="2022-02-15"), bank, hits]))
+    path.write_text(
+        _bundle([_incident("2022-02-15T16:00:00.000Z", "DDoS", first_seen="2022-02-15T00:00:00Z"), bank, hits])
+    )
     assert run("ingest", path, "--db", db).code == 0
     assert rows(db, "SELECT sector, sectors FROM incident_targets") == [
         ("finance", ["finance", "government", "military"])
@@ -185,7 +187,9 @@ def test_attack_types_from_the_incident_core_vocabulary_and_linked_attack_patter
             **common,
         }
 
-    incident = _incident("2022-02-15T16:00:00.000Z", "Defaced portal", first_seen="2022-02-14", extensions=core)
+    incident = _incident(
+        "2022-02-15T16:00:00.000Z", "Defaced portal", first_seen="2022-02-14T00:00:00Z", extensions=core
+    )
     path = tmp_path / "d.json"
     path.write_text(_bundle([incident, deface, exploit, link(1, "related-to", deface), link(2, "uses", exploit)]))
     assert run("ingest", path, "--db", db).code == 0

@@ -46,7 +46,7 @@ def test_a_stix_word_no_vocabulary_maps_is_kept_listed_and_counted(db, tmp_path)
         "5a1e0000-0000-4000-8000-000000000001",
         "incident",
         name="Miners on the MoD's servers",
-        first_seen="2022-02-15",
+        first_seen="2022-02-15T00:00:00Z",
         labels=["cryptojacking", "denial-of-service", " ", "Cryptojacking"],
     )
     wiper = _stix(
@@ -90,7 +90,7 @@ def test_a_misp_word_no_vocabulary_maps_is_kept_and_who_and_where_are_no_attack_
 
 def test_mapped_words_are_not_listed(db, tmp_path):
     incident = _stix("5a1e0000-0000-4000-8000-000000000021", "incident", name="DDoS on the MoD",
-                     first_seen="2022-02-15", labels=["denial-of-service"])  # fmt: skip
+                     first_seen="2022-02-15T00:00:00Z", labels=["denial-of-service"])  # fmt: skip
     victim = _stix("5a1e0000-0000-4000-8000-000000000022", "identity", name="Ministry of Defence of Ukraine",
                    identity_class="organization", sectors=["defense"])  # fmt: skip
     path = _bundle(tmp_path, [incident, victim, _uses(incident["id"], victim["id"], 3, "targets")])
@@ -101,8 +101,8 @@ def test_mapped_words_are_not_listed(db, tmp_path):
     assert _status(db)["cert"]["unmapped"] == 0
 
 
-def test_the_fixtures_unmapped_words_most_frequent_first(loaded):
-    assert rows(loaded, "SELECT vocabulary, left(term, 23), source, records FROM v_unmapped_terms") == [
+def test_the_fixtures_unmapped_words_most_frequent_first(fixture_store):
+    assert rows(fixture_store, "SELECT vocabulary, left(term, 23), source, records FROM v_unmapped_terms") == [
         ("attack_type", "Disruption", "eurepoc", 3),
         ("sector", "Corporate Targets (corp", "eurepoc", 2),
         ("sector", "Critical infrastructure", "eurepoc", 2),
@@ -113,7 +113,7 @@ def test_the_fixtures_unmapped_words_most_frequent_first(loaded):
         ("attack_type", "T1110 Brute Force", "siem", 1),
         ("sector", "technology", "cert-stix", 1),
     ]
-    counted = {source: s["unmapped"] for source, s in _status(loaded).items() if s["unmapped"]}
+    counted = {source: s["unmapped"] for source, s in _status(fixture_store).items() if s["unmapped"]}
     assert counted == {"cert-stix": 1, "eurepoc": 3, "ids": 2, "siem": 1, "waf": 2}
 
 
@@ -171,9 +171,9 @@ def test_eurepoc_keeps_its_types_that_map_to_none_of_ours_but_not_its_blanks():
     assert [(t.sector, t.unmapped_sectors) for t in incident.targets] == [("other", ("Critical infrastructure",))]
 
 
-def test_a_store_from_before_unmapped_words_were_kept(loaded, tmp_path):
+def test_a_store_from_before_unmapped_words_were_kept(fixture_store, tmp_path):
     db = tmp_path / "old.duckdb"
-    db.write_bytes(loaded.read_bytes())
+    db.write_bytes(fixture_store.read_bytes())
     with duckdb.connect(str(db)) as con:
         con.execute("DROP VIEW v_unmapped_terms")
         con.execute("DROP VIEW v_unmapped")

@@ -20,11 +20,14 @@ from pydantic_core import PydanticCustomError
 Precision = Literal["second", "minute", "hour", "day", "month", "year"]
 PRECISIONS: tuple[Precision, ...] = get_args(Precision)  # finest first
 
-ISO = re.compile(
+ISO = re.compile(  # ASCII digits only: `\d` would take fullwidth and Arabic-Indic digits too
     r"(?P<y>\d{4})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2})"
     r"(?:[T ](?P<h>\d{2})(?::(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?)?)?"
-    r"\s*(?P<tz>Z|z|[+-]\d{2}(?::?\d{2})?)?)?)?)?"
+    r"\s*(?P<tz>Z|z|[+-]\d{2}(?::?\d{2})?)?)?)?)?",
+    re.ASCII,
 )
+# the last instant a datetime can hold: an interval ending after it ends there
+END_OF_CALENDAR = datetime.max.replace(tzinfo=UTC)
 _HINT = "use YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] with Z or an offset like +02:00"
 
 
@@ -59,7 +62,15 @@ def _offset(text: str) -> tzinfo:
 
 
 def _step(local: datetime, precision: Precision) -> datetime:
-    """The start of the next precision unit after `local` (wall-clock arithmetic)."""
+    """The start of the next precision unit after `local` (wall-clock arithmetic), in UTC;
+    the end of the calendar when that is past year 9999."""
+    try:
+        return _next_unit(local, precision).astimezone(UTC)
+    except (OverflowError, ValueError):
+        return END_OF_CALENDAR
+
+
+def _next_unit(local: datetime, precision: Precision) -> datetime:
     if precision == "year":
         return local.replace(year=local.year + 1)
     if precision == "month":
@@ -133,7 +144,13 @@ def parse_time(text: str, source_zone: tzinfo | None = None, precision: str | No
             )
         chosen = precision
     start = _truncate(local, chosen)
-    return TimeValue(start.astimezone(UTC), _step(start, chosen).astimezone(UTC), chosen)
+    try:
+        at = start.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+        raise PydanticCustomError(
+            "time_range", "'{value}' is outside the years 0001 to 9999 once in UTC", {"value": text}
+        ) from None
+    return TimeValue(at, _step(start, chosen), chosen)
 
 
 def bounded(value: TimeValue, written: datetime | None) -> tuple[TimeValue, str | None]:

@@ -7,8 +7,11 @@ Every `CyberlogError` becomes one `cyberlog: error: ...` line and its exit code.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
-from typing import Annotated
+from contextlib import suppress
+from typing import Annotated, NoReturn
 
 import duckdb
 import typer
@@ -16,7 +19,7 @@ import typer
 from ingest import __version__
 from ingest.cli import clusters, query, rejects, report, run, status
 from ingest.cli.common import LOG, LogFormat, say
-from ingest.errors import CyberlogError, ExitCode
+from ingest.errors import CyberlogError, ExitCode, Interrupted, Terminated
 
 # The parsing machinery (pydantic, Arrow, the formats) is imported by the commands that
 # use it, so a nightly run with nothing new, or a query, starts in a fraction of a second.
@@ -60,12 +63,33 @@ def _root(
     LOG.quiet, LOG.verbose, LOG.format = quiet, verbose, log_format
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated  # unwinds like Ctrl-C: the run rolls its file back and records 143
+
+
+def _closed_stdout() -> NoReturn:
+    """stdout's reader went away (`| head -1`): it had what it wanted, so end quietly with 0.
+    stdout goes to devnull first, so the flush at exit cannot fail again (the Python docs' recipe)."""
+    with suppress(OSError, ValueError):  # no real stdout (a test's StringIO): nothing left to flush
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(int(ExitCode.OK))
+
+
 def main() -> None:
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
+    except Interrupted as exc:  # a run stopped by SIGINT or SIGTERM, recorded as 130 or 143
+        say(str(exc), "error")
+        sys.exit(int(exc.exit_code))
     except CyberlogError as exc:
         say(f"error: {exc}", "error")
         sys.exit(int(exc.exit_code))
     except BrokenPipeError:
-        sys.stderr.close()
-        sys.exit(int(ExitCode.OK))
+        _closed_stdout()
+    except SystemExit as exc:
+        if isinstance(exc.__context__, BrokenPipeError):  # click ends a closed stdout as exit 1
+            _closed_stdout()
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)  # as it was, for a caller that runs main in-process

@@ -105,7 +105,7 @@ def reading_rules(timezone: str | None, encoding: str | None) -> ZoneInfo | None
 
 
 def say(message: str, level: str | None = None) -> None:
-    level = level or ("warning" if message.startswith("warning: ") else "info")
+    level = level or next((name for name in ("warning", "error") if message.startswith(f"{name}: ")), "info")
     if LOG.quiet and level == "info":
         return
     if LOG.format == LogFormat.json:
@@ -170,6 +170,7 @@ def run_and_say(
         rules,
         wait=wait,
         say=say,
+        warn=lambda line: say(line, "warning"),  # rejects: kept by --quiet, level "warning" in JSON logs
         verbose=LOG.verbose,
         progress=progress,
         after=after,

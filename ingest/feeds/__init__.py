@@ -157,7 +157,7 @@ class GdeltFeed(Feed):
 
     def fetch(self) -> Iterator[Download]:
         for url, size, md5 in self._items():
-            path = self.folder / url.rsplit("/", 1)[-1]
+            path = self.folder / safe_name(url.rsplit("/", 1)[-1])
             self.client.download(url, path, size=size, md5=md5)
             yield Download(self.source.name, url, md5, url, path)
 
@@ -198,7 +198,7 @@ class MispFeed(Feed):
         base = self.url.rstrip("/")
         for event, stamp in self._items():
             url = f"{base}/{event}.json"
-            path = self.folder / f"{event.lower()}-{stamp}.json"
+            path = self.folder / safe_name(f"{event.lower()}-{stamp}.json")
             self.client.download(url, path, check=_json_object)
             yield Download(self.source.name, event.lower(), str(stamp), url, path)
 
@@ -242,7 +242,7 @@ class TaxiiFeed(Feed):
         after = newest = self._added_after()
         token: str | None = None
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        path = self.folder / f"{self.source.collection}-{stamp}.json"
+        path = self.folder / safe_name(f"{self.source.collection}-{stamp}.json")
         path.parent.mkdir(parents=True, exist_ok=True)
         part = path.with_name(path.name + ".part")
         digest, count = hashlib.sha256(), 0
@@ -285,6 +285,14 @@ class TaxiiFeed(Feed):
             part.unlink(missing_ok=True)
 
 
+def safe_name(name: str) -> str:
+    """A file name for the source's folder made of what a server or config said: no
+    separators, no `..`, nothing hidden, so a download lands in that folder and nowhere else."""
+    cleaned = _UNSAFE.sub("_", name).lstrip(".")
+    return cleaned.replace("..", "_") or "_"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 KINDS: dict[str, type[Feed]] = {"gdelt": GdeltFeed, "misp": MispFeed, "stix": TaxiiFeed}
 
 

@@ -68,6 +68,8 @@ def all_formats() -> list[Format]:
 
 def detect(path: Path) -> Format:
     """The one format whose sniffer accepts the file's first bytes."""
+    if problem := misp.manifest_problem(path):  # a MISP feed folder that cannot be followed
+        raise FileUnreadable(problem, path=path)
     head = peek(path, SNIFF_BYTES)
     if not head:
         raise FileUnreadable("file is empty (0 bytes)", path=path)

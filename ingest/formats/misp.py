@@ -15,15 +15,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import ijson
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from ingest.canon import countries, vocab
 from ingest.canon.records import Actor, Incident, Severity, Target
 from ingest.canon.times import ISO, TimeValue, bounded, parse_time
+from ingest.errors import FileUnreadable
 from ingest.formats.base import Format, OptText, Text, domain_name
-from ingest.inputs.readers import RawRecord, json_problem, open_json, too_deep
+from ingest.inputs.guard import open_regular
+from ingest.inputs.json_stream import JsonDocument, top_kind
+from ingest.inputs.readers import RawRecord, json_text, open_json
 
 _TAG = re.compile(r'^(?P<namespace>[^:="]+)(?::(?P<predicate>[^=]+))?(?:="?(?P<value>.*?)"?)?$')
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -33,6 +35,9 @@ _SEVERITY: dict[str, Severity] = {"1": "high", "2": "medium", "3": "low"}
 def _epoch(value: Any) -> datetime:
     """MISP writes epoch seconds as strings ("1644973200"); PyMISP manifests as numbers."""
     try:
+        # ASCII digits only: int() would also take " 12" and fullwidth digits
+        if isinstance(value, bool) or not re.fullmatch("[0-9]+", str(value)):
+            raise ValueError(value)
         return datetime.fromtimestamp(int(str(value)), UTC)
     except (ValueError, OverflowError, OSError):
         raise PydanticCustomError(
@@ -51,6 +56,8 @@ def _seen(value: Any) -> TimeValue | None:
     if value in (None, ""):
         return None
     text = str(value)
+    if text != text.strip():
+        raise PydanticCustomError("time_space", "'{value}' has spaces around it: not a MISP time", {"value": text})
     found = parse_time(text)
     written = ISO.fullmatch(text.strip())  # the clock as written, in the value's own offset
     if found.precision != "second" or not written or written["s"] != "00" or (written["f"] or "0").strip("0"):
@@ -58,6 +65,14 @@ def _seen(value: Any) -> TimeValue | None:
     hour, minute = written["h"], written["mi"]
     precision = "day" if (hour, minute) == ("00", "00") else "hour" if minute == "00" else "minute"
     return parse_time(text, precision=precision)
+
+
+def _date(value: Any) -> TimeValue:
+    """The event's day, written exactly YYYY-MM-DD (ASCII digits, nothing around it)."""
+    found = parse_time(str(value))  # not a time at all: says what a time looks like
+    if not isinstance(value, str) or not re.fullmatch("[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise PydanticCustomError("misp_date", "'{value}' is not a MISP date: YYYY-MM-DD", {"value": str(value)})
+    return found
 
 
 Iso = Annotated[TimeValue | None, BeforeValidator(_seen)]
@@ -99,7 +114,7 @@ class Org(BaseModel):
 class MispEvent(BaseModel):
     uuid: Annotated[str, Field(pattern=_UUID), AfterValidator(str.lower)]
     info: Text
-    date: Annotated[TimeValue, BeforeValidator(lambda v: parse_time(str(v)))]
+    date: Annotated[TimeValue, BeforeValidator(_date)]
     timestamp: Epoch | None = None
     publish_timestamp: Epoch | None = None
     threat_level_id: str | None = None
@@ -227,21 +242,24 @@ def convert(event: MispEvent) -> Incident:
 
 
 def read_events(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
-    """Each event of the file, unwrapped from `{"Event": ...}`, with its JSON pointer."""
-    with open_json(path, progress, encoding) as (stream, first):
-        prefix, where = ("item", "/{}") if first == b"[" else ("", "")
-        count = 0
-        try:
-            for value in ijson.items(stream, prefix, use_float=True):
-                pointer = where.format(count)
-                count += 1
-                deep = too_deep(value)
-                if deep:
-                    yield RawRecord(None, pointer, "", None, deep)
-                else:
-                    yield from _unwrap(value, pointer)
-        except ijson.JSONError as exc:
-            yield RawRecord(None, where.format(count), "", None, json_problem(exc))
+    """Each event of the file, unwrapped from `{"Event": ...}`, with its JSON pointer. A
+    document that is not an object or an array, or is malformed, fails the file."""
+    with open_json(path, progress, encoding) as (stream, _first):
+        document = JsonDocument(stream, path)
+        event, scalar = document.next()
+        if event == "start_array":
+            values = document.items("")
+        elif event == "start_map":
+            values = iter([("", *document.value(event, scalar, ""))])
+        else:
+            why = f"a MISP file is an event, an array of events or a search result; this is {top_kind(event)}"
+            raise FileUnreadable(why, path=path)
+        for pointer, value, problem in values:
+            if problem:
+                yield RawRecord(None, pointer, "", None, problem)
+            else:
+                yield from _unwrap(value, pointer)
+        document.end()
 
 
 def _unwrap(value: Any, pointer: str) -> Iterator[RawRecord]:
@@ -256,18 +274,87 @@ def _unwrap(value: Any, pointer: str) -> Iterator[RawRecord]:
         yield RawRecord(None, pointer, json.dumps(value)[:1000], None, "expected a MISP event (a JSON object)")
 
 
+def read_feed_events(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
+    """`read_events`, with a MISP feed folder's checks: its manifest.json, when it cannot be
+    followed, fails as the file standing for the folder; an event file holds its own event."""
+    if problem := manifest_problem(path):
+        raise FileUnreadable(problem, path=path)
+    records = read_events(path, encoding, progress)
+    named = _feed_event(path)
+    return records if named is None else _named(records, named, path.name)
+
+
+def _feed_event(path: Path) -> str | None:
+    """The event uuid a feed folder's `<uuid>.json` is named for, else None."""
+    named = re.fullmatch(_UUID, path.stem)
+    return path.stem.lower() if named and (path.parent / MANIFEST).exists() else None
+
+
+def _named(records: Iterator[RawRecord], uuid: str | None, name: str) -> Iterator[RawRecord]:
+    """A feed's event file holds the event it is named for: another is a reject saying so."""
+    for record in records:
+        found = record.fields.get("uuid") if record.fields is not None and uuid else None
+        if isinstance(found, str) and found.lower() != uuid:
+            problem = f"event uuid {found[:60]!r} differs from its file name {name} in the MISP feed folder"
+            yield RawRecord(record.line, record.pointer, json_text(record.fields), None, problem)
+        else:
+            yield record
+
+
 def feed_files(folder: Path) -> list[Path]:
     """A MISP feed folder's event files, in the manifest's order (oldest change first).
 
     An event the manifest lists but the folder lacks becomes a missing file, so the run
-    records it as failed. `hashes.csv` is a lookup aid for values and is not read.
+    records it as failed. A manifest that cannot be trusted (not JSON, not an object, a key
+    that is not an event uuid, a file that leads outside the folder) stands in for the
+    folder as one failed file saying why (`manifest_problem`): no event file is read.
+    `hashes.csv` is a lookup aid for values and is not read.
     """
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
-        listed = sorted(manifest, key=lambda uuid: (int(str(manifest[uuid].get("timestamp", 0))), uuid))
-    except (OSError, ValueError, TypeError, AttributeError):
-        return sorted(p for p in folder.glob("*.json") if p.name != "manifest.json")
+    listed, problem = _manifest(folder)
+    if problem:
+        return [folder / MANIFEST]
     return [folder / f"{uuid}.json" for uuid in listed]
+
+
+MANIFEST = "manifest.json"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether `path`, its symbolic links followed, is in the folder `root`; a symlink loop
+    counts as inside (it is read nowhere: its own load fails saying so)."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop before Python 3.13
+        return True
+
+
+def manifest_problem(path: Path) -> str | None:
+    """Why `path`, a feed folder's manifest.json, cannot be followed; None when it can."""
+    return _manifest(path.parent)[1] if path.name == MANIFEST else None
+
+
+def _manifest(folder: Path) -> tuple[list[str], str | None]:
+    """The event uuids a feed folder's manifest lists, oldest change first, or why not."""
+    if not _inside(folder / MANIFEST, folder.resolve()):
+        return [], f"{MANIFEST} leads outside the feed folder (a symbolic link): the feed folder is not read"
+    try:
+        with open_regular(folder / MANIFEST) as stream:
+            manifest = json.load(stream)
+    except FileUnreadable as exc:
+        return [], f"{MANIFEST} {exc.message}"
+    except (ValueError, UnicodeError) as exc:
+        return [], f"{MANIFEST} is not JSON ({exc}): the feed folder is not read"
+    if not isinstance(manifest, dict):
+        return [], f"{MANIFEST} is not a MISP manifest (a JSON object keyed by event uuid): the feed folder is not read"
+    root, stamps = folder.resolve(), {}
+    for key, meta in manifest.items():
+        stamp = meta.get("timestamp", 0) if isinstance(meta, dict) else None
+        if not re.fullmatch(_UUID, key) or not str(stamp).isdigit():
+            return [], f"{MANIFEST}: entry {key[:60]!r} has no event uuid and timestamp: the feed folder is not read"
+        if not _inside(folder / f"{key}.json", root):
+            return [], f"{key}.json leads outside the feed folder (a symbolic link): the feed folder is not read"
+        stamps[key] = int(str(stamp))
+    return sorted(stamps, key=lambda uuid: (stamps[uuid], uuid)), None
 
 
 _EVENT = re.compile(rb'"(?:Event|Orgc|threat_level_id|Attribute)"\s*:|"response"\s*:\s*\[')
@@ -288,7 +375,7 @@ FORMAT = Format(
     "misp",
     MispEvent,
     convert,
-    read_events,
+    read_feed_events,
     sniff,
     batch=500,  # an event may carry thousands of attributes
 )

@@ -17,10 +17,22 @@ from ingest.canon.records import Actor, ActorRole, Incident, Severity, Skip, Tar
 from ingest.canon.times import PRECISIONS, Precision, TimeValue, bounded, parse_time
 from ingest.formats.base import Format, OptText, Text
 from ingest.formats.stix_bundle import read_bundle
+from ingest.formats.stix_objects import stix_time
 
 
 def _stix_time(value: Any, info: ValidationInfo) -> TimeValue:
-    return parse_time(str(value), None, info.data.get("fidelity"))
+    return stix_time(value, info.data.get("fidelity"))
+
+
+def _not_before_created(value: TimeValue, info: ValidationInfo) -> TimeValue:
+    created = info.data.get("created")
+    if created is not None and value.at < created.at:
+        raise PydanticCustomError(
+            "modified_before_created",
+            "modified {value} is before created {created}",
+            {"value": value.at.isoformat(), "created": created.at.isoformat()},
+        )
+    return value
 
 
 _ID = re.compile(r"[a-z0-9-]+--[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -32,7 +44,7 @@ def _stix_id(value: str) -> str:
     return value
 
 
-StixTime = Annotated[TimeValue, PlainValidator(lambda v, i: parse_time(str(v)))]
+StixTime = Annotated[TimeValue, PlainValidator(lambda v: stix_time(v))]
 Fidelity = Annotated[Precision | None, BeforeValidator(lambda v: v if v in PRECISIONS else None)]
 
 
@@ -81,7 +93,7 @@ class StixRecord(BaseModel):
     name: Text
     description: OptText = None
     created: StixTime
-    modified: StixTime
+    modified: Annotated[StixTime, AfterValidator(_not_before_created)]
     url: OptText = None
     report_url: OptText = None
     determination: OptText = None

@@ -16,14 +16,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import ijson
-
 from ingest.canon.times import parse_time
-from ingest.formats.stix_objects import StixObject, checked
-from ingest.inputs.readers import RawRecord, json_problem, json_text, open_json, too_deep
+from ingest.errors import FileUnreadable
+from ingest.formats.stix_objects import RECORD_TYPES, StixObject, checked, envelope_problem, times_problem
+from ingest.inputs.json_stream import JsonDocument, top_kind
+from ingest.inputs.readers import RawRecord, json_text, open_json
 
 CORE_EXT = "extension-definition--ef765651-680c-498d-9894-99799f2fa126"
-RECORD_TYPES = ("incident", "campaign", "sighting", "report")
 ACTOR_TYPES = ("threat-actor", "intrusion-set")
 CONTEXT_TYPES = ("identity", "location", *ACTOR_TYPES, "attack-pattern", "malware", "indicator", "event", "impact")
 RELATIONSHIPS = {"targets", "impacts", "attributed-to", "uses", "related-to", "located-at", "originates-from"}
@@ -141,40 +140,83 @@ def _wanted(obj: StixObject) -> str | None:
     return None if kind in RECORD_TYPES or kind in CONTEXT_TYPES else f"STIX {kind} (not used)"
 
 
+class _Bundle:
+    """The objects of one bundle as they stream past: the newest version of each kept
+    object, the others counted by why they were left out, the bad ones as rejects."""
+
+    def __init__(self) -> None:
+        self.objects: Graph = {}
+        self.where: dict[str, int] = {}
+        self.skipped: Counter[str] = Counter()
+        self.problems: list[RawRecord] = []
+
+    def take(self, index: int, raw: Any, problem: str | None) -> None:
+        pointer = f"/objects/{index}"
+        built = problem is None  # a value the reader refused was never built: no raw text
+        if problem is None and not isinstance(raw, dict):
+            problem = "not a STIX object: not a JSON object"
+        problem = problem or envelope_problem(raw)
+        obj, problem = (None, problem) if problem else checked(_trim(raw))
+        if obj is None:
+            self.problems.append(RawRecord(None, pointer, json_text(raw) if built else "", None, problem))
+            return
+        reason = _wanted(obj)
+        if reason:
+            self.skipped[reason] += 1
+            return
+        problem = times_problem(obj)  # of a kept object only: an indicator's times are never read
+        if problem:
+            self.problems.append(RawRecord(None, pointer, json_text(raw), None, problem))
+            return
+        if obj["id"] in self.objects:
+            self.skipped[f"STIX {obj['type']} (older version; the newest modified is kept)"] += 1
+        if _newer(obj, self.objects.get(obj["id"])):
+            self.objects[obj["id"]] = _compact(obj)
+            self.where[obj["id"]] = index
+
+
 def read_bundle(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
-    objects: Graph = {}
-    where: dict[str, int] = {}
-    skipped: Counter[str] = Counter()
-    problems: list[RawRecord] = []
+    """The bundle's records, once the whole document has parsed: a malformed or cut-short
+    bundle, or one of the wrong shape, fails the file with nothing of it loaded."""
+    bundle = _Bundle()
     with open_json(path, progress, encoding) as (stream, _first):
-        index = 0
-        try:
-            for index, raw in enumerate(ijson.items(stream, "objects.item", use_float=True)):
-                deep = too_deep(raw)
-                if deep:
-                    problems.append(RawRecord(None, f"/objects/{index}", "", None, f"not a STIX object: {deep}"))
-                    continue
-                obj, problem = checked(_trim(raw)) if isinstance(raw, dict) else (None, "not a JSON object")
-                if obj is None:
-                    where_ = f"/objects/{index}"
-                    problems.append(RawRecord(None, where_, json_text(raw), None, f"not a STIX object: {problem}"))
-                    continue
-                reason = _wanted(obj)
-                if reason:
-                    skipped[reason] += 1
-                    continue
-                if obj["id"] in objects:
-                    skipped[f"STIX {obj['type']} (older version; the newest modified is kept)"] += 1
-                if _newer(obj, objects.get(obj["id"])):
-                    objects[obj["id"]] = _compact(obj)
-                    where[obj["id"]] = index
-        except ijson.JSONError as exc:
-            problems.append(RawRecord(None, f"/objects/{index + 1}", "", None, json_problem(exc)))
-    yield from problems
-    for reason, n in sorted(skipped.items()):
+        document = JsonDocument(stream, path)
+        event, _ = document.next()
+        if event != "start_map":
+            raise FileUnreadable(f"a STIX bundle is a JSON object; this document is {top_kind(event)}", path=path)
+        keys: set[str] = set()
+        while (step := document.next())[0] == "map_key":
+            key = step[1]
+            if key in keys:
+                raise FileUnreadable(f"the bundle gives the key {key!r} twice", path=path)
+            keys.add(key)
+            event, scalar = document.next()
+            if key == "objects":
+                if event != "start_array":
+                    why = f"'objects' must be an array of STIX objects; it is {top_kind(event)}"
+                    raise FileUnreadable(why, path=path)
+                for index, (_pointer, raw, problem) in enumerate(document.items("/objects")):
+                    bundle.take(index, raw, problem)
+            else:
+                value, _problem = document.value(event, scalar, f"/{key}")  # a deep custom property is not read
+                _check_top(key, value, path)
+        document.end()
+    if "objects" not in keys:
+        raise FileUnreadable("no 'objects' array: a STIX bundle (or TAXII envelope) lists its objects there", path=path)
+    yield from bundle.problems
+    for reason, n in sorted(bundle.skipped.items()):
         for _ in range(n):
             yield RawRecord(None, None, "", None, skip=reason)
-    yield from _records(objects, where)
+    yield from _records(bundle.objects, bundle.where)
+
+
+def _check_top(key: str, value: Any, path: Path) -> None:
+    """The bundle's own type and spec_version (a 2.1 bundle has none; a 2.0 one says "2.0")."""
+    if key == "type" and value != "bundle":
+        raise FileUnreadable(f'the top-level object has type {json_text(value)[:60]}, not "bundle"', path=path)
+    if key == "spec_version" and value not in ("2.0", "2.1"):
+        why = f"bundle spec_version {json_text(value)[:60]} is not STIX 2.0 or 2.1"
+        raise FileUnreadable(why, path=path)
 
 
 class _Seen(dict[str, Obj]):

@@ -17,9 +17,11 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+from ingest.errors import FileUnreadable
 from ingest.inputs import archives
+from ingest.inputs.guard import open_regular
 from ingest.inputs.readers import ENCODING_HINT, RawRecord
 
 _UNREADABLE = re.compile(rb"[\x00\r\x1e]")
@@ -109,13 +111,36 @@ def head(path: Path, size: int = 4) -> bytes:
 
 @contextmanager
 def open_bytes(path: Path) -> Iterator[IO[bytes]]:
-    """The file's bytes: the one member of a zip, gunzipped, or as they are."""
+    """The file's bytes: the one member of a zip, gunzipped (both counted against the
+    decompression-bomb limit), or as they are. Only a regular file is opened."""
     with ExitStack() as stack:
         found = archives.kind(path)
+        raw = stack.enter_context(open_regular(path))
         if found == "zip":
-            archive = stack.enter_context(zipfile.ZipFile(path))
-            yield stack.enter_context(archive.open(archive.infolist()[0]))
+            archive = stack.enter_context(zipfile.ZipFile(raw))
+            member = archives.only_member(archive, path)
+            source: IO[bytes] = stack.enter_context(archive.open(member))
         elif found == "gzip":
-            yield stack.enter_context(gzip.open(path, "rb"))  # type: ignore[arg-type]
+            source = stack.enter_context(gzip.GzipFile(fileobj=raw))  # type: ignore[arg-type]
         else:
-            yield stack.enter_context(path.open("rb"))
+            yield raw
+            return
+        yield io.BufferedReader(_Bounded(source, archives.limit_for(path), path), archives.CHUNK)
+
+
+class _Bounded(io.RawIOBase):
+    """An unpacking stream that stops with the bomb error past `limit` bytes."""
+
+    def __init__(self, stream: IO[bytes], limit: int, path: Path) -> None:
+        self._stream, self._left, self._limit, self._path = stream, limit, limit, path
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(min(len(buffer), self._left + 1))
+        if len(data) > self._left:
+            raise FileUnreadable(archives.bomb(self._limit), path=self._path)
+        self._left -= len(data)
+        buffer[: len(data)] = data
+        return len(data)

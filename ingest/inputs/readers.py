@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, TextIO
 
-import ijson  # streaming JSON: a bundle of tens of MB is read object by object
-
 from ingest.errors import FileUnreadable
+from ingest.inputs.archives import only_member
+from ingest.inputs.guard import NOT_A_ZIP, open_regular
+from ingest.inputs.json_stream import JsonDocument, kind, top_kind
 
 MAX_RECORD_CHARS = 1_000_000  # a longer record is almost always an unterminated quote
 ENCODING_HINT = "pass --encoding (e.g. --encoding cp1252) or set encoding in cyberlog.toml"
@@ -136,11 +137,12 @@ def read_csv(
     quoted: bool = True,
 ) -> Iterator[RawRecord]:
     """Records of a CSV file with a header row naming a subset of `columns`."""
-    with path.open("rb") as probe:
+    with open_regular(path) as probe:
         head = probe.read(4)
     if not head:
         raise FileUnreadable("file is empty (0 bytes): expected a header row", path=path)
-    with path.open(encoding=detect_encoding(head, encoding), errors="surrogateescape", newline="") as stream:
+    text = io.TextIOWrapper(open_regular(path), detect_encoding(head, encoding), "surrogateescape", newline="")
+    with text as stream:
         lines = _Lines(stream, progress)
         rows = _rows(lines, delimiter, quoted)
         header = _header(path, next(rows, None), columns, required)
@@ -203,7 +205,6 @@ def csv_header(head: bytes, delimiter: str = ",") -> list[str] | None:
 # JSON ---------------------------------------------------------------------------------
 
 MAX_RAW_CHARS = 100_000  # raw text kept with a reject; a longer record is cut, and says so
-MAX_DEPTH = 100  # JSON nesting one record may have; real STIX, MISP and VERIS stay under 15
 
 
 class _Counted(io.RawIOBase):
@@ -219,24 +220,6 @@ class _Counted(io.RawIOBase):
         n = self._stream.readinto(buffer)
         self._progress(n or 0)
         return n or 0
-
-
-def too_deep(value: Any, limit: int = MAX_DEPTH) -> str | None:
-    """Why a JSON value cannot be taken (nested deeper than `limit`), or None.
-
-    Checked without recursion before anything else touches the value, because
-    encoding, printing or validating a 50,000-deep array would exhaust Python's stack.
-    """
-    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, (dict, list)) else []
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item
-        for child in children:
-            if isinstance(child, (dict, list)):
-                if depth >= limit:
-                    return f"JSON nested deeper than {limit} levels"
-                stack.append((child, depth + 1))
-    return None
 
 
 def json_text(value: Any) -> str:
@@ -283,7 +266,7 @@ def open_json(
     the NUL beside the first ASCII character) and files read with --encoding are
     re-encoded on the fly.
     """
-    with path.open("rb") as raw:
+    with open_regular(path) as raw:
         head = raw.peek(4)[:4]
         if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
             encoding = "utf-16"
@@ -307,60 +290,43 @@ def read_json(
     path: Path, progress: Callable[[int], None] | None = None, encoding: str = "utf-8"
 ) -> Iterator[RawRecord]:
     """One record per element of a top-level array (pointer /0, /1 ...) or the single
-    top-level object (pointer ""). Malformed JSON ends the file with a reject that says
-    where; the records before it still load."""
-    with open_json(path, progress, encoding) as (stream, first):
-        if first == b"[":
-            prefix, pointer = "item", "/{}"
-        elif first == b"{":
-            prefix, pointer = "", ""
+    top-level object (pointer ""). A record too deep, with a key twice or a lone surrogate
+    is a reject; malformed JSON fails the file (`FileUnreadable`), so none of it loads."""
+    with open_json(path, progress, encoding) as (stream, _first):
+        document = JsonDocument(stream, path)
+        event, scalar = document.next()
+        if event == "start_array":
+            values = document.items("")
+        elif event == "start_map":
+            values = iter([("", *document.value(event, scalar, ""))])
         else:
-            raise FileUnreadable(f"not a JSON object or array (starts with {first!r})", path=path)
-        count = 0
-        try:
-            for value in ijson.items(stream, prefix, use_float=True):
-                where = pointer.format(count)
-                count += 1
-                deep = too_deep(value)
-                if deep:
-                    yield RawRecord(None, where, "", None, deep)
-                elif isinstance(value, dict):
-                    yield RawRecord(None, where, "", value)
-                else:
-                    yield RawRecord(
-                        None, where, json_text(value), None, f"expected a JSON object, found {_kind(value)}"
-                    )
-        except ijson.JSONError as exc:
-            yield RawRecord(None, pointer.format(count), "", None, json_problem(exc))
-
-
-def json_problem(exc: Exception) -> str:
-    """The JSON parser's complaint on one line ("malformed JSON: parse error: premature EOF")."""
-    text = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
-    first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
-    if "invalid bytes in UTF8" in first:
-        return f"malformed JSON: {first.rstrip('.')}: {ENCODING_HINT}"
-    return f"malformed JSON: {first}"
-
-
-def _kind(value: Any) -> str:
-    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+            raise FileUnreadable(f"not a JSON object or array: the document is {top_kind(event)}", path=path)
+        for where, value, problem in values:
+            if problem:
+                yield RawRecord(None, where, "", None, problem)
+            elif isinstance(value, dict):
+                yield RawRecord(None, where, "", value)
+            else:
+                yield RawRecord(None, where, json_text(value), None, f"expected a JSON object, found {kind(value)}")
+        document.end()
 
 
 def peek(path: Path, size: int) -> bytes:
-    """The first bytes of a file's content: inside a single-member zip, or gunzipped."""
-    with path.open("rb") as stream:
+    """The first bytes of a file's content: inside a single-member zip, or gunzipped.
+    Refused unless the file is a regular file; a `.zip` that is not one, or whose member
+    may not be read (archives.only_member), is refused too."""
+    with open_regular(path) as stream:
         head = stream.read(size)
-    try:
-        if head.startswith(b"PK\x03\x04"):
-            with zipfile.ZipFile(path) as archive:
-                members = [m for m in archive.infolist() if not m.is_dir()]
-                if len(members) == 1:
-                    with archive.open(members[0]) as member:
-                        return member.read(size)
-        elif head.startswith(b"\x1f\x8b"):
-            with gzip.open(path, "rb") as unzipped:
-                return unzipped.read(size)
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, zlib.error):
-        pass  # not what it seemed, encrypted or packed in a way we cannot read: the raw bytes decide
+        if path.suffix.lower() == ".zip" and not head.startswith(b"PK\x03\x04"):
+            raise FileUnreadable(NOT_A_ZIP, path=path)
+        stream.seek(0)
+        try:
+            if head.startswith(b"PK\x03\x04"):
+                with zipfile.ZipFile(stream) as archive, archive.open(only_member(archive, path)) as member:
+                    return member.read(size)
+            elif head.startswith(b"\x1f\x8b"):
+                with gzip.GzipFile(fileobj=stream) as unzipped:
+                    return unzipped.read(size)
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, zlib.error):
+            pass  # not what it seemed, encrypted or packed in a way we cannot read: the raw bytes decide
     return head

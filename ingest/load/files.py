@@ -14,7 +14,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -31,6 +31,7 @@ from ingest.canon.records import RecordError, Skip
 from ingest.errors import FileUnreadable
 from ingest.formats.base import EventFilter, Format, SqlStage, SqlStream
 from ingest.inputs import archives
+from ingest.inputs.guard import regular_file
 from ingest.inputs.readers import RawRecord, json_text
 from ingest.load import staging
 from ingest.load.columns import REJECT, Batch, clean_text
@@ -64,7 +65,7 @@ def load_file(
     started = datetime.now(UTC)
     ledger = ledger or Ledger(con)
     try:
-        stat = path.stat()
+        stat = regular_file(path)  # a FIFO, device, folder or symlink loop is refused before it is opened
         fmt = fmt or formats.detect(path)
         result.format, result.source = fmt.name, source or fmt.default_source
         # same path, size and mtime as a loaded file: skip without reading a byte
@@ -127,8 +128,17 @@ def load_file(
     return result
 
 
+def abandon(con: duckdb.DuckDBPyConnection) -> None:
+    """After an exception escaped `load_file`: no transaction left open, no stage left over,
+    so the file's rows are gone and the next file starts clean."""
+    with suppress(duckdb.TransactionException):  # load_file rolled its own transaction back on the way out
+        con.execute("ROLLBACK")
+    staging.drop(con)
+
+
 def record_failure(con: duckdb.DuckDBPyConnection, result: FileResult, run_id: str) -> None:
-    """A remote source that could not be fetched, in the ledger like a file that failed."""
+    """A file that failed outside `load_file`'s own checks (a remote source that could not be
+    fetched, a bug caught by the run's guard), in the ledger like any file that failed."""
     result.file_id = result.file_id or str(uuid.uuid4())
     now = datetime.now(UTC)
     _record_file(con, result, run_id, None, None, now)
@@ -257,7 +267,7 @@ def _record_file(
             "run": run_id,
             "source": r.source or "",
             "format": r.format,
-            "path": r.url or str(r.path.resolve()),
+            "path": r.stored_path,
             "sha": r.sha256,
             "size": size,
             "mtime": mtime_ns,

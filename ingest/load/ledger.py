@@ -14,6 +14,8 @@ from typing import Literal
 
 import duckdb
 
+from ingest.inputs.guard import open_regular
+
 Status = Literal["loaded", "skipped", "failed"]
 
 
@@ -29,14 +31,29 @@ class FileResult:
     counts: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> records
     url: str | None = None  # a remote source that could not be fetched: what was asked for
+    bug: bool = False  # failed by a bug in cyberlog, not by the input: the run ends with exit 1
+
+    @property
+    def stored_path(self) -> str:
+        """What the ledger keeps as the file's path (the URL of a remote source)."""
+        return self.url or stored_path(self.path)
 
     def count(self, name: str) -> int:
         return self.counts.get(name, 0)
 
 
+def stored_path(path: Path) -> str:
+    """The absolute path with its symlinks followed, as the ledger keeps it; a path whose
+    symlinks loop (or cannot be followed) kept as given, made absolute, rather than raising."""
+    try:
+        return str(path.resolve())
+    except (OSError, RuntimeError):  # RuntimeError: Python < 3.13 on a symlink loop
+        return str(path.absolute())
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as stream:
+    with open_regular(path) as stream:  # never a FIFO or a device: it could block or never end
         while chunk := stream.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
@@ -63,7 +80,7 @@ class Ledger:
             stat = path.stat()
         except OSError:
             return None
-        sources = self._by_stat.get((str(path.resolve()), stat.st_size, stat.st_mtime_ns), set())
+        sources = self._by_stat.get((stored_path(path), stat.st_size, stat.st_mtime_ns), set())
         if source is None:
             return min(sources) if len(sources) == 1 else None
         return source if source in sources else None
@@ -73,6 +90,6 @@ class Ledger:
 
     def loaded(self, result: FileResult, size: int, mtime_ns: int) -> None:
         """Remember a file this run loaded, so the same bytes later in the run are skipped."""
-        self._by_stat.setdefault((str(result.path.resolve()), size, mtime_ns), set()).add(str(result.source))
+        self._by_stat.setdefault((stored_path(result.path), size, mtime_ns), set()).add(str(result.source))
         if result.sha256:
             self._by_sha.add((str(result.source), result.sha256))

@@ -273,8 +273,9 @@ def source_files(config_path: Path, source: Source) -> list[Path]:
         raise ConfigError(
             f"source {source.name}: path {source.path!r} is not a usable glob ({exc})", path=config_path
         ) from None
-    # a MISP feed folder stands for its event files; other folders are not inputs
-    return [file for path in matches for file in formats.expand(path) if file != path or path.is_file()]
+    # a MISP feed folder stands for its event files; other folders are not inputs. Anything
+    # else matched (a FIFO, a device, a symlink loop) is kept, so its load fails saying what it is
+    return [file for path in matches for file in formats.expand(path) if file != path or not path.is_dir()]
 
 
 def write_template(path: Path, *, force: bool = False) -> None:

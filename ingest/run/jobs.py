@@ -19,6 +19,7 @@ import duckdb
 from ingest import __version__
 from ingest.errors import ExitCode
 from ingest.load.ledger import FileResult, Ledger
+from ingest.run import guard
 from ingest.store import scalar
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ class RunResult:
     identity: MatchResult | None = None  # cross-source matching after the files, when anything changed
     event_identity: MatchResult | None = None  # one real-world event in several event records
     bursts: BurstResult | None = None  # incidents derived from bursts of alerts, when alerts came in
+    errors_log: Path = field(default_factory=lambda: guard.errors_log(None))  # where a bug's traceback goes
 
     def total(self, name: str) -> int:
         return sum(f.count(name) for f in self.files)
@@ -45,10 +47,14 @@ class RunResult:
     def status_count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
 
+    def bugs(self) -> int:
+        """Files that failed by a bug in cyberlog rather than by their input."""
+        return sum(1 for f in self.files if f.bug)
+
     def decide_exit(self, max_rejects: int) -> ExitCode:
-        """3 when a file failed or rejects exceed the tolerance; else 0."""
+        """1 when a file failed by a bug; 3 when a file failed or rejects exceed the tolerance; else 0."""
         bad = self.status_count("failed") > 0 or self.total("rejected") > max_rejects
-        self.exit_code = ExitCode.DATA if bad else ExitCode.OK
+        self.exit_code = ExitCode.BUG if self.bugs() else ExitCode.DATA if bad else ExitCode.OK
         return self.exit_code
 
 
@@ -103,23 +109,37 @@ def execute(
         if known:
             result = FileResult(job.path, "skipped", known, job.fmt.name if job.fmt else None)
         else:
-            from ingest.load.files import NO_FILTER, load_file  # the parsing machinery, only for a new file
-
-            result = load_file(
-                con,
-                job.path,
-                run_id=run.run_id,
-                fmt=job.fmt,
-                source=job.source,
-                zone=job.zone,
-                encoding=job.encoding,
-                progress=progress(job.path) if progress else None,
-                event_filter=job.event_filter or NO_FILTER,
-                ledger=ledger,
-                force=job.replaces is not None,
-            )
+            result = _load_guarded(con, run, job, ledger, progress(job.path) if progress else None)
         run.files.append(result)
         on_file(result)
+
+
+def _load_guarded(
+    con: duckdb.DuckDBPyConnection, run: RunResult, job: Job, ledger: Ledger, progress: Callable[[int], None] | None
+) -> FileResult:
+    """One file behind the run's guard: whatever it raises (but SIGINT, SIGTERM, exit) fails
+    that file alone, and a bug among them ends the run as exit 1 once it is done."""
+    from ingest.load.files import NO_FILTER, load_file  # the parsing machinery, only for a new file
+
+    try:
+        return load_file(
+            con,
+            job.path,
+            run_id=run.run_id,
+            fmt=job.fmt,
+            source=job.source,
+            zone=job.zone,
+            encoding=job.encoding,
+            progress=progress,
+            event_filter=job.event_filter or NO_FILTER,
+            ledger=ledger,
+            force=job.replaces is not None,
+        )
+    except Exception as exc:  # the guard per file: not hidden, said and logged (see ingest.run.guard)
+        fmt = job.fmt or guard.detected(job.path)
+        result = FileResult(job.path, "failed", job.source or (fmt.default_source if fmt else None))
+        result.format = fmt.name if fmt else None
+        return guard.failed(con, run.run_id, run.errors_log, result, exc)
 
 
 def derive_bursts(con: duckdb.DuckDBPyConnection, run: RunResult, settings: BurstSettings | None) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -20,9 +20,10 @@ import duckdb
 
 from ingest.derive.bursts import BurstSettings
 from ingest.derive.clusters import IdentitySettings
-from ingest.errors import ExitCode
+from ingest.errors import ExitCode, Interrupted, MachineFault, Terminated
 from ingest.load import rejects
 from ingest.load.ledger import FileResult
+from ingest.run import guard
 from ingest.run.jobs import (
     Job,
     RunResult,
@@ -75,7 +76,8 @@ def describe(result: FileResult) -> str:
     if result.status == "skipped":
         return f"skipped {result.path}: already loaded ({result.source})"
     if result.status == "failed":
-        return f"failed {result.url or result.path}: {result.error}"
+        of = f" ({result.format})" if result.bug and result.format else ""
+        return f"failed {result.url or result.path}{of}: {result.error}"
     c = result.count
     line = (
         f"loaded {result.path} ({result.format} -> {result.source}): {c('records_read')} read, "
@@ -87,20 +89,22 @@ def describe(result: FileResult) -> str:
     return line
 
 
-def reporter(con: duckdb.DuckDBPyConnection, say: Say, verbose: bool = False) -> OnFile:
-    """Says each file as it is done, with its first rejects (all if verbose) and where the rest are."""
+def reporter(con: duckdb.DuckDBPyConnection, say: Say, verbose: bool = False, warn: Say | None = None) -> OnFile:
+    """Says each file as it is done (a failed one as an error), with its first rejects (all if
+    verbose) and where the rest are, through `warn` when given (a log's warning level)."""
+    warn = warn or say
 
     def on_file(result: FileResult) -> None:
-        say(describe(result))
+        say(f"error: {describe(result)}" if result.status == "failed" else describe(result))
         if result.count("rejected") and result.file_id:
             shown = result.count("rejected") if verbose else REJECTS_SHOWN
             for line, pointer, field_name, reason in reject_sample(con, result.file_id, shown):
                 where = line if line is not None else (pointer or "(document)")
-                say(f"  {result.path}:{where}: {field_name or '(record)'}: {reason}")
+                warn(f"  {result.path}:{where}: {field_name or '(record)'}: {reason}")
             more = result.count("rejected") - shown
             if more > 0:
                 sql = f"SELECT * FROM rejects WHERE file_id = '{result.file_id}'"
-                say(f'  ... and {more} more: cyberlog query "{sql}"')
+                warn(f'  ... and {more} more: cyberlog query "{sql}"')
 
     return on_file
 
@@ -115,29 +119,56 @@ def run_jobs(
     *,
     wait: float | None,
     say: Say,
+    warn: Say | None = None,
     verbose: bool = False,
     progress: Callable[[], AbstractContextManager[Progress | None]] | None = None,
     after: After | None = None,
     remote: Remote | None = None,
 ) -> RunResult:
-    """One run, recorded in the ledger whatever happens: a bug is recorded as exit 1, then raised."""
+    """One run, recorded in the ledger whatever happens. A file that fails, even by a bug,
+    fails alone (see `ingest.run.guard`); SIGINT or SIGTERM rolls the file being loaded back,
+    records the run as 130 or 143 and raises `Interrupted`; a bug outside the files (bursts,
+    identity) is recorded as exit 1, then raised."""
     with open_store(db, write=True, wait=wait) as con:
         run = start_run(con, command, config)
         run.warnings += warnings
+        run.errors_log = guard.errors_log(db)
         try:
             with progress() if progress else nullcontext() as bars:
-                _load(con, run, jobs, reporter(con, say, verbose), bars, remote)
+                _load(con, run, jobs, reporter(con, say, verbose, warn), bars, remote)
             if after:
                 after(con, run)
             derive_bursts(con, run, rules.bursts)
             match_identities(con, run, rules.identity)
-        except BaseException:
-            run.exit_code = ExitCode.BUG  # recorded, then the traceback: a bug to report
-            finish_run(con, run)
-            raise
+        except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM as ingest.errors.Terminated
+            raise _interrupted(con, run, exc) from None
+        except BaseException as exc:
+            if guard.interrupted_query(exc):  # SIGINT while bursts or identity ran a statement
+                raise _interrupted(con, run, KeyboardInterrupt()) from None
+            fault = exc if isinstance(exc, MachineFault) else guard.machine_fault(exc)
+            if fault is None:
+                run.exit_code = ExitCode.BUG  # recorded, then the traceback: a bug to report
+                finish_run(con, run)
+                raise
+            run.exit_code = ExitCode.SYSTEM  # a full disk: said in one line, exit 6
+            with suppress(duckdb.Error):  # a store DuckDB gave up on keeps the run as never finished
+                finish_run(con, run)
+            raise fault from None
         run.decide_exit(rules.max_rejects)
         finish_run(con, run)
     return run
+
+
+def _interrupted(con: duckdb.DuckDBPyConnection, run: RunResult, exc: KeyboardInterrupt) -> Interrupted:
+    """The file being loaded rolled back, the run recorded as 130 (SIGINT) or 143 (SIGTERM)."""
+    from ingest.load.files import abandon
+
+    abandon(con)
+    run.exit_code = ExitCode.TERMINATED if isinstance(exc, Terminated) else ExitCode.INTERRUPTED
+    finish_run(con, run)
+    what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+    message = f"{what}: the file being loaded was rolled back; run recorded as {int(run.exit_code)}"
+    return Interrupted(message, run.exit_code)
 
 
 def _load(
@@ -182,6 +213,9 @@ def outcome(run: RunResult) -> list[str]:
         lines.append(
             f"event identity: {e.matched} records joined to an event, {e.stale} no longer; {e.clusters} event clusters"
         )
+    if bugs := run.bugs():
+        files = "1 file" if bugs == 1 else f"{bugs} files"
+        lines.append(f"error: {files} failed by a bug in cyberlog: see {run.errors_log}")
     return lines
 
 

@@ -1,0 +1,346 @@
+"""Poison-proof runs: one file that fails, by its input or by a bug, fails alone; the run goes
+on, derives and matches, and ends with the right exit code; SIGINT and SIGTERM roll the file
+back and record the run as 130 or 143."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import resource
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, rows, run, scalar
+from stores import CFR, CURATED
+
+from ingest import formats
+from ingest.run import orchestrate
+from ingest.run.jobs import Job
+
+GOOD_EVENTS = ROOT / "fixtures" / "events_csv" / "good" / "ukraine-2022.csv"  # 20 events
+EVENTS_CSV = formats.get("events_csv")
+
+
+def _overflowing(path: Path, encoding: str, progress: Any) -> Iterator[Any]:
+    raise OverflowError("date value out of range")
+    yield  # a reader
+
+
+def _job(path: Path, fmt: formats.Format | None = None) -> Job:
+    return Job(path, fmt, None, None, "utf-8")
+
+
+def test_a_bug_in_one_file_fails_that_file_alone_and_the_run_goes_on(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    poison = dataclasses.replace(EVENTS_CSV, read=_overflowing)
+    said: list[str] = []
+    jobs = [_job(CURATED), _job(GOOD_EVENTS, poison), _job(CFR)]
+    result = orchestrate.run_jobs(db, "ingest", None, jobs, [], orchestrate.Rules(), wait=None, say=said.append)
+    log = tmp_path / "store.duckdb.errors.log"
+    reason = f"OverflowError: date value out of range — a bug: traceback in {log}"
+    assert [(f.status, f.bug, f.error) for f in result.files] == [
+        ("loaded", False, None),
+        ("failed", True, reason),
+        ("loaded", False, None),
+    ]
+    assert f"error: failed {GOOD_EVENTS} (events_csv): {reason}" in said
+    assert orchestrate.outcome(result)[-1] == f"error: 1 file failed by a bug in cyberlog: see {log}"
+    assert result.exit_code == 1 and result.identity is not None and result.identity.clusters > 0
+    text = log.read_text("utf-8")
+    assert f"file {GOOD_EVENTS} (events_csv)" in text and "Traceback" in text and "in _overflowing" in text
+    assert rows(db, "SELECT status, error FROM ingest_files WHERE path = $p", {"p": str(GOOD_EVENTS)}) == [
+        ("failed", reason)
+    ]
+    assert scalar(db, "SELECT count(*) FROM diplomatic_events") == 0  # nothing of it kept
+    assert rows(db, "SELECT exit_code, files_loaded, files_failed, identity_done_at IS NOT NULL FROM ingest_runs") == [
+        (1, 2, 1, True)
+    ]
+
+
+def test_a_symlink_loop_fails_as_data_and_is_in_the_ledger(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    itself = tmp_path / "itself.csv"
+    itself.symlink_to(itself)
+    (tmp_path / "loop").mkdir()
+    (tmp_path / "loop" / "again").symlink_to(tmp_path / "loop" / "again" / "x")
+    deep = tmp_path / "loop" / "again" / "x.csv"
+    result = run("ingest", itself, deep, GOOD_EVENTS, "--db", db)
+    assert result.code == 3 and "Traceback" not in result.err
+    assert f"cyberlog: error: failed {itself}: " in result.err and f"cyberlog: error: failed {deep}: " in result.err
+    assert "loaded " in result.err and scalar(db, "SELECT count(*) FROM diplomatic_events") == 20
+    assert rows(db, "SELECT path, status FROM ingest_files ORDER BY started_at") == [
+        (str(itself), "failed"),
+        (str(deep), "failed"),
+        (str(GOOD_EVENTS), "loaded"),
+    ]
+    assert not (tmp_path / "store.duckdb.errors.log").exists()  # the input's fault, no bug
+
+
+def test_a_stix_bundle_dated_9999_does_not_stop_the_run(tmp_path: Path) -> None:
+    bundle = json.loads((ROOT / "fixtures" / "stix" / "good" / "cert-ukraine-2022-02.json").read_text("utf-8"))
+    for obj in bundle["objects"]:
+        for key in ("created", "modified", "first_seen", "published"):
+            if key in obj:
+                obj[key] = "9999-12-31T23:59:59Z"
+    far = tmp_path / "far.json"
+    far.write_text(json.dumps(bundle), "utf-8")
+    result = run("--log-format", "json", "ingest", far, GOOD_EVENTS, "--db", tmp_path / "s.duckdb")
+    records = [json.loads(line) for line in result.err.splitlines()]
+    # loaded, rejected (3) or failed by a bug (1) as cyberlog's times evolve: never a stop, never a traceback
+    assert result.code in (0, 1, 3) and "Traceback" not in result.err
+    assert scalar(tmp_path / "s.duckdb", "SELECT count(*) FROM diplomatic_events") == 20
+    failed = [r for r in records if r["message"].startswith(f"failed {far}")]
+    assert all(r["level"] == "error" for r in failed) and (not failed or result.code in (1, 3))
+
+
+def _config(tmp_path: Path, poison: str) -> Path:
+    config = tmp_path / "cyberlog.toml"
+    config.write_text(
+        f'[[sources]]\nname = "curated"\nformat = "incidents_csv"\npath = "{CURATED}"\n\n'
+        f'[[sources]]\nname = "poison"\nformat = "events_csv"\npath = "{poison}"\n\n'
+        f'[[sources]]\nname = "cfr"\nformat = "cfr_tracker"\npath = "{CFR}"\n',
+        "utf-8",
+    )
+    return config
+
+
+def test_a_nightly_goes_past_a_poisoned_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(formats._REGISTRY, "events_csv", dataclasses.replace(EVENTS_CSV, read=_overflowing))
+    db = tmp_path / "store.duckdb"
+    result = run("nightly", "--config", _config(tmp_path, str(GOOD_EVENTS)), "--db", db)
+    log = tmp_path / "store.duckdb.errors.log"
+    assert result.code == 1 and "Traceback" not in result.err
+    assert result.err.endswith(f"cyberlog: error: 1 file failed by a bug in cyberlog: see {log}\n")
+    assert rows(db, "SELECT source, status FROM ingest_files ORDER BY started_at") == [
+        ("curated", "loaded"),
+        ("poison", "failed"),
+        ("cfr", "loaded"),
+    ]
+    assert scalar(db, "SELECT count(DISTINCT source) FROM incidents") == 2
+    assert rows(db, "SELECT exit_code, identity_done_at IS NOT NULL, bursts_done_at IS NOT NULL FROM ingest_runs") == [
+        (1, True, True)
+    ]
+
+
+def test_a_nightly_with_an_unreadable_source_exits_3(tmp_path: Path) -> None:
+    broken = tmp_path / "events-utf16.csv"
+    broken.write_bytes(b"\xff\xfe" + GOOD_EVENTS.read_text("utf-8")[:200].encode("utf-16-le") + b"x")
+    db = tmp_path / "store.duckdb"
+    result = run("--quiet", "nightly", "--config", _config(tmp_path, str(broken)), "--db", db)
+    assert result.code == 3
+    assert result.err == f"cyberlog: error: failed {broken}: cannot decode the file as utf-16-le: truncated data\n"
+    assert [r[0] for r in rows(db, "SELECT status FROM ingest_files ORDER BY started_at")] == [
+        "loaded",
+        "failed",
+        "loaded",
+    ]
+
+
+# real processes: a reader that waits for the signal -------------------------------------
+
+CHILD = """
+import dataclasses, sys
+from ingest import cli, formats
+
+def read(path, encoding, progress):
+    print("reading", flush=True)
+    sys.stdin.readline()  # the test's signal comes while the file is being read
+    yield from ()
+
+formats._REGISTRY["events_csv"] = dataclasses.replace(formats.get("events_csv"), read=read)
+sys.argv = ["cyberlog", *sys.argv[1:]]
+cli.main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("sent", "code", "what"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+)
+def test_a_signal_rolls_the_file_back_and_records_the_run(
+    tmp_path: Path, sent: signal.Signals, code: int, what: str
+) -> None:
+    db = tmp_path / "store.duckdb"
+    args = ["ingest", str(CURATED), str(GOOD_EVENTS), str(CFR), "--db", str(db)]
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, *args],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stdout.readline() == "reading\n"
+    child.send_signal(sent)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == code
+    assert err.splitlines()[-1] == f"cyberlog: {what}: the file being loaded was rolled back; run recorded as {code}"
+    assert "Traceback" not in err
+    assert rows(db, "SELECT exit_code, finished_at IS NOT NULL, files_loaded FROM ingest_runs") == [(code, True, 1)]
+    assert rows(db, "SELECT source FROM ingest_files") == [("curated-incidents",)]  # CFR never started
+    assert scalar(db, "SELECT count(*) FROM diplomatic_events") == 0
+
+
+SLOW_STATEMENT = """
+import sys
+from ingest import cli
+from ingest.load import staging
+
+def insert(con, name, table):
+    print("querying", flush=True)
+    con.execute("SELECT count(*) FROM range(10000000000) t(i) WHERE i % 7 = 3").fetchall()  # until the signal
+
+staging.insert = insert
+sys.argv = ["cyberlog", *sys.argv[1:]]
+cli.main()
+"""
+
+
+@pytest.mark.slow  # DuckDB can take tens of seconds to notice the interrupt in a store's statement
+def test_ctrl_c_during_a_duckdb_statement_ends_the_run_as_130(tmp_path: Path) -> None:
+    """DuckDB stops the statement and raises its own RuntimeError for SIGINT: still 130, not a bug."""
+    db = tmp_path / "store.duckdb"
+    child = subprocess.Popen(
+        [sys.executable, "-c", SLOW_STATEMENT, "ingest", str(GOOD_EVENTS), str(CFR), "--db", str(db)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stdout.readline() == "querying\n"
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert (child.returncode, err) == (
+        130,
+        "cyberlog: interrupted: the file being loaded was rolled back; run recorded as 130\n",
+    )
+    assert rows(db, "SELECT exit_code, files_loaded, files_failed FROM ingest_runs") == [(130, 0, 0)]
+    assert not (tmp_path / "store.duckdb.errors.log").exists()
+
+
+def test_a_bug_through_the_command_line_exits_1_at_the_end(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    child = CHILD.replace('print("reading", flush=True)', 'raise OverflowError("date value out of range")')
+    done = subprocess.run(
+        [sys.executable, "-c", child, "ingest", str(GOOD_EVENTS), str(CURATED), "--db", str(db)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    log = tmp_path / "store.duckdb.errors.log"
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[0] == (
+        f"cyberlog: error: failed {GOOD_EVENTS} (events_csv): OverflowError: date value out of range "
+        f"— a bug: traceback in {log}"
+    )
+    assert lines[1].startswith(f"cyberlog: loaded {CURATED} ")
+    assert lines[-1] == f"cyberlog: error: 1 file failed by a bug in cyberlog: see {log}"
+
+
+# a closed stdout ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["query", "SELECT * FROM range(200000)", "--format", "csv"],
+        ["query", "SELECT * FROM range(200000)", "--format", "json"],
+    ],
+)
+def test_output_into_a_closed_pipe_ends_quietly_with_0(tmp_path: Path, args: list[str]) -> None:
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", GOOD_EVENTS, "--db", db).code == 0
+    child = subprocess.Popen(
+        [sys.executable, "-m", "ingest", *args, "--db", str(db)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout.readline()  # `| head -1`: one line, then the reader goes
+    child.stdout.close()
+    assert (child.wait(timeout=60), child.stderr.read()) == (0, "")
+
+
+# faults of the machine ---------------------------------------------------------------------
+
+
+def _big_csv(path: Path, rows: int) -> Path:
+    lines = ["ref,title,attack_types,started_at,time_precision,target_org,target_country,target_sector"]
+    lines += [
+        f"r{n},DDoS number {n} {'on the bank site ' * 10},ddos,2022-02-{1 + n % 28:02d},day,Bank {n},UKR,finance"
+        for n in range(rows)
+    ]
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return path
+
+
+def test_a_full_disk_stops_the_run_with_6_and_the_store_still_opens(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", CFR, "--db", db).code == 0
+    room = db.stat().st_size + (256 << 10)
+
+    def small_disk() -> None:  # writes past `room` bytes fail with EFBIG, like ENOSPC on a full disk
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (room, room))
+
+    big = _big_csv(tmp_path / "big.csv", 30_000)
+    done = subprocess.run(
+        [sys.executable, "-m", "ingest", "ingest", str(GOOD_EVENTS), str(big), str(CURATED), "--db", str(db)],
+        cwd=ROOT,
+        preexec_fn=small_disk,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 6 and "Traceback" not in done.stderr
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("cyberlog: error: the machine: a write failed (") and "File too large" in last
+    assert last.endswith(
+        "free some space and run again; the file being loaded was rolled back, the files before it are kept"
+    )
+    # the store opens, with the files before the big one and nothing of it
+    assert scalar(db, "SELECT count(*) FROM diplomatic_events") == 20
+    assert rows(db, "SELECT DISTINCT source FROM incidents") == [("cfr",)]
+    assert run("ingest", CURATED, "--db", db).code == 0  # and takes the next run
+
+
+def _damaged(tmp_path: Path, how: str) -> Path:
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", GOOD_EVENTS, "--db", db).code == 0
+    data = db.read_bytes()
+    if how == "truncated":
+        db.write_bytes(data[:100_000])
+    else:  # blocks overwritten: their checksums fail
+        db.write_bytes(data[:12_288] + bytes(range(256)) * 320 + data[12_288 + 256 * 320 :])
+    return db
+
+
+@pytest.mark.parametrize(("how", "what"), [("truncated", "Could not read enough bytes"), ("overwritten", "checksum")])
+@pytest.mark.parametrize("command", [["query", "SELECT 1"], ["ingest", str(CFR)]])
+def test_a_damaged_store_says_so_with_6(tmp_path: Path, how: str, what: str, command: list[str]) -> None:
+    db = _damaged(tmp_path, how)
+    result = run(*command, "--db", db)
+    assert result.code == 6 and result.err.startswith(f"cyberlog: error: {db}: the store is damaged (")
+    assert what in result.err and result.err.endswith(
+        "): restore it from a backup, or move it aside and run the nightly to build it again\n"
+    )
+
+
+def test_quiet_keeps_failures_and_rejects_never_successes(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.csv"
+    bad = ROOT / "fixtures" / "incidents_csv" / "bad" / "unknown_sector.csv"  # line 3 rejected
+    result = run("--quiet", "ingest", missing, bad, GOOD_EVENTS, "--db", tmp_path / "s.duckdb")
+    assert result.code == 3
+    lines = result.err.splitlines()
+    assert lines[0] == f"cyberlog: error: failed {missing}: cannot read the file: No such file or directory"
+    assert len(lines) == 2 and lines[1].startswith(f"cyberlog:   {bad}:3: ")
