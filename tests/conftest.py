@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import ipaddress
 import random
+import shutil
 import sys
+from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +18,7 @@ import duckdb
 import pytest
 
 from ingest import cli
+from ingest.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -124,17 +128,67 @@ def to_csv(header: list[str], data: list[tuple[object, ...]]) -> str:
     return buffer.getvalue()
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "store.duckdb"
+def copy_store(store: Path, to: Path) -> Path:
+    """A copy of a closed store at `to`: its file, and its WAL if it has one."""
+    shutil.copyfile(store, to)
+    wal = store.with_name(store.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, to.with_name(to.name + ".wal"))
+    return to
+
+
+def _digest(store: Path) -> tuple[str, bool]:
+    wal = store.with_name(store.name + ".wal")
+    return hashlib.sha256(store.read_bytes()).hexdigest(), wal.exists()
+
+
+# Stores are built once per test run and copied, never built again for each test: a test
+# that writes gets its own copy in its tmp_path; one that only reads may share the original.
+
+
+@pytest.fixture(scope="session")
+def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with the schema and nothing else, made as the first write to a new store
+    makes it; applying the schema is a good part of a small test's first ingest."""
+    db = tmp_path_factory.mktemp("empty-store") / "store.duckdb"
+    with open_store(db, write=True):
+        pass
+    return db
 
 
 @pytest.fixture
-def loaded(db: Path) -> Path:
-    """A store with the bundled fixtures loaded by the nightly job."""
+def db(empty_store: Path, tmp_path: Path) -> Path:
+    """This test's own new, empty store (a copy of `empty_store`)."""
+    return copy_store(empty_store, tmp_path / "store.duckdb")
+
+
+@pytest.fixture(scope="session")
+def shared_fixture_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The store after `nightly --config fixtures/cyberlog.toml`, built once per test run.
+    Tests read it through `fixture_store`; a test that writes takes `loaded`, its own copy."""
+    db = tmp_path_factory.mktemp("fixture-store") / "store.duckdb"
     result = run("nightly", "--config", FIXTURES / "cyberlog.toml", "--db", db)
     assert result.code == 0, result.err
-    return db
+    with duckdb.connect(str(db)) as con:
+        con.execute("CHECKPOINT")  # everything in the one file, none of it in a WAL
+    built = _digest(db)
+    yield db
+    assert _digest(db) == built, "a test wrote to the shared fixture store: give it `loaded`, a copy"
+
+
+@pytest.fixture
+def fixture_store(shared_fixture_store: Path) -> Iterator[Path]:
+    """The shared store of the bundled fixtures, for a test that only reads it (the CLI's
+    readers and `rows` open it read-only); the test fails if it changed the store."""
+    before = _digest(shared_fixture_store)
+    yield shared_fixture_store
+    assert _digest(shared_fixture_store) == before, "this test wrote to the shared fixture store: use `loaded`"
+
+
+@pytest.fixture
+def loaded(shared_fixture_store: Path, db: Path) -> Path:
+    """This test's own copy of the store with the bundled fixtures loaded by the nightly job."""
+    return copy_store(shared_fixture_store, db)
 
 
 ORGS = ["Ministry of Defence", "PrivatBank", "Oschadbank", "Ukrenergo", "Kyivstar", "Naftogaz", "Ukrposhta"]

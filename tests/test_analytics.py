@@ -254,10 +254,10 @@ def test_incidents_near_events_says_possible_when_a_day_cannot_be_placed_in_the_
     assert pairs["Synthetic attack 2"]["lag_min_hours"] < -6 < 6 < pairs["Synthetic attack 2"]["lag_max_hours"]
 
 
-def test_attribution_lag_of_the_15_feb_ddos_to_the_gru(loaded):
+def test_attribution_lag_of_the_15_feb_ddos_to_the_gru(fixture_store):
     """The UK named the GRU for the 15 Feb DDoS on 18 Feb: 2.8 days from the attack's
     midpoint (14:00-15:00 UTC) to the middle of the day of the statement."""
-    rows = _report(loaded, "attribution_lag", country="UKR")
+    rows = _report(fixture_store, "attribution_lag", country="UKR")
     ddos = [r for r in rows if r["cluster_id"] == "clu_873475f23227ac6c9358" and r["actor"] == "GRU"]
     uk = next(r for r in ddos if r["attributed_by"].startswith("United Kingdom") and r["dated"] == "on")
     assert uk["basis"] == "actor record" and uk["lag_days"] == pytest.approx(2.8, abs=0.05)
@@ -266,12 +266,12 @@ def test_attribution_lag_of_the_15_feb_ddos_to_the_gru(loaded):
     # so the statement came before 16:00: the day's interval ends there (midpoint 08:00)
     assert uk["lag_max_days"] == 3.1 and not [r for r in ddos if r["dated"] == "by"]
     # a MISP galaxy attribution is dated only by the event's publication: attributed by then, never a lag
-    written = [r for r in _report(loaded, "attribution_lag") if r["dated"] == "by"]
+    written = [r for r in _report(fixture_store, "attribution_lag") if r["dated"] == "by"]
     assert written and all(r["lag_days"] is None and r["lag_min_days"] is None for r in written)
     assert all(r["note"].startswith("attributed by this date") for r in written)
     assert "inc_873475f23227ac6c9358" in uk["evidence_ids"]
     assert not [r for r in rows if r["basis"] == "attribution event"]  # events link only when asked
-    linked = _report(loaded, "attribution_lag", country="UKR", events="true")
+    linked = _report(fixture_store, "attribution_lag", country="UKR", events="true")
     assert [r for r in linked if r["basis"] == "attribution event" and r["candidates"] >= 1]
 
 

@@ -32,8 +32,15 @@ def _one(tmp_path: Path, db: Path, text: str, *args: str) -> dict[str, Any]:
     return _ingest(db, path, "--format", "cef", *args)
 
 
-def test_the_waf_log_loads_whole_with_its_format_told_by_its_lines(db):
-    summary = _ingest(db, GOOD)
+@pytest.fixture(scope="module")
+def waf(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """The good WAF log ingested once, for the tests that only read the store."""
+    db = tmp_path_factory.mktemp("waf") / "store.duckdb"
+    return db, _ingest(db, GOOD)
+
+
+def test_the_waf_log_loads_whole_with_its_format_told_by_its_lines(waf):
+    db, summary = waf
     assert summary["exit_code"] == 0
     (file,) = summary["files"]
     assert (file["format"], file["records_read"], file["inserted"], file["rejected"]) == ("cef", 68, 68, 0)
@@ -70,8 +77,9 @@ def test_the_waf_log_loads_whole_with_its_format_told_by_its_lines(db):
     ]
 
 
-def test_extension_escapes_are_undone(db):
-    assert _ingest(db, GOOD)["exit_code"] == 0
+def test_extension_escapes_are_undone(waf):
+    db, summary = waf
+    assert summary["exit_code"] == 0
     assert rows(db, "SELECT message, count(*) FROM alerts GROUP BY 1 ORDER BY 1") == [
         ("SQL injection in parameter q", 1),
         ("first line\nsecond line", 1),
@@ -87,8 +95,9 @@ def test_extension_escapes_are_undone(db):
     ]
 
 
-def test_an_ipv6_source_is_a_number_sql_can_match_networks_with(db):
-    assert _ingest(db, GOOD)["exit_code"] == 0
+def test_an_ipv6_source_is_a_number_sql_can_match_networks_with(waf):
+    db, summary = waf
+    assert summary["exit_code"] == 0
     assert rows(db, "SELECT line, src_ip, src_ip_num IS NOT NULL FROM alerts WHERE src_ip LIKE '%:%'") == [
         (23, "2001:db8::25", True)
     ]

@@ -37,13 +37,15 @@ def _id(db, source: str, ref: str) -> str:
     )
 
 
-def test_the_15_feb_ddos_from_three_formats_is_one_cluster(loaded):
-    cluster, sources = _ddos_cluster(loaded)
+def test_the_15_feb_ddos_from_three_formats_is_one_cluster(fixture_store):
+    cluster, sources = _ddos_cluster(fixture_store)
     assert {"cert-stix", "curated-incidents", "misp"} <= set(sources)
-    assert scalar(loaded, "SELECT count(*) FROM incidents") > scalar(loaded, "SELECT count(*) FROM v_clusters")
+    assert scalar(fixture_store, "SELECT count(*) FROM incidents") > scalar(
+        fixture_store, "SELECT count(*) FROM v_clusters"
+    )
     # every source's record is kept as it came: three start times, three precisions
     assert rows(
-        loaded,
+        fixture_store,
         "SELECT source, strftime(started_at, '%H:%M'), time_precision FROM v_incidents "
         "WHERE cluster_id = $c AND source IN ('cert-stix', 'curated-incidents', 'misp') ORDER BY source",
         {"c": cluster},
@@ -51,7 +53,7 @@ def test_the_15_feb_ddos_from_three_formats_is_one_cluster(loaded):
     # the cluster's start: where most records agree, the IDS's first alert inside STIX's and the
     # curated list's hour (MISP's 14:00 hour and CFR's report day left out), to the second it logged
     assert rows(
-        loaded,
+        fixture_store,
         "SELECT strftime(c.started_at, '%H:%M:%S'), c.time_precision, t.time_records, c.records "
         "FROM v_clusters c JOIN v_cluster_times t USING (cluster_id) WHERE cluster_id = $c",
         {"c": cluster},
@@ -59,7 +61,7 @@ def test_the_15_feb_ddos_from_three_formats_is_one_cluster(loaded):
     evidence = json.loads(
         str(
             scalar(
-                loaded,
+                fixture_store,
                 "SELECT l.evidence FROM v_incident_links l JOIN incidents a ON a.incident_id = l.incident_a "
                 "JOIN incidents b ON b.incident_id = l.incident_b "
                 "WHERE a.source = 'misp' AND b.source = 'curated-incidents' AND a.source_ref LIKE 'a3f1%'",
@@ -70,7 +72,7 @@ def test_the_15_feb_ddos_from_three_formats_is_one_cluster(loaded):
     assert {"a": "Ministry of Defence of Ukraine", "b": "Ministry of Defence of Ukraine", "domain": "mil.gov.ua",
             "similarity": 1.0, "contained": True} in evidence["targets"]  # fmt: skip
     disagreements = dict(
-        rows(loaded, "SELECT aspect, says FROM v_cluster_disagreements WHERE cluster_id = $c", {"c": cluster})
+        rows(fixture_store, "SELECT aspect, says FROM v_cluster_disagreements WHERE cluster_id = $c", {"c": cluster})
     )
     assert "cert-stix: 2022-02-15T13:00Z (hour)" in disagreements["started"]
     assert "cert-stix: GRU" in disagreements["actors"]
@@ -202,16 +204,16 @@ def test_a_url_many_incidents_give_is_a_landing_page(db, tmp_path):
     assert scalar(db, "SELECT count(*) FROM incident_links") == 0
 
 
-def test_the_fixtures_wipers_are_one_cluster_each(loaded):
+def test_the_fixtures_wipers_are_one_cluster_each(fixture_store):
     found = rows(
-        loaded,
+        fixture_store,
         """SELECT c.records, list_sort(c.sources) FROM v_clusters c
            WHERE c.cluster_id IN (SELECT cluster_id FROM v_incidents WHERE title LIKE $t)""",
         {"t": "%WhisperGate%"},
     )
     assert found == [(5, ["cfr", "curated-incidents", "eurepoc", "misp", "vcdb"])]
     (hermetic,) = rows(
-        loaded,
+        fixture_store,
         "SELECT records FROM v_clusters WHERE cluster_id IN "
         "(SELECT cluster_id FROM v_incidents WHERE title LIKE '%HermeticWiper%')",
     )
@@ -287,26 +289,26 @@ def test_a_country_name_in_a_name_is_a_word_of_it(name, country):
     assert [w for w in org_words(name) if w.isupper()] == ([country] if country else [])
 
 
-def test_the_lean_attack_views_agree_with_v_clusters(loaded):
+def test_the_lean_attack_views_agree_with_v_clusters(fixture_store):
     """Reports read v_attacks / v_attack_targets for speed; they must say what v_clusters says."""
     lean = rows(
-        loaded,
+        fixture_store,
         """SELECT cluster_id, records, lead_incident_id, started_at, started_latest, time_precision,
                   attack_types, title, url FROM v_attacks ORDER BY cluster_id""",
     )
     full = rows(
-        loaded,
+        fixture_store,
         """SELECT cluster_id, records, lead_incident_id, started_at, started_latest, time_precision,
                   attack_types, title, url FROM v_clusters ORDER BY cluster_id""",
     )
     assert lean == full and any(r[1] > 1 for r in lean)
     targets = rows(
-        loaded,
+        fixture_store,
         """SELECT cluster_id, list_sort(list_distinct(list(country))), list_sort(list_distinct(list(sector)))
            FROM v_attack_targets GROUP BY cluster_id ORDER BY cluster_id""",
     )
     listed = rows(
-        loaded,
+        fixture_store,
         """SELECT cluster_id, target_countries, target_sectors FROM v_clusters
            WHERE len(target_countries) + len(target_sectors) > 0 ORDER BY cluster_id""",
     )
@@ -341,8 +343,8 @@ def test_a_run_that_dies_before_matching_is_matched_by_the_next(db, tmp_path, mo
     assert scalar(db, "SELECT count(*) FROM ingest_runs WHERE identity_done_at IS NULL") == 0
 
 
-def test_clusters_list_shows_each_start_as_what_it_is(loaded):
-    result = run("clusters", "list", "--format", "csv", "--db", loaded)
+def test_clusters_list_shows_each_start_as_what_it_is(fixture_store):
+    result = run("clusters", "list", "--format", "csv", "--db", fixture_store)
     assert result.code == 0, result.err
     listed = {row["cluster_id"]: row for row in csv.DictReader(io.StringIO(result.out))}
     starts = {row["started"]: row["time_records"] for row in listed.values()}
@@ -373,12 +375,12 @@ def test_clusters_suggest_lists_near_misses_with_the_failing_criterion(db, tmp_p
     assert json.loads(run("clusters", "suggest", "--db", db, "--format", "json").out) == []
 
 
-def test_clusters_list_says_how_many_records_stand_alone(loaded):
-    result = run("clusters", "list", "--db", loaded)
+def test_clusters_list_says_how_many_records_stand_alone(fixture_store):
+    result = run("clusters", "list", "--db", fixture_store)
     assert result.code == 0, result.err
-    single = scalar(loaded, "SELECT count(*) FROM v_clusters WHERE records = 1")
-    several = scalar(loaded, "SELECT count(*) FROM v_clusters WHERE records > 1")
+    single = scalar(fixture_store, "SELECT count(*) FROM v_clusters WHERE records = 1")
+    several = scalar(fixture_store, "SELECT count(*) FROM v_clusters WHERE records > 1")
     assert f"{several} clusters of several records; {single} incidents only one source reported" in result.err
     assert "--all lists them" in result.err
-    every = run("clusters", "list", "--all", "--db", loaded, "--format", "json")
+    every = run("clusters", "list", "--all", "--db", fixture_store, "--format", "json")
     assert len(json.loads(every.out)) == several + single

@@ -61,8 +61,7 @@ UNSUPPORTED = ()
 
 
 @pytest.mark.parametrize("name", FILES)
-def test_real_file(tmp_path: Path, name: str):
-    db = tmp_path / "s.duckdb"
+def test_real_file(db: Path, name: str):
     result = run("ingest", REALWORLD / name, "--db", db, "--json")
     assert "Traceback" not in result.err
     file = json.loads(result.out)["files"][0]
@@ -88,26 +87,24 @@ def test_real_file(tmp_path: Path, name: str):
     assert result.code == (3 if rejected else 0)
 
 
-def test_forcing_a_curated_format_on_a_real_file_explains_the_header(tmp_path):
+def test_forcing_a_curated_format_on_a_real_file_explains_the_header(db):
     eurepoc = REALWORLD / "eurepoc" / "EuRepoC_Global_Database_1.1.csv"
-    result = run("ingest", eurepoc, "--format", "incidents_csv", "--db", tmp_path / "s.duckdb", "--json")
+    result = run("ingest", eurepoc, "--format", "incidents_csv", "--db", db, "--json")
     assert result.code == 3
     error = json.loads(result.out)["files"][0]["error"]
     assert error.startswith("unknown column(s) ID, name, start_date, end_date, inclusion_criteria, ")
     assert " (and 72 more); missing required column(s) attack_types, ref, started_at, title;" in error
 
 
-def test_a_real_misp_event_keeps_its_galaxy_actor(tmp_path):
-    db = tmp_path / "s.duckdb"
+def test_a_real_misp_event_keeps_its_galaxy_actor(db):
     assert run("ingest", REALWORLD / "misp" / "existing_event.json", "--db", db).code == 0
     actor = scalar(db, "SELECT concat_ws(' ', actor, actor_raw, attributed_by, country) FROM incident_actors")
     assert actor == "APT28 Sofacy CIRCL RUS"  # the galaxy's Sofacy is a synonym of APT28
 
 
-def test_a_real_gdelt_batch_keeps_codes_countries_and_times(tmp_path):
+def test_a_real_gdelt_batch_keeps_codes_countries_and_times(db):
     """Checked against the file itself with awk: 1,503 codes with a leading zero, ActionGeo
     FIPS RS 80 times and UP 15 times, QuadClass 1222/281/271/337, one 15-minute batch."""
-    db = tmp_path / "s.duckdb"
     assert run("ingest", REALWORLD / "gdelt" / "20191024143000.export.CSV", "--db", db).code == 0
     assert rows(
         db,
@@ -124,12 +121,11 @@ def test_a_real_gdelt_batch_keeps_codes_countries_and_times(tmp_path):
     ]
 
 
-def test_the_real_icews_sample_keeps_days_codes_and_countries(tmp_path):
+def test_the_real_icews_sample_keeps_days_codes_and_countries(db):
     """Checked against the file itself with awk: 2,359 rows dated 2018-06-01 and 1,346 dated
     2018-06-02; 2,608 CAMEO codes with a leading zero, 87 of four digits; Country Ukraine 60
     times and Russian Federation 122; Russian Federation as Source or Target Country in 333
     rows, Ukraine in 130; QuadClass by root 2512/96/543/554; Intensity -10 in 154 rows."""
-    db = tmp_path / "s.duckdb"
     assert run("ingest", REALWORLD / "icews" / "events.2018.sample.tab", "--db", db).code == 0
     days = "SELECT strftime(occurred_at, '%Y-%m-%d'), time_precision, count(*) FROM diplomatic_events GROUP BY ALL"
     assert rows(db, days + " ORDER BY 1") == [("2018-06-01", "day", 2359), ("2018-06-02", "day", 1346)]

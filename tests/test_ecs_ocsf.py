@@ -36,11 +36,25 @@ def _flatten(doc: dict, prefix: str = "") -> dict:
     return out
 
 
+@pytest.fixture(scope="module")
+def ecs_good(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, dict]:
+    """The good ECS log ingested once, for the tests that only read the store."""
+    db = tmp_path_factory.mktemp("ecs") / "store.duckdb"
+    return db, *_ingest(db, ECS_GOOD)
+
+
+@pytest.fixture(scope="module")
+def ocsf_good(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, dict]:
+    """The good OCSF log ingested once, for the tests that only read the store."""
+    db = tmp_path_factory.mktemp("ocsf") / "store.duckdb"
+    return db, *_ingest(db, OCSF_GOOD)
+
+
 # ECS
 
 
-def test_ecs_alerts_load_and_other_kinds_are_counted_and_skipped(db):
-    code, summary = _ingest(db, ECS_GOOD)
+def test_ecs_alerts_load_and_other_kinds_are_counted_and_skipped(ecs_good):
+    db, code, summary = ecs_good
     assert code == 0
     (file,) = summary["files"]
     assert file["format"] == "ecs"  # detected, not told
@@ -77,8 +91,8 @@ def test_ecs_alerts_load_and_other_kinds_are_counted_and_skipped(db):
     assert rows(db, "SELECT src_ip, action FROM alerts WHERE src_ip LIKE '%:%'") == [("2001:db8::7", "blocked")]
 
 
-def test_ecs_field_by_field(db):
-    _ingest(db, ECS_GOOD)
+def test_ecs_field_by_field(ecs_good):
+    db, _, _ = ecs_good
     assert rows(
         db,
         f"""SELECT source_ref, {UTC}, signature, signature_id, category_raw, action, src_ip, src_port, url, message
@@ -181,8 +195,8 @@ def test_a_renamed_copy_is_not_stored_twice(db, tmp_path):
 # OCSF
 
 
-def test_ocsf_findings_load_and_other_classes_are_skipped(db):
-    code, summary = _ingest(db, OCSF_GOOD)
+def test_ocsf_findings_load_and_other_classes_are_skipped(ocsf_good):
+    db, code, summary = ocsf_good
     assert code == 0
     (file,) = summary["files"]
     assert file["format"] == "ocsf"
@@ -200,8 +214,8 @@ def test_ocsf_findings_load_and_other_classes_are_skipped(db):
     ]
 
 
-def test_ocsf_field_by_field(db):
-    _ingest(db, OCSF_GOOD)
+def test_ocsf_field_by_field(ocsf_good):
+    db, _, _ = ocsf_good
     assert rows(
         db,
         f"""SELECT source_ref, {UTC}, signature, signature_id, category_raw, action, src_ip, src_port, dst_ip,

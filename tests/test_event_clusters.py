@@ -22,19 +22,19 @@ def _clusters(db) -> list[tuple[object, ...]]:
     return rows(db, "SELECT records, sources FROM v_event_clusters ORDER BY cluster_id")
 
 
-def test_the_scholz_putin_meeting_is_one_event(loaded):
+def test_the_scholz_putin_meeting_is_one_event(fixture_store):
     found = rows(
-        loaded,
+        fixture_store,
         """SELECT records, sources, title FROM v_event_clusters
            WHERE cluster_id = (SELECT cluster_id FROM v_events WHERE source_ref = '2022-02-15-scholz-putin-moscow')""",
     )
     assert found == [(5, ["curated-events", "gdelt", "icews"], "Chancellor Scholz meets Putin in Moscow")]
 
 
-def test_nato_commenting_on_russia_is_not_the_dumas_appeal(loaded):
+def test_nato_commenting_on_russia_is_not_the_dumas_appeal(fixture_store):
     # GDELT codes both on 15 Feb as statements with Russia the only country; NATO has none
     (duma,) = rows(
-        loaded,
+        fixture_store,
         """SELECT list_sort(list(title)) FROM v_events WHERE cluster_id =
            (SELECT cluster_id FROM v_events WHERE source_ref = '2022-02-15-duma-appeal-recognition')""",
     )
@@ -118,21 +118,22 @@ def test_an_event_moved_to_another_day_leaves_its_cluster(db, tmp_path):
     assert scalar(db, "SELECT count(*) FROM v_event_clusters") == 2
 
 
-def test_clusters_list_and_show_for_events(loaded):
-    result = run("clusters", "list", "--events", "--db", loaded, "--format", "json")
+def test_clusters_list_and_show_for_events(fixture_store):
+    result = run("clusters", "list", "--events", "--db", fixture_store, "--format", "json")
     assert result.code == 0, result.err
     listed = json.loads(result.out)
     assert listed and all(row["records"] > 1 for row in listed)
     assert "events only one record describes" in result.err
-    shown = run("clusters", "show", listed[0]["cluster_id"], "--db", loaded)
+    shown = run("clusters", "show", listed[0]["cluster_id"], "--db", fixture_store)
     assert shown.code == 0, shown.err
     assert "decisions of" in shown.out and "evt_" in shown.out
-    assert run("clusters", "show", "ecl_nope", "--db", loaded).code == 2
+    assert run("clusters", "show", "ecl_nope", "--db", fixture_store).code == 2
 
 
-def test_events_near_the_15_feb_ddos_are_listed_once_each(loaded):
+def test_events_near_the_15_feb_ddos_are_listed_once_each(fixture_store):
     result = run("report", "run", "incidents_near_events", "-p", "country=UA", "-p", "window_hours=24",
-                 "-p", "since=2022-02-15", "-p", "until=2022-02-15", "--db", loaded, "--format", "json")  # fmt: skip
+                 "-p", "since=2022-02-15", "-p", "until=2022-02-15",
+                 "--db", fixture_store, "--format", "json")  # fmt: skip
     assert result.code == 0, result.err
     found = json.loads(result.out)
     assert len({r["event_cluster_id"] for r in found}) == len(found) == 8
@@ -142,11 +143,13 @@ def test_events_near_the_15_feb_ddos_are_listed_once_each(loaded):
     assert [(r["event_source"], r["event_records"]) for r in nato] == [("curated-events;gdelt", 2)]
 
 
-def test_event_study_rows_per_event_are_event_clusters(loaded):
-    result = run("report", "run", "event_study", "-p", "group=event", "--db", loaded, "--format", "json")
+def test_event_study_rows_per_event_are_event_clusters(fixture_store):
+    result = run("report", "run", "event_study", "-p", "group=event", "--db", fixture_store, "--format", "json")
     assert result.code == 0, result.err
     found = json.loads(result.out)
     assert found and len({r["event_cluster_id"] for r in found}) == len(found)
     assert any(r["event_records"] > 1 for r in found)
-    timeline = json.loads(run("report", "run", "timeline", "-p", "kind=event", "--db", loaded, "--format", "json").out)
-    assert len(timeline) == scalar(loaded, "SELECT count(*) FROM v_event_clusters")
+    timeline = json.loads(
+        run("report", "run", "timeline", "-p", "kind=event", "--db", fixture_store, "--format", "json").out
+    )
+    assert len(timeline) == scalar(fixture_store, "SELECT count(*) FROM v_event_clusters")

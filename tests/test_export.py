@@ -77,10 +77,10 @@ def test_a_hyperlink_description_exports_as_text(tmp_path):
     assert list(csv.reader(io.StringIO(raw)))[1] == [evil]
 
 
-def test_report_csv_is_reproducible(loaded, tmp_path):
+def test_report_csv_is_reproducible(fixture_store, tmp_path):
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
     for out in (first, second):
-        assert run("report", "run", "incidents_near_events", "--out", out, "--db", loaded).code == 0
+        assert run("report", "run", "incidents_near_events", "--out", out, "--db", fixture_store).code == 0
     assert first.read_bytes() == second.read_bytes()
     assert first.read_bytes().startswith(b"incident_at,incident,event_at,event,lag_hours,within,")
     assert not list(tmp_path.glob(".*.part")), "no temporary file is left behind"
@@ -142,8 +142,8 @@ def test_doubles_print_the_same_in_duckdb_and_python(tmp_path):
     assert [c for (c,) in duck] == python
 
 
-def test_csv_of_types_only_python_can_print_takes_the_python_road(loaded, tmp_path):
+def test_csv_of_types_only_python_can_print_takes_the_python_road(fixture_store, tmp_path):
     out = tmp_path / "struct.csv"
-    result = run("query", "SELECT {'a': 1} AS s, INTERVAL 90 MINUTE AS i", "--out", out, "--db", loaded)
+    result = run("query", "SELECT {'a': 1} AS s, INTERVAL 90 MINUTE AS i", "--out", out, "--db", fixture_store)
     assert result.code == 0
     assert out.read_bytes() == b's,i\r\n"{""a"": 1}",5400.0\r\n'

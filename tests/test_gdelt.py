@@ -135,9 +135,9 @@ def test_a_zip_of_several_files_is_refused_with_the_reason(db, tmp_path):
     assert summary["exit_code"] == 3
 
 
-def test_cameo_codes_are_a_table_sql_can_join(loaded):
+def test_cameo_codes_are_a_table_sql_can_join(fixture_store):
     assert rows(
-        loaded,
+        fixture_store,
         "SELECT e.cameo_code, c.label, c.quad_class, c.goldstein FROM diplomatic_events e "
         "JOIN cameo_codes c ON c.code = e.cameo_code WHERE e.source = 'gdelt' AND e.cameo_code = '0874'",
     ) == [("0874", "Retreat or surrender militarily", 2, 10.0)]

@@ -49,9 +49,9 @@ def test_nightly_loads_fixtures_then_loads_nothing(db):
     ]
 
 
-def test_every_row_points_back_to_its_run_and_file(loaded):
+def test_every_row_points_back_to_its_run_and_file(fixture_store):
     orphans = scalar(
-        loaded,
+        fixture_store,
         """SELECT count(*) FROM (
              SELECT run_id, file_id FROM incidents UNION ALL SELECT run_id, file_id FROM diplomatic_events
              UNION ALL SELECT run_id, file_id FROM incident_targets
@@ -62,18 +62,18 @@ def test_every_row_points_back_to_its_run_and_file(loaded):
     assert orphans == 0
     # incidents derived from bursts of alerts come from a run, not a file: they say which
     derived = rows(
-        loaded,
+        fixture_store,
         """SELECT count(*), count(*) FILTER (WHERE file_id = 'bursts:' || run_id
                                              AND run_id IN (SELECT run_id FROM ingest_runs))
            FROM incidents WHERE source = 'derived'""",
     )
     assert derived == [(3, 3)]
-    assert rows(loaded, "SELECT line FROM incidents WHERE source_ref = '2022-02-15-ddos-mod-banks'") == [(5,)]
+    assert rows(fixture_store, "SELECT line FROM incidents WHERE source_ref = '2022-02-15-ddos-mod-banks'") == [(5,)]
 
 
-def test_the_15_feb_ddos_is_stored_in_utc_with_targets_and_actors(loaded):
+def test_the_15_feb_ddos_is_stored_in_utc_with_targets_and_actors(fixture_store):
     (incident,) = rows(
-        loaded,
+        fixture_store,
         """SELECT strftime(started_at, '%Y-%m-%dT%H:%MZ'), time_precision, attack_types, target_orgs,
                   target_sectors, target_countries, actors
            FROM v_incidents WHERE source_ref = '2022-02-15-ddos-mod-banks'""",
@@ -125,9 +125,8 @@ def test_ids_are_stable_across_stores(tmp_path):
 
 
 @pytest.mark.parametrize("path", BAD_FILES, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
-def test_bad_fixture_rejects(request, tmp_path, path):
+def test_bad_fixture_rejects(db, request, path):
     """Each bad fixture: its rejects (line, field, reason) and how many good rows still load."""
-    db = tmp_path / "store.duckdb"
     fmt = path.parent.parent.name
     result = run("ingest", path, "--format", fmt, "--db", db, "--json")
     summary = json.loads(result.out)

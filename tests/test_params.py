@@ -10,20 +10,17 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT, run
+from conftest import ROOT, run
 
 from ingest.canon.records import VOCABULARIES
 from ingest.errors import UsageError
 from ingest.reports import catalog as reports
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled fixtures, loaded once for the module; the tests only read it."""
-    db = tmp_path_factory.mktemp("params") / "store.duckdb"
-    result = run("nightly", "--config", FIXTURES / "cyberlog.toml", "--db", db)
-    assert result.code == 0, result.err
-    return db
+@pytest.fixture
+def store(fixture_store: Path) -> Path:
+    """The bundled fixtures, loaded once for the test run; the tests only read it."""
+    return fixture_store
 
 
 def _param(report: str, name: str) -> reports.Param:

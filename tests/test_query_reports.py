@@ -16,31 +16,31 @@ from conftest import FIXTURE_EVENTS, FIXTURE_INCIDENTS, GOLDEN, check_golden, ru
 from ingest.reports import catalog as reports
 
 
-def test_query_formats(loaded):
+def test_query_formats(fixture_store):
     sql = (
         "SELECT source_ref, time_precision FROM diplomatic_events WHERE source = 'curated-events' "
         "ORDER BY source_ref LIMIT 2"
     )
-    as_json = json.loads(run("query", sql, "--format", "json", "--db", loaded).out)
+    as_json = json.loads(run("query", sql, "--format", "json", "--db", fixture_store).out)
     assert as_json == [
         {"source_ref": "2022-01-10-us-rus-ssd-geneva", "time_precision": "day"},
         {"source_ref": "2022-01-12-nato-russia-council", "time_precision": "day"},
     ]
-    assert run("query", sql, "--format", "csv", "--db", loaded).out == (
+    assert run("query", sql, "--format", "csv", "--db", fixture_store).out == (
         "source_ref,time_precision\r\n2022-01-10-us-rus-ssd-geneva,day\r\n2022-01-12-nato-russia-council,day\r\n"
     )
-    assert run("query", sql, "--format", "markdown", "--db", loaded).out.splitlines()[:3] == [
+    assert run("query", sql, "--format", "markdown", "--db", fixture_store).out.splitlines()[:3] == [
         "| source_ref | time_precision |",
         "|---|---|",
         "| 2022-01-10-us-rus-ssd-geneva | day |",
     ]
-    table = run("query", sql, "--db", loaded).out.splitlines()
+    table = run("query", sql, "--db", fixture_store).out.splitlines()
     assert table[0].split() == ["source_ref", "time_precision"] and table[-1] == "(2 rows)"
 
 
-def test_query_out_file_by_suffix(loaded, tmp_path):
+def test_query_out_file_by_suffix(fixture_store, tmp_path):
     out = tmp_path / "events.csv"
-    result = run("query", "SELECT count(*) AS n FROM diplomatic_events", "--out", out, "--db", loaded)
+    result = run("query", "SELECT count(*) AS n FROM diplomatic_events", "--out", out, "--db", fixture_store)
     assert result.code == 0
     assert out.read_bytes() == f"n\r\n{FIXTURE_EVENTS}\r\n".encode()
 
@@ -52,8 +52,8 @@ def test_query_out_file_by_suffix(loaded, tmp_path):
         ("SELECT * FROM nowhere", "cyberlog: error: Catalog Error: Table with name nowhere does not exist!\n"),
     ],
 )
-def test_sql_errors_exit_4_with_duckdbs_message(loaded, sql, message):
-    result = run("query", sql, "--db", loaded)
+def test_sql_errors_exit_4_with_duckdbs_message(fixture_store, sql, message):
+    result = run("query", sql, "--db", fixture_store)
     assert (result.code, result.err) == (4, message)
 
 
@@ -122,8 +122,8 @@ def test_report_show_prints_params_and_sql():
 
 
 @pytest.mark.parametrize("report", [r.name for r in reports.all_reports()])
-def test_every_report_runs_bare_and_matches_its_golden(request, loaded, report):
-    result = run("report", "run", report, "--format", "csv", "--db", loaded)
+def test_every_report_runs_bare_and_matches_its_golden(request, fixture_store, report):
+    result = run("report", "run", report, "--format", "csv", "--db", fixture_store)
     assert result.code == 0, result.err
     # times of the runs themselves (ingest_health) are today's: the golden keeps their shape
     text = re.sub(r"20[3-9]\d-|202[5-9]-", "<run year>-", result.out.replace("\r\n", "\n"))
@@ -141,9 +141,9 @@ def test_report_headers_declare_exactly_the_params_they_use(report):
         assert example.startswith(f"cyberlog report run {report.name}")
 
 
-def test_attack_bursts_puts_the_logs_first_alert_beside_the_reports_of_the_ddos(loaded):
+def test_attack_bursts_puts_the_logs_first_alert_beside_the_reports_of_the_ddos(fixture_store):
     result = run("report", "run", "attack_bursts", "-p", "since=2022-02-15", "-p", "until=2022-02-15",
-                 "-p", "category=ddos", "--format", "json", "--db", loaded)  # fmt: skip
+                 "-p", "category=ddos", "--format", "json", "--db", fixture_store)  # fmt: skip
     assert result.code == 0, result.err
     found = {row["target"]: row for row in json.loads(result.out)}
     assert set(found) == {"Ministry of Defence of Ukraine", "PrivatBank", "Oschadbank"}
@@ -162,14 +162,14 @@ def test_attack_bursts_puts_the_logs_first_alert_beside_the_reports_of_the_ddos(
         "hour",
         0.0,
     )
-    none = run("report", "run", "attack_bursts", "-p", "since=2022-03-01", "--format", "csv", "--db", loaded)
+    none = run("report", "run", "attack_bursts", "-p", "since=2022-03-01", "--format", "csv", "--db", fixture_store)
     assert none.code == 0 and none.out.count("\n") == 1  # the header only
 
 
-def test_incidents_near_events_shows_the_pullback_hours_before_the_ddos(loaded):
+def test_incidents_near_events_shows_the_pullback_hours_before_the_ddos(fixture_store):
     result = run(
         "report", "run", "incidents_near_events", "-p", "country=UKR", "-p", "event_class=military",
-        "-p", "window_hours=24", "--format", "json", "--db", loaded,
+        "-p", "window_hours=24", "--format", "json", "--db", fixture_store,
     )  # fmt: skip
     pairs = json.loads(result.out)
     ddos = [p for p in pairs if p["attack_types"] == "ddos" and p["incident_at"].startswith("2022-02-15")]
@@ -195,8 +195,8 @@ def test_incidents_near_events_shows_the_pullback_hours_before_the_ddos(loaded):
         (["-p", "window_hours"], "-p takes key=value, got 'window_hours'"),
     ],
 )
-def test_bad_params_exit_2_naming_the_allowed(loaded, params, message):
-    result = run("report", "run", "incidents_near_events", *params, "--db", loaded)
+def test_bad_params_exit_2_naming_the_allowed(fixture_store, params, message):
+    result = run("report", "run", "incidents_near_events", *params, "--db", fixture_store)
     assert result.code == 2
     assert result.err.startswith(f"cyberlog: error: {message}")
 
@@ -209,13 +209,13 @@ def test_unknown_report_exits_2():
 
 
 @pytest.mark.parametrize("value", ["APT28' OR 1=1 --", "x'); DROP TABLE incidents; --", "$actor"])
-def test_params_are_bound_not_spliced(loaded, value):
-    result = run("report", "run", "attribution_lag", "-p", f"actor={value}", "--format", "csv", "--db", loaded)
+def test_params_are_bound_not_spliced(fixture_store, value):
+    result = run("report", "run", "attribution_lag", "-p", f"actor={value}", "--format", "csv", "--db", fixture_store)
     assert result.code == 0
     assert list(csv.reader(io.StringIO(result.out)))[1:] == []
-    assert scalar(loaded, "SELECT count(*) FROM incidents") == FIXTURE_INCIDENTS
+    assert scalar(fixture_store, "SELECT count(*) FROM incidents") == FIXTURE_INCIDENTS
 
 
-def test_a_country_param_is_a_country_not_sql(loaded):
-    result = run("report", "run", "timeline", "-p", "country=UKR' OR 1=1 --", "--db", loaded)
+def test_a_country_param_is_a_country_not_sql(fixture_store):
+    result = run("report", "run", "timeline", "-p", "country=UKR' OR 1=1 --", "--db", fixture_store)
     assert result.code == 2 and 'param country: "UKR\' OR 1=1 --" is not a country' in result.err

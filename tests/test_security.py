@@ -47,7 +47,7 @@ def _everywhere(db: Path, text: str) -> int:
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 @pytest.mark.parametrize("name", sorted(GOOD))
-def test_no_input_is_evaluated_it_is_stored_as_text_or_quarantined(tmp_path, monkeypatch, name, payload):
+def test_no_input_is_evaluated_it_is_stored_as_text_or_quarantined(db, tmp_path, monkeypatch, name, payload):
     monkeypatch.chdir(tmp_path)
     text = (FIXTURES / GOOD[name]).read_text("utf-8")
     if name in ("misp", "stix", "veris"):
@@ -57,7 +57,6 @@ def test_no_input_is_evaluated_it_is_stored_as_text_or_quarantined(tmp_path, mon
     path = tmp_path / Path(GOOD[name]).name
     anchor = "Vladimir Putin" if name == "icews" else "Ukraine"  # ICEWS keeps country names only as codes
     path.write_text(text.replace(anchor, payload_in_file), "utf-8")
-    db = tmp_path / "store.duckdb"
     result = run("ingest", path, "--format", name, "--db", db)
     assert result.code in (0, 3), result.err
     assert "Traceback" not in result.err

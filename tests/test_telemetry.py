@@ -55,8 +55,7 @@ def test_eve_alerts_load_and_other_records_are_counted(eve):
     assert scalar(db, "SELECT count(*) FROM alerts WHERE url LIKE '%\\/%'") == 0  # JSON's \/ read as /
 
 
-def test_eve_bad_lines_are_rejects_with_line_field_and_reason(tmp_path):
-    db = tmp_path / "s.duckdb"
+def test_eve_bad_lines_are_rejects_with_line_field_and_reason(db):
     result = run("ingest", EVE_BAD, "--db", db)
     assert result.code == 3 and "Traceback" not in result.err
     assert rows(db, "SELECT line, field, reason FROM rejects ORDER BY line") == [
@@ -91,7 +90,7 @@ def _padded_to(flow_id: int, size: int) -> str:
     return _eve_line(flow_id, 1 + size - len(line))
 
 
-def test_a_line_too_long_for_duckdbs_reader_is_a_reject_and_the_rest_loads(tmp_path):
+def test_a_line_too_long_for_duckdbs_reader_is_a_reject_and_the_rest_loads(db, tmp_path):
     from ingest.inputs.lines import MAX_LINE_BYTES
 
     log = tmp_path / "ids.json"
@@ -99,7 +98,6 @@ def test_a_line_too_long_for_duckdbs_reader_is_a_reject_and_the_rest_loads(tmp_p
     assert (len(longest), len(too_long)) == (MAX_LINE_BYTES - 1, MAX_LINE_BYTES)
     huge = _eve_line(4, 3 * MAX_LINE_BYTES)
     log.write_text("\n".join([_eve_line(1), longest, too_long, huge, _eve_line(5)]) + "\n")
-    db = tmp_path / "s.duckdb"
     result = run("ingest", log, "--format", "eve", "--db", db)
     assert result.code == 3 and "Traceback" not in result.err
     assert rows(db, "SELECT line FROM alerts ORDER BY line") == [(1,), (2,), (5,)]
@@ -112,12 +110,11 @@ def test_a_line_too_long_for_duckdbs_reader_is_a_reject_and_the_rest_loads(tmp_p
     ]  # fmt: skip
 
 
-def test_malformed_json_nested_too_deep_for_python_is_a_reject(tmp_path):
+def test_malformed_json_nested_too_deep_for_python_is_a_reject(db, tmp_path):
     log = tmp_path / "ids.json"
     deep = '{"event_type":"alert","x":' + "[" * 100_000  # never closed: DuckDB says malformed, Python recurses
     valid_deep = _eve_line(3)[:-1] + ', "x": ' + '{"a":' * 50_000 + "1" + "}" * 50_000 + "}"
     log.write_text("\n".join([_eve_line(1), deep, valid_deep]) + "\n")
-    db = tmp_path / "s.duckdb"
     result = run("ingest", log, "--format", "eve", "--db", db)
     assert result.code == 3 and "Traceback" not in result.err
     assert rows(db, "SELECT line, field, reason FROM rejects") == [
@@ -153,7 +150,7 @@ def test_an_error_duckdb_meets_after_the_first_batch_is_still_its_own(message, r
     assert str(caught.value) == message and type(caught.value) is raised
 
 
-def test_lines_duckdb_still_cannot_read_fail_the_file_not_the_run(tmp_path, monkeypatch):
+def test_lines_duckdb_still_cannot_read_fail_the_file_not_the_run(db, tmp_path, monkeypatch):
     """The clean copy blanks what DuckDB's reader is known to refuse; should it still refuse
     one, the file is recorded as failed with DuckDB's reason and the run goes on."""
     import ingest.inputs.lines
@@ -163,7 +160,6 @@ def test_lines_duckdb_still_cannot_read_fail_the_file_not_the_run(tmp_path, monk
     log.write_text("\n".join([_eve_line(1), _eve_line(2, 3_000_000)]) + "\n")
     other = tmp_path / "other.json"
     other.write_text(_eve_line(7) + "\n")
-    db = tmp_path / "s.duckdb"
     result = run("ingest", log, other, "--format", "eve", "--db", db)
     assert result.code == 3 and "Traceback" not in result.err
     (error,) = [e for (e,) in rows(db, "SELECT error FROM ingest_files WHERE status = 'failed'")]
@@ -182,21 +178,19 @@ def test_lines_duckdb_still_cannot_read_fail_the_file_not_the_run(tmp_path, monk
         ("2001:db8::1", "2001:db8::1", "2001:db8::1"),
     ],
 )
-def test_a_hosts_port_case_and_final_dot_do_not_split_the_site(tmp_path, hostname, dst_host, target_key):
+def test_a_hosts_port_case_and_final_dot_do_not_split_the_site(db, tmp_path, hostname, dst_host, target_key):
     record = json.loads(_eve_line(1))
     record["http"] = {"hostname": hostname, "url": "/"}
     log = tmp_path / "ids.json"
     log.write_text(json.dumps(record) + "\n")
-    db = tmp_path / "s.duckdb"
     assert run("ingest", log, "--format", "eve", "--db", db).code == 0
     assert rows(db, "SELECT dst_host, target_key FROM alerts") == [(dst_host, target_key)]
 
 
-def test_sensor_local_time_loads_with_the_sources_zone(tmp_path):
+def test_sensor_local_time_loads_with_the_sources_zone(db, tmp_path):
     line = EVE_BAD.read_text("utf-8").splitlines()[4]
     path = tmp_path / "local.json"
     path.write_text(line + "\n", "utf-8")
-    db = tmp_path / "s.duckdb"
     assert run("ingest", path, "--format", "eve", "--timezone", "Europe/Kyiv", "--db", db).code == 0
     assert scalar(db, "SELECT observed_at FROM alerts") == datetime(2022, 2, 15, 12, 0, 3, 377446, tzinfo=UTC)
 
@@ -277,11 +271,9 @@ def test_stored_alerts_filter_by_network(eve):
 
 
 @pytest.fixture
-def nightly(tmp_path):
-    db = tmp_path / "s.duckdb"
-    result = run("nightly", "--config", FIXTURES / "cyberlog.toml", "--db", db, "--json")
-    assert result.code == 0, result.err
-    return db
+def nightly(loaded):
+    """This test's own copy of the store the nightly made of the bundled fixtures."""
+    return loaded
 
 
 def _derived(db):
@@ -430,8 +422,7 @@ def test_an_address_serving_several_hosts_keeps_its_own_key(tmp_path):
     assert rows(db, "SELECT target_key, alerts FROM derived_incidents") == [("198.51.100.40", 30)]
 
 
-def test_without_a_config_the_default_rule_holds(tmp_path):
-    db = tmp_path / "s.duckdb"
+def test_without_a_config_the_default_rule_holds(db):
     summary = json.loads(run("ingest", EVE, "--db", db, "--json").out)
     assert summary["bursts"] == {"inserted": 0, "updated": 0, "unchanged": 0, "removed": 0}  # 6 a minute < 60
     assert scalar(db, "SELECT bursts_done_at IS NOT NULL FROM ingest_runs") is True
