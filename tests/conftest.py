@@ -49,14 +49,16 @@ GOOD = {  # one good fixture per format, for the tests every format must pass (t
 
 # Slow by nature: the README's test command leaves them out (`-m "not slow"` in pyproject),
 # .ci/run runs them too, and `pytest -m slow` runs them alone (`pytest -m ""` runs all).
-SLOW_MODULES = frozenset({
-    "test_spark",  # a Spark session and every report on it
-    "test_fuzz",  # hypothesis over every format
-    "test_crash",  # nightlies killed at random moments
-    "test_concurrency",  # real processes holding and waiting for the store's lock
-    "test_lake",  # parallel writers into a Parquet lake
-    "test_page",  # a headless browser
-})  # fmt: skip
+SLOW_MODULES = frozenset(
+    {
+        "test_spark",  # a Spark session and every report on it
+        "test_fuzz",  # hypothesis over every format
+        "test_crash",  # nightlies killed at random moments
+        "test_concurrency",  # real processes holding and waiting for the store's lock
+        "test_lake",  # parallel writers into a Parquet lake
+        "test_page",  # a headless browser
+    }
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -128,8 +128,14 @@ class Taxii:
     `limit` and `next` as the spec has them, and the X-TAXII-Date-Added headers. With
     `use_next=False` it pages only by `added_after` (servers that keep no cursors)."""
 
-    def __init__(self, objects: list[dict[str, Any]], start: datetime, *, use_next: bool = True,
-                 credentials: tuple[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        objects: list[dict[str, Any]],
+        start: datetime,
+        *,
+        use_next: bool = True,
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
         self.added: list[tuple[str, dict[str, Any]]] = []
         self.use_next = use_next
         self.credentials = credentials

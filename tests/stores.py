@@ -23,13 +23,15 @@ def empty(db: Path) -> Path:
     return db
 
 
-def load(db: Path, *paths: Path, said: list[str] | None = None, verbose: bool = False,
-         rules: orchestrate.Rules | None = None) -> RunResult:  # fmt: skip
+def load(
+    db: Path, *paths: Path, said: list[str] | None = None, verbose: bool = False, rules: orchestrate.Rules | None = None
+) -> RunResult:
     """`cyberlog ingest PATHS` as the library runs it: each line it says goes to `said`."""
     jobs = orchestrate.file_jobs(list(paths), None, None, None, "utf-8")
     lines = said if said is not None else []
-    return orchestrate.run_jobs(db, "ingest", None, jobs, [], rules or orchestrate.Rules(), wait=None,
-                                say=lines.append, verbose=verbose)  # fmt: skip
+    return orchestrate.run_jobs(
+        db, "ingest", None, jobs, [], rules or orchestrate.Rules(), wait=None, say=lines.append, verbose=verbose
+    )
 
 
 def nightly(db: Path, config: Path = FIXTURES / "cyberlog.toml") -> RunResult:

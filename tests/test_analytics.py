@@ -212,8 +212,11 @@ def test_records_known_only_to_a_month_are_left_out_of_day_statistics(tmp_path):
     db2 = _store(tmp_path / "more", incidents + vague, events)
     after = {r["lag"]: r["observed"] for r in _report(db2, "lag_profile", event_class="sanction")}
     assert after == before
-    (row,) = [r for r in _report(db2, "targets_by_period", period="week", since="2020-06-01", until="2020-06-30")
-              if r["period"] == "(spans periods)"]  # fmt: skip
+    (row,) = [
+        r
+        for r in _report(db2, "targets_by_period", period="week", since="2020-06-01", until="2020-06-30")
+        if r["period"] == "(spans periods)"
+    ]
     assert row["attacks"] == 50
 
 
@@ -223,9 +226,12 @@ def test_ingest_health_counts_what_each_run_rejected_and_skipped(tmp_path):
     bad = _write(
         tmp_path / "bad.csv",
         INCIDENT_HEADER,
-        [_attack(1000, datetime(2021, 3, 1, tzinfo=UTC)), ["a1001", "No time", "ddos", "", "hour", "UKR"],
-         ["a1002", "Bad type", "ddos", "yesterday", "hour", "UKR"]],
-    )  # fmt: skip
+        [
+            _attack(1000, datetime(2021, 3, 1, tzinfo=UTC)),
+            ["a1001", "No time", "ddos", "", "hour", "UKR"],
+            ["a1002", "Bad type", "ddos", "yesterday", "hour", "UKR"],
+        ],
+    )
     assert run("ingest", bad, "--source", "synthetic-incidents", "--db", db).code == 3  # rejects: exit 3, good row kept
     assert run("ingest", bad, "--source", "synthetic-incidents", "--db", db).code == 0  # skipped: seen
     failing = tmp_path / "events-broken.csv"

@@ -72,8 +72,12 @@ def test_lag_profile_calls_about_five_percent_of_unrelated_lags_significant(null
 
 
 def test_lead_lag_calls_about_five_percent_of_unrelated_directions_significant(null_worlds):
-    rows = [row for db in null_worlds[:8] for c in worlds.CLASSES
-            for row in _report(db, "lead_lag", event_class=c, permutations=99, max_lag=7)]  # fmt: skip
+    rows = [
+        row
+        for db in null_worlds[:8]
+        for c in worlds.CLASSES
+        for row in _report(db, "lead_lag", event_class=c, permutations=99, max_lag=7)
+    ]
     assert len(rows) == 8 * len(worlds.CLASSES) * 2 and all(r["lag_order"] >= 1 for r in rows)
     assert len(_significant(rows)) <= 0.05 * len(rows) + 2, _significant(rows)
     # the F distribution's own p trusts the controls to absorb the crisis: it does not, which

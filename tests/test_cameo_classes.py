@@ -9,15 +9,32 @@ import pytest
 from ingest.canon import cameo
 
 ROOTS = {
-    "01": "statement", "02": "statement", "03": "statement", "04": "talks", "05": "statement", "06": "other",
-    "07": "other", "08": "other", "09": "other", "10": "statement", "11": "statement", "12": "statement",
-    "13": "threat", "14": "other", "15": "military", "16": "sanction", "17": "other", "18": "military",
-    "19": "military", "20": "military",
-}  # fmt: skip
+    "01": "statement",
+    "02": "statement",
+    "03": "statement",
+    "04": "talks",
+    "05": "statement",
+    "06": "other",
+    "07": "other",
+    "08": "other",
+    "09": "other",
+    "10": "statement",
+    "11": "statement",
+    "12": "statement",
+    "13": "threat",
+    "14": "other",
+    "15": "military",
+    "16": "sanction",
+    "17": "other",
+    "18": "military",
+    "19": "military",
+    "20": "military",
+}
 
 CODES = [
     ("036", "talks"),  # express intent to meet or negotiate
-    ("042", "visit"), ("043", "visit"),
+    ("042", "visit"),
+    ("043", "visit"),
     ("046", "talks"),  # engage in negotiation
     ("051", "statement"),  # praise or endorse
     ("053", "statement"),  # rally support on behalf of: words, not an agreement
@@ -29,13 +46,16 @@ CODES = [
     ("0871", "military"),  # declare truce
     ("0874", "military"),  # retreat or surrender militarily: the MoD's 15 Feb pullback
     ("111", "statement"),  # criticize or denounce
-    ("112", "attribution"), ("1123", "attribution"), ("1125", "attribution"),  # accuse (of aggression, espionage)
+    ("112", "attribution"),
+    ("1123", "attribution"),
+    ("1125", "attribution"),  # accuse (of aggression, espionage)
     ("141", "other"),  # demonstrate or rally
     ("163", "sanction"),  # impose embargo, boycott or sanctions
-    ("172", "other"), ("1724", "other"),  # administrative sanctions: domestic (emergency rule)
+    ("172", "other"),
+    ("1724", "other"),  # administrative sanctions: domestic (emergency rule)
     ("173", "other"),  # arrest
     ("190", "military"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("root", "klass"), ROOTS.items())
@@ -51,9 +71,17 @@ def test_codes_that_read_against_their_root(code: str, klass: str) -> None:
 def test_every_shipped_code_gets_a_class_from_the_table() -> None:
     found = {row["code"]: row["event_class"] for row in cameo.codes()}
     assert len(found) > 300 and set(found.values()) <= {
-        "talks", "visit", "statement", "agreement", "sanction", "recognition", "threat", "attribution", "military",
+        "talks",
+        "visit",
+        "statement",
+        "agreement",
+        "sanction",
+        "recognition",
+        "threat",
+        "attribution",
+        "military",
         "other",
-    }  # fmt: skip
+    }
     assert {code for code, klass in found.items() if klass == "attribution"} == {
         c for c in found if c.startswith("112")
     }

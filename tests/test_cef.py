@@ -54,9 +54,17 @@ def test_the_waf_log_loads_whole_with_its_format_told_by_its_lines(waf):
     ) == [
         ("Oschadbank", 30, True, ["ddos"], "14:03:00.000", "14:07:59.000", ["198.51.100.40"], ["www.oschadbank.ua"]),
         ("PrivatBank", 36, True, ["ddos"], "14:01:00.000", "14:06:59.102", ["198.51.100.20"], ["privatbank.ua"]),
-        (None, 2, True, ["other"], "09:12:07.000", "11:40:31.000", ["198.51.100.20", "198.51.100.40"],
-         ["privatbank.ua", "www.oschadbank.ua"]),
-    ]  # fmt: skip
+        (
+            None,
+            2,
+            True,
+            ["other"],
+            "09:12:07.000",
+            "11:40:31.000",
+            ["198.51.100.20", "198.51.100.40"],
+            ["privatbank.ua", "www.oschadbank.ua"],
+        ),
+    ]
     # six alerts a minute on each bank
     assert rows(
         db,
@@ -64,8 +72,11 @@ def test_the_waf_log_loads_whole_with_its_format_told_by_its_lines(waf):
            FROM alerts WHERE target_org IS NOT NULL ORDER BY 1""",
     ) == [("Oschadbank", 6), ("PrivatBank", 6)]
     assert rows(db, "SELECT severity, count(*) FROM alerts GROUP BY 1 ORDER BY 1") == [
-        ("critical", 33), ("high", 33), ("low", 1), ("medium", 1)
-    ]  # fmt: skip
+        ("critical", 33),
+        ("high", 33),
+        ("low", 1),
+        ("medium", 1),
+    ]
     assert rows(db, "SELECT DISTINCT product, action FROM alerts") == [("Example WAF", "blocked")]
     assert rows(
         db, "SELECT line, signature, signature_id, severity_raw, category_raw FROM alerts WHERE line <= 4 ORDER BY line"
@@ -135,22 +146,36 @@ def test_a_broken_log_rejects_each_bad_line_with_its_field_and_reason(db):
     summary = _ingest(db, BAD)
     assert (summary["exit_code"], summary["inserted"], summary["rejected"]) == (3, 3, 9)
     assert rows(db, "SELECT line, field, reason FROM rejects ORDER BY line") == [
-        (2, "(record)", "CEF header has 4 of the 7 unescaped '|' it needs (CEF:Version|Device Vendor|Device Product"
-         "|Device Version|Device Event Class ID|Name|Severity|Extension)"),
+        (
+            2,
+            "(record)",
+            "CEF header has 4 of the 7 unescaped '|' it needs (CEF:Version|Device Vendor|Device Product"
+            "|Device Version|Device Event Class ID|Name|Severity|Extension)",
+        ),
         (3, "(record)", "no CEF: header (a CEF line is [syslog prefix] CEF:Version|Vendor|Product|...)"),
         (5, "rt", "'Feb 15 14:10:04' has no year: cyberlog does not guess one"),
         (6, "rt", "'1644934205' looks like an epoch in seconds? CEF rt is milliseconds"),
-        (7, "rt", "'Feb 15 2022 19:40:06 IST' names the zone IST, which can mean more than one offset: "
-         "set timezone for the source"),
+        (
+            7,
+            "rt",
+            "'Feb 15 2022 19:40:06 IST' names the zone IST, which can mean more than one offset: "
+            "set timezone for the source",
+        ),
         (8, "src", "'300.1.2.3' is not an IPv4 or IPv6 address"),
         (9, "dpt", "'70000' is not a port (0-65535)"),
         (10, "Severity", "'Extreme' is not a CEF severity (0-10, Low, Medium, High, Very-High or Unknown)"),
-        (11, "(record)", "byte 0xe9 at column 138 is not valid utf-8: pass --encoding (e.g. --encoding cp1252) "
-         "or set encoding in cyberlog.toml"),
-    ]  # fmt: skip
+        (
+            11,
+            "(record)",
+            "byte 0xe9 at column 138 is not valid utf-8: pass --encoding (e.g. --encoding cp1252) "
+            "or set encoding in cyberlog.toml",
+        ),
+    ]
     assert rows(db, "SELECT line, strftime(observed_at, '%H:%M:%S.%g'), severity FROM alerts ORDER BY line") == [
-        (1, "14:10:00.000", "critical"), (4, "14:10:03.000", "high"), (12, "14:10:11.250", "critical")
-    ]  # fmt: skip
+        (1, "14:10:00.000", "critical"),
+        (4, "14:10:03.000", "high"),
+        (12, "14:10:11.250", "critical"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -247,17 +272,25 @@ T = "rt=1644934200000 "
         # dotted, bracketed and vendor keys are keys (so they end the value before them)
         (T + "msg=m ad.field[0]=x TrendMicroDsTenant=t spt=1", {"message": "m", "src_port": 1}),
         # IPv6 slots when src/dst are absent; the host from the URL, lower case
-        (T + "c6a2=2001:db8::1 c6a3=2001:db8::2 request=https://user@Example.COM:8443/a?b\\=c",
-         {"src_ip": "2001:db8::1", "dst_ip": "2001:db8::2", "dst_host": "example.com",
-          "url": "https://user@Example.COM:8443/a?b=c"}),
+        (
+            T + "c6a2=2001:db8::1 c6a3=2001:db8::2 request=https://user@Example.COM:8443/a?b\\=c",
+            {
+                "src_ip": "2001:db8::1",
+                "dst_ip": "2001:db8::2",
+                "dst_host": "example.com",
+                "url": "https://user@Example.COM:8443/a?b=c",
+            },
+        ),
         # the target from whichever csN its label names, the label after or before the value
         (T + "cs2=Kyivstar cs3Label=x cs3=y cs2Label=TARGET_ORG cnt=7", {"target_org": "Kyivstar", "event_count": 7}),
-        (T + "cs6Label=TargetOrganization cs6=Ukrenergo dhost=ukrenergo.ua",
-         {"target_org": "Ukrenergo", "dst_host": "ukrenergo.ua"}),
+        (
+            T + "cs6Label=TargetOrganization cs6=Ukrenergo dhost=ukrenergo.ua",
+            {"target_org": "Ukrenergo", "dst_host": "ukrenergo.ua"},
+        ),
         # no rt: end, else start
         ("start=1644934100000 end=1644934200000 act=alert", {"action": "alert"}),
     ],
-)  # fmt: skip
+)
 def test_extension_edge_cases(db, tmp_path, extension, expected):
     assert _alert(tmp_path, db, extension) == {"event_count": 1, **expected}
     if "end=" in extension:
@@ -266,10 +299,22 @@ def test_extension_edge_cases(db, tmp_path, extension, expected):
 
 @pytest.mark.parametrize(
     ("severity", "mapped"),
-    [("0", "low"), ("3", "low"), ("4", "medium"), ("6", "medium"), ("7", "high"), ("8", "high"), ("9", "critical"),
-     ("10", "critical"), ("low", "low"), ("MEDIUM", "medium"), ("High", "high"), ("very-high", "critical"),
-     ("Unknown", None)],
-)  # fmt: skip
+    [
+        ("0", "low"),
+        ("3", "low"),
+        ("4", "medium"),
+        ("6", "medium"),
+        ("7", "high"),
+        ("8", "high"),
+        ("9", "critical"),
+        ("10", "critical"),
+        ("low", "low"),
+        ("MEDIUM", "medium"),
+        ("High", "high"),
+        ("very-high", "critical"),
+        ("Unknown", None),
+    ],
+)
 def test_severity_scales(db, tmp_path, severity, mapped):
     _alert(tmp_path, db, T, HEADER.replace("|9|", f"|{severity}|"))
     assert rows(db, "SELECT severity, severity_raw FROM alerts") == [(mapped, severity)]
@@ -288,16 +333,22 @@ def test_header_escapes_and_cef_1(db, tmp_path):
     [
         (HEADER + "src=192.0.2.1", "rt", "no time (rt, start or end)"),
         (HEADER + "rt=Feb 30 2022 10:00:00 UTC", "rt", "'Feb 30 2022 10:00:00 UTC' is not a valid date and time"),
-        (HEADER + "rt=15/02/2022 10:00:00", "rt",
-         "'15/02/2022 10:00:00' is not epoch milliseconds, MMM dd yyyy HH:mm:ss[.SSS][ zone] or ISO 8601"),
+        (
+            HEADER + "rt=15/02/2022 10:00:00",
+            "rt",
+            "'15/02/2022 10:00:00' is not epoch milliseconds, MMM dd yyyy HH:mm:ss[.SSS][ zone] or ISO 8601",
+        ),
         (HEADER + "rt=2022-02-30T10:00:00Z", "rt", "'2022-02-30T10:00:00Z' is not a valid date and time"),
         (HEADER + "rt=1644934200000 cnt=0", "cnt", "'0' is not a count of events (1 or more)"),
         (HEADER + "garbage rt=1644934200000", "(record)", "extension starts with 'garbage', not key=value"),
         (HEADER.replace("CEF:0", "CEF:2") + T, "Version", "CEF version '2' is not 0 or 1"),
-        (HEADER.replace("|9|", "||") + T, "Severity",
-         "'' is not a CEF severity (0-10, Low, Medium, High, Very-High or Unknown)"),
+        (
+            HEADER.replace("|9|", "||") + T,
+            "Severity",
+            "'' is not a CEF severity (0-10, Low, Medium, High, Very-High or Unknown)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_what_a_line_is_rejected_for(db, tmp_path, line, field, reason):
     summary = _one(tmp_path, db, line)
     assert (summary["exit_code"], summary["rejected"]) == (3, 1)

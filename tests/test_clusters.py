@@ -69,8 +69,13 @@ def test_the_15_feb_ddos_from_three_formats_is_one_cluster(fixture_store):
         )
     )
     assert evidence["attack_types"] == ["ddos"]
-    assert {"a": "Ministry of Defence of Ukraine", "b": "Ministry of Defence of Ukraine", "domain": "mil.gov.ua",
-            "similarity": 1.0, "contained": True} in evidence["targets"]  # fmt: skip
+    assert {
+        "a": "Ministry of Defence of Ukraine",
+        "b": "Ministry of Defence of Ukraine",
+        "domain": "mil.gov.ua",
+        "similarity": 1.0,
+        "contained": True,
+    } in evidence["targets"]
     disagreements = dict(
         rows(fixture_store, "SELECT aspect, says FROM v_cluster_disagreements WHERE cluster_id = $c", {"c": cluster})
     )
@@ -109,11 +114,17 @@ def test_merge_by_hand_joins_what_the_rule_missed(db, tmp_path):
     ("line_a", "line_b", "matched"),
     [
         # the same victim named two ways, a day apart (a tracker dating the report)
-        ("r,DDoS on MoD,ddos,2022-02-15T13:00Z,hour,Ministry of Defence of Ukraine,,UKR",
-         "r,Ukrainian defense ministry hit,ddos,2022-02-16,,Ukrainian Ministry of Defense,,", True),
+        (
+            "r,DDoS on MoD,ddos,2022-02-15T13:00Z,hour,Ministry of Defence of Ukraine,,UKR",
+            "r,Ukrainian defense ministry hit,ddos,2022-02-16,,Ukrainian Ministry of Defense,,",
+            True,
+        ),
         # a tracker's one cell naming several victims holds the other's every word
-        ("r,DDoS,ddos,2022-02-15,,Ministry of Defence of Ukraine,,UKR",
-         "r,DDoS,ddos,2022-02-16,,\"Ukrainian Ministry of Defense, Armed Forces of Ukraine, PrivatBank\",,", True),
+        (
+            "r,DDoS,ddos,2022-02-15,,Ministry of Defence of Ukraine,,UKR",
+            'r,DDoS,ddos,2022-02-16,,"Ukrainian Ministry of Defense, Armed Forces of Ukraine, PrivatBank",,',
+            True,
+        ),
         # sharing only a generic word is not a shared target
         ("r,a,ddos,2022-02-15,,Ministry of Education,,UKR", "r,b,ddos,2022-02-15,,Ministry of Defence,,UKR", False),
         # ... nor is one word in common
@@ -131,16 +142,25 @@ def test_merge_by_hand_joins_what_the_rule_missed(db, tmp_path):
         # known only to a year: never matched by the rule
         ("r,a,ddos,2022,,PrivatBank,,UKR", "r,b,ddos,2022-02-15,,PrivatBank,,UKR", False),
         # a name's country word yields to the country the source states: the checkpoint is Ukraine's
-        ("r,a,defacement,2022-02-15,,Border control checkpoint (Romania border),,UKR",
-         "r,b,defacement,2022-02-15,,border control checkpoint,,UKR", True),
+        (
+            "r,a,defacement,2022-02-15,,Border control checkpoint (Romania border),,UKR",
+            "r,b,defacement,2022-02-15,,border control checkpoint,,UKR",
+            True,
+        ),
         # "central" is no country (it was the Central African Republic's first word)
-        ("r,a,ddos,2022-02-15,,Central Election Commission,,UKR",
-         "r,b,ddos,2022-02-15,,Central Election Commission of Ukraine,,", True),
+        (
+            "r,a,ddos,2022-02-15,,Central Election Commission,,UKR",
+            "r,b,ddos,2022-02-15,,Central Election Commission of Ukraine,,",
+            True,
+        ),
         # ... while a name's country still keeps two ministries apart when nothing is stated
-        ("r,a,ddos,2022-02-15,,Ministry of Defence of Ukraine,,", "r,b,ddos,2022-02-15,,Russian Ministry of Defence,,",
-         False),
+        (
+            "r,a,ddos,2022-02-15,,Ministry of Defence of Ukraine,,",
+            "r,b,ddos,2022-02-15,,Russian Ministry of Defence,,",
+            False,
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_matching_rule(db, tmp_path, line_a, line_b, matched):
     assert run("ingest", _csv(tmp_path, "a.csv", line_a), "--source", "a", "--db", db).code == 0
     assert run("ingest", _csv(tmp_path, "b.csv", line_b), "--source", "b", "--db", db).code == 0
@@ -154,38 +174,65 @@ NAMED = "ref,title,attack_types,started_at,time_precision,target_org,target_coun
     ("line_a", "line_b", "matched"),
     [
         # the malware family both titles name, in the same country on the same day: WhisperGate
-        ("r,WhisperGate destructive malware,wiper,2022-01-13,,Ukrainian organisations,UKR,",
-         "r,Wiper posing as ransomware (WHISPERGATE),wiper,2022-01-13,,,UKR,", True),
+        (
+            "r,WhisperGate destructive malware,wiper,2022-01-13,,Ukrainian organisations,UKR,",
+            "r,Wiper posing as ransomware (WHISPERGATE),wiper,2022-01-13,,,UKR,",
+            True,
+        ),
         # a synonym the malware galaxies give: DriveSlayer is HermeticWiper
-        ("r,HermeticWiper on Ukrainian machines,wiper,2022-02-23T14:52Z,minute,,UKR,",
-         "r,DriveSlayer wiper found,other,2022-02-23,,,UKR,", True),
+        (
+            "r,HermeticWiper on Ukrainian machines,wiper,2022-02-23T14:52Z,minute,,UKR,",
+            "r,DriveSlayer wiper found,other,2022-02-23,,,UKR,",
+            True,
+        ),
         # the same report URL, tracking parameters aside
-        ("r,Destructive malware,wiper,2022-01-13,,,UKR,https://example.org/blog/2022/01/15/wiper/",
-         "r,Malware attack,wiper,2022-01-13,,,UKR,http://www.example.org/blog/2022/01/15/wiper?utm_source=x", True),
+        (
+            "r,Destructive malware,wiper,2022-01-13,,,UKR,https://example.org/blog/2022/01/15/wiper/",
+            "r,Malware attack,wiper,2022-01-13,,,UKR,http://www.example.org/blog/2022/01/15/wiper?utm_source=x",
+            True,
+        ),
         # trap: one malware, the same bank, a month apart
-        ("r,CaddyWiper at a bank,wiper,2022-03-14,,Oschadbank,UKR,",
-         "r,CaddyWiper at a bank,wiper,2022-04-12,,Oschadbank,UKR,", False),
+        (
+            "r,CaddyWiper at a bank,wiper,2022-03-14,,Oschadbank,UKR,",
+            "r,CaddyWiper at a bank,wiper,2022-04-12,,Oschadbank,UKR,",
+            False,
+        ),
         # trap: one article on two DDoS waves of one day, against different countries
-        ("r,DDoS wave,ddos,2023-01-10,,,CZE,https://news.example/noname-waves",
-         "r,DDoS wave,ddos,2023-01-10,,,POL,https://news.example/noname-waves", False),
+        (
+            "r,DDoS wave,ddos,2023-01-10,,,CZE,https://news.example/noname-waves",
+            "r,DDoS wave,ddos,2023-01-10,,,POL,https://news.example/noname-waves",
+            False,
+        ),
         # trap: a shared report on two different wipers
-        ("r,HermeticWiper,wiper,2022-02-23,,,UKR,https://eset.example/wipers",
-         "r,IsaacWiper,wiper,2022-02-24,,,UKR,https://eset.example/wipers", False),
+        (
+            "r,HermeticWiper,wiper,2022-02-23,,,UKR,https://eset.example/wipers",
+            "r,IsaacWiper,wiper,2022-02-24,,,UKR,https://eset.example/wipers",
+            False,
+        ),
         # trap: one report on DDoS against two banks the same day: two attacks
-        ("r,DDoS on PrivatBank,ddos,2022-02-15,,PrivatBank,UKR,https://cert.example/report-37139",
-         "r,DDoS on Oschadbank,ddos,2022-02-15,,Oschadbank,UKR,https://cert.example/report-37139", False),
+        (
+            "r,DDoS on PrivatBank,ddos,2022-02-15,,PrivatBank,UKR,https://cert.example/report-37139",
+            "r,DDoS on Oschadbank,ddos,2022-02-15,,Oschadbank,UKR,https://cert.example/report-37139",
+            False,
+        ),
         # ... while a target described only in general words does not stand in the way
-        ("r,Defacement,defacement,2022-01-14,,Ukrainian government websites,UKR,https://ssu.example/news/1",
-         "r,Defacement,defacement,2022-01-14,,Cabinet of Ministers,UKR,https://ssu.example/news/1", True),
+        (
+            "r,Defacement,defacement,2022-01-14,,Ukrainian government websites,UKR,https://ssu.example/news/1",
+            "r,Defacement,defacement,2022-01-14,,Cabinet of Ministers,UKR,https://ssu.example/news/1",
+            True,
+        ),
         # trap: a site's front page is no report
         ("r,a,wiper,2022-01-13,,,UKR,https://example.org/", "r,b,wiper,2022-01-13,,,UKR,https://example.org", False),
         # trap: malware names that are everyday words ("Prestige", "Interception") are no key
-        ("r,Prestige hotel hacked,intrusion,2022-10-11,,,POL,",
-         "r,Prestige brand leaked,intrusion,2022-10-11,,,POL,", False),
+        (
+            "r,Prestige hotel hacked,intrusion,2022-10-11,,,POL,",
+            "r,Prestige brand leaked,intrusion,2022-10-11,,,POL,",
+            False,
+        ),
         # trap: different attack types, same malware name
         ("r,WhisperGate,wiper,2022-01-13,,,UKR,", "r,WhisperGate phishing lure,phishing,2022-01-13,,,UKR,", False),
     ],
-)  # fmt: skip
+)
 def test_an_attack_known_by_its_name(db, tmp_path, line_a, line_b, matched):
     for source, line in (("a", line_a), ("b", line_b)):
         path = tmp_path / f"{source}.csv"
@@ -227,10 +274,14 @@ def test_records_of_one_source_are_never_matched(db, tmp_path):
 
 
 def test_a_match_that_no_longer_holds_after_an_update_goes_stale(db, tmp_path):
-    assert run("ingest", _csv(tmp_path, "a.csv", "r,a,ddos,2022-02-15,,PrivatBank,,UKR"), "--source", "a",
-               "--db", db).code == 0  # fmt: skip
-    assert run("ingest", _csv(tmp_path, "b.csv", "r,b,ddos,2022-02-15,,PrivatBank,,UKR"), "--source", "b",
-               "--db", db).code == 0  # fmt: skip
+    assert (
+        run("ingest", _csv(tmp_path, "a.csv", "r,a,ddos,2022-02-15,,PrivatBank,,UKR"), "--source", "a", "--db", db).code
+        == 0
+    )
+    assert (
+        run("ingest", _csv(tmp_path, "b.csv", "r,b,ddos,2022-02-15,,PrivatBank,,UKR"), "--source", "b", "--db", db).code
+        == 0
+    )
     assert scalar(db, "SELECT count(*) FROM v_clusters") == 1
     moved = _csv(tmp_path, "b2.csv", "r,b,ddos,2022-03-30,,PrivatBank,,UKR")
     result = json.loads(run("ingest", moved, "--source", "b", "--db", db, "--json").out)
@@ -269,12 +320,25 @@ def test_org_words(name, country, words):
 @pytest.mark.parametrize(
     "name",
     [
-        "Central Election Commission", "central/regional government sites", "National Bank", "Central Bank",
-        "Republic Hospital", "United Energy", "Border Guard Service", "Georgia Department of Revenue",
-        "Niger Delta Power", "Nigerian Ports", "American University", "Jordan Grand Prix", "Turkey farm",
-        "North Eastern Railway", "South Ossetia", "New Zealand Post", "Guinea Pig Club",
+        "Central Election Commission",
+        "central/regional government sites",
+        "National Bank",
+        "Central Bank",
+        "Republic Hospital",
+        "United Energy",
+        "Border Guard Service",
+        "Georgia Department of Revenue",
+        "Niger Delta Power",
+        "Nigerian Ports",
+        "American University",
+        "Jordan Grand Prix",
+        "Turkey farm",
+        "North Eastern Railway",
+        "South Ossetia",
+        "New Zealand Post",
+        "Guinea Pig Club",
     ],
-)  # fmt: skip
+)
 def test_no_country_from_a_generic_or_ambiguous_word(name):
     """Traps: a word of a name that is an everyday word, a first name or shared by two
     countries is never taken for a country (New Zealand's name is two words: no stem)."""

@@ -23,8 +23,11 @@ from test_crash import nightly
 def _cli(*args: str | Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "ingest", *map(str, args)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
 
 
 def _until_busy(db: Path, writer: subprocess.Popen[bytes]) -> None:
@@ -54,8 +57,16 @@ def test_a_reader_waits_for_the_writer_and_sees_only_whole_files(big_feeds, tmp_
     _until_busy(db, writer)
     impatient = run("query", "SELECT count(*) FROM incidents", "--db", db)
     assert impatient.code == 5 and "store is busy" in impatient.err
-    patient = _cli("query", "SELECT count(*) AS n FROM incidents WHERE source <> 'derived'", "--format", "csv",
-                   "--wait", "600", "--db", db)  # fmt: skip
+    patient = _cli(
+        "query",
+        "SELECT count(*) AS n FROM incidents WHERE source <> 'derived'",
+        "--format",
+        "csv",
+        "--wait",
+        "600",
+        "--db",
+        db,
+    )
     report = _cli("report", "run", "ingest_health", "--format", "csv", "--db", db, "--wait", "600")
     assert writer.wait(timeout=600) == 0
     out, err = patient.communicate(timeout=120)
@@ -67,14 +78,20 @@ def test_a_reader_waits_for_the_writer_and_sees_only_whole_files(big_feeds, tmp_
 
 def test_wait_gives_up_with_exit_5_naming_the_wait(loaded):
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import duckdb, sys
             con = duckdb.connect({str(loaded)!r})
             print("ready", flush=True)
             sys.stdin.read()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
         result = run("report", "run", "timeline", "--wait", "0.5", "--db", loaded)
@@ -87,14 +104,19 @@ def test_wait_gives_up_with_exit_5_naming_the_wait(loaded):
 def test_a_nightly_waits_for_an_analysts_query_to_finish(loaded, monkeypatch):
     """A read-only connection keeps writers out too: the 2 a.m. query must not cost a night."""
     reader = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import duckdb, sys, time
             con = duckdb.connect({str(loaded)!r}, read_only=True)
             print("ready", flush=True)
             time.sleep(1.5)
-        """)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert reader.stdout is not None and reader.stdout.readline() == "ready\n"
     assert run("nightly", "--config", ROOT / "fixtures" / "cyberlog.toml", "--db", loaded).code == 5
     monkeypatch.setenv("CYBERLOG_WAIT", "60")

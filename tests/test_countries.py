@@ -47,8 +47,17 @@ def test_alpha3_is_strict_and_says_why(value, message):
 
 @pytest.mark.parametrize(
     ("code", "expected"),
-    [("UP", "UKR"), ("RS", "RUS"), ("GM", "DEU"), ("UK", "GBR"), ("US", "USA"), ("SZ", "CHE"), ("KV", "XKX"),
-     ("OS", None), ("", None)],
-)  # fmt: skip
+    [
+        ("UP", "UKR"),
+        ("RS", "RUS"),
+        ("GM", "DEU"),
+        ("UK", "GBR"),
+        ("US", "USA"),
+        ("SZ", "CHE"),
+        ("KV", "XKX"),
+        ("OS", None),
+        ("", None),
+    ],
+)
 def test_fips_is_not_iso(code, expected):
     assert from_fips(code) == expected

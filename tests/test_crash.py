@@ -42,8 +42,10 @@ CONTENT = {
 def nightly(config: Path, db: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "ingest", "nightly", "--config", str(config), "--db", str(db)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
 
 
 def _content(db: Path) -> dict[str, list[tuple[object, ...]]]:

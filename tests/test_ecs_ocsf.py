@@ -67,15 +67,24 @@ def test_ecs_alerts_load_and_other_kinds_are_counted_and_skipped(ecs_good):
             FROM alerts GROUP BY ALL ORDER BY ALL""",
     ) == [
         # the unrelated alert: 12:15+02:00 is 10:15 UTC; T1110 is not an attack type cyberlog maps
-        ("Example VPN Gateway", "State Service of Special Communications", "other", "low", "21", 1,
-         "2022-02-15T10:15:00Z", "2022-02-15T10:15:00Z", 1),
+        (
+            "Example VPN Gateway",
+            "State Service of Special Communications",
+            "other",
+            "low",
+            "21",
+            1,
+            "2022-02-15T10:15:00Z",
+            "2022-02-15T10:15:00Z",
+            1,
+        ),
         # event.severity 73 on 0-100: high
         ("Example WAF", MOD, "ddos", "high", "73", 28, "2022-02-15T13:58:00Z", "2022-02-15T14:04:36Z", 28),
         # the Kibana signal: kibana.alert.severity wins over the risk score
         ("OISF Suricata", MOD, "ddos", "high", "high", 1, "2022-02-15T14:01:59Z", "2022-02-15T14:01:59Z", 1),
         # event.risk_score 47: medium
         ("OISF Suricata", MOD, "ddos", "medium", "47", 13, "2022-02-15T13:58:48Z", "2022-02-15T14:04:59Z", 13),
-    ]  # fmt: skip
+    ]
     # six alerts a minute against the MoD website, 13:58 to 14:04
     assert rows(
         db,
@@ -98,16 +107,44 @@ def test_ecs_field_by_field(ecs_good):
         f"""SELECT source_ref, {UTC}, signature, signature_id, category_raw, action, src_ip, src_port, url, message
             FROM alerts WHERE source_ref IN ('siem-0000', 'siem-0001', 'siem-0019') ORDER BY source_ref""",
     ) == [
-        ("siem-0000", "2022-02-15T10:15:00Z", "SSH brute force", "vpn-bf-7", "T1110 Brute Force", "logon-failed",
-         "198.51.100.77", 51515, None, "320 failed SSH logins from 198.51.100.77 in 5 minutes"),
-        ("siem-0001", "2022-02-15T13:58:00Z", "HTTP flood against www.mil.gov.ua", "waf-ddos-101",
-         "T1498 Network Denial of Service", "blocked", "192.0.2.10", 1024, "https://www.mil.gov.ua/",
-         "HTTP flood against www.mil.gov.ua from 192.0.2.10"),
+        (
+            "siem-0000",
+            "2022-02-15T10:15:00Z",
+            "SSH brute force",
+            "vpn-bf-7",
+            "T1110 Brute Force",
+            "logon-failed",
+            "198.51.100.77",
+            51515,
+            None,
+            "320 failed SSH logins from 198.51.100.77 in 5 minutes",
+        ),
+        (
+            "siem-0001",
+            "2022-02-15T13:58:00Z",
+            "HTTP flood against www.mil.gov.ua",
+            "waf-ddos-101",
+            "T1498 Network Denial of Service",
+            "blocked",
+            "192.0.2.10",
+            1024,
+            "https://www.mil.gov.ua/",
+            "HTTP flood against www.mil.gov.ua from 192.0.2.10",
+        ),
         # @timestamp as epoch milliseconds (1644933660000)
-        ("siem-0019", "2022-02-15T14:01:00Z", "HTTP flood against www.mil.gov.ua", "waf-ddos-101",
-         "T1498 Network Denial of Service", "blocked", "192.0.2.28", 18970, "https://www.mil.gov.ua/",
-         "HTTP flood against www.mil.gov.ua from 192.0.2.28"),
-    ]  # fmt: skip
+        (
+            "siem-0019",
+            "2022-02-15T14:01:00Z",
+            "HTTP flood against www.mil.gov.ua",
+            "waf-ddos-101",
+            "T1498 Network Denial of Service",
+            "blocked",
+            "192.0.2.28",
+            18970,
+            "https://www.mil.gov.ua/",
+            "HTTP flood against www.mil.gov.ua from 192.0.2.28",
+        ),
+    ]
     # the signal's rule name is kibana.alert.rule.name; the mixed document's event.kind is a flat key
     assert scalar(db, "SELECT signature FROM alerts WHERE source_ref = 'siem-0024'") == (
         "ET DOS Possible HTTP flood against www.mil.gov.ua"
@@ -223,19 +260,57 @@ def test_ocsf_field_by_field(ocsf_good):
             FROM alerts WHERE source_ref IN ('DF-2022-0215-001', 'DF-2022-0215-004', 'INC-2022-0215-01')
             ORDER BY source_ref""",
     ) == [
-        ("DF-2022-0215-001", "2022-02-15T14:00:00Z", "HTTP flood against www.mil.gov.ua", "waf-ddos-101",
-         "T1498 Network Denial of Service", "Denied", "192.0.2.44", 30007, "203.0.113.10", 443, "www.mil.gov.ua",
-         None, 1000, "HTTP flood from 192.0.2.44 against www.mil.gov.ua"),
+        (
+            "DF-2022-0215-001",
+            "2022-02-15T14:00:00Z",
+            "HTTP flood against www.mil.gov.ua",
+            "waf-ddos-101",
+            "T1498 Network Denial of Service",
+            "Denied",
+            "192.0.2.44",
+            30007,
+            "203.0.113.10",
+            443,
+            "www.mil.gov.ua",
+            None,
+            1000,
+            "HTTP flood from 192.0.2.44 against www.mil.gov.ua",
+        ),
         # no count: one event
-        ("DF-2022-0215-004", "2022-02-15T14:01:48Z", "HTTP flood against www.mil.gov.ua", "waf-ddos-101",
-         "T1498 Network Denial of Service", "Denied", "198.19.200.4", 30028, "203.0.113.10", 443, "www.mil.gov.ua",
-         None, 1, "HTTP flood from 198.19.200.4 against www.mil.gov.ua"),
+        (
+            "DF-2022-0215-004",
+            "2022-02-15T14:01:48Z",
+            "HTTP flood against www.mil.gov.ua",
+            "waf-ddos-101",
+            "T1498 Network Denial of Service",
+            "Denied",
+            "198.19.200.4",
+            30028,
+            "203.0.113.10",
+            443,
+            "www.mil.gov.ua",
+            None,
+            1,
+            "HTTP flood from 198.19.200.4 against www.mil.gov.ua",
+        ),
         # the Incident Finding: its first finding_info_list entry, its desc, its status
-        ("INC-2022-0215-01", "2022-02-15T14:03:30Z", "HTTP flood against mil.gov.ua", "INC-2022-0215-01",
-         "DDoS against Ukrainian MoD website and state banks", "In Progress", None, None, None, None, None,
-         "https://soar.example.org/incidents/INC-2022-0215-01", 1,
-         "DDoS against Ukrainian MoD website and state banks"),
-    ]  # fmt: skip
+        (
+            "INC-2022-0215-01",
+            "2022-02-15T14:03:30Z",
+            "HTTP flood against mil.gov.ua",
+            "INC-2022-0215-01",
+            "DDoS against Ukrainian MoD website and state banks",
+            "In Progress",
+            None,
+            None,
+            None,
+            None,
+            None,
+            "https://soar.example.org/incidents/INC-2022-0215-01",
+            1,
+            "DDoS against Ukrainian MoD website and state banks",
+        ),
+    ]
 
 
 def test_ocsf_rejects_say_which_field_and_why_and_the_good_lines_load(db):
@@ -261,13 +336,19 @@ def test_ocsf_rejects_say_which_field_and_why_and_the_good_lines_load(db):
     [
         ({"count": 0}, "count", "'0' is not a count of events (1 or more)"),
         ({"time": "soon"}, "time", "'soon' is not an epoch in milliseconds"),
-        ({"time": None, "time_dt": "2022-02-15 14:00:00"}, "time_dt",
-         "'2022-02-15 14:00:00' has no UTC offset: set timezone for the source"),
+        (
+            {"time": None, "time_dt": "2022-02-15 14:00:00"},
+            "time_dt",
+            "'2022-02-15 14:00:00' has no UTC offset: set timezone for the source",
+        ),
         ({"class_uid": "finding"}, "class_uid", "'finding' is not an OCSF class_uid"),
-        ({"dst_endpoint": {"ip": "203.0.113.10", "port": 70000}}, "dst_endpoint.port",
-         "'70000' is not a port (0-65535)"),
+        (
+            {"dst_endpoint": {"ip": "203.0.113.10", "port": 70000}},
+            "dst_endpoint.port",
+            "'70000' is not a port (0-65535)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_ocsf_odd_values(db, tmp_path, change, field, reason):
     doc = json.loads(OCSF_GOOD.read_text("utf-8").splitlines()[0])
     doc.update(change)
@@ -344,12 +425,21 @@ def test_ocsf_repeated_lines_without_a_uid_are_distinct_alerts_and_a_repeated_ui
 @pytest.mark.parametrize("fmt", ["eve", "ecs", "ocsf"])
 def test_every_json_format_reads_the_same_utc_offsets(db, tmp_path, fmt, written, instant):
     doc = {
-        "eve": {"timestamp": written, "flow_id": 1, "event_type": "alert", "src_ip": "192.0.2.1",
-                "alert": {"signature_id": 1, "signature": "flood"}},
+        "eve": {
+            "timestamp": written,
+            "flow_id": 1,
+            "event_type": "alert",
+            "src_ip": "192.0.2.1",
+            "alert": {"signature_id": 1, "signature": "flood"},
+        },
         "ecs": {"@timestamp": written, "event": {"kind": "alert", "id": "e1"}, "rule": {"name": "flood"}},
-        "ocsf": {"class_uid": 2004, "time_dt": written, "severity_id": 4,
-                 "finding_info": {"uid": "f1", "title": "flood"}},
-    }[fmt]  # fmt: skip
+        "ocsf": {
+            "class_uid": 2004,
+            "time_dt": written,
+            "severity_id": 4,
+            "finding_info": {"uid": "f1", "title": "flood"},
+        },
+    }[fmt]
     path = tmp_path / f"one.{fmt}.json"
     path.write_text(json.dumps(doc) + "\n", "utf-8")
     code, _ = _ingest(db, path, extra=("--format", fmt))
@@ -374,8 +464,17 @@ def test_every_json_format_reads_the_same_utc_offsets(db, tmp_path, fmt, written
 # Every IPv6 address, link-local and multicast included: the top half of the number line
 # (fe80::, ff02::, anything from 8000::) once came back negative from the chunk's Arrow
 # table and failed the whole file.
-ADDRESSES = ["fe80::1", "ff02::1", "fd00::2", "8000::", "7fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-             "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::1", "255.255.255.255", "0.0.0.0"]  # fmt: skip
+ADDRESSES = [
+    "fe80::1",
+    "ff02::1",
+    "fd00::2",
+    "8000::",
+    "7fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    "::1",
+    "255.255.255.255",
+    "0.0.0.0",
+]
 
 
 def _alert_line(fmt: str, i: int, src: str, dst: str) -> str:
@@ -383,13 +482,30 @@ def _alert_line(fmt: str, i: int, src: str, dst: str) -> str:
     if fmt == "cef":
         return f"CEF:0|Example|WAF|2.1|ddos-101|HTTP flood|9|rt={1644930000000 + i * 1000} src={src} dst={dst}"
     doc = {
-        "eve": {"timestamp": at, "flow_id": i, "event_type": "alert", "src_ip": src, "dest_ip": dst,
-                "alert": {"signature_id": 1, "signature": "flood"}},
-        "ecs": {"@timestamp": at, "event": {"kind": "alert", "id": f"e{i}"}, "rule": {"name": "flood"},
-                "source": {"ip": src}, "destination": {"ip": dst}},
-        "ocsf": {"class_uid": 2004, "time_dt": at, "severity_id": 4, "finding_info": {"uid": f"f{i}", "title": "flood"},
-                 "src_endpoint": {"ip": src}, "dst_endpoint": {"ip": dst}},
-    }[fmt]  # fmt: skip
+        "eve": {
+            "timestamp": at,
+            "flow_id": i,
+            "event_type": "alert",
+            "src_ip": src,
+            "dest_ip": dst,
+            "alert": {"signature_id": 1, "signature": "flood"},
+        },
+        "ecs": {
+            "@timestamp": at,
+            "event": {"kind": "alert", "id": f"e{i}"},
+            "rule": {"name": "flood"},
+            "source": {"ip": src},
+            "destination": {"ip": dst},
+        },
+        "ocsf": {
+            "class_uid": 2004,
+            "time_dt": at,
+            "severity_id": 4,
+            "finding_info": {"uid": f"f{i}", "title": "flood"},
+            "src_endpoint": {"ip": src},
+            "dst_endpoint": {"ip": dst},
+        },
+    }[fmt]
     return json.dumps(doc)
 
 

@@ -46,26 +46,37 @@ def test_nato_commenting_on_russia_is_not_the_dumas_appeal(fixture_store):
     ("line_a", "line_b", "joined"),
     [
         # one meeting, the actor countries in another order and another CAMEO code of the class
-        ("r,2022-02-15,,Scholz meets Putin,visit,042,DEU;RUS,,,",
-         "r,2022-02-15,,Putin hosts Scholz,visit,043,RUS;DEU,,,", True),
+        (
+            "r,2022-02-15,,Scholz meets Putin,visit,042,DEU;RUS,,,",
+            "r,2022-02-15,,Putin hosts Scholz,visit,043,RUS;DEU,,,",
+            True,
+        ),
         # trap: two meetings on one day with different partners
-        ("r,2022-02-15,,Scholz meets Putin,visit,042,DEU;RUS,,,",
-         "r,2022-02-15,,Macron meets Putin,visit,042,FRA;RUS,,,", False),
+        (
+            "r,2022-02-15,,Scholz meets Putin,visit,042,DEU;RUS,,,",
+            "r,2022-02-15,,Macron meets Putin,visit,042,FRA;RUS,,,",
+            False,
+        ),
         # trap: the same pair, one day, a visit and a sanction
-        ("r,2022-02-22,,UK sanctions banks,sanction,163,GBR;RUS,,,",
-         "r,2022-02-22,,UK envoy visits,visit,042,GBR;RUS,,,", False),
+        (
+            "r,2022-02-22,,UK sanctions banks,sanction,163,GBR;RUS,,,",
+            "r,2022-02-22,,UK envoy visits,visit,042,GBR;RUS,,,",
+            False,
+        ),
         # trap: the same pair meeting again a week later
         ("r,2022-02-15,,Talks,talks,046,USA;RUS,,,", "r,2022-02-22,,Talks,talks,046,USA;RUS,,,", False),
         # an actor-less record joins by the report it cites, the same day and class
-        ("r,2022-02-15,,NATO: no de-escalation,statement,010,,,https://www.nato.int/cps/en/opinions_192.htm,",
-         "r,2022-02-15,,NATO comments on Russia,statement,012,RUS,,http://nato.int/cps/en/opinions_192.htm?utm_source=x,",
-         True),
+        (
+            "r,2022-02-15,,NATO: no de-escalation,statement,010,,,https://www.nato.int/cps/en/opinions_192.htm,",
+            "r,2022-02-15,,NATO comments on Russia,statement,012,RUS,,http://nato.int/cps/en/opinions_192.htm?utm_source=x,",
+            True,
+        ),
         # trap: no actor countries and no URL: nothing says which event it is
         ("r,2022-02-15,,A statement,statement,010,,,,", "r,2022-02-15,,Another statement,statement,010,,,,", False),
         # trap: known only to a month
         ("r,2022-02,month,Talks,talks,046,USA;RUS,,,", "r,2022-02-15,,Talks,talks,046,USA;RUS,,,", False),
     ],
-)  # fmt: skip
+)
 def test_the_event_rule(db, tmp_path, line_a, line_b, joined):
     _load(db, tmp_path, "a", line_a)
     _load(db, tmp_path, "b", line_b)
@@ -73,15 +84,25 @@ def test_the_event_rule(db, tmp_path, line_a, line_b, joined):
 
 
 def test_rows_of_one_feed_are_one_event_too(db, tmp_path):
-    _load(db, tmp_path, "a", "r1,2022-02-15,,Scholz visits,visit,042,DEU;RUS,,,",
-          "r2,2022-02-15,,Putin hosts,visit,043,DEU;RUS,,,")  # fmt: skip
+    _load(
+        db,
+        tmp_path,
+        "a",
+        "r1,2022-02-15,,Scholz visits,visit,042,DEU;RUS,,,",
+        "r2,2022-02-15,,Putin hosts,visit,043,DEU;RUS,,,",
+    )
     assert _clusters(db) == [(2, ["a"])]
 
 
 def test_undoing_the_first_record_leaves_the_others_together(db, tmp_path):
     _load(db, tmp_path, "a", "r,2022-02-15,,Scholz meets Putin,visit,042,DEU;RUS,,,")
-    _load(db, tmp_path, "b", "r1,2022-02-15,,Putin hosts Scholz,visit,043,DEU;RUS,,,",
-          "r2,2022-02-15,,Scholz visits Moscow,visit,042,DEU;RUS,,,")  # fmt: skip
+    _load(
+        db,
+        tmp_path,
+        "b",
+        "r1,2022-02-15,,Putin hosts Scholz,visit,043,DEU;RUS,,,",
+        "r2,2022-02-15,,Scholz visits Moscow,visit,042,DEU;RUS,,,",
+    )
     assert _clusters(db) == [(3, ["a", "b"])]
     (first,) = rows(db, "SELECT event_id FROM diplomatic_events WHERE source = 'a'")
     assert run("clusters", "undo", str(first[0]), "--db", db).code == 0
@@ -131,9 +152,23 @@ def test_clusters_list_and_show_for_events(fixture_store):
 
 
 def test_events_near_the_15_feb_ddos_are_listed_once_each(fixture_store):
-    result = run("report", "run", "incidents_near_events", "-p", "country=UA", "-p", "window_hours=24",
-                 "-p", "since=2022-02-15", "-p", "until=2022-02-15",
-                 "--db", fixture_store, "--format", "json")  # fmt: skip
+    result = run(
+        "report",
+        "run",
+        "incidents_near_events",
+        "-p",
+        "country=UA",
+        "-p",
+        "window_hours=24",
+        "-p",
+        "since=2022-02-15",
+        "-p",
+        "until=2022-02-15",
+        "--db",
+        fixture_store,
+        "--format",
+        "json",
+    )
     assert result.code == 0, result.err
     found = json.loads(result.out)
     assert len({r["event_cluster_id"] for r in found}) == len(found) == 8

@@ -29,8 +29,15 @@ def _icews_file(tmp_path, *edits: dict[str, str]):
 
 def _acled_file(tmp_path, *cells: dict[str, str], columns=acled.COLUMNS, name="acled.csv"):
     """An ACLED export: one row per dict, over a minimal valid row."""
-    base = {"event_id_cnty": "UKR9001", "event_date": "2022-02-15", "time_precision": "1", "event_type": "Riots",
-            "actor1": "Rioters (Ukraine)", "iso": "804", "country": "Ukraine"}  # fmt: skip
+    base = {
+        "event_id_cnty": "UKR9001",
+        "event_date": "2022-02-15",
+        "time_precision": "1",
+        "event_type": "Riots",
+        "actor1": "Rioters (Ukraine)",
+        "iso": "804",
+        "country": "Ukraine",
+    }
     path = tmp_path / name
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, columns, lineterminator="\n")
@@ -50,23 +57,143 @@ def test_icews_rows_keep_class_countries_utc_day_goldstein_and_place(db):
                   quad_class, goldstein, location, location_country, latitude, longitude
            FROM diplomatic_events WHERE cameo_code IN ('046', '043', '112', '054', '163') ORDER BY line""",
     ) == [
-        ("91000101@2022-01-10", "2022-01-10T00:00Z", "2022-01-11", "day", "046", "talks", ["RUS", "USA"], "USA",
-         "RUS", 1, 7.0, "Geneva, Canton de Geneve, Switzerland", "CHE", 46.2022, 6.14569),
-        ("91000103@2022-02-15", "2022-02-15T00:00Z", "2022-02-16", "day", "043", "visit", ["DEU", "RUS"], "RUS",
-         "DEU", 1, 2.8, "Moscow, Moscow, Russian Federation", "RUS", 55.7522, 37.6156),
-        ("91000105@2022-02-18", "2022-02-18T00:00Z", "2022-02-19", "day", "112", "attribution", ["GBR", "RUS"], "GBR",
-         "RUS", 3, -2.0, "London, England, United Kingdom", "GBR", 51.5085, -0.12574),
-        ("91000106@2022-02-21", "2022-02-21T00:00Z", "2022-02-22", "day", "054", "recognition", ["RUS", "UKR"], "RUS",
-         "UKR", 1, 6.0, "Moscow, Moscow, Russian Federation", "RUS", 55.7522, 37.6156),
-        ("91000107@2022-02-21", "2022-02-21T00:00Z", "2022-02-22", "day", "054", "recognition", ["RUS", "UKR"], "RUS",
-         "UKR", 1, 6.0, "Moscow, Moscow, Russian Federation", "RUS", 55.7522, 37.6156),
-        ("91000108@2022-02-22", "2022-02-22T00:00Z", "2022-02-23", "day", "163", "sanction", ["RUS", "USA"], "USA",
-         "RUS", 4, -8.0, "Washington, District of Columbia, United States", "USA", 38.8951, -77.0364),
-        ("91000109@2022-02-22", "2022-02-22T00:00Z", "2022-02-23", "day", "163", "sanction", ["GBR", "RUS"], "GBR",
-         "RUS", 4, -8.0, "London, England, United Kingdom", "GBR", 51.5085, -0.12574),
-        ("91000110@2022-02-22", "2022-02-22T00:00Z", "2022-02-23", "day", "163", "sanction", ["RUS"], None,
-         "RUS", 4, -8.0, "Brussels, Brussels Capital, Belgium", "BEL", 50.8504, 4.34878),
-    ]  # fmt: skip
+        (
+            "91000101@2022-01-10",
+            "2022-01-10T00:00Z",
+            "2022-01-11",
+            "day",
+            "046",
+            "talks",
+            ["RUS", "USA"],
+            "USA",
+            "RUS",
+            1,
+            7.0,
+            "Geneva, Canton de Geneve, Switzerland",
+            "CHE",
+            46.2022,
+            6.14569,
+        ),
+        (
+            "91000103@2022-02-15",
+            "2022-02-15T00:00Z",
+            "2022-02-16",
+            "day",
+            "043",
+            "visit",
+            ["DEU", "RUS"],
+            "RUS",
+            "DEU",
+            1,
+            2.8,
+            "Moscow, Moscow, Russian Federation",
+            "RUS",
+            55.7522,
+            37.6156,
+        ),
+        (
+            "91000105@2022-02-18",
+            "2022-02-18T00:00Z",
+            "2022-02-19",
+            "day",
+            "112",
+            "attribution",
+            ["GBR", "RUS"],
+            "GBR",
+            "RUS",
+            3,
+            -2.0,
+            "London, England, United Kingdom",
+            "GBR",
+            51.5085,
+            -0.12574,
+        ),
+        (
+            "91000106@2022-02-21",
+            "2022-02-21T00:00Z",
+            "2022-02-22",
+            "day",
+            "054",
+            "recognition",
+            ["RUS", "UKR"],
+            "RUS",
+            "UKR",
+            1,
+            6.0,
+            "Moscow, Moscow, Russian Federation",
+            "RUS",
+            55.7522,
+            37.6156,
+        ),
+        (
+            "91000107@2022-02-21",
+            "2022-02-21T00:00Z",
+            "2022-02-22",
+            "day",
+            "054",
+            "recognition",
+            ["RUS", "UKR"],
+            "RUS",
+            "UKR",
+            1,
+            6.0,
+            "Moscow, Moscow, Russian Federation",
+            "RUS",
+            55.7522,
+            37.6156,
+        ),
+        (
+            "91000108@2022-02-22",
+            "2022-02-22T00:00Z",
+            "2022-02-23",
+            "day",
+            "163",
+            "sanction",
+            ["RUS", "USA"],
+            "USA",
+            "RUS",
+            4,
+            -8.0,
+            "Washington, District of Columbia, United States",
+            "USA",
+            38.8951,
+            -77.0364,
+        ),
+        (
+            "91000109@2022-02-22",
+            "2022-02-22T00:00Z",
+            "2022-02-23",
+            "day",
+            "163",
+            "sanction",
+            ["GBR", "RUS"],
+            "GBR",
+            "RUS",
+            4,
+            -8.0,
+            "London, England, United Kingdom",
+            "GBR",
+            51.5085,
+            -0.12574,
+        ),
+        (
+            "91000110@2022-02-22",
+            "2022-02-22T00:00Z",
+            "2022-02-23",
+            "day",
+            "163",
+            "sanction",
+            ["RUS"],
+            None,
+            "RUS",
+            4,
+            -8.0,
+            "Brussels, Brussels Capital, Belgium",
+            "BEL",
+            50.8504,
+            4.34878,
+        ),
+    ]
 
 
 def test_icews_names_sectors_and_provenance(db):
@@ -76,14 +203,28 @@ def test_icews_names_sectors_and_provenance(db):
         """SELECT title, actor1, actor1_code, actor1_role, actor2, actor2_code, url, description
            FROM diplomatic_events WHERE source_ref IN ('91000105@2022-02-18', '91000110@2022-02-22') ORDER BY line""",
     ) == [
-        ("Foreign Affairs (United Kingdom): Accuse: Military Intelligence (Russia)", "Foreign Affairs (United Kingdom)",
-         "Executive,Foreign Ministry,Government", None, "Military Intelligence (Russia)",
-         "Intelligence,Military,Government", None, "BBC Monitoring (story 61000204, sentence 4)"),
+        (
+            "Foreign Affairs (United Kingdom): Accuse: Military Intelligence (Russia)",
+            "Foreign Affairs (United Kingdom)",
+            "Executive,Foreign Ministry,Government",
+            None,
+            "Military Intelligence (Russia)",
+            "Intelligence,Military,Government",
+            None,
+            "BBC Monitoring (story 61000204, sentence 4)",
+        ),
         # "NA" cells are absent: no Source Country, no Target Sectors
-        ("European Union: Impose embargo, boycott, or sanctions: Russian Federation", "European Union",
-         "Regional Diplomatic IGOs,International Government Organizations", None, "Russian Federation", None, None,
-         "Agence France-Presse (story 61000208, sentence 3)"),
-    ]  # fmt: skip
+        (
+            "European Union: Impose embargo, boycott, or sanctions: Russian Federation",
+            "European Union",
+            "Regional Diplomatic IGOs,International Government Organizations",
+            None,
+            "Russian Federation",
+            None,
+            None,
+            "Agence France-Presse (story 61000208, sentence 3)",
+        ),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -106,13 +247,16 @@ def test_icews_cameo_codes_keep_or_regain_their_leading_zero(written, stored):
 @pytest.mark.parametrize(
     ("written", "message"),
     [
-        ("16", "'16' is ambiguous: CAMEO 016 without its leading zero, or the root 16; write the code as text with "
-               "its zeros, as ICEWS does (e.g. 040)"),
+        (
+            "16",
+            "'16' is ambiguous: CAMEO 016 without its leading zero, or the root 16; write the code as text with "
+            "its zeros, as ICEWS does (e.g. 040)",
+        ),
         ("9x9", "'9x9' is not a CAMEO code: 2 to 4 digits with a root 01-20, as text (e.g. 042)"),
         ("13y", "'13y' is not a CAMEO code: 2 to 4 digits with a root 01-20, as text (e.g. 042)"),
         ("99", "'99' is not a CAMEO code: 2 to 4 digits with a root 01-20, as text (e.g. 042)"),
     ],
-)  # fmt: skip
+)
 def test_icews_cameo_codes_that_cannot_be_read(written, message):
     with pytest.raises(PydanticCustomError) as caught:
         icews.parse_cameo(written)
@@ -157,30 +301,111 @@ def test_acled_rows_keep_dates_classes_actors_and_place(db):
                   strftime(source_modified, '%Y-%m-%dT%H:%MZ')
            FROM diplomatic_events ORDER BY line""",
     ) == [
-        ("UKR5001", "2022-02-08", "2022-02-09", "day", "agreement", [], "state forces", "rebel group",
-         "Horlivka, Donetsk, Ukraine", "UKR", "2022-02-14T22:40Z"),
-        ("UKR5002", "2022-02-12", "2022-02-13", "day", "other", [], "protesters", None, "Kyiv, Kyiv City, Ukraine",
-         "UKR", "2022-02-15T13:20Z"),
-        ("UKR5003", "2022-02-15", "2022-02-16", "day", "other", [], "state forces", "civilians",
-         "Kharkiv, Kharkiv, Ukraine", "UKR", "2022-02-16T12:00Z"),
-        ("UKR5004", "2022-02-17", "2022-02-18", "day", "military", [], "rebel group", "state forces",
-         "Novoluhanske, Donetsk, Ukraine", "UKR", "2022-02-18T08:00Z"),
-        ("UKR5005", "2022-02-19", "2022-02-20", "day", "military", [], "state forces", "rebel group",
-         "Zolote, Luhansk, Ukraine", "UKR", "2022-02-20T08:00Z"),
-        ("UKR5006", "2022-02-20", "2022-02-21", "day", "military", [], "state forces", None, "Bucha, Kyiv, Ukraine",
-         "UKR", "2022-02-21T08:00Z"),
+        (
+            "UKR5001",
+            "2022-02-08",
+            "2022-02-09",
+            "day",
+            "agreement",
+            [],
+            "state forces",
+            "rebel group",
+            "Horlivka, Donetsk, Ukraine",
+            "UKR",
+            "2022-02-14T22:40Z",
+        ),
+        (
+            "UKR5002",
+            "2022-02-12",
+            "2022-02-13",
+            "day",
+            "other",
+            [],
+            "protesters",
+            None,
+            "Kyiv, Kyiv City, Ukraine",
+            "UKR",
+            "2022-02-15T13:20Z",
+        ),
+        (
+            "UKR5003",
+            "2022-02-15",
+            "2022-02-16",
+            "day",
+            "other",
+            [],
+            "state forces",
+            "civilians",
+            "Kharkiv, Kharkiv, Ukraine",
+            "UKR",
+            "2022-02-16T12:00Z",
+        ),
+        (
+            "UKR5004",
+            "2022-02-17",
+            "2022-02-18",
+            "day",
+            "military",
+            [],
+            "rebel group",
+            "state forces",
+            "Novoluhanske, Donetsk, Ukraine",
+            "UKR",
+            "2022-02-18T08:00Z",
+        ),
+        (
+            "UKR5005",
+            "2022-02-19",
+            "2022-02-20",
+            "day",
+            "military",
+            [],
+            "state forces",
+            "rebel group",
+            "Zolote, Luhansk, Ukraine",
+            "UKR",
+            "2022-02-20T08:00Z",
+        ),
+        (
+            "UKR5006",
+            "2022-02-20",
+            "2022-02-21",
+            "day",
+            "military",
+            [],
+            "state forces",
+            None,
+            "Bucha, Kyiv, Ukraine",
+            "UKR",
+            "2022-02-21T08:00Z",
+        ),
         # known to the month, but ACLED had coded it by its last edit, 22 Feb 08:00: the month ends there
-        ("UKR5007", "2022-02-01", "2022-02-22", "month", "other", [], "state forces", None, "Kyiv, Kyiv City, Ukraine",
-         "UKR", "2022-02-22T08:00Z"),
-    ]  # fmt: skip
+        (
+            "UKR5007",
+            "2022-02-01",
+            "2022-02-22",
+            "month",
+            "other",
+            [],
+            "state forces",
+            None,
+            "Kyiv, Kyiv City, Ukraine",
+            "UKR",
+            "2022-02-22T08:00Z",
+        ),
+    ]
     assert rows(db, "SELECT title, description FROM diplomatic_events WHERE source_ref IN ('UKR5001', 'UKR5005')") == [
-        ("Strategic developments: Agreement — Military Forces of Ukraine (2019-) / DNR: Donetsk People's Republic",
-         "Around 8 February 2022 (week of), Ukrainian forces and DNR forces agreed through the JCCC on a local "
-         f"ceasefire so that repair crews could fix a damaged water pipeline near Horlivka. {WEEK}"),
-        ("Battles: Armed clash — Military Forces of Ukraine (2019-) / LNR: Luhansk People's Republic",
-         "On 19 February 2022, Ukrainian forces and LNR forces clashed near Zolote. One Ukrainian soldier was killed. "
-         "[fatalities: 1]"),
-    ]  # fmt: skip
+        (
+            "Strategic developments: Agreement — Military Forces of Ukraine (2019-) / DNR: Donetsk People's Republic",
+            "Around 8 February 2022 (week of), Ukrainian forces and DNR forces agreed through the JCCC on a local "
+            f"ceasefire so that repair crews could fix a damaged water pipeline near Horlivka. {WEEK}",
+        ),
+        (
+            "Battles: Armed clash — Military Forces of Ukraine (2019-) / LNR: Luhansk People's Republic",
+            "On 19 February 2022, Ukrainian forces and LNR forces clashed near Zolote. "
+            "One Ukrainian soldier was killed. [fatalities: 1]",
+        ),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -99,8 +99,10 @@ def _nightly(config: Path, db: Path, *more: str) -> object:
 def _local_events(tmp_path: Path) -> list[tuple[object, ...]]:
     """What loading the same batches from disk gives: the remote source must equal it."""
     db = tmp_path / "local.duckdb"
-    files = [GDELT / f"{name}.export.CSV" if (GDELT / f"{name}.export.CSV").exists() else
-             GDELT / f"{name}.export.CSV.zip" for name in BATCHES]  # fmt: skip
+    files = [
+        GDELT / f"{name}.export.CSV" if (GDELT / f"{name}.export.CSV").exists() else GDELT / f"{name}.export.CSV.zip"
+        for name in BATCHES
+    ]
     assert run("ingest", *files, "--format", "gdelt", "--db", db).code == 0
     return rows(db, EVENTS)
 
@@ -338,13 +340,17 @@ def test_misp_event_cut_short_is_retried_then_failed(server: FeedServer, tmp_pat
 @pytest.mark.parametrize(
     ("path", "body", "kind", "message"),
     [
-        ("/gdeltv2/lastupdate.txt", b"<html><body>Welcome</body></html>\n", "gdelt",
-         "is not a GDELT file list (size md5 url per line): line 1"),
+        (
+            "/gdeltv2/lastupdate.txt",
+            b"<html><body>Welcome</body></html>\n",
+            "gdelt",
+            "is not a GDELT file list (size md5 url per line): line 1",
+        ),
         ("/feed/manifest.json", b'["not", "a", "manifest"]', "misp", "is not a MISP manifest"),
         ("/feed/manifest.json", b'{"d5e6f7a8": {"timestamp": "soon"}}', "misp", "has no event uuid and timestamp"),
         ("/feed/manifest.json", b"{", "misp", "is not JSON"),
     ],
-)  # fmt: skip
+)
 def test_a_list_or_manifest_that_is_not_one(
     server: FeedServer, tmp_path: Path, path: str, body: bytes, kind: str, message: str
 ) -> None:
@@ -405,9 +411,14 @@ def test_taxii_collection_pages_into_one_bundle_then_only_what_is_new(
     assert again.query["added_after"] == newest
     assert scalar(db, "SELECT count(*) FROM ingest_files WHERE source = 'partner'") == 1
     # a new incident is added to the collection: only it is fetched
-    extra = {"type": "incident", "spec_version": "2.1", "id": "incident--6f1c3b4e-2f7a-4c59-9d1e-0a5b7c9e1f20",
-             "created": "2022-02-25T08:00:00.000Z", "modified": "2022-02-25T08:00:00.000Z",
-             "name": "DDoS on Ukrainian bank websites, second wave"}  # fmt: skip
+    extra = {
+        "type": "incident",
+        "spec_version": "2.1",
+        "id": "incident--6f1c3b4e-2f7a-4c59-9d1e-0a5b7c9e1f20",
+        "created": "2022-02-25T08:00:00.000Z",
+        "modified": "2022-02-25T08:00:00.000Z",
+        "name": "DDoS on Ukrainian bank websites, second wave",
+    }
     collection.add([extra], datetime(2022, 2, 26, tzinfo=UTC))
     before = len(server.requests)
     assert _nightly(config, db).code == 0
@@ -451,8 +462,12 @@ def test_taxii_credentials_come_from_the_environment_and_are_never_shown(
     right = run("--verbose", "nightly", "--config", config, "--db", db, "--json")
     assert right.code == 0, right.err
     assert scalar(db, "SELECT count(*) FROM incidents WHERE source = 'partner'") == len(_local_incidents(tmp_path))
-    everything = " ".join(str(v) for table in ("ingest_files", "fetch_state", "ingest_runs", "rejects")
-                          for row in rows(db, f"SELECT * FROM {table}") for v in row)  # fmt: skip
+    everything = " ".join(
+        str(v)
+        for table in ("ingest_files", "fetch_state", "ingest_runs", "rejects")
+        for row in rows(db, f"SELECT * FROM {table}")
+        for v in row
+    )
     for text in (missing.out, missing.err, wrong.out, wrong.err, right.out, right.err, everything):
         assert secret not in text
     assert secret.encode() not in db.read_bytes()
@@ -477,8 +492,10 @@ def test_run_killed_mid_download_resumes_without_gaps_or_duplicates(server: Feed
     config, db = _config(tmp_path, _gdelt_source(server)), tmp_path / "store.duckdb"
     child = subprocess.Popen(
         [sys.executable, "-m", "ingest", "nightly", "--config", str(config), "--db", str(db)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
     deadline = time.monotonic() + 60
     while server.sent.get(slow, 0) < 128 and time.monotonic() < deadline and child.poll() is None:
         time.sleep(0.05)
@@ -535,8 +552,10 @@ def test_dry_run_says_which_source_cannot_be_reached(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ('format = "gdelt"\npath = "x/*"\nurl = "https://data.gdeltproject.org/gdeltv2/lastupdate.txt"',
-         "give path (local files) or url (a remote source), not both or neither"),
+        (
+            'format = "gdelt"\npath = "x/*"\nurl = "https://data.gdeltproject.org/gdeltv2/lastupdate.txt"',
+            "give path (local files) or url (a remote source), not both or neither",
+        ),
         ('format = "gdelt"', "give path (local files) or url (a remote source), not both or neither"),
         ('format = "acled"\nurl = "https://example.org/acled.csv"', "format acled has no remote kind"),
         ('format = "misp"\nurl = "ftp://example.org/feed"', "is not an http(s) URL"),
@@ -545,12 +564,16 @@ def test_dry_run_says_which_source_cannot_be_reached(tmp_path: Path) -> None:
         ('format = "misp"\nurl = "https://example.org/feed"\ncollection = "x"', "needs collection, and only it"),
         ('format = "gdelt"\nurl = "http://data.gdeltproject.org/gdeltv2/masterfilelist.txt"', "give since"),
         ('format = "misp"\npath = "feed/*"\nsince = 2022-01-01', "since: only for a source with a url"),
-        ('format = "misp"\nurl = "https://example.org/feed"\n[sources.auth]\npassword_env = "P"',
-         "give username_env (with password_env or password_file) or token_env or token_file"),
-        ('format = "misp"\nurl = "https://example.org/feed"\n[sources.auth]\ntoken = "abc"',
-         "Extra inputs are not permitted"),
+        (
+            'format = "misp"\nurl = "https://example.org/feed"\n[sources.auth]\npassword_env = "P"',
+            "give username_env (with password_env or password_file) or token_env or token_file",
+        ),
+        (
+            'format = "misp"\nurl = "https://example.org/feed"\n[sources.auth]\ntoken = "abc"',
+            "Extra inputs are not permitted",
+        ),
     ],
-)  # fmt: skip
+)
 def test_remote_source_config_mistakes_are_usage_errors(tmp_path: Path, source: str, message: str) -> None:
     config = _config(tmp_path, f'[[sources]]\nname = "remote"\n{source}\n', extra="")
     result = _nightly(config, tmp_path / "store.duckdb")
@@ -613,8 +636,9 @@ def test_real_misp_event_through_a_feed(server: FeedServer, tmp_path: Path) -> N
     assert rows(db, INCIDENTS) == rows(local, INCIDENTS)
 
 
-def test_credentials_never_go_to_another_host_a_list_names(server: FeedServer, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_credentials_never_go_to_another_host_a_list_names(
+    server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GDELT_TOKEN", "tok-123")
     body = _zip(BATCHES[0])
     with serve() as elsewhere:

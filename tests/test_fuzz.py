@@ -31,9 +31,11 @@ from ingest import formats
 
 EXAMPLES = int(os.environ.get("CYBERLOG_FUZZ_EXAMPLES", "8"))
 FUZZ = settings(
-    max_examples=EXAMPLES, deadline=None, derandomize=True,
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
-)  # fmt: skip
+)
 JSON_FORMATS = {"misp", "stix", "veris"}
 HEADERLESS = {"gdelt"}
 ODD = [
@@ -65,8 +67,22 @@ BYTE_EDIT = st.one_of(
     st.tuples(st.just("truncate"), st.integers(0, 1 << 30), st.just(0)),
     st.tuples(st.just("duplicate_line"), st.integers(0, 1 << 30), st.just(0)),
 )
-WRONG = [None, 0, -1, 1e308, True, "", "x" * 100_000, [], {}, [[[]]], {"": {}}, "2022-13-45T25:61:00Z",
-         "\u0000", "__DEEP__"]  # fmt: skip
+WRONG = [
+    None,
+    0,
+    -1,
+    1e308,
+    True,
+    "",
+    "x" * 100_000,
+    [],
+    {},
+    [[[]]],
+    {"": {}},
+    "2022-13-45T25:61:00Z",
+    "\u0000",
+    "__DEEP__",
+]
 JSON_EDIT = st.tuples(
     st.sampled_from(["replace", "delete", "duplicate"]), st.integers(0, 1 << 30), st.sampled_from(WRONG)
 )
@@ -151,10 +167,12 @@ def _ingest(tmp_path: Path, name: str, data: bytes) -> tuple[dict[str, Any], Pat
 
 def _stored(db: Path) -> int:
     with duckdb.connect(str(db), read_only=True) as con:
-        return int(con.execute(
-            "SELECT (SELECT count(*) FROM incidents) + (SELECT count(*) FROM diplomatic_events)"
-            " + (SELECT count(*) FROM alerts)"
-        ).fetchall()[0][0])  # fmt: skip
+        return int(
+            con.execute(
+                "SELECT (SELECT count(*) FROM incidents) + (SELECT count(*) FROM diplomatic_events)"
+                " + (SELECT count(*) FROM alerts)"
+            ).fetchall()[0][0]
+        )
 
 
 @pytest.fixture(scope="module")
@@ -205,8 +223,11 @@ def test_one_spoiled_record_leaves_the_others_loading(tmp_path, name, baseline):
     safe = st.sampled_from([b for b in range(256) if b not in b'"\r\n'])  # one record stays one record
 
     @FUZZ
-    @given(st.sampled_from(real), st.lists(st.tuples(st.integers(0, 1 << 30), safe), min_size=1, max_size=6),
-           st.sampled_from(WRONG[:-1]))  # fmt: skip
+    @given(
+        st.sampled_from(real),
+        st.lists(st.tuples(st.integers(0, 1 << 30), safe), min_size=1, max_size=6),
+        st.sampled_from(WRONG[:-1]),
+    )
     def check(index: int, flips: list[tuple[int, int]], wrong: Any) -> None:
         if name in JSON_FORMATS:
             doc = json.loads(_seed(name))

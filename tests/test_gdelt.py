@@ -32,17 +32,73 @@ def test_published_zips_plain_files_and_1_0_dailies_load(db):
            FROM diplomatic_events WHERE cameo_code IN ('0874', '054', '046') ORDER BY occurred_at""",
     ) == [
         # a GDELT 1.0 daily row (58 columns): DATEADDED is a day
-        ("1020110001", "2022-01-10", "day", "046", "talks", ["RUS", "USA"], "UNITED STATES", "GOV", "RUSSIA",
-         "CHE", 1, 7.0, 30, "2022-01-10T00:00Z"),
-        ("1020110002", "2022-01-12", "day", "046", "talks", ["RUS"], "NATO", "IGO", "RUSSIA", "BEL", 1, 7.0, 25,
-         "2022-01-12T00:00Z"),
+        (
+            "1020110001",
+            "2022-01-10",
+            "day",
+            "046",
+            "talks",
+            ["RUS", "USA"],
+            "UNITED STATES",
+            "GOV",
+            "RUSSIA",
+            "CHE",
+            1,
+            7.0,
+            30,
+            "2022-01-10T00:00Z",
+        ),
+        (
+            "1020110002",
+            "2022-01-12",
+            "day",
+            "046",
+            "talks",
+            ["RUS"],
+            "NATO",
+            "IGO",
+            "RUSSIA",
+            "BEL",
+            1,
+            7.0,
+            25,
+            "2022-01-12T00:00Z",
+        ),
         # the pullback announcement: leading zero kept, 087 de-escalation -> military, FIPS RS -> RUS
-        ("1029844101", "2022-02-15", "day", "0874", "military", ["RUS"], "RUSSIAN", "MIL", None, "RUS", 2, 10.0,
-         38, "2022-02-15T17:15Z"),
+        (
+            "1029844101",
+            "2022-02-15",
+            "day",
+            "0874",
+            "military",
+            ["RUS"],
+            "RUSSIAN",
+            "MIL",
+            None,
+            "RUS",
+            2,
+            10.0,
+            38,
+            "2022-02-15T17:15Z",
+        ),
         # from the published zip
-        ("1030212301", "2022-02-21", "day", "054", "recognition", ["RUS", "UKR"], "RUSSIA", "GOV", "DONETSK", "RUS",
-         1, 6.0, 80, "2022-02-21T19:00Z"),
-    ]  # fmt: skip
+        (
+            "1030212301",
+            "2022-02-21",
+            "day",
+            "054",
+            "recognition",
+            ["RUS", "UKR"],
+            "RUSSIA",
+            "GOV",
+            "DONETSK",
+            "RUS",
+            1,
+            6.0,
+            80,
+            "2022-02-21T19:00Z",
+        ),
+    ]
     assert scalar(db, "SELECT title FROM diplomatic_events WHERE cameo_code = '043'") == (
         "RUSSIA: Host a visit: GERMANY"
     )
@@ -79,8 +135,9 @@ def test_only_event_data_takes_a_filter(tmp_path):
     config.write_text('[[sources]]\nname = "s"\nformat = "stix"\npath = "*.json"\n[sources.filter]\nmin_sources = 1\n')
     result = run("nightly", "--config", config)
     assert (result.code, result.err) == (
-        2, f"cyberlog: error: {config}: sources.0: format stix takes no filter (formats that do: gdelt)\n"
-    )  # fmt: skip
+        2,
+        f"cyberlog: error: {config}: sources.0: format stix takes no filter (formats that do: gdelt)\n",
+    )
 
 
 def test_a_drop_folder_loads_new_batches_once_in_time_order(db, tmp_path):
@@ -94,8 +151,10 @@ def test_a_drop_folder_loads_new_batches_once_in_time_order(db, tmp_path):
     second = json.loads(run("nightly", "--config", config, "--db", db, "--json").out)
     assert (second["files_loaded"], second["files_skipped"]) == (1, 2)
     assert [p.rsplit("/", 1)[1] for (p,) in rows(db, "SELECT path FROM ingest_files ORDER BY started_at")] == [
-        "20220215171500.export.CSV", "20220221190000.export.CSV.zip", "20220113.export.CSV",
-    ]  # fmt: skip
+        "20220215171500.export.CSV",
+        "20220221190000.export.CSV.zip",
+        "20220113.export.CSV",
+    ]
 
 
 def test_a_gzipped_file_and_a_third_party_header(db, tmp_path):

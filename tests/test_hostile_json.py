@@ -50,29 +50,54 @@ def _load(db: Path, tmp_path: Path, fmt: str, data: bytes | str, name: str = "in
 
 
 def _incident(oid: str = INCIDENT, **extra: Any) -> dict[str, Any]:
-    return {"type": "incident", "spec_version": "2.1", "id": oid, "created": STAMP, "modified": STAMP,
-            "name": "DDoS on a ministry", "first_seen": "2022-02-15T12:00:00Z", **extra}  # fmt: skip
+    return {
+        "type": "incident",
+        "spec_version": "2.1",
+        "id": oid,
+        "created": STAMP,
+        "modified": STAMP,
+        "name": "DDoS on a ministry",
+        "first_seen": "2022-02-15T12:00:00Z",
+        **extra,
+    }
 
 
 def _victim() -> dict[str, Any]:
-    return {"type": "identity", "spec_version": "2.1", "id": VICTIM, "created": STAMP, "modified": STAMP,
-            "name": "Ministry of Defence", "identity_class": "organization"}  # fmt: skip
+    return {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": VICTIM,
+        "created": STAMP,
+        "modified": STAMP,
+        "name": "Ministry of Defence",
+        "identity_class": "organization",
+    }
 
 
 def _targets(**extra: Any) -> dict[str, Any]:
-    return {"type": "relationship", "spec_version": "2.1", "id": "relationship--2c4e6a8b-0d1f-4a3b-9c5d-7e9f1a3b5c7d",
-            "created": STAMP, "modified": STAMP, "relationship_type": "targets", "source_ref": INCIDENT,
-            "target_ref": VICTIM, **extra}  # fmt: skip
+    return {
+        "type": "relationship",
+        "spec_version": "2.1",
+        "id": "relationship--2c4e6a8b-0d1f-4a3b-9c5d-7e9f1a3b5c7d",
+        "created": STAMP,
+        "modified": STAMP,
+        "relationship_type": "targets",
+        "source_ref": INCIDENT,
+        "target_ref": VICTIM,
+        **extra,
+    }
 
 
 def _bundle(*objects: Any, **top: Any) -> str:
-    return json.dumps({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", **top,
-                       "objects": list(objects)})  # fmt: skip
+    return json.dumps(
+        {"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", **top, "objects": list(objects)}
+    )
 
 
 def _event(uuid: str, **extra: Any) -> dict[str, Any]:
-    return {"Event": {"uuid": uuid, "info": "DDoS on a ministry", "date": "2022-02-15", "timestamp": "1644973200",
-                      **extra}}  # fmt: skip
+    return {
+        "Event": {"uuid": uuid, "info": "DDoS on a ministry", "date": "2022-02-15", "timestamp": "1644973200", **extra}
+    }
 
 
 MISP_A, MISP_B = "a3f1c2d4-5b6e-4f70-8a91-b2c3d4e5f607", "b3f1c2d4-5b6e-4f70-8a91-b2c3d4e5f607"
@@ -160,8 +185,9 @@ def test_the_ends_of_the_calendar_load_without_overflow(db, tmp_path, times):
 
 def test_modified_before_created_is_a_reject(db, tmp_path):
     early = "2022-02-01T00:00:00.000Z"
-    found = _load(db, tmp_path, "stix", _bundle(_incident(modified=early), _incident(OTHER), _victim(),
-                                                 _targets(modified=early)))  # fmt: skip
+    found = _load(
+        db, tmp_path, "stix", _bundle(_incident(modified=early), _incident(OTHER), _victim(), _targets(modified=early))
+    )
     assert found.stored == [OTHER]
     assert found.rejects == [
         ("/objects/0", "modified", "modified 2022-02-01T00:00:00+00:00 is before created 2022-02-16T09:00:00+00:00"),
@@ -245,9 +271,16 @@ def test_a_relationship_without_a_zone_rejects_the_relationship_not_the_incident
 
 
 def test_a_report_with_a_day_for_published_rejects_the_report_not_the_incident(db, tmp_path):
-    report = {"type": "report", "spec_version": "2.1", "id": "report--9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b",
-              "created": STAMP, "modified": STAMP, "name": "DDoS", "published": "2022-02-16",
-              "object_refs": [INCIDENT]}  # fmt: skip
+    report = {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": "report--9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b",
+        "created": STAMP,
+        "modified": STAMP,
+        "name": "DDoS",
+        "published": "2022-02-16",
+        "object_refs": [INCIDENT],
+    }
     found = _load(db, tmp_path, "stix", _bundle(_incident(), report))
     assert found.stored == [INCIDENT]
     assert found.rejects == [("/objects/1", None, f"published: '2022-02-16' {STRICT}")]

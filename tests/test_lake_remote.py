@@ -56,16 +56,26 @@ def test_a_report_over_the_lake_on_duckdb_is_the_report_on_the_store(store: Path
 @pytest.mark.parametrize(
     ("engine", "where", "master", "fmt", "message"),
     [
-        ("spark", None, None, "csv",
-         "--engine spark runs over a lake: give --lake DIR (`cyberlog export --lake DIR` writes one)"),
-        ("duckdb", "empty", None, "csv",
-         "{lake} holds no cyberlog lake (no manifest.json, no writers/*.json): "
-         "`cyberlog export --lake {lake}` writes one"),
+        (
+            "spark",
+            None,
+            None,
+            "csv",
+            "--engine spark runs over a lake: give --lake DIR (`cyberlog export --lake DIR` writes one)",
+        ),
+        (
+            "duckdb",
+            "empty",
+            None,
+            "csv",
+            "{lake} holds no cyberlog lake (no manifest.json, no writers/*.json): "
+            "`cyberlog export --lake {lake}` writes one",
+        ),
         ("duckdb", "lake", None, "html", "--format html reads the store: run it without --lake"),
         ("duckdb", "lake", "local[2]", "csv", "--master is for --engine spark"),
         ("spark", "lake", None, "csv", "report lead_lag runs on DuckDB only: its Granger tests run in Python"),
     ],
-)  # fmt: skip
+)
 def test_what_cannot_run_over_a_lake_is_refused_before_it_starts(
     lake: Path, tmp_path: Path, engine: str, where: str | None, master: str | None, fmt: str, message: str
 ) -> None:

@@ -17,9 +17,15 @@ FORMATS = ROOT / "ingest" / "formats"
 # A format says what a source's record is and how it maps to ours (pydantic models, or the
 # name of a SQL file that staging runs): it never opens the store, nor reaches above itself.
 NOT_FOR_FORMATS = (
-    "duckdb", "ingest.store", "ingest.load", "ingest.run", "ingest.cli", "ingest.reports", "ingest.derive",
+    "duckdb",
+    "ingest.store",
+    "ingest.load",
+    "ingest.run",
+    "ingest.cli",
+    "ingest.reports",
+    "ingest.derive",
     "ingest.lake",
-)  # fmt: skip
+)
 SQL_CALLS = frozenset({"execute", "executemany", "sql", "query", "register", "cursor"})
 
 

@@ -71,9 +71,10 @@ def test_the_files_of_outstanding_rejects_and_whether_they_can_be_read_again(sto
     with duckdb.connect(str(store), read_only=True) as con:
         files = rejects.rejected_files(con, RejectFilter(source="curated-incidents"))
     assert [(f.path.name, f.format, f.rejects) for f in files] == [
-        ("bad.csv", "incidents_csv", 4), ("bad_country.csv", "incidents_csv", 1),
+        ("bad.csv", "incidents_csv", 4),
+        ("bad_country.csv", "incidents_csv", 1),
         ("unknown_sector.csv", "incidents_csv", 1),
-    ]  # fmt: skip
+    ]
     assert all(f.unchanged() for f in files)
     copy = tmp_path / "bad.csv"  # the same bytes elsewhere, then other bytes
     copy.write_bytes(files[0].path.read_bytes())

@@ -30,14 +30,22 @@ def test_the_15_feb_ddos_event(db):
     )
     assert ddos == (
         # first_seen 2022-02-15T14:00:00Z: an hour as written, not a claim to the second
-        "DDoS on Ukrainian MoD and state banks (PrivatBank, Oschadbank)", ["ddos"], "2022-02-15T14:00Z", "hour",
-        "MISP attribute first_seen", "2022-02-16T10:30Z", "medium",
+        "DDoS on Ukrainian MoD and state banks (PrivatBank, Oschadbank)",
+        ["ddos"],
+        "2022-02-15T14:00Z",
+        "hour",
+        "MISP attribute first_seen",
+        "2022-02-16T10:30Z",
+        "medium",
         ["Ministry of Defence of Ukraine", "PrivatBank", "Oschadbank"],
-        ["mil.gov.ua", "privatbank.ua", "oschadbank.ua"], ["UKR"], ["government"], "https://cert.gov.ua/article/37139",
+        ["mil.gov.ua", "privatbank.ua", "oschadbank.ua"],
+        ["UKR"],
+        ["government"],
+        "https://cert.gov.ua/article/37139",
         "Online banking and card payments unavailable for several hours;\r\n"
         "spoofed SMS claimed ATMs were out of service",
         "2022-02-16T01:00Z",
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize(
@@ -150,13 +158,19 @@ def test_machine_tags(tag, expected):
     [
         # the normal shape: an attribute and a galaxy tag naming the same country
         ([("target-location", "Ukraine")], ['misp-galaxy:country="ukraine"'], [(None, "UKR")]),
-        ([("target-location", "Ukraine"), ("target-org", "PrivatBank")], ['misp-galaxy:country="ukraine"'],
-         [("PrivatBank", "UKR")]),
+        (
+            [("target-location", "Ukraine"), ("target-org", "PrivatBank")],
+            ['misp-galaxy:country="ukraine"'],
+            [("PrivatBank", "UKR")],
+        ),
         # two countries and no telling where each organisation is: both countries kept
-        ([("target-location", "Ukraine"), ("target-location", "Poland"), ("target-org", "PrivatBank")], [],
-         [("PrivatBank", None), (None, "POL"), (None, "UKR")]),
+        (
+            [("target-location", "Ukraine"), ("target-location", "Poland"), ("target-org", "PrivatBank")],
+            [],
+            [("PrivatBank", None), (None, "POL"), (None, "UKR")],
+        ),
     ],
-)  # fmt: skip
+)
 def test_every_stated_country_is_kept_once(db, tmp_path, attributes, tags, expected):
     event = _event(DDOS, "1644973200", "DDoS on banks") | {
         "Attribute": [{"type": t, "category": "Targeting data", "value": v} for t, v in attributes],

@@ -38,8 +38,10 @@ def test_without_a_store_every_local_file_would_be_ingested_and_nothing_is_writt
     plan = _plan(_config(tmp_path), db)
     assert plan == {
         "ingest": [{"source": "cfr", "format": "cfr_tracker", "path": str(tmp_path / "cfr.csv")}],
-        "fetch": [], "failed": [], "warnings": [],
-    }  # fmt: skip
+        "fetch": [],
+        "failed": [],
+        "warnings": [],
+    }
     assert not db.exists()
     assert nightly.remote_jobs(load_config(tmp_path / "cyberlog.toml"), tmp_path / "cyberlog.toml") is None
 

@@ -31,13 +31,19 @@ def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
         (FileResult(Path("gdelt"), "failed", error="HTTP 503", url="https://x/l"), "failed https://x/l: HTTP 503"),
         (FileResult(Path("b.csv"), "failed", error="not UTF-8"), "failed b.csv: not UTF-8"),
         (
-            FileResult(Path("c.csv"), "loaded", "s", "gdelt", counts={"records_read": 9, "inserted": 4, "rejected": 1},
-                       skipped={"filtered out": 3, "a duplicate": 1}),
+            FileResult(
+                Path("c.csv"),
+                "loaded",
+                "s",
+                "gdelt",
+                counts={"records_read": 9, "inserted": 4, "rejected": 1},
+                skipped={"filtered out": 3, "a duplicate": 1},
+            ),
             "loaded c.csv (gdelt -> s): 9 read, 4 inserted, 0 updated, 0 unchanged, 1 rejected, "
             "4 skipped (3 filtered out; 1 a duplicate)",
         ),
     ],
-)  # fmt: skip
+)
 def test_each_file_is_described_in_one_line(result: FileResult, line: str) -> None:
     assert orchestrate.describe(result) == line
 
@@ -80,8 +86,10 @@ def test_the_outcome_sums_the_run_up(tmp_path: Path) -> None:
         lines[1] == f"run {run.run_id}: 2 loaded, 0 skipped, 0 failed; 12 inserted, 0 updated, 0 unchanged, 0 rejected"
     )
     assert run.identity is not None
-    assert lines[-1] == (f"identity: {run.identity.matched} new cross-source matches, {run.identity.stale} no "
-                         f"longer hold; {run.identity.clusters} clusters")  # fmt: skip
+    assert lines[-1] == (
+        f"identity: {run.identity.matched} new cross-source matches, {run.identity.stale} no "
+        f"longer hold; {run.identity.clusters} clusters"
+    )
 
 
 def test_a_bug_during_a_run_is_recorded_as_exit_1_then_raised(tmp_path: Path) -> None:
@@ -112,8 +120,17 @@ class _OneMore:
 def test_jobs_that_appear_during_the_run_are_loaded_and_told_of_every_file(tmp_path: Path) -> None:
     more = _OneMore(CFR)
     jobs = orchestrate.file_jobs([CURATED], None, None, None, "utf-8")
-    run = orchestrate.run_jobs(tmp_path / "store.duckdb", "nightly", None, jobs, [], orchestrate.Rules(), wait=None,
-                               say=lambda line: None, remote=lambda con, run, report: more)  # fmt: skip
+    run = orchestrate.run_jobs(
+        tmp_path / "store.duckdb",
+        "nightly",
+        None,
+        jobs,
+        [],
+        orchestrate.Rules(),
+        wait=None,
+        say=lambda line: None,
+        remote=lambda con, run, report: more,
+    )
     assert [(f.path, f.status) for f in run.files] == [(CURATED, "loaded"), (CFR, "loaded")]
     assert more.told == [CURATED, CFR]
 
@@ -165,10 +182,21 @@ def test_a_replay_marks_the_old_rejects_of_each_file_that_loaded_again(tmp_path:
     assert old is not None
     jobs, _ = orchestrate.replay_jobs(
         [RejectedFile(old, UNKNOWN_SECTOR, "curated-incidents", "incidents_csv", first.files[0].sha256, 1)],
-        None, None, None,
-    )  # fmt: skip
-    replay = orchestrate.run_jobs(db, "replay", None, jobs, [], orchestrate.Rules(), wait=None, say=lambda line: None,
-                                  after=orchestrate.mark_replayed(jobs))  # fmt: skip
+        None,
+        None,
+        None,
+    )
+    replay = orchestrate.run_jobs(
+        db,
+        "replay",
+        None,
+        jobs,
+        [],
+        orchestrate.Rules(),
+        wait=None,
+        say=lambda line: None,
+        after=orchestrate.mark_replayed(jobs),
+    )
     assert _rows(db, f"SELECT replay_run FROM rejects WHERE file_id = '{old}'") == [(replay.run_id,)]
 
 

@@ -13,8 +13,15 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extras")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (.ci/run installs Debian's)")
 
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +44,9 @@ def _open(browser, path):
 
 def test_the_timeline_page_draws_every_mark_and_shows_details(loaded, tmp_path, browser):
     out = tmp_path / "t.html"
-    result = run("report", "run", "timeline", "-p", "since=2022-02-01", "-p", "until=2022-02-28",
-                 "--out", out, "--db", loaded)  # fmt: skip
+    result = run(
+        "report", "run", "timeline", "-p", "since=2022-02-01", "-p", "until=2022-02-28", "--out", out, "--db", loaded
+    )
     assert result.code == 0, result.err
     page, requests, errors = _open(browser, out)
     marks = page.locator("svg#axis circle.mark")

@@ -56,21 +56,49 @@ def test_params_take_what_ingest_takes(report, name, given, value):
 @pytest.mark.parametrize(
     ("report", "name", "given", "message"),
     [
-        ("targets_by_period", "country", "Ukrane", "param country: 'Ukrane' is not a country: give an alpha-2 or "
-         "alpha-3 code or a name (UA, UKR, Ukraine); did you mean Ukraine (UKR)?"),
-        ("targets_by_period", "country", "Atlantis", "param country: 'Atlantis' is not a country: give an alpha-2 "
-         "or alpha-3 code or a name (UA, UKR, Ukraine)"),
-        ("event_study", "event_country", "NATO", "param event_country: 'NATO' names an organisation or region, "
-         "not a country"),
-        ("targets_by_period", "sector", "bakery", "param sector: 'bakery' is not one of government, military, "
-         "finance, energy, telecom, media, transport, health, education, other, nor a term ingest maps to one"),
-        ("event_study", "attack_type", "sneeze", "param attack_type: 'sneeze' is not one of ddos, defacement, "
-         "wiper, ransomware, phishing, intrusion, data_leak, other, nor a term ingest maps to one"),
-        ("incidents_near_events", "event_class", "summit", "param event_class: 'summit' is not one of talks, "
-         "visit, statement, agreement, sanction, recognition, threat, attribution, military, other"),
+        (
+            "targets_by_period",
+            "country",
+            "Ukrane",
+            "param country: 'Ukrane' is not a country: give an alpha-2 or "
+            "alpha-3 code or a name (UA, UKR, Ukraine); did you mean Ukraine (UKR)?",
+        ),
+        (
+            "targets_by_period",
+            "country",
+            "Atlantis",
+            "param country: 'Atlantis' is not a country: give an alpha-2 or alpha-3 code or a name (UA, UKR, Ukraine)",
+        ),
+        (
+            "event_study",
+            "event_country",
+            "NATO",
+            "param event_country: 'NATO' names an organisation or region, not a country",
+        ),
+        (
+            "targets_by_period",
+            "sector",
+            "bakery",
+            "param sector: 'bakery' is not one of government, military, "
+            "finance, energy, telecom, media, transport, health, education, other, nor a term ingest maps to one",
+        ),
+        (
+            "event_study",
+            "attack_type",
+            "sneeze",
+            "param attack_type: 'sneeze' is not one of ddos, defacement, "
+            "wiper, ransomware, phishing, intrusion, data_leak, other, nor a term ingest maps to one",
+        ),
+        (
+            "incidents_near_events",
+            "event_class",
+            "summit",
+            "param event_class: 'summit' is not one of talks, "
+            "visit, statement, agreement, sanction, recognition, threat, attribution, military, other",
+        ),
         ("lag_profile", "bin", "minute", "param bin: 'minute' is not one of day, hour"),
     ],
-)  # fmt: skip
+)
 def test_a_value_that_names_nothing_is_a_usage_error(report, name, given, message):
     with pytest.raises(UsageError) as caught:
         _param(report, name).parse(given)
@@ -96,9 +124,12 @@ def test_a_country_by_code_or_name_gives_the_same_rows(store, report, column):
 
 @pytest.mark.parametrize(
     ("report", "alias", "value"),
-    [("targets_by_period", "sector=banking", "sector=finance"), ("attack_bursts", "category=DDoS", "category=ddos"),
-     ("incidents_near_events", "event_class=Military", "event_class=military")],
-)  # fmt: skip
+    [
+        ("targets_by_period", "sector=banking", "sector=finance"),
+        ("attack_bursts", "category=DDoS", "category=ddos"),
+        ("incidents_near_events", "event_class=Military", "event_class=military"),
+    ],
+)
 def test_an_alias_gives_the_rows_of_its_value(store, report, alias, value):
     by_alias = run("report", "run", report, "-p", alias, "--format", "csv", "--db", store)
     by_value = run("report", "run", report, "-p", value, "--format", "csv", "--db", store)
@@ -115,20 +146,32 @@ def test_an_alias_gives_the_rows_of_its_value(store, report, alias, value):
         ("attack_bursts", ["category=ransomware"], ["no incident has attack type ransomware"]),
         ("incidents_near_events", ["event_class=threat"], ["no diplomatic event is of class threat"]),
         ("incidents_near_events", ["coarsest=second"], ["no diplomatic event is known to the second"]),
-        ("timeline", ["country=Estonia"],
-         ["no incident has a target in EST", "no diplomatic event has an actor from EST"]),
-        ("timeline", ["since=2030-01-01", "until=2030-12-31"], [
-            "no incident between 2030-01-01 and 2030-12-31; the store holds incidents from 2022-01-13 to 2022-02-24",
-            "no diplomatic event between 2030-01-01 and 2030-12-31; the store holds diplomatic events from "
-            "2022-01-10 to 2022-02-24",
-        ]),
-        ("incidents_near_events", ["until=2021-12-31"], [
-            "no incident on or before 2021-12-31; the store holds incidents from 2022-01-13 to 2022-02-24",
-            "no diplomatic event on or before 2021-12-31; the store holds diplomatic events from 2022-01-10 to "
-            "2022-02-24",
-        ]),
+        (
+            "timeline",
+            ["country=Estonia"],
+            ["no incident has a target in EST", "no diplomatic event has an actor from EST"],
+        ),
+        (
+            "timeline",
+            ["since=2030-01-01", "until=2030-12-31"],
+            [
+                "no incident between 2030-01-01 and 2030-12-31; "
+                "the store holds incidents from 2022-01-13 to 2022-02-24",
+                "no diplomatic event between 2030-01-01 and 2030-12-31; the store holds diplomatic events from "
+                "2022-01-10 to 2022-02-24",
+            ],
+        ),
+        (
+            "incidents_near_events",
+            ["until=2021-12-31"],
+            [
+                "no incident on or before 2021-12-31; the store holds incidents from 2022-01-13 to 2022-02-24",
+                "no diplomatic event on or before 2021-12-31; the store holds diplomatic events from 2022-01-10 to "
+                "2022-02-24",
+            ],
+        ),
     ],
-)  # fmt: skip
+)
 def test_an_empty_report_says_why_on_stderr_and_only_there(store, report, params, notes):
     result = run("report", "run", report, *(a for p in params for a in ("-p", p)), "--format", "csv", "--db", store)
     assert result.code == 0
@@ -153,8 +196,9 @@ def test_hour_bins_over_data_known_to_the_day_say_so(tmp_path):
     )
     db = tmp_path / "day.duckdb"
     assert run("ingest", incidents, events, "--db", db).code == 0
-    result = run("report", "run", "lag_profile", "-p", "bin=hour", "-p", "permutations=10", "--format", "csv",
-                 "--db", db)  # fmt: skip
+    result = run(
+        "report", "run", "lag_profile", "-p", "bin=hour", "-p", "permutations=10", "--format", "csv", "--db", db
+    )
     assert result.code == 0 and "known" not in result.out
     assert result.err == (
         "cyberlog: note: no incident is known to the hour or finer\n"
@@ -181,8 +225,13 @@ def test_report_show_lists_a_vocabularys_values():
 def test_report_headers_take_vocabularies_from_records_not_by_hand(report):
     for param in report.params:
         assert param.choices not in VOCABULARIES.values(), f"{report.name}.{param.name}: use its type"
-        expected = {"country": "COUNTRY", "event_country": "COUNTRY", "sector": "SECTOR",
-                    "attack_type": "ATTACK_TYPE", "event_class": "EVENT_CLASS"}.get(param.name)  # fmt: skip
+        expected = {
+            "country": "COUNTRY",
+            "event_country": "COUNTRY",
+            "sector": "SECTOR",
+            "attack_type": "ATTACK_TYPE",
+            "event_class": "EVENT_CLASS",
+        }.get(param.name)
         assert expected in (None, param.type), f"{report.name}.{param.name} is a {param.type}"
         vocabulary = reports.TYPES[param.type].vocabulary
         assert vocabulary is None or set(param.choices) <= set(VOCABULARIES[vocabulary])
@@ -190,10 +239,16 @@ def test_report_headers_take_vocabularies_from_records_not_by_hand(report):
 
 # the schema's CHECK constraints and which vocabulary each holds; the others are no vocabulary
 _SCHEMA_VOCABULARIES = {
-    "time_precision": "time_precision", "evidence": "evidence", "severity": "severity", "role": "actor_role",
-    "sector": "sector", "sectors": "sector", "event_class": "event_class", "attack_types": "attack_type",
+    "time_precision": "time_precision",
+    "evidence": "evidence",
+    "severity": "severity",
+    "role": "actor_role",
+    "sector": "sector",
+    "sectors": "sector",
+    "event_class": "event_class",
+    "attack_types": "attack_type",
     "category": "attack_type",
-}  # fmt: skip
+}
 _NOT_VOCABULARIES = {"status", "decision"}  # a file's load status, a link's decision: the store's own words
 
 

@@ -84,14 +84,20 @@ def test_missing_store_is_a_usage_error(tmp_path):
 
 def test_busy_store_exits_5_with_one_line(loaded):
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import duckdb, sys
             con = duckdb.connect({str(loaded)!r})
             print("ready", flush=True)
             sys.stdin.read()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
         for args in (
@@ -142,8 +148,21 @@ def test_report_headers_declare_exactly_the_params_they_use(report):
 
 
 def test_attack_bursts_puts_the_logs_first_alert_beside_the_reports_of_the_ddos(fixture_store):
-    result = run("report", "run", "attack_bursts", "-p", "since=2022-02-15", "-p", "until=2022-02-15",
-                 "-p", "category=ddos", "--format", "json", "--db", fixture_store)  # fmt: skip
+    result = run(
+        "report",
+        "run",
+        "attack_bursts",
+        "-p",
+        "since=2022-02-15",
+        "-p",
+        "until=2022-02-15",
+        "-p",
+        "category=ddos",
+        "--format",
+        "json",
+        "--db",
+        fixture_store,
+    )
     assert result.code == 0, result.err
     found = {row["target"]: row for row in json.loads(result.out)}
     assert set(found) == {"Ministry of Defence of Ukraine", "PrivatBank", "Oschadbank"}
@@ -168,9 +187,20 @@ def test_attack_bursts_puts_the_logs_first_alert_beside_the_reports_of_the_ddos(
 
 def test_incidents_near_events_shows_the_pullback_hours_before_the_ddos(fixture_store):
     result = run(
-        "report", "run", "incidents_near_events", "-p", "country=UKR", "-p", "event_class=military",
-        "-p", "window_hours=24", "--format", "json", "--db", fixture_store,
-    )  # fmt: skip
+        "report",
+        "run",
+        "incidents_near_events",
+        "-p",
+        "country=UKR",
+        "-p",
+        "event_class=military",
+        "-p",
+        "window_hours=24",
+        "--format",
+        "json",
+        "--db",
+        fixture_store,
+    )
     pairs = json.loads(result.out)
     ddos = [p for p in pairs if p["attack_types"] == "ddos" and p["incident_at"].startswith("2022-02-15")]
     # one attack, however many sources reported it; one announcement, however many feeds

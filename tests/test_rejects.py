@@ -28,8 +28,9 @@ def test_list_filters_and_show_gives_the_whole_record(tmp_path):
     path, db = _store(tmp_path)
     listed = _listed(db)
     assert [(r["at"], r["field"]) for r in sorted(listed, key=lambda r: r["at"])] == [
-        ("2", "occurred_at"), ("4", "occurred_at"),
-    ]  # fmt: skip
+        ("2", "occurred_at"),
+        ("4", "occurred_at"),
+    ]
     assert [r["at"] for r in _listed(db, "--reason", "no UTC offset")] == ["2"]
     assert _listed(db, "--source", "other") == []
     assert len(_listed(db, "--file", str(path))) == 2
@@ -47,11 +48,14 @@ def test_replay_after_a_fix_stores_what_now_passes_exactly_once(tmp_path):
     summary = json.loads(replay.out)
     assert (summary["inserted"], summary["unchanged"], summary["rejected"]) == (1, 1, 1)
     assert rows(db, "SELECT source_ref, strftime(occurred_at, '%H:%M') FROM diplomatic_events ORDER BY 1") == [
-        ("x-1", "19:00"), ("x-2", "10:00"),
-    ]  # fmt: skip
+        ("x-1", "19:00"),
+        ("x-2", "10:00"),
+    ]
     assert rows(db, "SELECT line, outstanding FROM v_rejects ORDER BY rejected_at, line") == [
-        (2, False), (4, False), (4, True),
-    ]  # fmt: skip
+        (2, False),
+        (4, False),
+        (4, True),
+    ]
     assert [r["at"] for r in _listed(db)] == ["4"]
     again = run("rejects", "replay", "--timezone", "Europe/Moscow", "--db", db, "--json")
     assert json.loads(again.out)["inserted"] == 0

@@ -99,14 +99,25 @@ def test_a_store_loaded_before_the_bound_is_bounded_when_opened(tmp_path: Path) 
 
 def _stix_first_seen(tmp_path: Path, start: str, created: str) -> Path:
     incident = {
-        "type": "incident", "spec_version": "2.1", "id": "incident--7b3e9c10-2d4f-4a6b-8c1d-9e0f1a2b3c4d",
-        "created": created, "modified": created, "name": "DDoS on a ministry", "first_seen": start,
-        "extensions": {"extension-definition--ef765651-680c-498d-9894-99799f2fa126": {
-            "extension_type": "property-extension", "incident_types": ["denial-of-service"]}},
-    }  # fmt: skip
+        "type": "incident",
+        "spec_version": "2.1",
+        "id": "incident--7b3e9c10-2d4f-4a6b-8c1d-9e0f1a2b3c4d",
+        "created": created,
+        "modified": created,
+        "name": "DDoS on a ministry",
+        "first_seen": start,
+        "extensions": {
+            "extension-definition--ef765651-680c-498d-9894-99799f2fa126": {
+                "extension_type": "property-extension",
+                "incident_types": ["denial-of-service"],
+            }
+        },
+    }
     path = tmp_path / "bundle.json"
-    path.write_text(json.dumps({"type": "bundle", "id": "bundle--0f0e0d0c-0b0a-4909-8807-060504030201",
-                                "objects": [incident]}), "utf-8")  # fmt: skip
+    path.write_text(
+        json.dumps({"type": "bundle", "id": "bundle--0f0e0d0c-0b0a-4909-8807-060504030201", "objects": [incident]}),
+        "utf-8",
+    )
     return path
 
 
@@ -116,19 +127,36 @@ def _stix(tmp_path: Path, start: str, created: str) -> Path:
     if "T" in start:
         return _stix_first_seen(tmp_path, start, created)
     event = {
-        "type": "event", "spec_version": "2.1", "id": "event--7b3e9c10-2d4f-4a6b-8c1d-9e0f1a2b3c4e",
-        "created": created, "modified": created, "start_time": f"{start}T00:00:00Z", "start_time_fidelity": "day",
-    }  # fmt: skip
+        "type": "event",
+        "spec_version": "2.1",
+        "id": "event--7b3e9c10-2d4f-4a6b-8c1d-9e0f1a2b3c4e",
+        "created": created,
+        "modified": created,
+        "start_time": f"{start}T00:00:00Z",
+        "start_time_fidelity": "day",
+    }
     incident = {
-        "type": "incident", "spec_version": "2.1", "id": "incident--7b3e9c10-2d4f-4a6b-8c1d-9e0f1a2b3c4d",
-        "created": created, "modified": created, "name": "DDoS on a ministry",
-        "extensions": {"extension-definition--ef765651-680c-498d-9894-99799f2fa126": {
-            "extension_type": "property-extension", "incident_types": ["denial-of-service"],
-            "events": [{"event_ref": event["id"]}]}},
-    }  # fmt: skip
+        "type": "incident",
+        "spec_version": "2.1",
+        "id": "incident--7b3e9c10-2d4f-4a6b-8c1d-9e0f1a2b3c4d",
+        "created": created,
+        "modified": created,
+        "name": "DDoS on a ministry",
+        "extensions": {
+            "extension-definition--ef765651-680c-498d-9894-99799f2fa126": {
+                "extension_type": "property-extension",
+                "incident_types": ["denial-of-service"],
+                "events": [{"event_ref": event["id"]}],
+            }
+        },
+    }
     path = tmp_path / "bundle.json"
-    path.write_text(json.dumps({"type": "bundle", "id": "bundle--0f0e0d0c-0b0a-4909-8807-060504030201",
-                                "objects": [incident, event]}), "utf-8")  # fmt: skip
+    path.write_text(
+        json.dumps(
+            {"type": "bundle", "id": "bundle--0f0e0d0c-0b0a-4909-8807-060504030201", "objects": [incident, event]}
+        ),
+        "utf-8",
+    )
     return path
 
 
@@ -136,9 +164,10 @@ def test_a_stix_incident_started_no_later_than_the_object_was_created(tmp_path: 
     db = tmp_path / "store.duckdb"
     assert run("ingest", _stix(tmp_path, "2022-02-15", "2022-02-15T16:02:00.000Z"), "--db", db).code == 0
     ((start, latest, precision, basis),) = rows(
-        db, "SELECT strftime(started_at, '%d %H:%M'), strftime(started_latest, '%d %H:%M'), time_precision, "
-        "time_basis FROM incidents"
-    )  # fmt: skip
+        db,
+        "SELECT strftime(started_at, '%d %H:%M'), strftime(started_latest, '%d %H:%M'), time_precision, "
+        "time_basis FROM incidents",
+    )
     assert (start, latest, precision) == ("15 00:00", "15 16:02", "day")
     assert basis.endswith("no later than its writing, 2022-02-15T16:02:00Z"), basis
 
@@ -158,9 +187,10 @@ def test_a_stix_incident_created_before_its_start_keeps_the_start_and_says_so(tm
 def test_a_stix_stated_fidelity_is_kept_apart_from_the_precision(fixture_store: Path) -> None:
     """The CERT bundle states start_time_fidelity hour for the 15 Feb DDoS: shown as the source said it."""
     ((precision, basis, shown),) = rows(
-        fixture_store, "SELECT time_precision, time_basis, time_text(started_at, started_latest, time_precision) "
-        "FROM incidents WHERE source = 'cert-stix' AND title LIKE 'DDoS against Ukrainian MoD%'"
-    )  # fmt: skip
+        fixture_store,
+        "SELECT time_precision, time_basis, time_text(started_at, started_latest, time_precision) "
+        "FROM incidents WHERE source = 'cert-stix' AND title LIKE 'DDoS against Ukrainian MoD%'",
+    )
     assert (precision, shown) == ("hour", "2022-02-15T13h")
     assert basis.startswith("event start_time (stated fidelity: hour)"), basis
     assert rows(fixture_store, "SELECT count(*) FROM v_time_disagreements") == [(0,)]
@@ -183,11 +213,18 @@ def test_a_veris_incident_began_no_later_than_its_record_was_created(tmp_path: P
 
 def test_a_stix_incident_began_no_later_than_a_report_naming_it_was_published(tmp_path: Path) -> None:
     bundle = json.loads(_stix(tmp_path, "2022-02-15", "2022-02-20T10:00:00.000Z").read_text("utf-8"))
-    bundle["objects"].append({
-        "type": "report", "spec_version": "2.1", "id": "report--9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b",
-        "created": "2022-02-20T09:00:00.000Z", "modified": "2022-02-20T09:00:00.000Z", "name": "CERT-UA note",
-        "published": "2022-02-15T18:30:00Z", "object_refs": [bundle["objects"][0]["id"]],
-    })  # fmt: skip
+    bundle["objects"].append(
+        {
+            "type": "report",
+            "spec_version": "2.1",
+            "id": "report--9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b",
+            "created": "2022-02-20T09:00:00.000Z",
+            "modified": "2022-02-20T09:00:00.000Z",
+            "name": "CERT-UA note",
+            "published": "2022-02-15T18:30:00Z",
+            "object_refs": [bundle["objects"][0]["id"]],
+        }
+    )
     path = tmp_path / "with-report.json"
     path.write_text(json.dumps(bundle), "utf-8")
     db = tmp_path / "store.duckdb"
@@ -199,10 +236,18 @@ def _attribution_bundle(tmp_path: Path, report_published: str | None) -> Path:
     incident = json.loads(_stix(tmp_path, "2022-02-15T13:00:00Z", "2022-02-15T16:00:00.000Z").read_text("utf-8"))
     inc = incident["objects"][0]
     common = {"spec_version": "2.1", "created": "2022-02-20T10:00:00.000Z", "modified": "2022-02-20T10:00:00.000Z"}
-    intrusion = {"type": "intrusion-set", "id": "intrusion-set--1a2b3c4d-0000-4000-8000-000000000001",
-                 "name": "Sandworm Team", **common}  # fmt: skip
-    agency = {"type": "threat-actor", "id": "threat-actor--1a2b3c4d-0000-4000-8000-000000000002", "name": "GRU",
-              **common}  # fmt: skip
+    intrusion = {
+        "type": "intrusion-set",
+        "id": "intrusion-set--1a2b3c4d-0000-4000-8000-000000000001",
+        "name": "Sandworm Team",
+        **common,
+    }
+    agency = {
+        "type": "threat-actor",
+        "id": "threat-actor--1a2b3c4d-0000-4000-8000-000000000002",
+        "name": "GRU",
+        **common,
+    }
     to_set = {
         "type": "relationship",
         "id": "relationship--1a2b3c4d-0000-4000-8000-000000000003",

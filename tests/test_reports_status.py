@@ -17,9 +17,16 @@ def test_an_empty_store(tmp_path: Path) -> None:
     with results.reading(db) as con:
         found = status.read(con, db)
     assert found.store == {
-        "store": str(db), "size_bytes": db.stat().st_size, "schema_version": SCHEMA_VERSION, "runs": 0,
-        "last_run": None, "last_run_exit": None, "runs_unfinished": 0, "runs_not_matched": 0, "runs_not_derived": 0,
-    }  # fmt: skip
+        "store": str(db),
+        "size_bytes": db.stat().st_size,
+        "schema_version": SCHEMA_VERSION,
+        "runs": 0,
+        "last_run": None,
+        "last_run_exit": None,
+        "runs_unfinished": 0,
+        "runs_not_matched": 0,
+        "runs_not_derived": 0,
+    }
     assert found.actors_unresolved == [] and found.sources == []
     assert found.columns[:3] == ["source", "kind", "records"]
 
@@ -33,8 +40,9 @@ def test_a_loaded_store(tmp_path: Path) -> None:
     assert found.store["last_run"].startswith("ingest at 2")
     by_source = {row[0]: dict(zip(found.columns, row, strict=True)) for row in found.sources}
     assert {s: (r["kind"], r["records"], r["files_loaded"]) for s, r in by_source.items()} == {
-        "cfr": ("incidents", 3, 1), "curated-incidents": ("incidents", 9, 1)
-    }  # fmt: skip
+        "cfr": ("incidents", 3, 1),
+        "curated-incidents": ("incidents", 9, 1),
+    }
     assert run.exit_code == 0
 
 

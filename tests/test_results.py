@@ -69,8 +69,9 @@ def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "markdown", "table"])
-def test_a_statement_is_written_to_a_file_as_the_writer_writes_it(con: duckdb.DuckDBPyConnection, tmp_path: Path,
-                                                                  fmt: str) -> None:  # fmt: skip
+def test_a_statement_is_written_to_a_file_as_the_writer_writes_it(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, fmt: str
+) -> None:
     out = tmp_path / f"rows.{fmt}"
     results.emit(con, ROWS + ";\n-- the end", {}, fmt, out)
     expected = io.StringIO(newline="")
@@ -79,8 +80,9 @@ def test_a_statement_is_written_to_a_file_as_the_writer_writes_it(con: duckdb.Du
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
 
 
-def test_a_failing_statement_is_a_query_error_and_leaves_no_file(con: duckdb.DuckDBPyConnection,
-                                                                 tmp_path: Path) -> None:  # fmt: skip
+def test_a_failing_statement_is_a_query_error_and_leaves_no_file(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
     out = tmp_path / "rows.csv"
     for fmt in ("csv", "json"):
         with pytest.raises(QueryError) as failed:

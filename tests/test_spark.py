@@ -34,19 +34,27 @@ spark_module = pytest.importorskip(
 )
 
 PARAMS: dict[str, list[dict[str, str]]] = {  # besides each report's defaults
-    "incidents_near_events": [{"country": "UKR", "window_hours": "24"}, {"event_class": "sanction"},
-                              {"since": "2022-02-15", "until": "2022-02-15", "coarsest": "hour"}],
+    "incidents_near_events": [
+        {"country": "UKR", "window_hours": "24"},
+        {"event_class": "sanction"},
+        {"since": "2022-02-15", "until": "2022-02-15", "coarsest": "hour"},
+    ],
     "targets_by_period": [{"period": "week", "tz": "Europe/Kyiv"}, {"sector": "finance", "period": "month"}],
-    "event_study": [{"event_class": "talks", "permutations": "50", "seed": "3"},
-                    {"group": "day", "block_weeks": "2", "since": "2022-01-01", "until": "2022-03-31"},
-                    {"group": "event", "event_class": "visit"}],
-    "lag_profile": [{"bin": "hour", "k": "12", "permutations": "40"}, {"k": "3", "block_weeks": "1"},
-                    {"event_class": "talks", "seed": "9", "tz": "Europe/Kyiv", "k": "5"}],
+    "event_study": [
+        {"event_class": "talks", "permutations": "50", "seed": "3"},
+        {"group": "day", "block_weeks": "2", "since": "2022-01-01", "until": "2022-03-31"},
+        {"group": "event", "event_class": "visit"},
+    ],
+    "lag_profile": [
+        {"bin": "hour", "k": "12", "permutations": "40"},
+        {"k": "3", "block_weeks": "1"},
+        {"event_class": "talks", "seed": "9", "tz": "Europe/Kyiv", "k": "5"},
+    ],
     "timeline": [{"since": "2022-02-14", "until": "2022-02-16"}],
     "attribution_lag": [{"country": "UKR"}],
     "ingest_health": [{}],
     "attack_bursts": [{"since": "2022-02-15", "until": "2022-02-15"}, {"category": "DDoS"}],
-}  # fmt: skip
+}
 
 
 def _java() -> bool:
@@ -121,8 +129,16 @@ def test_a_duckdb_only_report_is_refused_before_spark_starts(fixture_lake: Path)
 @needs_spark
 def test_the_views_hold_the_same_rows_on_spark(spark: Any, fixture_lake: Path) -> None:
     with lakes.duckdb_over_lake(fixture_lake) as duck:
-        for view in ("v_incidents", "v_clusters", "v_attacks", "v_attack_targets", "v_timeline",
-                     "v_cluster_disagreements", "v_derived_evidence", "v_source_records"):  # fmt: skip
+        for view in (
+            "v_incidents",
+            "v_clusters",
+            "v_attacks",
+            "v_attack_targets",
+            "v_timeline",
+            "v_cluster_disagreements",
+            "v_derived_evidence",
+            "v_source_records",
+        ):
             cursor = duck.execute(f"SELECT * FROM {view}")
             # 128-bit integers (IP numbers) have no Spark type: the lake gives them to Spark as text
             text = [str(d[1]) in lakes.AS_TEXT for d in cursor.description or []]

@@ -20,10 +20,19 @@ def test_status_after_the_nightly_lists_every_source(fixture_store):
     assert status["store"]["runs_unfinished"] == 0 and status["store"]["runs_not_derived"] == 0
     by_source = {s["source"]: s for s in status["sources"]}
     assert by_source["ids"] | {"last_run_at": None} == {
-        "source": "ids", "kind": "alerts", "records": 38, "newest_data": "2022-02-15T16:40:11.620948Z",
-        "last_run_at": None, "last_exit": 0, "files_loaded": 1, "files_failed": 0, "rejects": 0,
-        "time_disagreements": 0, "unmapped": 2, "last_fetched_at": None,
-    }  # fmt: skip
+        "source": "ids",
+        "kind": "alerts",
+        "records": 38,
+        "newest_data": "2022-02-15T16:40:11.620948Z",
+        "last_run_at": None,
+        "last_exit": 0,
+        "files_loaded": 1,
+        "files_failed": 0,
+        "rejects": 0,
+        "time_disagreements": 0,
+        "unmapped": 2,
+        "last_fetched_at": None,
+    }
     assert by_source["derived"]["kind"] == "incidents" and by_source["derived"]["records"] == 3
     assert sum(s["files_loaded"] for s in status["sources"]) == FIXTURE_FILES
 
@@ -36,8 +45,12 @@ def test_status_shows_rejects_failed_files_and_the_exit_code(tmp_path):
     assert run("ingest", broken, "--format", "eve", "--source", "ids", "--db", db).code == 3
     (ids,) = _status(db)["sources"]
     assert (ids["records"], ids["rejects"], ids["files_loaded"], ids["files_failed"], ids["last_exit"]) == (
-        2, 6, 1, 1, 3,
-    )  # fmt: skip
+        2,
+        6,
+        1,
+        1,
+        3,
+    )
 
 
 def test_a_killed_run_shows_as_unfinished(fixture_store, tmp_path):

@@ -15,8 +15,15 @@ def _bundle(objects: list[dict[str, object]]) -> str:
 
 
 def _incident(modified: str, name: str, **extra: object) -> dict[str, object]:
-    return {"type": "incident", "spec_version": "2.1", "id": DDOS, "created": "2022-02-15T16:00:00.000Z",
-            "modified": modified, "name": name, **extra}  # fmt: skip
+    return {
+        "type": "incident",
+        "spec_version": "2.1",
+        "id": DDOS,
+        "created": "2022-02-15T16:00:00.000Z",
+        "modified": modified,
+        "name": name,
+        **extra,
+    }
 
 
 def test_the_15_feb_ddos_comes_with_its_graph(db):
@@ -31,10 +38,17 @@ def test_the_15_feb_ddos_comes_with_its_graph(db):
     )
     assert ddos == (
         "DDoS against Ukrainian MoD, Armed Forces, PrivatBank and Oschadbank",  # the newest version
-        ["ddos"], "2022-02-15T13:00Z", "hour", "event start_time (stated fidelity: hour)", "confirmed", "high",
+        ["ddos"],
+        "2022-02-15T13:00Z",
+        "hour",
+        "event start_time (stated fidelity: hour)",
+        "confirmed",
+        "high",
         ["Ministry of Defence of Ukraine", "Armed Forces of Ukraine", "PrivatBank", "Oschadbank"],
-        ["UKR"], ["finance", "government", "military"], "https://cert.gov.ua/article/37139",
-    )  # fmt: skip
+        ["UKR"],
+        ["finance", "government", "military"],
+        "https://cert.gov.ua/article/37139",
+    )
     assert rows(
         db,
         "SELECT actor, role, attributed_by, strftime(attributed_at, '%Y-%m-%d'), country, actor_type "
@@ -88,9 +102,16 @@ def test_a_false_positive_is_skipped_with_its_reason(db, tmp_path):
 
 
 def test_an_incident_with_no_time_of_its_own_is_dated_by_its_report(db, tmp_path):
-    report = {"type": "report", "spec_version": "2.1", "id": "report--9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b",
-              "created": "2022-02-20T00:00:00.000Z", "modified": "2022-02-20T00:00:00.000Z", "name": "r",
-              "published": "2022-02-19T08:00:00Z", "object_refs": [DDOS]}  # fmt: skip
+    report = {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": "report--9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b",
+        "created": "2022-02-20T00:00:00.000Z",
+        "modified": "2022-02-20T00:00:00.000Z",
+        "name": "r",
+        "published": "2022-02-19T08:00:00Z",
+        "object_refs": [DDOS],
+    }
     path = tmp_path / "r.json"
     path.write_text(_bundle([_incident("2022-02-20T00:00:00.000Z", "x"), report]), "utf-8")
     assert run("ingest", path, "--db", db).code == 0
@@ -116,9 +137,16 @@ def test_every_sector_of_a_target_is_kept(db, tmp_path):
         "identity_class": "organization",
         "sectors": ["financial-services", "government-national", "defense"],
     }
-    hits = {"type": "relationship", "spec_version": "2.1", "id": "relationship--5a1e0000-0000-4000-8000-000000000002",
-            "created": "2022-02-15T16:00:00.000Z", "modified": "2022-02-15T16:00:00.000Z",
-            "relationship_type": "targets", "source_ref": DDOS, "target_ref": bank["id"]}  # fmt: skip
+    hits = {
+        "type": "relationship",
+        "spec_version": "2.1",
+        "id": "relationship--5a1e0000-0000-4000-8000-000000000002",
+        "created": "2022-02-15T16:00:00.000Z",
+        "modified": "2022-02-15T16:00:00.000Z",
+        "relationship_type": "targets",
+        "source_ref": DDOS,
+        "target_ref": bank["id"],
+    }
     path = tmp_path / "b.json"
     path.write_text(
         _bundle([_incident("2022-02-15T16:00:00.000Z", "DDoS", first_seen="2022-02-15T00:00:00Z"), bank, hits])

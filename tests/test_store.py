@@ -88,9 +88,15 @@ def test_python_dash_m_ingest_is_the_same_command(tmp_path):
     assert version.stdout.startswith("cyberlog 0.1.0 (duckdb ")
 
 
-@pytest.mark.parametrize(("write", "env", "expected"), [
-    (True, None, 512 * 10**6), (False, None, 10**9), (False, "2GB", 2 * 10**9), (True, "2GB", 2 * 10**9),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("write", "env", "expected"),
+    [
+        (True, None, 512 * 10**6),
+        (False, None, 10**9),
+        (False, "2GB", 2 * 10**9),
+        (True, "2GB", 2 * 10**9),
+    ],
+)
 def test_memory_is_capped_for_writers_and_readers(loaded, monkeypatch, write, env, expected):
     """DuckDB's share of memory is capped so big ingests and reports spill to disk, not swap."""
     if env:
@@ -117,6 +123,12 @@ def test_a_store_with_alert_hashes_as_text_is_upgraded_and_its_alerts_stay_uncha
     grown.write_text(eve.read_text("utf-8") + last.replace('"flow_id":', '"flow_id":9').rstrip() + "\n", "utf-8")
     result = run("ingest", grown, "--db", db, "--json")
     assert result.code == 0, result.err
-    assert scalar(db, "SELECT data_type FROM information_schema.columns "
-                      "WHERE table_name = 'alerts' AND column_name = 'content_hash'") == "UBIGINT"  # fmt: skip
+    assert (
+        scalar(
+            db,
+            "SELECT data_type FROM information_schema.columns "
+            "WHERE table_name = 'alerts' AND column_name = 'content_hash'",
+        )
+        == "UBIGINT"
+    )
     assert '"unchanged": 38' in result.out and '"inserted": 1' in result.out

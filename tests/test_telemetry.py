@@ -77,9 +77,16 @@ def test_eve_bad_lines_are_rejects_with_line_field_and_reason(db):
 
 def _eve_line(flow_id: int, pad: int = 0) -> str:
     """An EVE alert line; `pad` characters in a field cyberlog ignores make it that much longer."""
-    record = {"timestamp": "2022-02-15T13:00:00.000000+0000", "flow_id": flow_id, "event_type": "alert",
-              "src_ip": "10.0.0.1", "dest_ip": "203.0.113.10", "dest_port": 443, "tx_id": 0,
-              "alert": {"signature_id": 2100001, "signature": "ET DOS flood", "severity": 2}}  # fmt: skip
+    record = {
+        "timestamp": "2022-02-15T13:00:00.000000+0000",
+        "flow_id": flow_id,
+        "event_type": "alert",
+        "src_ip": "10.0.0.1",
+        "dest_ip": "203.0.113.10",
+        "dest_port": 443,
+        "tx_id": 0,
+        "alert": {"signature_id": 2100001, "signature": "ET DOS flood", "severity": 2},
+    }
     if pad:
         record["payload_printable"] = "A" * pad
     return json.dumps(record)
@@ -103,11 +110,21 @@ def test_a_line_too_long_for_duckdbs_reader_is_a_reject_and_the_rest_loads(db, t
     assert rows(db, "SELECT line FROM alerts ORDER BY line") == [(1,), (2,), (5,)]
     found = rows(db, "SELECT line, field, reason, length(raw) FROM rejects ORDER BY line")
     assert found == [
-        (3, "(record)", f"line of {MAX_LINE_BYTES:,} bytes: DuckDB's reader takes lines under {MAX_LINE_BYTES:,} "
-                        "(its first 65,536 characters are kept here)", 65_536),
-        (4, "(record)", f"line of {len(huge):,} bytes: DuckDB's reader takes lines under {MAX_LINE_BYTES:,} "
-                        "(its first 65,536 characters are kept here)", 65_536),
-    ]  # fmt: skip
+        (
+            3,
+            "(record)",
+            f"line of {MAX_LINE_BYTES:,} bytes: DuckDB's reader takes lines under {MAX_LINE_BYTES:,} "
+            "(its first 65,536 characters are kept here)",
+            65_536,
+        ),
+        (
+            4,
+            "(record)",
+            f"line of {len(huge):,} bytes: DuckDB's reader takes lines under {MAX_LINE_BYTES:,} "
+            "(its first 65,536 characters are kept here)",
+            65_536,
+        ),
+    ]
 
 
 def test_malformed_json_nested_too_deep_for_python_is_a_reject(db, tmp_path):
@@ -235,9 +252,23 @@ def test_ip_num_agrees_with_pythons_ipaddress(macros, text):
 
 @pytest.mark.parametrize(
     "text",
-    ["1.2.3", "256.1.1.1", "1.2.3.4.5", "1:2:3", "1::2::3", "g::1", "1:2:3:4:5:6:7:8:9", "", "x", ":::",
-     "1.2.3.04", "010.0.0.1", "00.0.0.0", "::ffff:1.2.3.04"],  # a leading zero: octal to some, decimal to others
-)  # fmt: skip
+    [
+        "1.2.3",
+        "256.1.1.1",
+        "1.2.3.4.5",
+        "1:2:3",
+        "1::2::3",
+        "g::1",
+        "1:2:3:4:5:6:7:8:9",
+        "",
+        "x",
+        ":::",
+        "1.2.3.04",
+        "010.0.0.1",
+        "00.0.0.0",
+        "::ffff:1.2.3.04",
+    ],  # a leading zero: octal to some, decimal to others
+)
 def test_ip_num_is_null_for_what_is_not_an_address(macros, text):
     assert macros.execute("SELECT ip_num($t)", {"t": text}).fetchone()[0] is None
 
@@ -363,8 +394,10 @@ def test_a_changed_rule_derives_every_alert_again(nightly, tmp_path):
     text = (FIXTURES / "cyberlog.toml").read_text("utf-8")
     for min_alerts, targets in ((40, ["mil.gov.ua"]), (20, ["mil.gov.ua", "oschadbank.ua", "privatbank.ua"])):
         config = tmp_path / "cyberlog.toml"  # the fixtures' paths made absolute
-        config.write_text(text.replace("min_alerts = 20 ", f"min_alerts = {min_alerts} ").replace(
-            'path = "', f'path = "{FIXTURES}/'), "utf-8")  # fmt: skip
+        config.write_text(
+            text.replace("min_alerts = 20 ", f"min_alerts = {min_alerts} ").replace('path = "', f'path = "{FIXTURES}/'),
+            "utf-8",
+        )
         result = run("nightly", "--config", config, "--db", nightly, "--json")
         assert result.code == 0, result.err
         assert "the [bursts] rule changed: every alert derived again" in result.err
@@ -388,8 +421,11 @@ def _nightly_over(tmp_path, name: str, lines: list[str]) -> Path:
     (tmp_path / "ids").mkdir(exist_ok=True)
     (tmp_path / "ids" / f"{name}.json").write_text("\n".join(lines) + "\n", "utf-8")
     config = tmp_path / "cyberlog.toml"
-    config.write_text('[[sources]]\nname = "ids"\nformat = "eve"\npath = "ids/*.json"\n'
-                      "[bursts]\nmin_per_minute = 5\nmax_gap_minutes = 2\nmin_alerts = 20\n", "utf-8")  # fmt: skip
+    config.write_text(
+        '[[sources]]\nname = "ids"\nformat = "eve"\npath = "ids/*.json"\n'
+        "[bursts]\nmin_per_minute = 5\nmax_gap_minutes = 2\nmin_alerts = 20\n",
+        "utf-8",
+    )
     db = tmp_path / "s.duckdb"
     result = run("nightly", "--config", config, "--db", db)
     assert result.code == 0, result.err
@@ -416,8 +452,10 @@ def test_address_only_alerts_join_the_one_host_their_address_serves(tmp_path):
 def test_an_address_serving_several_hosts_keeps_its_own_key(tmp_path):
     start = datetime(2022, 2, 15, 14, 0, tzinfo=UTC)
     lines = [_ids_line(n, start + timedelta(seconds=10 * n), "198.51.100.40") for n in range(30)]
-    lines += [_ids_line(200, start, "198.51.100.40", "www.oschadbank.ua"),
-              _ids_line(201, start, "198.51.100.40", "cdn.example.net")]  # fmt: skip
+    lines += [
+        _ids_line(200, start, "198.51.100.40", "www.oschadbank.ua"),
+        _ids_line(201, start, "198.51.100.40", "cdn.example.net"),
+    ]
     db = _nightly_over(tmp_path, "shared", lines)
     assert rows(db, "SELECT target_key, alerts FROM derived_incidents") == [("198.51.100.40", 30)]
 
@@ -468,16 +506,19 @@ def test_an_aggregating_waf_is_a_burst_when_the_rule_counts_events(tmp_path):
         assert run("nightly", "--config", config, "--db", db).code == 0
         assert rows(db, "SELECT target_key, alerts, peak_per_minute FROM derived_incidents") == derived
     (incident,) = rows(db, "SELECT started_at, ended_at, title FROM incidents WHERE source = 'derived'")
-    assert incident == (start, start + timedelta(minutes=11),
-                        "DDoS on PrivatBank: 12 alerts, peak 180,011 events/min")  # fmt: skip
+    assert incident == (start, start + timedelta(minutes=11), "DDoS on PrivatBank: 12 alerts, peak 180,011 events/min")
     bad = tmp_path / "bad.toml"
     bad.write_text(base + 'count = "requests"\n', "utf-8")
     result = run("nightly", "--config", bad, "--db", tmp_path / "bad.duckdb")
     assert result.code == 2 and "count" in result.err
 
 
-TELEMETRY_FILES = [f"{fmt}/{kind}/{p.name}" for fmt in ("eve", "cef", "ecs", "ocsf") for kind in ("good", "bad")
-                   for p in sorted((FIXTURES / fmt / kind).iterdir())]  # fmt: skip
+TELEMETRY_FILES = [
+    f"{fmt}/{kind}/{p.name}"
+    for fmt in ("eve", "cef", "ecs", "ocsf")
+    for kind in ("good", "bad")
+    for p in sorted((FIXTURES / fmt / kind).iterdir())
+]
 STORED = {
     "alerts": "SELECT * EXCLUDE (run_id, file_id, first_loaded_at, loaded_at) FROM alerts ORDER BY alert_id",
     "rejects": "SELECT line, field, reason, raw FROM rejects ORDER BY line, field",
@@ -559,6 +600,9 @@ def test_an_address_with_a_leading_zero_is_a_reject_that_says_why(db, tmp_path):
     result = run("ingest", path, "--db", db, "--format", "eve")
     assert result.code == 3, result.err
     assert rows(db, "SELECT field, reason FROM rejects") == [
-        ("src_ip", "'192.0.2.010' is not an IPv4 or IPv6 address: an octet with a leading zero is octal to some "
-                   "tools and decimal to others")
-    ]  # fmt: skip
+        (
+            "src_ip",
+            "'192.0.2.010' is not an IPv4 or IPv6 address: an octet with a leading zero is octal to some "
+            "tools and decimal to others",
+        )
+    ]

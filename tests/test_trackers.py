@@ -42,11 +42,17 @@ def test_the_cfr_ddos_row_is_dated_16_feb_with_its_sectors_and_sponsor(db):
            FROM v_incidents WHERE title = 'Targeting of Ukrainian banks and defense ministry'""",
     )
     assert ddos == (
-        "cfr", "c61c6dcf2c670752", "2022-02-16T00:00Z", "2022-02-17", "day", ["ddos"],
-        ["Ukrainian Ministry of Defense, Armed Forces of Ukraine, PrivatBank, Oschadbank"], [],
+        "cfr",
+        "c61c6dcf2c670752",
+        "2022-02-16T00:00Z",
+        "2022-02-17",
+        "day",
+        ["ddos"],
+        ["Ukrainian Ministry of Defense, Armed Forces of Ukraine, PrivatBank, Oschadbank"],
+        [],
         ["government", "military", "other"],
         "https://www.reuters.com/technology/ukraine-says-russia-behind-cyberattack-2022-02-17/",  # Response's URL
-    )  # fmt: skip
+    )
     assert rows(
         db,
         "SELECT actor, role, country, country_raw, actor_type FROM incident_actors JOIN incidents USING (incident_id) "
@@ -179,7 +185,7 @@ def test_cfr_victims(victims, sectors, expected):
         ("Anonymous", None, (Actor("Anonymous", "attributed", None, None),)),
         (None, None, ()),
     ],
-)  # fmt: skip
+)
 def test_cfr_affiliations_and_sponsors(affiliations, sponsor, expected):
     assert cfr.actors(affiliations, sponsor, "attributed") == expected
 
@@ -193,13 +199,23 @@ def test_eurepoc_rows_keep_their_receivers_and_each_attribution(db):
                   strftime(ended_at, '%Y-%m-%d'), target_orgs, target_countries, target_sectors
            FROM v_incidents ORDER BY source_ref""",
     ) == [
-        ("9101", ["other"], "2022-01-13", "day", "2022-01-14",
-         ["Ministry of Foreign Affairs (Ukraine)", "Cabinet of Ministers (Ukraine)",
-          "Ministry of Education and Science (Ukraine)"],  # the repeated receiver once
-         ["UKR"], ["government"]),
+        (
+            "9101",
+            ["other"],
+            "2022-01-13",
+            "day",
+            "2022-01-14",
+            [
+                "Ministry of Foreign Affairs (Ukraine)",
+                "Cabinet of Ministers (Ukraine)",
+                "Ministry of Education and Science (Ukraine)",
+            ],  # the repeated receiver once
+            ["UKR"],
+            ["government"],
+        ),
         ("9102", ["other", "intrusion"], "2022-01-13", "day", None, [], ["UKR"], ["government", "other"]),
         ("9103", ["other"], "2022-02-23", "day", "2022-02-24", [], ["LTU", "LVA", "UKR"], ["other"]),
-    ]  # fmt: skip
+    ]
     assert rows(
         db,
         """SELECT source_ref, actor, role, attributed_by, strftime(attributed_at, '%Y-%m-%d'), country, actor_type
@@ -209,7 +225,7 @@ def test_eurepoc_rows_keep_their_receivers_and_each_attribution(db):
         ("9102", "DEV-0586", "attributed", "Microsoft", "2022-01-15", "RUS", SUGGESTED),
         ("9102", "GRU", "attributed", "United Kingdom", "2022-05-10", "RUS", "State"),
         ("9103", "Russia (unnamed initiator)", "suspected", None, None, "RUS", "Unknown - not attributed"),
-    ]  # fmt: skip
+    ]
 
 
 def test_eurepoc_nato_is_an_organisation_and_regions_keep_their_raw_value(db, tmp_path):

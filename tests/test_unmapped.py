@@ -19,19 +19,31 @@ CREATED = "2022-02-15T16:00:00.000Z"
 
 
 def _stix(id_: str, kind: str, **extra: object) -> dict[str, object]:
-    return {"type": kind, "spec_version": "2.1", "id": f"{kind}--{id_}", "created": CREATED, "modified": CREATED,
-            **extra}  # fmt: skip
+    return {
+        "type": kind,
+        "spec_version": "2.1",
+        "id": f"{kind}--{id_}",
+        "created": CREATED,
+        "modified": CREATED,
+        **extra,
+    }
 
 
 def _uses(source: str, target: str, n: int, kind: str = "uses") -> dict[str, object]:
-    return _stix(f"5a1e0000-0000-4000-8000-00000000010{n}", "relationship", relationship_type=kind,
-                 source_ref=source, target_ref=target)  # fmt: skip
+    return _stix(
+        f"5a1e0000-0000-4000-8000-00000000010{n}",
+        "relationship",
+        relationship_type=kind,
+        source_ref=source,
+        target_ref=target,
+    )
 
 
 def _bundle(tmp_path, objects: list[dict[str, object]]):
     path = tmp_path / "bundle.json"
-    path.write_text(json.dumps({"type": "bundle", "id": "bundle--0f0e0d0c-0b0a-4909-8807-060504030201",
-                                "objects": objects}))  # fmt: skip
+    path.write_text(
+        json.dumps({"type": "bundle", "id": "bundle--0f0e0d0c-0b0a-4909-8807-060504030201", "objects": objects})
+    )
     return path
 
 
@@ -52,29 +64,56 @@ def test_a_stix_word_no_vocabulary_maps_is_kept_listed_and_counted(db, tmp_path)
     wiper = _stix(
         "5a1e0000-0000-4000-8000-000000000002", "malware", name="HermeticWiper", is_family=True, malware_types=["wiper"]
     )  # its name maps through its type: not unmapped
-    victim = _stix("5a1e0000-0000-4000-8000-000000000003", "identity", name="Ministry of Defence of Ukraine",
-                   identity_class="organization", sectors=["defense", "technology"])  # fmt: skip
-    path = _bundle(tmp_path, [incident, wiper, victim, _uses(incident["id"], wiper["id"], 4),
-                              _uses(incident["id"], victim["id"], 5, "targets")])  # fmt: skip
+    victim = _stix(
+        "5a1e0000-0000-4000-8000-000000000003",
+        "identity",
+        name="Ministry of Defence of Ukraine",
+        identity_class="organization",
+        sectors=["defense", "technology"],
+    )
+    path = _bundle(
+        tmp_path,
+        [
+            incident,
+            wiper,
+            victim,
+            _uses(incident["id"], wiper["id"], 4),
+            _uses(incident["id"], victim["id"], 5, "targets"),
+        ],
+    )
     assert run("ingest", path, "--source", "cert", "--db", db).code == 0
     assert rows(db, "SELECT attack_types, unmapped_attack_types FROM incidents") == [
         (["ddos", "wiper"], ["cryptojacking"])  # once, as first written; the blank label is no word
     ]
     assert rows(db, "SELECT sectors, unmapped_sectors FROM incident_targets") == [(["military"], ["technology"])]
     assert rows(db, "SELECT * FROM v_unmapped_terms") == [
-        ("attack_type", "cryptojacking", "cert", 1), ("sector", "technology", "cert", 1),
-    ]  # fmt: skip
+        ("attack_type", "cryptojacking", "cert", 1),
+        ("sector", "technology", "cert", 1),
+    ]
     assert _status(db)["cert"]["unmapped"] == 1  # one record, two words
 
 
 def test_a_misp_word_no_vocabulary_maps_is_kept_and_who_and_where_are_no_attack_words(db, tmp_path):
-    tags = ['circl:incident-classification="cryptojacking"', 'misp-galaxy:mitre-attack-pattern="Disk Wipe - T1561"',
-            'misp-galaxy:threat-actor="Sandworm"', 'misp-galaxy:country="ukraine"', 'workflow:state="complete"',
-            'misp-galaxy:sector="Technology"', 'misp-galaxy:sector="Finance"', "tlp:clear"]  # fmt: skip
-    event = {"uuid": "5a1e0000-0000-4000-8000-000000000011", "info": "Miners and a wiper", "date": "2022-02-15",
-             "Tag": [{"name": t} for t in tags],
-             "Galaxy": [{"type": "tool", "GalaxyCluster": [{"value": "XMRig"}]},
-                        {"type": "ransomware", "GalaxyCluster": [{"value": "Prestige"}]}]}  # fmt: skip
+    tags = [
+        'circl:incident-classification="cryptojacking"',
+        'misp-galaxy:mitre-attack-pattern="Disk Wipe - T1561"',
+        'misp-galaxy:threat-actor="Sandworm"',
+        'misp-galaxy:country="ukraine"',
+        'workflow:state="complete"',
+        'misp-galaxy:sector="Technology"',
+        'misp-galaxy:sector="Finance"',
+        "tlp:clear",
+    ]
+    event = {
+        "uuid": "5a1e0000-0000-4000-8000-000000000011",
+        "info": "Miners and a wiper",
+        "date": "2022-02-15",
+        "Tag": [{"name": t} for t in tags],
+        "Galaxy": [
+            {"type": "tool", "GalaxyCluster": [{"value": "XMRig"}]},
+            {"type": "ransomware", "GalaxyCluster": [{"value": "Prestige"}]},
+        ],
+    }
     path = tmp_path / "event.json"
     path.write_text(json.dumps({"Event": event}))
     assert run("ingest", path, "--source", "misp", "--db", db).code == 0
@@ -83,16 +122,28 @@ def test_a_misp_word_no_vocabulary_maps_is_kept_and_who_and_where_are_no_attack_
     ]
     assert rows(db, "SELECT sectors, unmapped_sectors FROM incident_targets") == [(["finance"], ["Technology"])]
     assert [(v, t, r) for v, t, _, r in rows(db, "SELECT * FROM v_unmapped_terms")] == [
-        ("attack_type", "XMRig", 1), ("attack_type", "cryptojacking", 1), ("sector", "Technology", 1),
-    ]  # fmt: skip
+        ("attack_type", "XMRig", 1),
+        ("attack_type", "cryptojacking", 1),
+        ("sector", "Technology", 1),
+    ]
     assert _status(db)["misp"]["unmapped"] == 1
 
 
 def test_mapped_words_are_not_listed(db, tmp_path):
-    incident = _stix("5a1e0000-0000-4000-8000-000000000021", "incident", name="DDoS on the MoD",
-                     first_seen="2022-02-15T00:00:00Z", labels=["denial-of-service"])  # fmt: skip
-    victim = _stix("5a1e0000-0000-4000-8000-000000000022", "identity", name="Ministry of Defence of Ukraine",
-                   identity_class="organization", sectors=["defense"])  # fmt: skip
+    incident = _stix(
+        "5a1e0000-0000-4000-8000-000000000021",
+        "incident",
+        name="DDoS on the MoD",
+        first_seen="2022-02-15T00:00:00Z",
+        labels=["denial-of-service"],
+    )
+    victim = _stix(
+        "5a1e0000-0000-4000-8000-000000000022",
+        "identity",
+        name="Ministry of Defence of Ukraine",
+        identity_class="organization",
+        sectors=["defense"],
+    )
     path = _bundle(tmp_path, [incident, victim, _uses(incident["id"], victim["id"], 3, "targets")])
     assert run("ingest", path, "--source", "cert", "--db", db).code == 0
     assert rows(db, "SELECT unmapped_attack_types FROM incidents") == [([],)]
@@ -150,13 +201,17 @@ def test_sectors_and_the_words_left_unmapped(terms, mapped, unmapped):
 
 def test_veris_keeps_malware_and_social_varieties_and_naics_codes_it_cannot_map():
     record = {
-        "incident_id": "x", "security_incident": "Confirmed", "timeline": {"incident": {"year": 2022}},
+        "incident_id": "x",
+        "security_incident": "Confirmed",
+        "timeline": {"incident": {"year": 2022}},
         "victim": {"country": ["UA"], "industry": "541512"},  # computer systems design: no row
-        "action": {"hacking": {"variety": ["Brute force"]},  # hacking: an intrusion by its category
-                   "malware": {"variety": ["Ransomware", "Cryptominer", "Other"]},
-                   "social": {"variety": ["Bribery", "Unknown"]}},
+        "action": {
+            "hacking": {"variety": ["Brute force"]},  # hacking: an intrusion by its category
+            "malware": {"variety": ["Ransomware", "Cryptominer", "Other"]},
+            "social": {"variety": ["Bribery", "Unknown"]},
+        },
         "attribute": {"integrity": {"variety": ["Software installation"]}},
-    }  # fmt: skip
+    }
     incident = veris_record(VerisIncident.model_validate(record))
     assert incident.attack_types == ("intrusion", "ransomware")
     assert incident.unmapped_attack_types == ("Cryptominer", "Bribery")
@@ -164,8 +219,14 @@ def test_veris_keeps_malware_and_social_varieties_and_naics_codes_it_cannot_map(
 
 
 def test_eurepoc_keeps_its_types_that_map_to_none_of_ours_but_not_its_blanks():
-    row = {"ID": "1", "name": "x", "start_date": "2022-02-15", "incident_type": "Disruption; Not available; Ransomware",
-           "receiver_country": "['Ukraine']", "receiver_category": "[['Critical infrastructure']]"}  # fmt: skip
+    row = {
+        "ID": "1",
+        "name": "x",
+        "start_date": "2022-02-15",
+        "incident_type": "Disruption; Not available; Ransomware",
+        "receiver_country": "['Ukraine']",
+        "receiver_category": "[['Critical infrastructure']]",
+    }
     incident = eurepoc_record(EurepocIncident.model_validate(row))
     assert (incident.attack_types, incident.unmapped_attack_types) == (("other", "ransomware"), ("Disruption",))
     assert [(t.sector, t.unmapped_sectors) for t in incident.targets] == [("other", ("Critical infrastructure",))]

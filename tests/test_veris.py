@@ -38,9 +38,15 @@ def test_the_15_feb_ddos_is_a_day_with_its_victim_and_actor(db):
         "DDoS made the Ukrainian Ministry of Defence website and PrivatBank/Oschadbank online banking…",
         "DDoS made the Ukrainian Ministry of Defence website and PrivatBank/Oschadbank online banking unavailable "
         "for several hours. The UK and the US later attributed it to the GRU.",
-        ["ddos"], "confirmed", None, "https://cert.gov.ua/article/37139",
-        ["Ministry of Defence of Ukraine"], ["UKR"], ["military"], "2022-02-18T10:12:44Z",
-    )  # fmt: skip
+        ["ddos"],
+        "confirmed",
+        None,
+        "https://cert.gov.ua/article/37139",
+        ["Ministry of Defence of Ukraine"],
+        ["UKR"],
+        ["military"],
+        "2022-02-18T10:12:44Z",
+    )
     assert rows(db, WHEN, {"ref": DDOS}) == [
         ("2022-02-15T00:00Z", "2022-02-16T00:00Z", "day", "VERIS timeline.incident (time of day ignored: no time zone)")
     ]
@@ -99,14 +105,39 @@ def test_a_reingest_loads_nothing(db, tmp_path):
 
 
 NAICS = [
-    ("928110", "military"), ("928120", "government"), ("92", "government"), ("921110", "government"),
-    ("52", "finance"), ("522110", "finance"), ("22", "energy"), ("221122", "energy"), ("211", "energy"),
-    ("211120", "energy"), ("517", "telecom"), ("517311", "telecom"), ("511", "media"), ("511110", "media"),
-    ("512", "media"), ("515", "media"), ("515120", "media"), ("519", "media"), ("519130", "media"),
-    ("48", "transport"), ("481111", "transport"), ("49", "transport"), ("62", "health"), ("622110", "health"),
-    ("61", "education"), ("611310", "education"), ("21", "other"), ("212", "other"), ("541512", "other"),
-    ("51", "other"), ("518210", "other"), (None, None),
-]  # fmt: skip
+    ("928110", "military"),
+    ("928120", "government"),
+    ("92", "government"),
+    ("921110", "government"),
+    ("52", "finance"),
+    ("522110", "finance"),
+    ("22", "energy"),
+    ("221122", "energy"),
+    ("211", "energy"),
+    ("211120", "energy"),
+    ("517", "telecom"),
+    ("517311", "telecom"),
+    ("511", "media"),
+    ("511110", "media"),
+    ("512", "media"),
+    ("515", "media"),
+    ("515120", "media"),
+    ("519", "media"),
+    ("519130", "media"),
+    ("48", "transport"),
+    ("481111", "transport"),
+    ("49", "transport"),
+    ("62", "health"),
+    ("622110", "health"),
+    ("61", "education"),
+    ("611310", "education"),
+    ("21", "other"),
+    ("212", "other"),
+    ("541512", "other"),
+    ("51", "other"),
+    ("518210", "other"),
+    (None, None),
+]
 
 
 @pytest.mark.parametrize(("code", "sector"), NAICS)
@@ -149,7 +180,7 @@ LEAKED = {"confidentiality": {"data_disclosure": "Yes"}}
         ({"misuse": {"variety": ["Privilege abuse"]}}, {}, ("other",)),
         ({}, DEFACED, ("defacement",)),
     ],
-)  # fmt: skip
+)
 def test_actions_to_attack_types(action, attribute, expected):
     assert convert(VerisIncident.model_validate(_record(action=action, attribute=attribute))).attack_types == expected
 
@@ -158,18 +189,25 @@ def test_actions_to_attack_types(action, attribute, expected):
     ("summary", "title"),
     [
         ("Short summary. Second sentence.", "Short summary"),
-        ("Some 70 Ukrainian government websites, among them the Ministry of Foreign Affairs and the Cabinet of "
-         "Ministers, were defaced overnight. Attackers exploited October CMS.",
-         "Some 70 Ukrainian government websites, among them the Ministry of Foreign Affairs and the Cabinet of…"),
-        ("Ends at a word boundary exactly one hundred characters long, which is not cut at all, so no ellipsis",
-         "Ends at a word boundary exactly one hundred characters long, which is not cut at all, so no ellipsis"),
+        (
+            "Some 70 Ukrainian government websites, among them the Ministry of Foreign Affairs and the Cabinet of "
+            "Ministers, were defaced overnight. Attackers exploited October CMS.",
+            "Some 70 Ukrainian government websites, among them the Ministry of Foreign Affairs and the Cabinet of…",
+        ),
+        (
+            "Ends at a word boundary exactly one hundred characters long, which is not cut at all, so no ellipsis",
+            "Ends at a word boundary exactly one hundred characters long, which is not cut at all, so no ellipsis",
+        ),
         ("A  summary\nover   lines. Next.", "A summary over lines"),
         (None, "Ministry of Defence of Ukraine: ddos"),
     ],
-)  # fmt: skip
+)
 def test_the_title_is_the_summary_s_first_sentence(summary, title):
-    record = _record(summary=summary, victim={"victim_id": "Ministry of Defence of Ukraine"},
-                     action={"hacking": {"variety": ["DoS"]}})  # fmt: skip
+    record = _record(
+        summary=summary,
+        victim={"victim_id": "Ministry of Defence of Ukraine"},
+        action={"hacking": {"variety": ["DoS"]}},
+    )
     assert convert(VerisIncident.model_validate(record)).title == title
 
 
@@ -184,13 +222,21 @@ KYIV = {"zone": ZoneInfo("Europe/Kyiv")}
         ({"year": 2022, "month": 2, "day": 15, "time": "12:00:00 AM"}, KYIV, "2022-02-14T22:00Z minute", ""),
         ({"year": 2022, "month": 2, "day": 15, "time": "17:45:00"}, KYIV, "2022-02-15T15:45Z minute", ""),
         ({"year": 2022, "month": 2, "day": 15, "time": "Unknown"}, KYIV, "2022-02-14T22:00Z day", ""),
-        ({"year": 2022, "month": 2, "time": "05:45:00 PM"}, KYIV, "2022-01-31T22:00Z month",
-         " (time of day ignored: no day)"),
-        ({"year": 2022, "month": 2, "day": 15, "time": "05:45:00 PM"}, None, "2022-02-15T00:00Z day",
-         " (time of day ignored: no time zone)"),
+        (
+            {"year": 2022, "month": 2, "time": "05:45:00 PM"},
+            KYIV,
+            "2022-01-31T22:00Z month",
+            " (time of day ignored: no day)",
+        ),
+        (
+            {"year": 2022, "month": 2, "day": 15, "time": "05:45:00 PM"},
+            None,
+            "2022-02-15T00:00Z day",
+            " (time of day ignored: no time zone)",
+        ),
         ({"year": 2022}, None, "2022-01-01T00:00Z year", ""),
     ],
-)  # fmt: skip
+)
 def test_timeline_incident_to_a_time(incident, context, started, basis):
     record = VerisIncident.model_validate(_record(timeline={"incident": incident}), context=context)
     got = convert(record)
