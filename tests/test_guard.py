@@ -18,7 +18,9 @@ import pytest
 from conftest import ROOT, rows, run, scalar
 from stores import CFR, CURATED
 
-from ingest import formats
+from ingest import cli, formats
+from ingest import store as store_module
+from ingest.errors import Terminated
 from ingest.run import orchestrate
 from ingest.run.jobs import Job
 
@@ -344,3 +346,54 @@ def test_quiet_keeps_failures_and_rejects_never_successes(tmp_path: Path) -> Non
     lines = result.err.splitlines()
     assert lines[0] == f"cyberlog: error: failed {missing}: cannot read the file: No such file or directory"
     assert len(lines) == 2 and lines[1].startswith(f"cyberlog:   {bad}:3: ")
+
+
+def test_the_json_summary_says_which_file_failed_by_a_bug_and_where_its_traceback_is(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    child = CHILD.replace('print("reading", flush=True)', 'raise OverflowError("date value out of range")')
+    done = subprocess.run(
+        [sys.executable, "-c", child, "ingest", str(GOOD_EVENTS), str(CURATED), "--db", str(db), "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    summary = json.loads(done.stdout)
+    assert (done.returncode, summary["exit_code"], summary["files_failed_by_a_bug"]) == (1, 1, 1)
+    assert summary["errors_log"] == str(tmp_path / "store.duckdb.errors.log")
+    assert [(f["status"], f["bug"]) for f in summary["files"]] == [("failed", True), ("loaded", False)]
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "said"), [(KeyboardInterrupt, 130, "interrupted"), (Terminated, 143, "terminated")]
+)
+def test_a_signal_outside_a_run_exits_130_or_143_not_1(tmp_path, monkeypatch, capsys, raised, code, said):
+    """A query waiting for a busy store when Ctrl-C (or SIGTERM, which the CLI's handler
+    raises as Terminated) arrives: click would end it "Aborted!" with 1, the code of a bug."""
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", GOOD_EVENTS, "--db", db).code == 0
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys\ncon = duckdb.connect({str(db)!r})\nprint('ready', flush=True)\nsys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+
+        def signal_arrives(seconds: float) -> None:  # the moment the query starts to wait
+            raise raised
+
+        monkeypatch.setattr(store_module.time, "sleep", signal_arrives)
+        monkeypatch.setattr(sys, "argv", ["cyberlog", "query", "SELECT 1", "--wait", "30", "--db", str(db)])
+        with pytest.raises(SystemExit) as ended:
+            cli.main()
+        assert ended.value.code == code
+        assert capsys.readouterr().err.splitlines()[-1] == f"cyberlog: {said}: stopped before it finished"
+    finally:
+        holder.communicate("")

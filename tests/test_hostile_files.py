@@ -110,8 +110,17 @@ def _outside_event(tmp_path: Path) -> None:
             ["not", "a", "manifest"],
             "manifest.json is not a MISP manifest (a JSON object keyed by event uuid): the feed folder is not read",
         ),
+        (
+            "[" * 100_000 + "]" * 100_000,
+            "manifest.json is not a MISP manifest (JSON nested too deep): the feed folder is not read",
+        ),
+        (
+            '{"pad": "' + "x" * (64 << 20) + '"}',
+            f"manifest.json is {(64 << 20) + 11:,} bytes, more than the {64 << 20:,} a MISP manifest may be "
+            "(about 400,000 events): the feed folder is not read",
+        ),
     ],
-    ids=["dot-dot-key", "not-json", "not-an-object"],
+    ids=["dot-dot-key", "not-json", "not-an-object", "too-deep", "too-big"],
 )
 def test_a_feed_manifest_that_cannot_be_followed_fails_the_folder_and_reads_nothing(tmp_path, manifest, error):
     _outside_event(tmp_path)

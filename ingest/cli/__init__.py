@@ -75,6 +75,18 @@ def _closed_stdout() -> NoReturn:
     sys.exit(int(ExitCode.OK))
 
 
+def _exit_if_interrupted(exc: SystemExit) -> None:
+    """Ctrl-C or SIGTERM outside a run (a query, a report, a wait for the store): typer ends it
+    silently with 130 whatever the signal (older typers: click's "Aborted!" and 1, the code of
+    a bug); say what happened and exit 130 or 143."""
+    ended = exc.__context__
+    signal_ = ended.__cause__ if ended is not None else None
+    if exc.code in (1, 130) and isinstance(signal_, KeyboardInterrupt):
+        code = ExitCode.TERMINATED if isinstance(signal_, Terminated) else ExitCode.INTERRUPTED
+        say(f"{'terminated' if code == ExitCode.TERMINATED else 'interrupted'}: stopped before it finished", "error")
+        sys.exit(int(code))
+
+
 def main() -> None:
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -90,6 +102,7 @@ def main() -> None:
     except SystemExit as exc:
         if isinstance(exc.__context__, BrokenPipeError):  # click ends a closed stdout as exit 1
             _closed_stdout()
+        _exit_if_interrupted(exc)
         raise
     finally:
         signal.signal(signal.SIGTERM, previous)  # as it was, for a caller that runs main in-process

@@ -9,6 +9,7 @@ updates the stored incident in place, an older copy never overwrites a newer one
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -317,6 +318,7 @@ def feed_files(folder: Path) -> list[Path]:
 
 
 MANIFEST = "manifest.json"
+MAX_MANIFEST_BYTES = 64 << 20  # read whole: a manifest lists ~160 bytes an event
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -339,9 +341,17 @@ def _manifest(folder: Path) -> tuple[list[str], str | None]:
         return [], f"{MANIFEST} leads outside the feed folder (a symbolic link): the feed folder is not read"
     try:
         with open_regular(folder / MANIFEST) as stream:
+            size = os.fstat(stream.fileno()).st_size
+            if size > MAX_MANIFEST_BYTES:
+                return [], (
+                    f"{MANIFEST} is {size:,} bytes, more than the {MAX_MANIFEST_BYTES:,} a MISP manifest may be "
+                    "(about 400,000 events): the feed folder is not read"
+                )
             manifest = json.load(stream)
     except FileUnreadable as exc:
         return [], f"{MANIFEST} {exc.message}"
+    except RecursionError:
+        return [], f"{MANIFEST} is not a MISP manifest (JSON nested too deep): the feed folder is not read"
     except (ValueError, UnicodeError) as exc:
         return [], f"{MANIFEST} is not JSON ({exc}): the feed folder is not read"
     if not isinstance(manifest, dict):

@@ -241,6 +241,8 @@ def summary(run: RunResult) -> dict[str, object]:
         "files_loaded": run.status_count("loaded"),
         "files_skipped": run.status_count("skipped"),
         "files_failed": run.status_count("failed"),
+        "files_failed_by_a_bug": run.bugs(),
+        "errors_log": str(run.errors_log) if run.bugs() else None,
         **{name: run.total(name) for name in COUNTS},
         "warnings": run.warnings,
         "identity": run.identity.as_dict() if run.identity else None,
@@ -255,6 +257,7 @@ def summary(run: RunResult) -> dict[str, object]:
                 "sha256": f.sha256,
                 "file_id": f.file_id,
                 "error": f.error,
+                "bug": f.bug,
                 **{name: f.count(name) for name in COUNTS},
                 "skipped": f.skipped,
             }
