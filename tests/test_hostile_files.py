@@ -345,3 +345,29 @@ def test_the_clean_copy_of_a_gzipped_log_stops_at_the_bomb_limit(tmp_path, monke
         lines.clean_copy(bomb, tmp_path / "clean", "utf-8")
     assert refused.value.message == archives.bomb(archives.limit_for(bomb))
     assert (tmp_path / "clean").stat().st_size <= archives.limit_for(bomb)
+
+
+ONE_HUGE_LINE = (
+    "line of 100,000,000 bytes: DuckDB's reader takes lines under 2,000,000 (its first 65,536 characters are kept here)"
+)
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("gdelt", "20220215000000.export.CSV.gz"), ("eve", "eve.json.gz")])
+def test_one_huge_line_duckdb_reads_as_nothing_is_named_not_read_as_0(tmp_path, fmt, name):
+    """DuckDB's reader gives no row and no error for 100 MB of NUL bytes with no newline: the
+    file went through as "0 read". Now a file with something in it that gave no line is read
+    through the clean copy, which names the line."""
+    packed = tmp_path / name
+    packed.write_bytes(gzip.compress(bytes(100_000_000), 1))
+    result = run("-v", "ingest", packed, "--format", fmt, "--db", tmp_path / "s.duckdb", "--json")
+    found = json.loads(result.out)["files"][0]
+    assert (result.code, found["status"], found["records_read"], found["rejected"]) == (3, "loaded", 1, 1)
+    assert f"{name}:1: (record): {ONE_HUGE_LINE}" in result.err
+
+
+def test_one_huge_line_past_the_bomb_limit_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(archives, "MIN_LIMIT", 10 << 20)  # read at call time: the rule at a size a test affords
+    packed = tmp_path / "20220215000000.export.CSV.gz"
+    packed.write_bytes(gzip.compress(bytes(100_000_000), 1))
+    result = run("ingest", packed, "--format", "gdelt", "--db", tmp_path / "s.duckdb", "--json")
+    assert _files(result.out) == [(packed.name, "failed", archives.bomb(archives.limit_for(packed)))]

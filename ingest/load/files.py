@@ -305,7 +305,7 @@ def _stage_file(
     with tempfile.TemporaryDirectory(prefix="cyberlog-stage-") as work:
         if isinstance(fmt.stage, SqlStage):  # DuckDB reads gzip itself; a zip is unpacked first
             plain = archives.unpack(path, Path(work), gzip_too=False)
-            return staging.stage_sql(con, plain, fmt.stage, options, skipped, Path(work))
+            return staging.stage_sql(con, plain, fmt, options, skipped, Path(work))
         plain = archives.unpack(path, Path(work))
         seq = 0
         for chunk in _batches(fmt.read(plain, options.encoding, options.progress), fmt.batch):

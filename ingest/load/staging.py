@@ -105,20 +105,36 @@ def drop(con: duckdb.DuckDBPyConnection) -> None:
 def stage_sql(
     con: duckdb.DuckDBPyConnection,
     path: Path,
-    stage: SqlStage,
+    fmt: Format,
     options: StageOptions,
     skipped: dict[str, int],
     workdir: Path,
 ) -> int:
     """The file through its format's SQL (see `SqlStage`); returns how many lines it read."""
-    sql = parts(stage.file)
-    params = stage.params(options.event_filter)
-    tables = stage.tables()
+    assert isinstance(fmt.stage, SqlStage)
+    sql = parts(fmt.stage.file)
+    params = fmt.stage.params(options.event_filter)
+    tables = fmt.stage.tables()
+    attempts = 0
+
+    def read_stage(where: Where) -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts > 1:  # again, on a clean copy: from empty stage tables
+            drop(con)
+            create(con, fmt)
+        run(con, sql["stage"], {**params, **where})
+
     for name, table in tables.items():
         con.register(name, table)
     try:
         unreadable = _read_lines(
-            con, path, options.encoding, workdir, lambda where: run(con, sql["stage"], {**params, **where})
+            con,
+            path,
+            options.encoding,
+            workdir,
+            read_stage,
+            lambda: int(con.execute(sql["read"][0]).fetchall()[0][0]),
         )
         [(read,)] = con.execute(sql["read"][0]).fetchall()
         for reason, n in con.execute(sql["skipped"][0]).fetchall():
@@ -146,7 +162,7 @@ def stream(
     work = con.cursor()  # a connection of its own: its tables come and go outside the file's transaction
     try:
         log = _Log(con, work, stage, options.zone, skipped, merge, restart)
-        unreadable = _read_lines(con, path, options.encoding, workdir, log.read)
+        unreadable = _read_lines(con, path, options.encoding, workdir, log.read, lambda: log.counted)
         labels = stage.labels
         if labels:
             con.executemany("UPDATE stage_rejects SET field = ? WHERE field = ?", [(v, k) for k, v in labels.items()])
@@ -327,7 +343,12 @@ def _gathered(batches: list[pa.RecordBatch]) -> pa.Table:
 
 
 def _read_lines(
-    con: duckdb.DuckDBPyConnection, path: Path, encoding: str, workdir: Path, read: Callable[[Where], None]
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    encoding: str,
+    workdir: Path,
+    read: Callable[[Where], None],
+    lines_read: Callable[[], int],
 ) -> int:
     """Run the format's SQL through `read` ({"path", "compression"} to read), on the file
     itself or, when DuckDB cannot read it, on a clean copy. Returns how many lines were
@@ -336,7 +357,7 @@ def _read_lines(
     kind = archives.kind(path)
     what = f"{kind} file" if kind else "file"
     try:
-        unreadable = _through_clean_copy(path, encoding, workdir, read, kind)
+        unreadable = _through_clean_copy(path, encoding, workdir, read, kind, lines_read)
     except duckdb.IOException as exc:  # DuckDB's own gunzip
         raise FileUnreadable(f"not a readable {what}: {_summary(exc)}") from exc
     except (zlib.error, EOFError, gzip.BadGzipFile, zipfile.BadZipFile) as exc:  # Python's, for the clean copy
@@ -351,10 +372,19 @@ def _read_lines(
 
 
 def _through_clean_copy(
-    path: Path, encoding: str, workdir: Path, read: Callable[[Where], None], kind: str | None
+    path: Path,
+    encoding: str,
+    workdir: Path,
+    read: Callable[[Where], None],
+    kind: str | None,
+    lines_read: Callable[[], int],
 ) -> list[tuple[int, str, str]]:
     """The file read as it is when DuckDB can; else (or in another encoding than UTF-8) a
-    UTF-8 copy without the lines it cannot take, and those lines (lines.clean_copy)."""
+    UTF-8 copy without the lines it cannot take, and those lines (lines.clean_copy).
+
+    DuckDB's reader can also read nothing, without an error, from a file that is one huge
+    line (100 MB of NUL bytes, say): a file with something in it that gave no line is read
+    through the clean copy too, which names the line or refuses the file, never "0 read"."""
     name = codecs.lookup(encoding).name
     if lines.head(path).startswith((b"\xff\xfe", b"\xfe\xff")):
         name = "utf-16"  # by its BOM, as for every text format
@@ -365,9 +395,11 @@ def _through_clean_copy(
         return unreadable
     try:
         read({"path": str(path), "compression": "gzip" if kind == "gzip" else "none"})
-        return []
+        if lines_read() or not lines.head(path, 4096).strip():
+            return []
     except duckdb.InvalidInputException:
-        unreadable = lines.clean_copy(path, clean, name)
+        pass
+    unreadable = lines.clean_copy(path, clean, name)
     try:
         read({"path": str(clean), "compression": "none"})
     except duckdb.InvalidInputException as exc:  # what the clean copy does not foresee
