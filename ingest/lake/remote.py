@@ -8,6 +8,7 @@ master URL, a cluster, a Java runtime): a message, not a traceback. Anything els
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,11 @@ from ingest.errors import QueryError, UsageError
 from ingest.lake import parquet as lakes
 from ingest.reports import results
 from ingest.store import open_store, resolve_db, scalar
+
+# Reports that cannot run on Spark, and why: kept DuckDB-only (docs/lake.md lists them).
+DUCKDB_ONLY: dict[str, str] = {
+    "lead_lag": "its Granger tests run in Python (statsmodels) over the daily series DuckDB builds",
+}
 
 if TYPE_CHECKING:
     from ingest.reports.catalog import Report
@@ -75,10 +81,12 @@ def on_spark(
     report: Report, params: dict[str, Any], lake: Path, master: str | None
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """A report's columns and rows as Spark computes them over the lake."""
+    if report.name in DUCKDB_ONLY:
+        raise UsageError(f"report {report.name} runs on DuckDB only: {DUCKDB_ONLY[report.name]}")
+    if importlib.util.find_spec("sqlglot") is None:
+        raise UsageError("--engine spark needs sqlglot: pip install 'cyberlog[spark]' (and a Java 17+ runtime)")
     from ingest.lake import spark
 
-    if report.name in spark.DUCKDB_ONLY:
-        raise UsageError(f"report {report.name} runs on DuckDB only: {spark.DUCKDB_ONLY[report.name]}")
     spark.check_available()  # pyspark and Java, or a usage error saying what to install
     from py4j.protocol import Py4JError  # type: ignore[import-untyped]  # py4j ships no types
     from pyspark.errors import PySparkRuntimeError

@@ -30,6 +30,7 @@ from sqlglot.dialects.duckdb import DuckDB
 
 from ingest.errors import UsageError
 from ingest.lake import parquet as lakes
+from ingest.lake.remote import DUCKDB_ONLY
 from ingest.store import sql_dir, statements
 
 if TYPE_CHECKING:
@@ -37,10 +38,6 @@ if TYPE_CHECKING:
 
 LOG_CONFIG = Path(__file__).parent.parent / "data" / "log4j2-spark.properties"
 
-# Reports that cannot run on Spark, and why: kept DuckDB-only (the README lists them).
-DUCKDB_ONLY: dict[str, str] = {
-    "lead_lag": "its Granger tests run in Python (statsmodels) over the daily series DuckDB builds",
-}
 
 # Spark settings for results equal to DuckDB's: times in UTC, ANSI SQL (errors, not NULLs,
 # on bad casts, as DuckDB), a small local job's shuffle, no UI port to collide on.
