@@ -93,7 +93,7 @@ class Format:
     convert: Callable[[Any], Incident | DiplomaticEvent] | None
     read: Reader
     sniff: Callable[[bytes], bool]
-    tabular: bool = False  # a CSV whose columns are the model's fields (the README documents each)
+    tabular: bool = False  # a CSV whose columns are the model's fields (docs/formats documents each)
     batch: int = 10_000  # records validated and staged at a time; big nested records want fewer
     stage: SqlStage | SqlStream | None = None  # validated and converted inside DuckDB instead of in Python
     filterable: bool = False  # takes a `filter` in cyberlog.toml
