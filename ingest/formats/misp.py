@@ -25,7 +25,7 @@ from ingest.canon.times import ISO, TimeValue, bounded, parse_time
 from ingest.errors import FileUnreadable
 from ingest.formats.base import Format, OptText, Text, domain_name
 from ingest.inputs.guard import open_regular
-from ingest.inputs.json_stream import JsonDocument, top_kind
+from ingest.inputs.json_stream import JsonDocument
 from ingest.inputs.readers import RawRecord, json_text, open_json
 
 _TAG = re.compile(r'^(?P<namespace>[^:="]+)(?::(?P<predicate>[^=]+))?(?:="?(?P<value>.*?)"?)?$')
@@ -247,15 +247,8 @@ def read_events(path: Path, encoding: str, progress: Callable[[int], None] | Non
     document that is not an object or an array, or is malformed, fails the file."""
     with open_json(path, progress, encoding) as (stream, _first):
         document = JsonDocument(stream, path)
-        event, scalar = document.next()
-        if event == "start_array":
-            values = document.items("")
-        elif event == "start_map":
-            values = iter([("", *document.value(event, scalar, ""))])
-        else:
-            why = f"a MISP file is an event, an array of events or a search result; this is {top_kind(event)}"
-            raise FileUnreadable(why, path=path)
-        for pointer, value, problem in values:
+        refusal = "a MISP file is an event, an array of events or a search result; this is {kind}"
+        for pointer, value, problem in document.records(refusal):
             if problem:
                 yield RawRecord(None, pointer, "", None, problem)
             else:

@@ -119,6 +119,18 @@ class JsonDocument:
             yield at, *self.value(event, scalar, at)
             index += 1
 
+    def records(self, refusal: str) -> Iterator[tuple[str, Any, str | None]]:
+        """(pointer, value, problem) for each element of a top-level array, or the one
+        top-level object (pointer ""); any other document fails the file with `refusal`,
+        its `{kind}` filled with what the document is."""
+        event, scalar = self.next()
+        if event == "start_array":
+            yield from self.items("")
+        elif event == "start_map":
+            yield "", *self.value(event, scalar, "")
+        else:
+            raise FileUnreadable(refusal.format(kind=top_kind(event)), path=self.path)
+
     def skip(self, depth: int = 1) -> None:
         """Read past the rest of a value `depth` containers deep, building nothing."""
         while depth:

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO, Literal, TextIO
 from ingest.errors import FileUnreadable
 from ingest.inputs.archives import only_member
 from ingest.inputs.guard import NOT_A_ZIP, open_regular
-from ingest.inputs.json_stream import JsonDocument, kind, top_kind
+from ingest.inputs.json_stream import JsonDocument, kind
 
 MAX_RECORD_CHARS = 1_000_000  # a longer record is almost always an unterminated quote
 ENCODING_HINT = "pass --encoding (e.g. --encoding cp1252) or set encoding in cyberlog.toml"
@@ -294,14 +294,7 @@ def read_json(
     is a reject; malformed JSON fails the file (`FileUnreadable`), so none of it loads."""
     with open_json(path, progress, encoding) as (stream, _first):
         document = JsonDocument(stream, path)
-        event, scalar = document.next()
-        if event == "start_array":
-            values = document.items("")
-        elif event == "start_map":
-            values = iter([("", *document.value(event, scalar, ""))])
-        else:
-            raise FileUnreadable(f"not a JSON object or array: the document is {top_kind(event)}", path=path)
-        for where, value, problem in values:
+        for where, value, problem in document.records("not a JSON object or array: the document is {kind}"):
             if problem:
                 yield RawRecord(None, where, "", None, problem)
             elif isinstance(value, dict):
