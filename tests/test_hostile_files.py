@@ -19,6 +19,7 @@ import pytest
 from conftest import FIXTURES, GOOD, ROOT, rows, run, scalar
 
 from ingest.inputs import archives
+from ingest.load import staging
 
 INCIDENTS = FIXTURES / GOOD["incidents_csv"]  # 9 incidents
 FEED = FIXTURES / "misp" / "good" / "feed"
@@ -371,3 +372,28 @@ def test_one_huge_line_past_the_bomb_limit_is_refused(tmp_path, monkeypatch):
     packed.write_bytes(gzip.compress(bytes(100_000_000), 1))
     result = run("ingest", packed, "--format", "gdelt", "--db", tmp_path / "s.duckdb", "--json")
     assert _files(result.out) == [(packed.name, "failed", archives.bomb(archives.limit_for(packed)))]
+
+
+@pytest.mark.parametrize("fmt", ["gdelt", "eve"])
+def test_a_gzip_duckdb_would_unpack_itself_is_bounded_before_it_reads_a_line(tmp_path, monkeypatch, fmt):
+    """GDELT and the logs hand a .gz to DuckDB's own gunzip, which has no bound: good lines
+    repeated into a bomb would be staged row by row for minutes. The gzip is counted first."""
+    monkeypatch.setattr(archives, "MIN_LIMIT", 1 << 20)
+    good = FIXTURES / GOOD[fmt]
+    packed = tmp_path / ("20220215000000.export.CSV.gz" if fmt == "gdelt" else "eve.json.gz")
+    line = good.read_bytes().splitlines(keepends=True)[0]
+    packed.write_bytes(gzip.compress(line * ((20 << 20) // len(line)), 9))  # 20 MB of one good line
+    read_by_duckdb: list[str] = []
+    through = staging._through_clean_copy
+
+    def watched(path, *args):
+        read_by_duckdb.append(path.name)
+        return through(path, *args)
+
+    monkeypatch.setattr(staging, "_through_clean_copy", watched)
+    db = tmp_path / "s.duckdb"
+    result = run("ingest", packed, good, "--format", fmt, "--db", db, "--json")
+    limit = archives.limit_for(packed)
+    assert _files(result.out) == [(packed.name, "failed", archives.bomb(limit)), (good.name, "loaded", None)]
+    assert packed.name not in read_by_duckdb and read_by_duckdb in ([good.name], [])
+    assert scalar(db, "SELECT count(*) FROM ingest_files WHERE status = 'loaded'") == 1
