@@ -61,8 +61,9 @@ class MachineFault(CyberlogError):
     exit_code = ExitCode.SYSTEM
 
 
-class StoreDamaged(StoreError):
-    """The store file is damaged (truncated, blocks that fail their checksum)."""
+class StoreDamaged(StoreError, MachineFault):
+    """The store file is damaged (truncated, blocks that fail their checksum), found on
+    opening it or by a query that reads a damaged block."""
 
     exit_code = ExitCode.SYSTEM
 

@@ -84,6 +84,14 @@ _DAMAGED = re.compile(r"Corrupt database file|Could not read enough bytes|checks
 _RESTORE = "restore it from a backup, or move it aside and run the nightly to build it again"
 
 
+def damage(exc: BaseException, path: Path | None = None) -> StoreDamaged | None:
+    """DuckDB's word that the store file is damaged, as the error to report (exit 6): on
+    opening it, or from any statement that reads a block failing its checksum."""
+    if isinstance(exc, duckdb.Error) and _DAMAGED.search(str(exc)):
+        return StoreDamaged(f"the store is damaged ({str(exc).splitlines()[0]}): {_RESTORE}", path=path)
+    return None
+
+
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
         con = duckdb.connect(str(path), read_only=read_only)
@@ -96,12 +104,12 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
                 f"store is busy: another cyberlog process{who} has it open for writing; try again when it finishes",
                 path=path,
             ) from None
-        if _DAMAGED.search(text):
-            raise StoreDamaged(f"the store is damaged ({text}): {_RESTORE}", path=path) from None
+        if damaged := damage(exc, path):
+            raise damaged from None
         raise StoreError(f"cannot open the store: {text}", path=path) from None
     except duckdb.Error as exc:
-        if _DAMAGED.search(str(exc)):
-            raise StoreDamaged(f"the store is damaged ({exc}): {_RESTORE}", path=path) from None
+        if damaged := damage(exc, path):
+            raise damaged from None
         raise StoreError(f"cannot open the store: {exc}", path=path) from None
     con.execute("SET TimeZone = 'UTC'")
     return con

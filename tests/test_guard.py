@@ -397,3 +397,40 @@ def test_a_signal_outside_a_run_exits_130_or_143_not_1(tmp_path, monkeypatch, ca
         assert capsys.readouterr().err.splitlines()[-1] == f"cyberlog: {said}: stopped before it finished"
     finally:
         holder.communicate("")
+
+
+def _block_damaged(tmp_path: Path) -> Path:
+    """A store that opens, one of whose data blocks (diplomatic_events') fails its checksum:
+    found only by a statement that reads it."""
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", GOOD_EVENTS, "--db", db).code == 0
+    ((block, offset),) = rows(
+        db,
+        "SELECT block_id, block_offset FROM pragma_storage_info('diplomatic_events') "
+        "WHERE column_name = 'title' AND segment_type = 'VARCHAR' AND block_id >= 0",
+    )
+    with db.open("r+b") as store:  # after the three 4 KiB headers, 256 KiB blocks, each with an 8-byte checksum
+        store.seek(3 * 4096 + int(block) * 262_144 + 8 + int(offset))  # type: ignore[call-overload]
+        store.write(b"\xaa" * 64)
+    return db
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["query", "SELECT title FROM diplomatic_events"],
+        ["query", "SELECT title FROM diplomatic_events", "--format", "csv"],
+        ["report", "run", "incidents_near_events"],
+        ["status"],
+        ["ingest", "edited.csv"],
+    ],
+)
+def test_a_block_found_damaged_by_a_statement_says_so_with_6(tmp_path: Path, command: list[str]) -> None:
+    db = _block_damaged(tmp_path)
+    edited = tmp_path / "edited.csv"  # other bytes than the loaded file: merged, reading the damaged block
+    edited.write_text(GOOD_EVENTS.read_text("utf-8").replace("Scholz", "Olaf Scholz"), "utf-8")
+    result = run(*[str(edited) if part == "edited.csv" else part for part in command], "--db", db)
+    assert result.code == 6 and "Traceback" not in result.err, result.err
+    last = result.err.splitlines()[-1]
+    assert last.startswith("cyberlog: error: ") and "the store is damaged (Corrupt database file: " in last
+    assert last.endswith("): restore it from a backup, or move it aside and run the nightly to build it again")

@@ -20,6 +20,7 @@ from ingest import __version__
 from ingest.cli import clusters, query, rejects, report, run, status
 from ingest.cli.common import LOG, LogFormat, say
 from ingest.errors import CyberlogError, ExitCode, Interrupted, Terminated
+from ingest.store import damage
 
 # The parsing machinery (pydantic, Arrow, the formats) is imported by the commands that
 # use it, so a nightly run with nothing new, or a query, starts in a fraction of a second.
@@ -99,6 +100,11 @@ def main() -> None:
         sys.exit(int(exc.exit_code))
     except BrokenPipeError:
         _closed_stdout()
+    except duckdb.Error as exc:  # any command reading a damaged block of the store: exit 6, not a bug
+        if (damaged := damage(exc)) is None:
+            raise
+        say(f"error: {damaged}", "error")
+        sys.exit(int(damaged.exit_code))
     except SystemExit as exc:
         if isinstance(exc.__context__, BrokenPipeError):  # click ends a closed stdout as exit 1
             _closed_stdout()

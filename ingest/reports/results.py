@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import duckdb
 
-from ingest.errors import QueryError, UsageError
+from ingest.errors import CyberlogError, QueryError, UsageError
 from ingest.reports import export
-from ingest.store import open_store
+from ingest.store import damage, open_store
 
 if TYPE_CHECKING:
     from ingest.reports.catalog import Report
@@ -54,8 +54,11 @@ def destination(out: Path | None, fmt: str) -> Iterator[TextIO]:
         raise
 
 
-def query_error(exc: duckdb.Error) -> QueryError:
-    """DuckDB's complaint about a statement, its first line: what the user can fix."""
+def query_error(exc: duckdb.Error) -> CyberlogError:
+    """DuckDB's complaint about a statement, its first line: what the user can fix; or the
+    store found damaged while the statement read it, the machine's fault (exit 6)."""
+    if damaged := damage(exc):
+        return damaged
     return QueryError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
 

@@ -23,7 +23,7 @@ import duckdb
 from ingest import __version__
 from ingest.errors import CyberlogError, MachineFault
 from ingest.load.ledger import FileResult
-from ingest.store import resolve_db
+from ingest.store import damage, resolve_db
 
 if TYPE_CHECKING:
     from ingest.formats.base import Format
@@ -45,6 +45,8 @@ def machine_fault(exc: BaseException) -> MachineFault | None:
     one: the machine's fault, to stop the run with exit 6 rather than fail file after file."""
     if isinstance(exc, OSError) and exc.errno in _DISK:
         why = exc.strerror or str(exc)
+    elif damaged := damage(exc):  # a block of the store failed its checksum while it was read
+        return damaged
     elif isinstance(exc, duckdb.Error) and _DISK_TEXT.search(str(exc)):
         original = _ORIGINAL.search(str(exc))  # an invalidated database names what did it
         why = original[1] if original else str(exc).splitlines()[0]

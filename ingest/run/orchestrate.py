@@ -150,7 +150,7 @@ def run_jobs(
                 run.exit_code = ExitCode.BUG  # recorded, then the traceback: a bug to report
                 finish_run(con, run)
                 raise
-            run.exit_code = ExitCode.SYSTEM  # a full disk: said in one line, exit 6
+            run.exit_code = ExitCode.SYSTEM  # a full disk or a damaged store: one line, exit 6
             with suppress(duckdb.Error):  # a store DuckDB gave up on keeps the run as never finished
                 finish_run(con, run)
             raise fault from None
