@@ -434,3 +434,30 @@ def test_a_block_found_damaged_by_a_statement_says_so_with_6(tmp_path: Path, com
     last = result.err.splitlines()[-1]
     assert last.startswith("cyberlog: error: ") and "the store is damaged (Corrupt database file: " in last
     assert last.endswith("): restore it from a backup, or move it aside and run the nightly to build it again")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["query", "SELECT range AS n, md5(range::VARCHAR) AS h FROM range(300000)", "--format", "csv"],
+        ["query", "SELECT range AS n, md5(range::VARCHAR) AS h FROM range(300000)", "--format", "json"],
+        ["query", "SELECT range AS n, md5(range::VARCHAR) AS h FROM range(300000)", "--format", "markdown"],
+        ["query", "SELECT range AS n, md5(range::VARCHAR) AS h FROM range(300000)"],
+        ["report", "run", "incidents_near_events", "--format", "csv"],
+        ["rejects", "list"],
+        ["status"],
+    ],
+)
+def test_a_reader_that_stops_reading_ends_the_command_quietly_with_0(fixture_store: Path, command: list[str]) -> None:
+    """`cyberlog … | head -1`: the pipe closes under a writer (the first rows above 64 KiB);
+    as `head` users expect, no message and exit 0, whatever the writer was doing."""
+    argv = " ".join(f"'{part}'" for part in [sys.executable, "-m", "ingest", *command, "--db", str(fixture_store)])
+    done = subprocess.run(
+        ["bash", "-c", f"{argv} | head -1 > /dev/null; echo ${{PIPESTATUS[0]}}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.stdout, done.stderr) == ("0\n", "")
