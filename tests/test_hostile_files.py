@@ -397,3 +397,23 @@ def test_a_gzip_duckdb_would_unpack_itself_is_bounded_before_it_reads_a_line(tmp
     assert _files(result.out) == [(packed.name, "failed", archives.bomb(limit)), (good.name, "loaded", None)]
     assert packed.name not in read_by_duckdb and read_by_duckdb in ([good.name], [])
     assert scalar(db, "SELECT count(*) FROM ingest_files WHERE status = 'loaded'") == 1
+
+
+def test_what_duckdb_reads_by_name_is_the_file_checked_not_what_is_swapped_in(tmp_path):
+    """Between the check and DuckDB's own open, the path is replaced by a FIFO: DuckDB
+    still reads the regular file checked (through its descriptor), and never blocks."""
+    import duckdb
+
+    from ingest.inputs.guard import pinned
+
+    path = tmp_path / "20220215000000.export.CSV"
+    path.write_text("checked\nlines\n", "utf-8")
+    with pinned(path) as held:
+        path.unlink()
+        os.mkfifo(path)  # what a hostile neighbour swaps in
+        read = duckdb.sql(
+            "SELECT column0 FROM read_csv($path, columns = {'column0': 'VARCHAR'}, header = false)",
+            params={"path": held},
+        ).fetchall()
+    assert read == [("checked",), ("lines",)]
+    assert stat.S_ISFIFO(path.lstat().st_mode)

@@ -3,7 +3,8 @@
 A FIFO named like an export would block `open()` forever, a link to /dev/zero would be
 read until the process is killed, and a link to itself raises deep inside a reader. So
 every input is stat'ed first (following links) and refused unless it is a regular file,
-and opened with O_NONBLOCK, so a FIFO swapped in after the check still cannot block.
+and opened with O_NONBLOCK, so a FIFO swapped in after the check still cannot block. What
+DuckDB reads by name it reads through the checked descriptor (`pinned`), not the path again.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import errno
 import io
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ingest.errors import FileUnreadable
@@ -56,6 +59,16 @@ def open_regular(path: Path) -> io.BufferedReader:
         os.close(fd)
         raise
     return os.fdopen(fd, "rb")
+
+
+@contextmanager
+def pinned(path: Path) -> Iterator[str]:
+    """A name for DuckDB to open that is surely the regular file just checked: on Linux
+    /proc/self/fd/N of the descriptor open_regular holds (the same inode, whatever is
+    renamed, or swapped in as a FIFO, at `path` meanwhile); elsewhere the path itself."""
+    with open_regular(path) as stream:
+        held = Path(f"/proc/self/fd/{stream.fileno()}")
+        yield str(held) if held.exists() else str(path)
 
 
 def _check(found: os.stat_result, path: Path) -> None:

@@ -29,6 +29,7 @@ from ingest.errors import FileUnreadable
 from ingest.formats import telemetry
 from ingest.formats.base import EventFilter, Format, SqlStage, SqlStream
 from ingest.inputs import archives, lines
+from ingest.inputs.guard import pinned
 from ingest.load.columns import Batch
 from ingest.store import sections, sql_dir, statements
 
@@ -394,7 +395,8 @@ def _through_clean_copy(
         read({"path": str(clean), "compression": "none"})
         return unreadable
     try:
-        read({"path": str(path), "compression": "gzip" if kind == "gzip" else "none"})
+        with pinned(path) as held:  # the file checked, whatever is swapped in at its path
+            read({"path": held, "compression": "gzip" if kind == "gzip" else "none"})
         if lines_read() or not lines.head(path, 4096).strip():
             return []
     except duckdb.InvalidInputException:
