@@ -107,7 +107,9 @@ WITH named AS (
                         THEN ' is not a whole number' ELSE ' is not a number in range' END
         END AS reason,
         CASE WHEN g.bad_field IS NOT NULL THEN g.raw END AS raw,
-        g.line = 1 AND g.bad_field IS NOT NULL AND NOT regexp_full_match(coalesce(g.event_id, ''), '[0-9]+') AS header,
+        -- a header names its columns: a first line of NUL bytes or noise is a reject, not a header
+        g.line = 1 AND g.bad_field IS NOT NULL AND g.width > 1
+            AND regexp_full_match(coalesce(g.event_id, ''), '[A-Za-z][A-Za-z0-9_ ]*') AS header,
         g.event_number::VARCHAR AS source_ref,
         -- the day SQLDATE names, ended early by DATEADDED: the event was in the news by then
         -- (GDELT 2.0 stamps the 15-minute batch; 1.0 gives the day, so the bound is its end).
