@@ -82,7 +82,9 @@ def test_every_poison_fails_with_its_reason_and_the_good_file_after_it_loads(tmp
     monkeypatch.setattr(archives, "MIN_LIMIT", 1 << 20)  # a bomb a test affords: 3 MB of blanks past 1 MB
     corpus = _corpus(tmp_path, name)
     good = FIXTURES / GOOD[name]
-    result = run("ingest", *(path for path, _ in corpus), good, "--format", name, "--db", tmp_path / "s.duckdb", "--json")
+    result = run(
+        "ingest", *(path for path, _ in corpus), good, "--format", name, "--db", tmp_path / "s.duckdb", "--json"
+    )
     assert result.code == 3 and "Traceback" not in result.err, result.err
     files = json.loads(result.out)["files"]
     assert [Path(f["path"]).name for f in files] == [path.name for path, _ in corpus] + [good.name]
