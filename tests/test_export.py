@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from conftest import FIXTURES, run
 
-from ingest.reports.export import neutralise, text, write_csv
+from ingest.reports.export import Look, neutralise, text, write_csv
 
 
 @pytest.mark.parametrize(
@@ -54,10 +54,13 @@ def test_text(value, expected):
 def test_csv_keeps_numbers_and_neutralises_text_and_header():
     buffer = io.StringIO()
     write_csv(buffer, ["=cmd", "n"], [("-3", -3), ("=1+1", 2.5)])
-    assert buffer.getvalue() == "'=cmd,n\r\n-3,-3\r\n'=1+1,2.5\r\n"
+    assert buffer.getvalue() == "'=cmd,n\n-3,-3\n'=1+1,2.5\n"
     raw = io.StringIO()
     write_csv(raw, ["=cmd"], [("=1+1",)], raw=True)
-    assert raw.getvalue() == "=cmd\r\n=1+1\r\n"
+    assert raw.getvalue() == "=cmd\n=1+1\n"
+    crlf = io.StringIO()
+    write_csv(crlf, ["n"], [(1,)], crlf=True)
+    assert crlf.getvalue() == "n\r\n1\r\n"  # RFC 4180's line ends, when asked
 
 
 def test_a_hyperlink_description_exports_as_text(tmp_path):
@@ -121,7 +124,7 @@ def test_csv_made_in_duckdb_is_byte_equal_to_csv_made_in_python(tmp_path, raw):
     cursor = con.execute(TRICKY)
     write_csv(python_road, [d[0] for d in cursor.description], cursor.fetchall(), raw=raw)
     out = tmp_path / "fast.csv"
-    assert _emit_csv_text(con, TRICKY + ";\n-- a trailing comment", {}, out, raw)
+    assert _emit_csv_text(con, TRICKY + ";\n-- a trailing comment", {}, out, Look(raw=raw))
     assert out.read_bytes().decode("utf-8") == python_road.getvalue()
     assert "'=HYPERLINK" in python_road.getvalue() or raw
 
@@ -146,4 +149,4 @@ def test_csv_of_types_only_python_can_print_takes_the_python_road(fixture_store,
     out = tmp_path / "struct.csv"
     result = run("query", "SELECT {'a': 1} AS s, INTERVAL 90 MINUTE AS i", "--out", out, "--db", fixture_store)
     assert result.code == 0
-    assert out.read_bytes() == b's,i\r\n"{""a"": 1}",5400.0\r\n'
+    assert out.read_bytes() == b's,i\n"{""a"": 1}",5400.0\n'

@@ -50,7 +50,7 @@ def test_a_report_over_the_lake_on_duckdb_is_the_report_on_the_store(store: Path
     with results.reading(store) as con:
         results.emit_report(con, report, params, "csv", tmp_path / "store.csv")
     assert (tmp_path / "lake.csv").read_bytes() == (tmp_path / "store.csv").read_bytes()
-    assert (tmp_path / "lake.csv").read_bytes().count(b"\r\n") > 10
+    assert (tmp_path / "lake.csv").read_bytes().count(b"\n") > 10
 
 
 @pytest.mark.parametrize(

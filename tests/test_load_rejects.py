@@ -30,7 +30,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _listed(db: Path, which: RejectFilter, replayed_too: bool = False) -> list[tuple[str, str, str]]:
     sql, params = rejects.listing(which, replayed_too=replayed_too)
     with duckdb.connect(str(db), read_only=True) as con:
-        return [(Path(r[4]).name, r[5], r[6]) for r in con.execute(sql, params).fetchall()]
+        cursor = con.execute(sql, params)
+        named = [dict(zip([d[0] for d in cursor.description], r, strict=True)) for r in cursor.fetchall()]
+    return [(Path(r["path"]).name, r["at"], r["field"]) for r in named]
 
 
 @pytest.mark.parametrize(

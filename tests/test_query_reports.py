@@ -27,7 +27,7 @@ def test_query_formats(fixture_store):
         {"source_ref": "2022-01-12-nato-russia-council", "time_precision": "day"},
     ]
     assert run("query", sql, "--format", "csv", "--db", fixture_store).out == (
-        "source_ref,time_precision\r\n2022-01-10-us-rus-ssd-geneva,day\r\n2022-01-12-nato-russia-council,day\r\n"
+        "source_ref,time_precision\n2022-01-10-us-rus-ssd-geneva,day\n2022-01-12-nato-russia-council,day\n"
     )
     assert run("query", sql, "--format", "markdown", "--db", fixture_store).out.splitlines()[:3] == [
         "| source_ref | time_precision |",
@@ -42,7 +42,7 @@ def test_query_out_file_by_suffix(fixture_store, tmp_path):
     out = tmp_path / "events.csv"
     result = run("query", "SELECT count(*) AS n FROM diplomatic_events", "--out", out, "--db", fixture_store)
     assert result.code == 0
-    assert out.read_bytes() == f"n\r\n{FIXTURE_EVENTS}\r\n".encode()
+    assert out.read_bytes() == f"n\n{FIXTURE_EVENTS}\n".encode()
 
 
 @pytest.mark.parametrize(

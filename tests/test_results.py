@@ -5,13 +5,15 @@ user's SQL errors as QueryError, and a store that cannot be turned on other file
 from __future__ import annotations
 
 import io
+import json
+import re
 from pathlib import Path
 
 import duckdb
 import pytest
 from stores import CFR, CURATED, empty, load
 
-from ingest.cli.common import Output
+from ingest.cli.output import Output, ReportOutput
 from ingest.errors import QueryError, UsageError
 from ingest.reports import catalog, export, page, results
 
@@ -19,7 +21,8 @@ ROWS = "SELECT * FROM (VALUES (1, '=cmd', 'a|b'), (2, NULL, 'x')) AS t(n, formul
 
 
 def test_every_format_the_cli_offers_has_a_writer() -> None:
-    assert [o.value for o in Output] == export.formats()
+    assert [o.value for o in Output] == [f for f in export.formats() if f != "html"]
+    assert [o.value for o in ReportOutput] == export.formats()  # a report also draws a page
 
 
 @pytest.mark.parametrize(
@@ -30,9 +33,11 @@ def test_every_format_the_cli_offers_has_a_writer() -> None:
         (None, Path("a.json"), "json"),
         (None, Path("a.md"), "markdown"),
         (None, Path("page.html"), "html"),
-        (None, Path("a.txt"), "table"),
-        (None, Path("noext"), "table"),
+        (None, Path("a.ndjson"), "ndjson"),
+        (None, Path("a.jsonl"), "ndjson"),
+        (None, Path("a.parquet"), "parquet"),
         ("json", Path("a.csv"), "json"),
+        ("table", Path("a.txt"), "table"),
     ],
 )
 def test_the_format_is_the_one_asked_for_or_the_one_the_suffix_names(
@@ -41,10 +46,18 @@ def test_the_format_is_the_one_asked_for_or_the_one_the_suffix_names(
     assert export.pick(given, out) == picked
 
 
+@pytest.mark.parametrize("out", [Path("a.txt"), Path("noext"), Path("a.xlsx")])
+def test_a_suffix_no_writer_has_is_refused_not_written_as_a_cut_table(out: Path) -> None:
+    with pytest.raises(UsageError, match="cannot tell the format of --out"):
+        export.pick(None, out)
+    with pytest.raises(UsageError, match=r"use one of \.csv, \.json, \.ndjson, \.jsonl, \.md, \.parquet, or give"):
+        export.pick(None, Path("page.html"), [o.value for o in Output])
+
+
 @pytest.mark.parametrize(
     ("fmt", "written"),
     [
-        ("csv", "n,formula,piped\r\n1,'=cmd,a|b\r\n2,,x\r\n"),
+        ("csv", "n,formula,piped\n1,'=cmd,a|b\n2,,x\n"),
         ("json", '[\n  {"n": 1, "formula": "=cmd", "piped": "a|b"},\n  {"n": 2, "formula": null, "piped": "x"}\n]\n'),
         ("markdown", "| n | formula | piped |\n|---|---|---|\n| 1 | =cmd | a\\|b |\n| 2 |  | x |\n"),
         ("table", "n  formula  piped\n-  -------  -----\n1  =cmd     a|b\n2           x\n(2 rows)\n"),
@@ -128,13 +141,17 @@ def test_a_compute_report_cannot_be_drawn_bare(store: Path) -> None:
         results.emit_report(con, report, report.bind({}), "html", None)
 
 
-def test_the_page_holds_the_report_and_the_marks_of_its_range(store: Path, tmp_path: Path) -> None:
+def test_the_page_draws_the_reports_rows_and_nothing_else(store: Path, tmp_path: Path) -> None:
     report = catalog.get("timeline")
     params = report.bind({"since": "2022-02-15", "until": "2022-02-16"})
     out = tmp_path / "page.html"
     with results.reading(store) as con:
         page.emit_page(con, report, params, out)
-        marks = con.execute(page.MARKS_SQL, {"since": params["since"], "until": params["until"]}).fetchall()
+        columns, found = results.report_rows(con, report, params)
+        outside = con.execute("SELECT cluster_id FROM v_attacks WHERE started_at < '2022-02-01' LIMIT 1").fetchall()
     text = out.read_text("utf-8")
     assert text.startswith("<!doctype html>") and f"<title>cyberlog: {report.title}</title>" in text
-    assert marks and all(f'"{m[1]}"' in text for m in marks)
+    data = json.loads(re.search(r'<script id="picture-data" type="application/json">(.*?)</script>', text, re.S)[1])
+    ids = {dict(zip(columns, row, strict=True))["id"] for row in found}
+    assert data["kind"] == "timeline" and ids and {m["id"] for m in data["marks"]} == ids
+    assert outside and outside[0][0] not in text  # an incident of another month is not on the page

@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
-from ingest.cli.common import Db, FormatOpt, OutOpt, pick, say, width
+from ingest.cli.common import Db, say
+from ingest.cli.output import CrlfOpt, FormatOpt, OutOpt, look, pick, width
 from ingest.derive import clusters
 from ingest.reports import clusters as cluster_reads
-from ingest.reports import results
+from ingest.reports import export, results
 from ingest.store import open_store
 
 app = typer.Typer(
@@ -38,17 +39,19 @@ def clusters_list(
     ] = False,
     format: FormatOpt = None,
     out: OutOpt = None,
+    crlf: CrlfOpt = False,
     db: Db = None,
 ) -> None:
-    """Incident clusters, newest first: the attacks several sources reported (or, with
-    --events, the diplomatic events several records describe)."""
-    alone = "events only one record describes" if events else "incidents only one source reported"
+    """Print the incident clusters, newest first: the attacks several sources reported (or,
+    with --events, the diplomatic events several records describe)."""
+    noun, alone = ("event", "only one record describes") if events else ("incident", "only one source reported")
+    fmt = pick(format, out)
     with results.reading(db) as con:
         sql, params = cluster_reads.listing(events=events, every=every)
-        results.emit(con, sql, params, pick(format, out), out, width=width())
+        results.emit(con, sql, params, fmt, out, look(crlf=crlf))
         several, single = cluster_reads.sizes(con, events=events)
     more = "" if every or not single else " (--all lists them too)"
-    say(f"{several} clusters of several records; {single} {alone}{more}")
+    say(f"{export.counted(several, 'cluster')} of several records; {export.counted(single, noun)} {alone}{more}")
 
 
 @app.command("suggest")
@@ -59,15 +62,17 @@ def clusters_suggest(
     ] = 3,
     format: FormatOpt = None,
     out: OutOpt = None,
+    crlf: CrlfOpt = False,
     db: Db = None,
 ) -> None:
-    """Near misses: pairs of incidents from two sources that fail one criterion of the matching
-    rule, and which. Review them; `clusters merge` joins a pair the rule missed."""
+    """Print the near misses: pairs of incidents from two sources that fail one criterion of
+    the matching rule, and which. Review them; `clusters merge` joins a pair the rule missed."""
     settings = _identity(config)
+    fmt = pick(format, out)
     with results.reading(db) as con:
         columns, found = clusters.suggest(con, settings, extra_days=days)
-    results.write(columns, iter(found), pick(format, out), out, width=width())
-    say(f"{len(found)} near miss{'es' if len(found) != 1 else ''}")
+    results.write(columns, iter(found), fmt, out, look(crlf=crlf))
+    say(export.counted(len(found), "near miss", "near misses"))
 
 
 @app.command("show")
@@ -75,21 +80,26 @@ def clusters_show(
     cluster: Annotated[
         str, typer.Argument(help="A cluster_id (clu_..., ecl_...), incident_id (inc_...) or event_id (evt_...).")
     ],
+    full: Annotated[
+        bool, typer.Option("--full", help="Every column, and every cell whole (disagreements are long).")
+    ] = False,
     db: Db = None,
 ) -> None:
-    """A cluster's records, the decisions that joined them, and where the sources disagree."""
+    """Print a cluster's records, the decisions that joined them, and where the sources
+    disagree: a table each, cut to the terminal unless --full."""
+    shown = export.Look(width=width(), full=full, hint="--full shows every column and cell whole")
     with results.reading(db) as con:
         cluster_id, sections = cluster_reads.shown(con, cluster)
         for title, (sql, params) in sections.items():
             typer.echo(f"{title} of {cluster_id}:")
-            results.emit(con, sql, params, "table", None, width=width())
+            results.emit(con, sql, params, "table", None, shown)
             typer.echo("")
 
 
 def _decide(db: Path | None, first: str, second: str | None, decision: str, note: str | None) -> None:
     with open_store(db, write=True) as con:
         n = clusters.decide(con, first, second, decision, note)
-    say(f"{decision} {n} link{'s' if n != 1 else ''}; the next nightly keeps this decision")
+    say(f"{decision} {export.counted(n, 'link')}; the next nightly keeps this decision")
 
 
 @app.command("undo")
@@ -115,7 +125,10 @@ def clusters_match(config: IdentityConfig = None, db: Db = None) -> None:
     settings = _identity(config)
     with open_store(db, write=True) as con:
         m = clusters.match(con, None, settings, everything=True)
-    say(f"identity: {m.matched} new cross-source matches, {m.stale} no longer hold; {m.clusters} clusters")
+    say(
+        f"identity: {export.counted(m.matched, 'new cross-source match', 'new cross-source matches')}, "
+        f"{m.stale} no longer hold; {export.counted(m.clusters, 'cluster')}"
+    )
 
 
 def _identity(config: Path | None) -> clusters.IdentitySettings:

@@ -4,7 +4,6 @@ and the printing of a run's and a lake's outcome."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,7 +29,24 @@ Db = Annotated[
     Path | None,
     typer.Option("--db", envvar="CYBERLOG_DB", help="Store file [default: ./cyberlog.duckdb].", show_default=False),
 ]
-JsonOut = Annotated[bool, typer.Option("--json", help="Print the run summary as JSON on stdout.")]
+JsonOut = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print the run's summary as JSON on stdout: its counts, exit code, and each file's outcome."
+    ),
+]
+PlanJson = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print the run's summary as JSON on stdout: its counts, exit code, and each file's outcome "
+        "(with --dry-run: the plan).",
+    ),
+]
+LakeJson = Annotated[
+    bool,
+    typer.Option("--json", help="With --lake: print what was written, per table, as JSON on stdout."),
+]
 LakeWriter = Annotated[
     str | None,
     typer.Option(
@@ -53,24 +69,6 @@ Wait = Annotated[
 MaxRejects = Annotated[
     int | None, typer.Option("--max-rejects", min=0, help="Rejected records tolerated before exit 3 [default: 0].")
 ]
-
-
-class Output(StrEnum):
-    """The writers of `export` by name: a test holds the two lists equal."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
-    markdown = "markdown"
-    html = "html"  # reports only: a page with the time line and the report's table
-
-
-FormatOpt = Annotated[
-    Output | None,
-    typer.Option("--format", "-f", help="table, csv, json or markdown [default: table, or by --out's suffix]."),
-]
-OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")]
-RawOpt = Annotated[bool, typer.Option("--raw", help="CSV: write cells untouched (no formula neutralising).")]
 
 
 class LogFormat(StrEnum):
@@ -114,16 +112,6 @@ def say(message: str, level: str | None = None) -> None:
         typer.echo(json.dumps(record, ensure_ascii=False), err=True)
     else:
         typer.echo(f"cyberlog: {message}", err=True)
-
-
-def pick(fmt: Output | None, out: Path | None) -> str:
-    """The format asked for, or the one --out's suffix names."""
-    return export.pick(fmt.value if fmt else None, out)
-
-
-def width() -> int:
-    """The terminal's width, for tables on stdout."""
-    return os.get_terminal_size().columns if sys.stdout.isatty() else 160
 
 
 @contextmanager
@@ -198,7 +186,8 @@ def export_lake(lake: Path, as_json: bool, wait: float | None, db: Path | None, 
     for r in results:
         if r.written or r.removed:
             say(
-                f"lake {r.name}: {r.written} partitions written ({r.rows_written} rows), "
+                f"lake {r.name}: {export.counted(r.written, 'partition')} written "
+                f"({export.counted(r.rows_written, 'row')}), "
                 f"{r.unchanged} unchanged, {r.removed} removed"
             )
     written = sum(r.written for r in results)

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ingest.cli.common import Db, FormatOpt, JsonOut, LakeWriter, OutOpt, RawOpt, Wait, export_lake, pick, say, width
+from ingest.cli.common import Db, LakeJson, LakeWriter, Wait, export_lake, say
+from ingest.cli.output import CrlfOpt, FormatOpt, OutOpt, RawOpt, look, pick
 from ingest.errors import UsageError
 from ingest.reports import results, tables
 from ingest.store import open_store
@@ -22,12 +23,15 @@ def query(
     format: FormatOpt = None,
     out: OutOpt = None,
     raw: RawOpt = False,
+    crlf: CrlfOpt = False,
     wait: Wait = None,
     db: Db = None,
 ) -> None:
-    """Run ad-hoc SQL on the store, read-only. See the views v_incidents and v_timeline."""
+    """Run ad-hoc SQL on the store, read-only, and print its rows (a table, or --format). See
+    the views v_incidents and v_timeline."""
+    fmt = pick(format, out)
     with results.reading(db, wait) as con:
-        results.emit(con, sql, {}, pick(format, out), out, raw=raw, width=width())
+        results.emit(con, sql, {}, fmt, out, look(raw, crlf))
 
 
 class ExportFormat(StrEnum):
@@ -54,7 +58,8 @@ def export_tables(
         typer.Option("--lake", help="Bring a Parquet lake up to date instead: only changed partitions are written."),
     ] = None,
     writer: LakeWriter = None,
-    as_json: JsonOut = False,
+    crlf: CrlfOpt = False,
+    as_json: LakeJson = False,
     wait: Wait = None,
     db: Db = None,
 ) -> None:
@@ -65,8 +70,10 @@ def export_tables(
     source and month, with a manifest; a second export writes only what changed since.
     --writer NAME makes this store's rows one machine's share of a lake many write to."""
     if lake is not None:
-        if folder is not None or table or partition or format != ExportFormat.parquet:
-            raise UsageError("--lake writes every table: give no folder, --table, --format or --partition with it")
+        if folder is not None or table or partition or crlf or format != ExportFormat.parquet:
+            raise UsageError(
+                "--lake writes every table: give no folder, --table, --format, --partition or --crlf with it"
+            )
         export_lake(lake, as_json, wait, db, writer)
         return
     if writer is not None:
@@ -76,8 +83,10 @@ def export_tables(
     names = tables.chosen(table)
     if partition and format != ExportFormat.parquet:
         raise UsageError("--partition writes Parquet folders: use it with --format parquet")
+    if crlf and format != ExportFormat.csv:
+        raise UsageError("--crlf sets CSV line ends: use it with --format csv")
     folder.mkdir(parents=True, exist_ok=True)
     with open_store(db, write=False, wait=wait) as con:
         for name in names:
-            target = tables.export_table(con, name, folder, format.value, partition)
+            target = tables.export_table(con, name, folder, format.value, partition, crlf=crlf)
             say(f"exported {name} to {target}")

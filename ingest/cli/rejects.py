@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ingest.cli.common import Db, FormatOpt, JsonOut, OutOpt, Wait, pick, reading_rules, run_and_say, say, width
+from ingest.cli.common import Db, JsonOut, Wait, reading_rules, run_and_say, say
+from ingest.cli.output import CrlfOpt, FormatOpt, OutOpt, look, pick
 from ingest.errors import ExitCode
 from ingest.load.rejects import RejectFilter, listing, rejected_files, show
 from ingest.reports import export, results
@@ -36,13 +37,15 @@ def rejects_list(
     all_: Annotated[bool, typer.Option("--all", help="Also rejects already replayed.")] = False,
     format: FormatOpt = None,
     out: OutOpt = None,
+    crlf: CrlfOpt = False,
     wait: Wait = None,
     db: Db = None,
 ) -> None:
-    """List rejected records, newest first: outstanding ones unless --all."""
+    """Print the rejected records, newest first, with where and why: outstanding ones unless --all."""
     sql, params = listing(RejectFilter(source, run_id, file, reason), replayed_too=all_)
+    fmt = pick(format, out)
     with results.reading(db, wait) as con:
-        results.emit(con, sql, params, pick(format, out), out, width=width())
+        results.emit(con, sql, params, fmt, out, look(crlf=crlf))
 
 
 @app.command("show")
@@ -67,20 +70,28 @@ def rejects_replay(
     config: ReplayConfig = None,
     timezone: ReplayZone = None,
     encoding: ReplayEncoding = None,
+    all_records: Annotated[
+        bool,
+        typer.Option(
+            "--all-records", help="Merge every record of the files again, not only the rejects: may change loaded ones."
+        ),
+    ] = False,
     as_json: JsonOut = False,
     wait: Wait = None,
     db: Db = None,
 ) -> None:
     """Re-validate outstanding rejects after a fix (a newer cyberlog, a source's timezone or
-    encoding): each file they came from is read again; records that now pass are stored,
-    exactly once, the others rejected anew, and the old rejects marked replayed."""
+    encoding): each file they came from is read again; its rejected records that now pass
+    are stored, exactly once, the others rejected anew, and the old rejects marked replayed.
+    Records that loaded before are left as they are unless --all-records; any stored record
+    a replay replaces is said, one line each."""
     from ingest.run.config import load_config
 
     tz = reading_rules(timezone, encoding)
     settings = load_config(config) if config else None
     with results.reading(db, wait) as con:
         files = rejected_files(con, RejectFilter(source, run_id, file, reason))
-    jobs, warnings = orchestrate.replay_jobs(files, settings, tz, encoding)
+    jobs, warnings = orchestrate.replay_jobs(files, settings, tz, encoding, all_records)
     if not jobs:
         for warning in warnings:
             say(f"warning: {warning}")

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ingest.cli.common import Db, FormatOpt, OutOpt, RawOpt, Wait, pick, say, width
+from ingest.cli.common import Db, Wait, say
+from ingest.cli.output import CrlfOpt, RawOpt, ReportFormatOpt, ReportOutOpt, ReportOutput, look, pick
 from ingest.errors import UsageError
 from ingest.reports import results
 
@@ -47,9 +48,10 @@ def report_show(name: Annotated[str, typer.Argument(help="Report name.")]) -> No
 def report_run(
     name: Annotated[str, typer.Argument(help="Report name (see `cyberlog report list`).")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value; repeat for more.")] = None,
-    format: FormatOpt = None,
-    out: OutOpt = None,
+    format: ReportFormatOpt = None,
+    out: ReportOutOpt = None,
     raw: RawOpt = False,
+    crlf: CrlfOpt = False,
     engine: Annotated[
         Engine, typer.Option("--engine", help="duckdb, or spark (over a lake: --lake; pip install 'cyberlog[spark]').")
     ] = Engine.duckdb,
@@ -62,20 +64,21 @@ def report_run(
     wait: Wait = None,
     db: Db = None,
 ) -> None:
-    """Run a canned report; every param has a default. --format html (or --out page.html)
-    writes one self-contained page: the report's incidents and events on a zoomable time
-    axis, details and sources on hover or click, the report's rows beside. --lake DIR runs
-    it over a Parquet lake instead of the store; --engine spark runs it there on Spark."""
+    """Run a canned report and print its rows (a table, or --format); every param has a
+    default. --format html (or --out page.html) writes one self-contained page that draws the
+    report's own result (lags as bars against the null's band, incidents and events on a
+    zoomable time axis, ...), details on hover or click, the report's rows beside. --lake DIR
+    runs it over a Parquet lake instead of the store; --engine spark runs it there on Spark."""
     from ingest.reports import catalog as reports
     from ingest.reports import unmatched
 
     report = reports.get(name)
     params = report.bind(reports.parse_pairs(param or []))
-    fmt = pick(format, out)
+    fmt = pick(format, out, ReportOutput)
     if engine == Engine.spark or lake is not None:
         from ingest.lake import remote
 
-        remote.report_on_lake(report, params, engine.value, lake, master, fmt, out, raw=raw, width=width())
+        remote.report_on_lake(report, params, engine.value, lake, master, fmt, out, look(raw, crlf))
         return
     if master is not None:
         raise UsageError("--master is for --engine spark")
@@ -85,6 +88,6 @@ def report_run(
 
             page.emit_page(con, report, params, out)
         else:
-            results.emit_report(con, report, params, fmt, out, raw=raw, width=width())
+            results.emit_report(con, report, params, fmt, out, look(raw, crlf))
         for reason in unmatched.reasons(con, report, params):  # why it is empty, or counts nothing
             say(f"note: {reason}")

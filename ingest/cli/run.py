@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ingest.cli.common import Db, JsonOut, MaxRejects, Wait, export_lake, reading_rules, run_and_say, say
+from ingest.cli.common import Db, JsonOut, MaxRejects, PlanJson, Wait, export_lake, reading_rules, run_and_say, say
 from ingest.errors import ExitCode, UsageError
 from ingest.run import orchestrate
 
@@ -86,7 +86,7 @@ def nightly(
         bool, typer.Option("--dry-run", help="List what would be fetched and ingested; change nothing.")
     ] = False,
     max_rejects: MaxRejects = None,
-    as_json: JsonOut = False,
+    as_json: PlanJson = False,
     wait: Wait = None,
     db: Db = None,
 ) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.errors import FileUnreadable, UsageError
+from ingest.errors import FileUnreadable, UsageError, did_you_mean
 from ingest.formats import (
     acled,
     cef,
@@ -25,7 +25,7 @@ from ingest.formats import (
     stix,
     veris,
 )
-from ingest.formats.base import Format
+from ingest.formats.base import Format, HeaderSniff
 from ingest.inputs.readers import peek
 
 _REGISTRY: dict[str, Format] = {
@@ -59,7 +59,8 @@ def get(name: str) -> Format:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise UsageError(f"unknown format {name!r}: use one of {', '.join(names())}") from None
+        close = did_you_mean(name, names())
+        raise UsageError(f"unknown format {name!r}{close}: use one of {', '.join(names())}") from None
 
 
 def all_formats() -> list[Format]:
@@ -78,9 +79,25 @@ def detect(path: Path) -> Format:
     if len(matches) != 1:
         found = "no format recognises it" if not matches else "several formats match"
         raise FileUnreadable(
-            f"cannot tell the file's format ({found}): use --format, one of {', '.join(names())}", path=path
+            f"cannot tell the file's format ({found}): use --format, one of {', '.join(names())}"
+            + ("" if matches else _nearest_header(head)),
+            path=path,
         )
     return matches[0]
+
+
+def _nearest_header(head: bytes) -> str:
+    """For a CSV no format takes: the format whose columns its header names most, and what
+    is wrong with the header as that format's (a misspelt column, a missing one)."""
+    near = [
+        (found, fmt.name)
+        for fmt in all_formats()
+        if isinstance(fmt.sniff, HeaderSniff) and (found := fmt.sniff.near(head)) is not None
+    ]
+    if not near:
+        return ""
+    (_, problem), name = max(near, key=lambda item: item[0][0])
+    return f". Its header is nearest {name}'s: {problem}"
 
 
 def _as_utf8(head: bytes) -> bytes:

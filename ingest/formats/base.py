@@ -31,7 +31,7 @@ from pydantic_core import PydanticCustomError
 from ingest.canon.countries import alpha3
 from ingest.canon.records import DiplomaticEvent, Incident
 from ingest.canon.times import TimeValue, parse_time
-from ingest.inputs.readers import RawRecord, csv_header, read_csv
+from ingest.inputs.readers import RawRecord, csv_header, header_problem, read_csv
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -144,11 +144,32 @@ def csv_layout(
             quoted=quoted,
         )
 
-    def sniff(head: bytes) -> bool:
-        header = csv_header(head, delimiter)
-        return bool(header) and required <= set(header or ()) <= columns
+    return read, HeaderSniff(columns, required, delimiter)
 
-    return read, sniff
+
+@dataclass(frozen=True)
+class HeaderSniff:
+    """A CSV format's sniffer: the file's header names its required columns and no others.
+    When no format takes a file, `near` says how close its header comes to this one's."""
+
+    columns: frozenset[str]
+    required: frozenset[str]
+    delimiter: str = ","
+
+    def __call__(self, head: bytes) -> bool:
+        header = csv_header(head, self.delimiter)
+        return bool(header) and self.required <= set(header or ()) <= self.columns
+
+    def near(self, head: bytes) -> tuple[int, str] | None:
+        """How many of the header's names are this format's columns (two at least), and
+        what is wrong with the rest: the names it does not know, the columns it lacks."""
+        header = csv_header(head, self.delimiter) or []
+        known = len(set(header) & self.columns)
+        if known < 2:
+            return None
+        unknown = [name for name in header if name not in self.columns]
+        missing = sorted(self.required - set(header))
+        return known, header_problem(unknown, missing, self.columns, expected=False)
 
 
 # Field types for text sources. Blank cells are absent values, not empty strings.

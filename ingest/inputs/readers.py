@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, TextIO
 
-from ingest.errors import FileUnreadable
+from ingest.errors import FileUnreadable, did_you_mean
 from ingest.inputs.archives import only_member
 from ingest.inputs.guard import NOT_A_ZIP, open_regular
 from ingest.inputs.json_stream import JsonDocument, kind
@@ -182,14 +182,35 @@ def _header(
         raise FileUnreadable(f"header is not valid text in this encoding: {ENCODING_HINT}", path=path)
     unknown = [name for name in header if name not in columns]
     missing = sorted(required - set(header))
+    if len(unknown) == len(header) and not all(map(_NAME_LIKE.fullmatch, header)):  # a data line, no header
+        raise FileUnreadable(
+            f"the first line is not a header of this format: it reads like data ({len(header)} "
+            f"field{'s' if len(header) != 1 else ''}, none names a column); "
+            f"expected columns: {', '.join(sorted(columns))}",
+            path=path,
+        )
     if unknown or missing:
-        shown = ", ".join(unknown[:8]) + (f" (and {len(unknown) - 8} more)" if len(unknown) > 8 else "")
-        parts = [f"unknown column(s) {shown}"] if unknown else []
-        parts += [f"missing required column(s) {', '.join(missing)}"] if missing else []
-        raise FileUnreadable(f"{'; '.join(parts)}; expected columns: {', '.join(sorted(columns))}", path=path)
+        raise FileUnreadable(header_problem(unknown, missing, columns), path=path)
     if len(set(header)) != len(header):
         raise FileUnreadable("header names a column twice", path=path)
     return header
+
+
+_NAME_LIKE = re.compile(r"[^\W\d][\w .()/#-]{0,63}")  # a column's name: a word, short, not a number
+
+
+def header_problem(unknown: list[str], missing: list[str], columns: frozenset[str], expected: bool = True) -> str:
+    """What is wrong with a header: each unknown name (cut short, with the column it may
+    mean) and the required columns it lacks, then the columns the format has."""
+    shown = ", ".join(f"{_short(name)}{did_you_mean(name, columns)}" for name in unknown[:8])
+    shown += f" (and {len(unknown) - 8} more)" if len(unknown) > 8 else ""
+    parts = [f"unknown column(s) {shown}"] if unknown else []
+    parts += [f"missing required column(s) {', '.join(missing)}"] if missing else []
+    return "; ".join(parts + ([f"expected columns: {', '.join(sorted(columns))}"] if expected else []))
+
+
+def _short(name: str, limit: int = 40) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def csv_header(head: bytes, delimiter: str = ",") -> list[str] | None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ingest.errors import QueryError, UsageError
 from ingest.lake import parquet as lakes
-from ingest.reports import results
+from ingest.reports import export, results
 from ingest.store import open_store, resolve_db, scalar
 
 # Reports that cannot run on Spark, and why: kept DuckDB-only (docs/lake.md lists them).
@@ -62,19 +62,17 @@ def report_on_lake(
     master: str | None,
     fmt: str,
     out: Path | None,
-    *,
-    raw: bool = False,
-    width: int = 160,
+    look: export.Look = results.LOOK,
 ) -> None:
     """A canned report over a lake, written as `fmt`: on DuckDB (in memory, over the lake's
     files) or on Spark (`engine` "spark", locally or on the cluster `master` names)."""
     lake = check(lake, engine, master, fmt)
     if engine == "duckdb":
         with lakes.duckdb_over_lake(lake) as con:
-            results.emit_report(con, report, params, fmt, out, raw=raw, width=width)
+            results.emit_report(con, report, params, fmt, out, look)
         return
     columns, rows = on_spark(report, params, lake, master)
-    results.write(columns, iter(rows), fmt, out, raw=raw, width=width)
+    results.write(columns, iter(rows), fmt, out, look)
 
 
 def on_spark(

@@ -33,7 +33,7 @@ from ingest.formats.base import EventFilter, Format, SqlStage, SqlStream
 from ingest.inputs import archives
 from ingest.inputs.guard import regular_file
 from ingest.inputs.readers import RawRecord, json_text
-from ingest.load import staging
+from ingest.load import rejects, staging
 from ingest.load.columns import REJECT, Batch, clean_text
 from ingest.load.ledger import FileResult, Ledger, sha256_of
 from ingest.load.staging import StageOptions
@@ -57,10 +57,13 @@ def load_file(
     event_filter: EventFilter = NO_FILTER,
     ledger: Ledger | None = None,
     force: bool = False,
+    replay_of: str | None = None,
 ) -> FileResult:
     """Load one file in its own transaction; skip it when its bytes were loaded before
     (unless `force`: `rejects replay` loads a known file again, so its records that now
-    pass are merged, exactly once, and the others rejected again)."""
+    pass are merged, exactly once, and the others rejected again). `replay_of` (a replay
+    without --all-records) merges only the records that were outstanding rejects of that
+    file_id: every record loaded before is left as it is, and counted as left."""
     result = FileResult(path, "failed", source, fmt.name if fmt else None)
     started = datetime.now(UTC)
     ledger = ledger or Ledger(con)
@@ -83,7 +86,7 @@ def load_file(
             result.file_id = str(uuid.uuid4())
             options = StageOptions(zone, encoding, progress, event_filter)
             if fmt.streams:
-                status = _load_streaming(con, path, fmt, options, result, run_id, encoding, digest, ledger, force)
+                status = _load_streaming(con, path, fmt, options, result, run_id, digest, ledger, force, replay_of)
                 if status == "loaded":  # its transaction is still open for the ledger row
                     try:
                         _record_file(con, result, run_id, stat.st_size, stat.st_mtime_ns, started)
@@ -102,7 +105,7 @@ def load_file(
             return result
         con.execute("BEGIN TRANSACTION")
         try:
-            result.counts = _merge_file(con, path, fmt, result, run_id, encoding)
+            result.counts = _merge_file(con, path, fmt, result, run_id, encoding, replay_of, force)
             result.counts["records_read"] = records_read
             _record_file(con, result, run_id, stat.st_size, stat.st_mtime_ns, started)
             con.execute("COMMIT")
@@ -151,10 +154,10 @@ def _load_streaming(
     options: StageOptions,
     result: FileResult,
     run_id: str,
-    encoding: str,
     digest: Future[str],
     ledger: Ledger,
     force: bool,
+    replay_of: str | None,
 ) -> Status:
     """A big log (security telemetry) read and merged batch by batch inside the file's one
     transaction, so neither the file nor its staged records need to fit in memory. Returns
@@ -163,7 +166,7 @@ def _load_streaming(
     assert isinstance(fmt.stage, SqlStream)
     staging.create(con, fmt)
     params = {"source": result.source, "run": run_id, "file": result.file_id, "now": datetime.now(UTC)}
-    merge = ChunkMerge(con, params)
+    merge = ChunkMerge(con, params, rejects.only_reject_lines(con, replay_of) if replay_of else None)
     con.execute("BEGIN TRANSACTION")
     try:
         with tempfile.TemporaryDirectory(prefix="cyberlog-stage-") as work:
@@ -177,7 +180,10 @@ def _load_streaming(
             result.file_id, result.skipped = None, {}
             return "skipped"
         counts = merge.finish()
-        rejected = _keep_rejects(con, path, fmt, encoding, params)
+        if replay_of:
+            rejects.drop_other_rejects(con, replay_of)
+            counts["left_as_loaded"] = merge.left
+        rejected = _keep_rejects(con, path, fmt, options.encoding, params)
         result.counts = {**counts, "records_read": records_read, "rejected": rejected}
         return "loaded"
     except BaseException:
@@ -192,17 +198,19 @@ class ChunkMerge:
     alerts table inside the file's transaction, then reconciles the file with itself and
     with the store once (`finish`): sql/merge_chunk.sql."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, params: dict[str, Any], lines: list[int] | None = None) -> None:
         self.con, self.params = con, params
         self.sql = staging.parts("merge_chunk.sql")
         self.inserted = 0
+        self.lines = pa.array(lines, pa.int64()) if lines is not None else None  # a replay: only these lines
+        self.left = 0  # a replay: good lines left as they were loaded
 
     def restart(self) -> None:
         """Undo every batch merged so far: the file is read again from its first line."""
         self.con.execute("ROLLBACK")
         self.con.execute("BEGIN TRANSACTION")
         self.con.execute("DELETE FROM stage_rejects")
-        self.inserted = 0
+        self.inserted = self.left = 0
 
     def _statements(self, section: str) -> list[tuple[str, dict[str, Any]]]:
         return [(statement, staging.bound(statement, self.params)) for statement in self.sql[section]]
@@ -215,6 +223,11 @@ class ChunkMerge:
         """Insert the alerts among a batch of parsed lines (bad and skipped lines are left
         out), each with its attack type from `categories`."""
         con = self.con
+        if self.lines is not None:
+            replayed = batch.filter(pc.is_in(batch.column("line"), value_set=self.lines))
+            good = pc.and_(pc.is_null(batch.column("bad_field")), pc.invert(batch.column("skipped")))
+            self.left += (pc.sum(good.cast(pa.int64())).as_py() or 0) - replayed.num_rows
+            batch = replayed
         stage_main, stage_categories = batch, categories  # noqa: F841
         # Rows of a batch may land in any order (every query orders what it shows): the
         # insert then runs on every core instead of one, twice as fast.
@@ -334,11 +347,21 @@ def _paused_gc() -> Iterator[None]:
 
 
 def _merge_file(
-    con: duckdb.DuckDBPyConnection, path: Path, fmt: Format, result: FileResult, run_id: str, encoding: str
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    fmt: Format,
+    result: FileResult,
+    run_id: str,
+    encoding: str,
+    replay_of: str | None,
+    replay: bool = False,
 ) -> dict[str, int]:
-    """Inside the file's transaction: merge the staged records and keep its rejects."""
+    """Inside the file's transaction: merge the staged records and keep its rejects; a
+    `replay` notes each record stored before that it replaces."""
     params = {"source": result.source, "run": run_id, "file": result.file_id, "now": datetime.now(UTC)}
-    counts = _merge(con, fmt, params)
+    counts = _merge(con, fmt, params, replay_of)
+    if replay:
+        result.replaced = rejects.replaced(con)
     superseded = int(scalar(con, "SELECT count(*) FROM stage_keyed WHERE copy_no > 1 AND superseded"))
     if superseded:
         result.skipped[SUPERSEDED] = superseded
@@ -381,13 +404,18 @@ def _fill_raw(con: duckdb.DuckDBPyConnection, path: Path, fmt: Format, encoding:
     con.unregister("_raw")
 
 
-def _merge(con: duckdb.DuckDBPyConnection, fmt: Format, params: dict[str, Any]) -> dict[str, int]:
-    """Set-based upsert of the staged file: insert new, replace changed, keep re-sent."""
+def _merge(
+    con: duckdb.DuckDBPyConnection, fmt: Format, params: dict[str, Any], replay_of: str | None = None
+) -> dict[str, int]:
+    """Set-based upsert of the staged file: insert new, replace changed, keep re-sent. A
+    replay of `replay_of`'s rejects merges only them (see `rejects.only_rejects`)."""
     sql = staging.parts("merge.sql")
-    staging.run(con, [*sql["keys"], *sql[fmt.kind]], {**params, "kind": fmt.kind})
+    staging.run(con, sql["keys"], {**params, "kind": fmt.kind})
+    left = rejects.only_rejects(con, replay_of) if replay_of else None
+    staging.run(con, sql[fmt.kind], {**params, "kind": fmt.kind})
     rows = con.execute("SELECT action, count(*) FROM stage_plan GROUP BY action").fetchall()
     found = {str(action): int(n) for action, n in rows}
-    return {
+    return ({"left_as_loaded": left} if left is not None else {}) | {
         "inserted": found.get("insert", 0),
         "updated": found.get("update", 0),
         "unchanged": found.get("unchanged", 0) + found.get("stale", 0),

@@ -32,6 +32,9 @@ class FileResult:
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> records
     url: str | None = None  # a remote source that could not be fetched: what was asked for
     bug: bool = False  # failed by a bug in cyberlog, not by the input: the run ends with exit 1
+    replaced: list[tuple[int | None, str | None, str]] = field(
+        default_factory=list
+    )  # stored before: line, pointer, ref
 
     @property
     def stored_path(self) -> str:

@@ -17,8 +17,9 @@ from ingest.load.ledger import sha256_of
 _WHERE = """($source IS NULL OR source = $source) AND ($run IS NULL OR run_id = $run)
     AND ($file IS NULL OR file_id = $file OR path = $file) AND ($reason IS NULL OR contains(reason, $reason))"""
 
-_LIST = f"""SELECT reject_id, rejected_at, source, format, path, coalesce(line::VARCHAR, pointer) AS at, field,
-                   reason, outstanding
+# where and why first: a table on a terminal shows the leading columns that fit
+_LIST = f"""SELECT reject_id, coalesce(line::VARCHAR, pointer) AS at, field, reason, source, path, format,
+                   rejected_at, outstanding
             FROM v_rejects WHERE ($all OR outstanding) AND {_WHERE}
             ORDER BY rejected_at DESC, path, line, pointer"""
 
@@ -88,3 +89,51 @@ def mark_replayed(con: duckdb.DuckDBPyConnection, file_id: str, run_id: str) -> 
         "UPDATE rejects SET replayed_at = now(), replay_run = $run WHERE file_id = $file AND replayed_at IS NULL",
         {"run": run_id, "file": file_id},
     )
+
+
+# A replay reads the whole file again; without --all-records only the lines (or pointers) of the
+# file's outstanding rejects are merged, so every record that loaded before is left as it is.
+_OLD_REJECT = """EXISTS (SELECT 1 FROM rejects r WHERE r.file_id = $old AND r.replayed_at IS NULL
+                      AND r.line IS NOT DISTINCT FROM {t}.line AND r.pointer IS NOT DISTINCT FROM {t}.pointer)"""
+
+
+def only_rejects(con: duckdb.DuckDBPyConnection, old_file_id: str) -> int:
+    """Inside a replay's merge, after its keys (stage_keyed): the staged records and rejects
+    that are not the old file's outstanding rejects are dropped. Returns the records left
+    as they were loaded."""
+    params = {"old": old_file_id}
+    left = con.execute(
+        f"""SELECT count(*) FROM stage_keyed k JOIN stage_main s USING (seq)
+            WHERE k.copy_no = 1 AND NOT {_OLD_REJECT.format(t="s")}""",
+        params,
+    ).fetchall()[0][0]
+    con.execute(
+        f"DELETE FROM stage_keyed WHERE seq IN (SELECT seq FROM stage_main s WHERE NOT {_OLD_REJECT.format(t='s')})",
+        params,
+    )
+    drop_other_rejects(con, old_file_id)
+    return int(left)
+
+
+def drop_other_rejects(con: duckdb.DuckDBPyConnection, old_file_id: str) -> None:
+    """A replay's staged rejects that were not rejects before: their records are in the store."""
+    con.execute(f"DELETE FROM stage_rejects WHERE NOT {_OLD_REJECT.format(t='stage_rejects')}", {"old": old_file_id})
+
+
+def only_reject_lines(con: duckdb.DuckDBPyConnection, old_file_id: str) -> list[int]:
+    """The lines of a log's outstanding rejects: a replay of a log merges only these."""
+    found = con.execute(
+        "SELECT line FROM rejects WHERE file_id = $old AND replayed_at IS NULL AND line IS NOT NULL",
+        {"old": old_file_id},
+    ).fetchall()
+    return [int(line) for (line,) in found]
+
+
+def replaced(con: duckdb.DuckDBPyConnection) -> list[tuple[int | None, str | None, str]]:
+    """After a merge's plan (stage_plan): the records stored before that it replaces, by where
+    they are in the file and their ref; a replay says each one."""
+    found = con.execute(
+        """SELECT s.line, s.pointer, s.source_ref FROM stage_plan p JOIN stage_main s USING (seq)
+           WHERE p.action = 'update' ORDER BY s.line, s.pointer"""
+    ).fetchall()
+    return [(line, pointer, str(ref)) for line, pointer, ref in found]

@@ -1,12 +1,15 @@
 """Writing query results: CSV that spreadsheets cannot turn into formulas, JSON, tables.
 
-CSV follows RFC 4180 (CRLF, quotes doubled, UTF-8, header row, the query's column
-order). A text cell starting with = + - @ tab or CR is prefixed with ' so Excel and
-LibreOffice show it as text instead of running it; numbers, including negative ones,
-stay numbers. `raw=True` writes cells untouched.
+CSV follows RFC 4180 (quotes doubled, UTF-8, header row, the query's column order) but
+ends lines with LF, as DuckDB's COPY and sqlite-utils do, so `$(cyberlog query ... | tail -1)`
+carries no CR into the next shell command; `crlf=True` gives RFC 4180's CRLF. A text cell
+starting with = + - @ tab or CR is prefixed with ' so Excel and LibreOffice show it as text
+instead of running it; numbers, including negative ones, stay numbers. `raw=True` writes
+cells untouched.
 
 The formats are a registry (`_WRITERS`), the only dispatch over them: a format is a
-name, a function that writes rows, and the `--out` suffix that picks it.
+name, a function that writes rows, and the `--out` suffixes that pick it; a suffix no
+writer has is refused rather than guessed.
 
 Big results take a faster road to the same bytes: `csv_text_sql` turns each column into
 its text inside DuckDB (the rules of `text` and `neutralise`, written in SQL), so Python
@@ -20,12 +23,14 @@ import csv
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
+
+from ingest.errors import UsageError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER_TEXT = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
@@ -74,8 +79,14 @@ def json_default(value: Any) -> Any:
     return str(value)
 
 
-def write_csv(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, raw: bool = False) -> None:
-    writer = csv.writer(out, lineterminator="\r\n")
+def line_end(crlf: bool) -> str:
+    return "\r\n" if crlf else "\n"
+
+
+def write_csv(
+    out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, raw: bool = False, crlf: bool = False
+) -> None:
+    writer = csv.writer(out, lineterminator=line_end(crlf))
     safe = (lambda cell: cell) if raw else neutralise
     writer.writerow([safe(name) for name in columns])
     for row in rows:
@@ -83,10 +94,15 @@ def write_csv(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 
 
 def write_csv_text(
-    out: TextIO, columns: Sequence[str], chunks: Iterable[list[tuple[Any, ...]]], *, raw: bool = False
+    out: TextIO,
+    columns: Sequence[str],
+    chunks: Iterable[list[tuple[Any, ...]]],
+    *,
+    raw: bool = False,
+    crlf: bool = False,
 ) -> None:
     """CSV of rows that `csv_text_sql` already turned into text (None for NULL)."""
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, lineterminator=line_end(crlf))
     writer.writerow([name if raw else neutralise(name) for name in columns])
     for chunk in chunks:
         writer.writerows(chunk)
@@ -169,6 +185,22 @@ def write_json(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]
     out.write("\n]\n")
 
 
+def write_ndjson(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """One JSON object a line (JSON Lines), for `jq -c` and log shippers."""
+    for row in rows:
+        out.write(json.dumps(dict(zip(columns, row, strict=True)), default=json_default, ensure_ascii=False) + "\n")
+
+
+def write_parquet(out: BinaryIO, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A Parquet file, its column types inferred by Arrow from the values."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    found = list(rows)
+    arrays = [pa.array([row[index] for row in found]) for index in range(len(columns))]
+    pq.write_table(pa.Table.from_arrays(arrays, names=list(columns)), out)
+
+
 def write_markdown(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     def cell(value: str) -> str:
         return value.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
@@ -179,6 +211,27 @@ def write_markdown(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[
         out.write("| " + " | ".join(cell(text(v)) for v in row) + " |\n")
 
 
+def counted(n: int, noun: str, nouns: str | None = None) -> str:
+    """ "1 row", "2 rows": a count with its noun in the right number."""
+    return f"{n} {noun if n == 1 else nouns or noun + 's'}"
+
+
+MORE = "--format csv or json gives everything"  # every command that prints a table has --format
+
+
+@dataclass(frozen=True)
+class Look:
+    """How rows are written: CSV cells untouched (raw) and line ends (crlf); a table's width,
+    whether it shows everything whole (full: in a file, or asked for), and the hint that
+    says how to see what it cut."""
+
+    raw: bool = False
+    crlf: bool = False
+    width: int = 160
+    full: bool = False
+    hint: str = MORE
+
+
 def write_table(
     out: TextIO,
     columns: Sequence[str],
@@ -187,37 +240,49 @@ def write_table(
     width: int,
     max_rows: int = 500,
     max_cell: int = 40,
+    full: bool = False,
+    hint: str = MORE,
 ) -> None:
-    """A plain-text table for a terminal: as many leading columns as fit, cells cut short.
+    """A plain-text table for a terminal: the first rows, as many leading columns as fit,
+    cells cut short, and a note of what was cut and how to see it (`hint`). `full` shows
+    every row, column and cell whole: a table written to a file is never cut.
 
     Tables are for reading at a glance; CSV and JSON carry every column in full.
     """
     shown: list[list[str]] = []
     more = 0
     for row in rows:
-        if len(shown) < max_rows:
-            shown.append([_cut(text(v), max_cell) for v in row])
+        if full or len(shown) < max_rows:
+            shown.append([_one_line(text(v)) for v in row])
         else:
             more += 1
+    cut = not full and any(len(cell) > max_cell for r in shown for cell in r)
+    if not full:
+        shown = [[_cut(cell, max_cell) for cell in r] for r in shown]
     widths = [max([len(name), *(len(r[i]) for r in shown)]) for i, name in enumerate(columns)]
     keep, used = 0, 0
-    while (keep < len(columns) and used + widths[keep] + 2 <= width) or (keep == 0 and columns):
+    while (keep < len(columns) and (full or used + widths[keep] + 2 <= width)) or (keep == 0 and columns):
         used += widths[keep] + 2
         keep += 1
     line = "  ".join(name.ljust(widths[i]) for i, name in enumerate(columns[:keep]))
     out.write(line.rstrip() + "\n" + "  ".join("-" * widths[i] for i in range(keep)) + "\n")
     for r in shown:
         out.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r[:keep])).rstrip() + "\n")
-    notes = [f"{len(shown) + more} rows"]
+    notes = [counted(len(shown) + more, "row")]
     if more:
         notes.append(f"first {len(shown)} shown")
     if keep < len(columns):
-        notes.append(f"{len(columns) - keep} more columns: {', '.join(columns[keep:])}")
-    out.write(f"({'; '.join(notes)}; --format csv or json gives everything)\n" if len(notes) > 1 else f"({notes[0]})\n")
+        notes.append(f"{counted(len(columns) - keep, 'more column')}: {', '.join(columns[keep:])}")
+    if cut:
+        notes.append(f"cells cut at {max_cell} characters")
+    out.write(f"({'; '.join(notes)}; {hint})\n" if len(notes) > 1 else f"({notes[0]})\n")
+
+
+def _one_line(cell: str) -> str:
+    return cell.replace("\r", " ").replace("\n", " ")
 
 
 def _cut(cell: str, limit: int) -> str:
-    cell = cell.replace("\r", " ").replace("\n", " ")
     return cell if len(cell) <= limit else cell[: limit - 1] + "…"
 
 
@@ -228,37 +293,49 @@ Rows = Iterable[Sequence[Any]]
 
 @dataclass(frozen=True)
 class Writer:
-    """One output format: how it writes rows (raw: CSV cells untouched; width: a table's)."""
+    """One output format: how it writes rows, the `--out` suffixes that pick it, and whether
+    it writes bytes (a file only: written through the text stream's buffer)."""
 
-    write: Callable[[TextIO, Sequence[str], Rows, bool, int], None]
-    suffix: str | None = None  # `--out` with this suffix picks the format
-    newline: str | None = None  # "" for CSV, which writes its own CRLF
+    write: Callable[[TextIO, Sequence[str], Rows, Look], None]
+    suffixes: tuple[str, ...] = ()
+    binary: bool = False
+    newline: str | None = None  # "" for CSV, which writes its own line ends
 
 
-def _table(out: TextIO, columns: Sequence[str], rows: Rows, raw: bool, width: int) -> None:
+def _table(out: TextIO, columns: Sequence[str], rows: Rows, look: Look) -> None:
     if columns:  # a statement that returns nothing (SET, CREATE) prints nothing
-        write_table(out, columns, rows, width=width)
+        write_table(out, columns, rows, width=look.width, full=look.full, hint=look.hint)
 
 
-def _csv(out: TextIO, columns: Sequence[str], rows: Rows, raw: bool, width: int) -> None:
-    write_csv(out, columns, rows, raw=raw)
+def _csv(out: TextIO, columns: Sequence[str], rows: Rows, look: Look) -> None:
+    write_csv(out, columns, rows, raw=look.raw, crlf=look.crlf)
 
 
-def _json(out: TextIO, columns: Sequence[str], rows: Rows, raw: bool, width: int) -> None:
+def _json(out: TextIO, columns: Sequence[str], rows: Rows, look: Look) -> None:
     write_json(out, columns, rows)
 
 
-def _markdown(out: TextIO, columns: Sequence[str], rows: Rows, raw: bool, width: int) -> None:
+def _ndjson(out: TextIO, columns: Sequence[str], rows: Rows, look: Look) -> None:
+    write_ndjson(out, columns, rows)
+
+
+def _parquet(out: TextIO, columns: Sequence[str], rows: Rows, look: Look) -> None:
+    write_parquet(out.buffer, columns, rows)
+
+
+def _markdown(out: TextIO, columns: Sequence[str], rows: Rows, look: Look) -> None:
     write_markdown(out, columns, rows)
 
 
 _WRITERS: dict[str, Writer] = {
-    "table": Writer(_table),
-    "csv": Writer(_csv, ".csv", newline=""),
-    "json": Writer(_json, ".json"),
-    "markdown": Writer(_markdown, ".md"),
-    # a page needs a report and its time line (`page.emit_page`); bare rows are drawn as a table
-    "html": Writer(_table, ".html"),
+    "table": Writer(_table),  # no suffix: a table in a file is asked for by name, and written whole
+    "csv": Writer(_csv, (".csv",), newline=""),
+    "json": Writer(_json, (".json",)),
+    "ndjson": Writer(_ndjson, (".ndjson", ".jsonl")),
+    "markdown": Writer(_markdown, (".md",)),
+    "parquet": Writer(_parquet, (".parquet",), binary=True),
+    # a page needs a report and its time line (`page.emit_page`): `report run` only
+    "html": Writer(_table, (".html", ".htm")),
 }
 
 
@@ -270,15 +347,34 @@ def writer(name: str) -> Writer:
     return _WRITERS[name]
 
 
-def pick(name: str | None, out: Path | None) -> str:
-    """The format asked for, else the one `out`'s suffix names, else a table."""
+def pick(name: str | None, out: Path | None, offered: Collection[str] | None = None) -> str:
+    """The format asked for, else the one `out`'s suffix names among those `offered` (all by
+    default), else a table on stdout. A suffix no writer has is refused (exit 2), never
+    written as a table cut for a terminal."""
     if name is not None:
         return name
-    suffix = out.suffix.lower() if out else None
-    return next((found for found, w in _WRITERS.items() if suffix and w.suffix == suffix), "table")
+    if out is None:
+        return "table"
+    offered = offered if offered is not None else formats()
+    suffix = out.suffix.lower()
+    found = next((f for f in offered if suffix in _WRITERS[f].suffixes), None)
+    if found is None:
+        accepted = ", ".join(s for f in offered for s in _WRITERS[f].suffixes)
+        raise UsageError(
+            f"cannot tell the format of --out {out.name!r} by its suffix: use one of {accepted}, "
+            "or give --format (--format table writes the whole table)"
+        )
+    return found
 
 
 def write_rows(
-    out: TextIO, name: str, columns: Sequence[str], rows: Rows, *, raw: bool = False, width: int = 160
+    out: TextIO,
+    name: str,
+    columns: Sequence[str],
+    rows: Rows,
+    *,
+    raw: bool = False,
+    width: int = 160,
+    look: Look | None = None,
 ) -> None:
-    _WRITERS[name].write(out, columns, rows, raw, width)
+    _WRITERS[name].write(out, columns, rows, look or Look(raw=raw, width=width))

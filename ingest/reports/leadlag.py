@@ -16,6 +16,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from ingest.reports.export import counted
+
 COLUMNS = [
     "cause",
     "effect",
@@ -77,7 +79,8 @@ def _null_model(trend: str, block_weeks: int) -> str:
 def _too_sparse(base: dict[str, Any], days: int, max_lag: int, trend: str) -> str | None:
     if base["attack_days"] < MIN_ACTIVE_DAYS or base["event_days"] < MIN_ACTIVE_DAYS:
         return (
-            f"no test: attacks on {base['attack_days']} days and events on {base['event_days']} days "
+            f"no test: attacks on {counted(base['attack_days'], 'day')} and events on "
+            f"{counted(base['event_days'], 'day')} "
             f"(at least {MIN_ACTIVE_DAYS} each are needed)"
         )
     periods = {"month": days / 30, "quarter": days / 91, "none": 1}[trend]

@@ -12,6 +12,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -24,9 +25,9 @@ from ingest.store import damage, open_store
 if TYPE_CHECKING:
     from ingest.reports.catalog import Report
 
-FILE_WIDTH = 1000  # a table written to a file is not cut to a terminal
 HTML_NEEDS_REPORT = "--format html draws a report: use `cyberlog report run NAME --format html`"
 Rows = list[tuple[Any, ...]]
+LOOK = export.Look()
 
 
 @contextmanager
@@ -39,19 +40,30 @@ def reading(db: Path | None, wait: float | None = None) -> Iterator[duckdb.DuckD
 
 @contextmanager
 def destination(out: Path | None, fmt: str) -> Iterator[TextIO]:
-    """stdout, or a file that appears only once it is complete."""
+    """stdout, or a file that appears only once it is complete, with the mode any new file
+    of the user's gets (0666 less the umask), not the 0600 of a temporary file."""
     if out is None:
+        if export.writer(fmt).binary:
+            raise UsageError(f"--format {fmt} writes a binary file: give --out FILE.{fmt}")
         yield sys.stdout
         return
     folder = out.parent if str(out.parent) else Path()
     handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".part")
     try:
+        Path(temp).chmod(0o666 & ~_umask())
         with os.fdopen(handle, "w", encoding="utf-8", newline=export.writer(fmt).newline) as stream:
             yield stream
         Path(temp).replace(out)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's umask: reading it means setting it, so it is set straight back."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def query_error(exc: duckdb.Error) -> CyberlogError:
@@ -67,13 +79,11 @@ def write(
     rows: Iterator[tuple[Any, ...]],
     fmt: str,
     out: Path | None,
-    *,
-    raw: bool = False,
-    width: int = 160,
+    look: export.Look = LOOK,
 ) -> None:
-    """Rows in a format; `width` is the terminal's, for a table on stdout."""
+    """Rows in a format; a table in a file is written whole, on stdout as `look` says."""
     with destination(out, fmt) as stream:
-        export.write_rows(stream, fmt, columns, rows, raw=raw, width=width if out is None else FILE_WIDTH)
+        export.write_rows(stream, fmt, columns, rows, look=look if out is None else replace(look, full=True))
 
 
 def emit(
@@ -82,18 +92,16 @@ def emit(
     params: dict[str, Any],
     fmt: str,
     out: Path | None,
-    *,
-    raw: bool = False,
-    width: int = 160,
+    look: export.Look = LOOK,
 ) -> None:
     """Run a statement and write its rows; its errors are the user's (QueryError)."""
     if fmt == "html":
         raise UsageError(HTML_NEEDS_REPORT)
     try:
-        if fmt == "csv" and emit_csv_text(con, sql, params, out, raw):
+        if fmt == "csv" and emit_csv_text(con, sql, params, out, look):
             return
         cursor = con.execute(sql, params)
-        write([d[0] for d in cursor.description or []], _fetched(cursor), fmt, out, raw=raw, width=width)
+        write([d[0] for d in cursor.description or []], _fetched(cursor), fmt, out, look)
     except duckdb.Error as exc:
         raise query_error(exc) from None
 
@@ -118,7 +126,7 @@ def _without_tail(sql: str) -> str:
 
 
 def emit_csv_text(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], out: Path | None, raw: bool
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], out: Path | None, look: export.Look
 ) -> bool:
     """CSV with every cell turned to text inside DuckDB: the same bytes, far faster on big results.
 
@@ -134,7 +142,7 @@ def emit_csv_text(
         return False
     if relation is None:
         return False
-    projections = export.csv_text_sql(relation.columns, [str(t) for t in relation.types], raw=raw)
+    projections = export.csv_text_sql(relation.columns, [str(t) for t in relation.types], raw=look.raw)
     if projections is None:
         return False
     try:
@@ -147,7 +155,7 @@ def emit_csv_text(
             yield list(zip(*(column.to_pylist() for column in batch.columns), strict=True))
 
     with destination(out, "csv") as stream:
-        export.write_csv_text(stream, relation.columns, chunks(), raw=raw)
+        export.write_csv_text(stream, relation.columns, chunks(), raw=look.raw, crlf=look.crlf)
     return True
 
 
@@ -170,15 +178,13 @@ def emit_report(
     params: dict[str, Any],
     fmt: str,
     out: Path | None,
-    *,
-    raw: bool = False,
-    width: int = 160,
+    look: export.Look = LOOK,
 ) -> None:
     """A report's rows written: a plain report streams its SELECT, a compute report its result."""
     if report.compute is None:
-        emit(con, report.sql, params, fmt, out, raw=raw, width=width)
+        emit(con, report.sql, params, fmt, out, look)
         return
     if fmt == "html":
         raise UsageError(HTML_NEEDS_REPORT)
     columns, found = report_rows(con, report, params)
-    write(columns, iter(found), fmt, out, raw=raw, width=width)
+    write(columns, iter(found), fmt, out, look)

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.errors import UsageError
-from ingest.reports import results
+from ingest.reports import export, results
 
 EXPORTED = (
     "incidents",
@@ -53,12 +53,15 @@ def target(folder: Path, name: str, fmt: str, partition: bool) -> Path:
     return folder / (name if partition and name in MONTH_OF else f"{name}.{fmt}")
 
 
-def export_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path, fmt: str, partition: bool) -> Path:
-    """One table or view as `fmt` ("parquet" or "csv") in `folder`; returns what was written."""
+def export_table(
+    con: duckdb.DuckDBPyConnection, name: str, folder: Path, fmt: str, partition: bool, *, crlf: bool = False
+) -> Path:
+    """One table or view as `fmt` ("parquet" or "csv", LF or `crlf` line ends) in `folder`;
+    returns what was written."""
     chosen([name])
     written = target(folder, name, fmt, partition)
     if fmt == "csv":
-        results.emit(con, f"SELECT * FROM {_quoted(name)}", {}, "csv", written)
+        results.emit(con, f"SELECT * FROM {_quoted(name)}", {}, "csv", written, export.Look(crlf=crlf))
     else:
         _copy_parquet(con, name, written, partition and name in MONTH_OF)
     return written

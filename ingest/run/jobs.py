@@ -69,6 +69,7 @@ class Job:
     encoding: str
     event_filter: EventFilter | None = None
     replaces: str | None = None  # `rejects replay`: the file_id whose rejects this load re-validates
+    all_records: bool = False  # `rejects replay --all-records`: merge every record, not only the rejects
 
 
 def start_run(con: duckdb.DuckDBPyConnection, command: str, config_path: Path | None) -> RunResult:
@@ -134,6 +135,7 @@ def _load_guarded(
             event_filter=job.event_filter or NO_FILTER,
             ledger=ledger,
             force=job.replaces is not None,
+            replay_of=None if job.all_records else job.replaces,
         )
     except Exception as exc:  # the guard per file: not hidden, said and logged (see ingest.run.guard)
         fmt = job.fmt or guard.detected(job.path)
@@ -244,6 +246,11 @@ def summary(run: RunResult) -> dict[str, object]:
         "files_failed_by_a_bug": run.bugs(),
         "errors_log": str(run.errors_log) if run.bugs() else None,
         **{name: run.total(name) for name in COUNTS},
+        **(
+            {"left_as_loaded": run.total("left_as_loaded")}
+            if any("left_as_loaded" in f.counts for f in run.files)
+            else {}
+        ),
         "warnings": run.warnings,
         "identity": run.identity.as_dict() if run.identity else None,
         "event_identity": run.event_identity.as_dict() if run.event_identity else None,
@@ -259,6 +266,12 @@ def summary(run: RunResult) -> dict[str, object]:
                 "error": f.error,
                 "bug": f.bug,
                 **{name: f.count(name) for name in COUNTS},
+                **({"left_as_loaded": f.count("left_as_loaded")} if "left_as_loaded" in f.counts else {}),
+                **(
+                    {"replaced": [{"line": ln, "pointer": at, "ref": ref} for ln, at, ref in f.replaced]}
+                    if f.replaced
+                    else {}
+                ),
                 "skipped": f.skipped,
             }
             for f in run.files

@@ -23,6 +23,7 @@ from ingest.derive.clusters import IdentitySettings
 from ingest.errors import ExitCode, Interrupted, MachineFault, Terminated
 from ingest.load import rejects
 from ingest.load.ledger import FileResult
+from ingest.reports.export import counted
 from ingest.run import guard
 from ingest.run.jobs import (
     Job,
@@ -86,7 +87,17 @@ def describe(result: FileResult) -> str:
     if result.skipped:
         reasons = sorted(result.skipped.items(), key=lambda item: (-item[1], item[0]))
         line += f", {sum(result.skipped.values())} skipped (" + "; ".join(f"{n} {why}" for why, n in reasons) + ")"
+    if "left_as_loaded" in result.counts:  # a replay of the rejects alone
+        line += f"; left as loaded: {c('left_as_loaded')} (--all-records reads them again too)"
     return line
+
+
+def said_replaced(result: FileResult) -> list[str]:
+    """A replay's records that replaced ones stored before (an accepted record changed), one line each."""
+    return [
+        f"  {result.path}:{line if line is not None else pointer}: ref {ref!r}: replaced the record stored before"
+        for line, pointer, ref in result.replaced
+    ]
 
 
 def reporter(con: duckdb.DuckDBPyConnection, say: Say, verbose: bool = False, warn: Say | None = None) -> OnFile:
@@ -96,6 +107,8 @@ def reporter(con: duckdb.DuckDBPyConnection, say: Say, verbose: bool = False, wa
 
     def on_file(result: FileResult) -> None:
         say(f"error: {describe(result)}" if result.status == "failed" else describe(result))
+        for replaced in said_replaced(result):
+            warn(replaced)
         if result.count("rejected") and result.file_id:
             shown = result.count("rejected") if verbose else REJECTS_SHOWN
             for line, pointer, field_name, reason in reject_sample(con, result.file_id, shown):
@@ -208,14 +221,17 @@ def outcome(run: RunResult) -> list[str]:
         else:
             lines.append(f"bursts: {b.inserted} new derived incidents, {b.updated} extended, {b.removed} merged away")
     if m := run.identity:
-        lines.append(f"identity: {m.matched} new cross-source matches, {m.stale} no longer hold; {m.clusters} clusters")
+        lines.append(
+            f"identity: {counted(m.matched, 'new cross-source match', 'new cross-source matches')}, "
+            f"{m.stale} no longer hold; {counted(m.clusters, 'cluster')}"
+        )
     if e := run.event_identity:
         lines.append(
-            f"event identity: {e.matched} records joined to an event, {e.stale} no longer; {e.clusters} event clusters"
+            f"event identity: {counted(e.matched, 'record')} joined to an event, {e.stale} no longer; "
+            f"{counted(e.clusters, 'event cluster')}"
         )
     if bugs := run.bugs():
-        files = "1 file" if bugs == 1 else f"{bugs} files"
-        lines.append(f"error: {files} failed by a bug in cyberlog: see {run.errors_log}")
+        lines.append(f"error: {counted(bugs, 'file')} failed by a bug in cyberlog: see {run.errors_log}")
     return lines
 
 
@@ -257,10 +273,15 @@ def nightly_jobs(config_path: Path, settings: Config) -> tuple[list[Job], list[s
 
 
 def replay_jobs(
-    files: list[rejects.RejectedFile], settings: Config | None, zone: ZoneInfo | None, encoding: str | None
+    files: list[rejects.RejectedFile],
+    settings: Config | None,
+    zone: ZoneInfo | None,
+    encoding: str | None,
+    all_records: bool = False,
 ) -> tuple[list[Job], list[str]]:
     """`rejects replay`: a job per file still as it was loaded, read as its source in the
-    config says unless `zone` or `encoding` say otherwise; a warning for each other file."""
+    config says unless `zone` or `encoding` say otherwise; a warning for each other file.
+    Only the rejects' records are merged again unless `all_records`."""
     from ingest import formats
     from ingest.canon.times import zone as zone_named
 
@@ -269,7 +290,8 @@ def replay_jobs(
     for file in files:
         if not file.unchanged():
             warnings.append(
-                f"{file.path}: gone or changed since it was loaded: its {file.rejects} rejects cannot be replayed"
+                f"{file.path}: gone or changed since it was loaded: "
+                f"its {counted(file.rejects, 'reject')} cannot be replayed"
             )
             continue
         own = by_name.get(file.source)
@@ -277,7 +299,7 @@ def replay_jobs(
         fmt = formats.get(file.format)
         read_as = encoding or (own.encoding if own else "utf-8")
         kept = own.filter.event_filter() if own and own.filter else None
-        jobs.append(Job(file.path, fmt, file.source, tz, read_as, kept, replaces=file.file_id))
+        jobs.append(Job(file.path, fmt, file.source, tz, read_as, kept, replaces=file.file_id, all_records=all_records))
     return jobs, warnings
 
 
