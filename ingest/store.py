@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from ingest import __version__
+from ingest import __version__, snapshot
 from ingest.errors import StoreBusy, StoreDamaged, StoreError
 
 # A new store is made from sql/schema.sql at this version; an older one is brought to it by
@@ -298,6 +298,29 @@ def _connect_waiting(path: Path, *, read_only: bool, wait: float) -> duckdb.Duck
             pause = min(pause * 2, 1.0)
 
 
+def _reader(path: Path, wait: float | None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection: to the store when it is free, to its snapshot when another
+    process writes it (or always, as $CYBERLOG_SNAPSHOT says); with no snapshot, the store
+    after waiting up to `wait` seconds."""
+    chosen = snapshot.mode()
+    published = snapshot.path_of(path)
+    if chosen == "always" and published.exists():
+        con = _connect(published, read_only=True)
+        snapshot.said(path, "CYBERLOG_SNAPSHOT=always")  # the store's lock is left to writers
+        return con
+    try:
+        return _connect(path, read_only=True)
+    except StoreBusy as busy:
+        if chosen == "never" or not published.exists():
+            if wait_seconds(wait) <= 0:
+                raise
+            return _connect_waiting(path, read_only=True, wait=wait_seconds(wait))
+        con = _connect(published, read_only=True)
+        holder = re.search(r"\(PID \d+\)", busy.message)
+        snapshot.said(path, "the store is busy" + (f": another process {holder[0]} writes it" if holder else ""))
+        return con
+
+
 @contextmanager
 def open_store(db: Path | None, *, write: bool, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the store; writers create it and apply the schema first.
@@ -311,7 +334,7 @@ def open_store(db: Path | None, *, write: bool, wait: float | None = None) -> It
             "no store here yet: run `cyberlog nightly` or `cyberlog ingest` first, or point --db / CYBERLOG_DB at one",
             path=path,
         )
-    con = _connect_waiting(path, read_only=not write, wait=wait_seconds(wait))
+    con = _connect_waiting(path, read_only=False, wait=wait_seconds(wait)) if write else _reader(path, wait)
     try:
         if write:
             _set_memory_limit(con, os.environ.get("CYBERLOG_MEMORY_LIMIT") or INGEST_MEMORY_LIMIT)

@@ -26,6 +26,7 @@ def test_an_empty_store(tmp_path: Path) -> None:
         "runs_unfinished": 0,
         "runs_not_matched": 0,
         "runs_not_derived": 0,
+        "snapshot": "none yet (the next run that changes the store publishes one)",
     }
     assert found.actors_unresolved == [] and found.sources == []
     assert found.columns[:3] == ["source", "kind", "records"]
@@ -38,6 +39,7 @@ def test_a_loaded_store(tmp_path: Path) -> None:
         found = status.read(con, db)
     assert found.store["runs"] == 1 and found.store["last_run_exit"] == 0
     assert found.store["last_run"].startswith("ingest at 2")
+    assert found.store["snapshot"].startswith("published 2") and found.store["snapshot"].endswith(" s ago")
     by_source = {row[0]: dict(zip(found.columns, row, strict=True)) for row in found.sources}
     assert {s: (r["kind"], r["records"], r["files_loaded"]) for s, r in by_source.items()} == {
         "cfr": ("incidents", 3, 1),

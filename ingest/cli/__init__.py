@@ -7,6 +7,7 @@ Every `CyberlogError` becomes one `cyberlog: error: ...` line and its exit code.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -88,8 +89,18 @@ def _exit_if_interrupted(exc: SystemExit) -> None:
         sys.exit(int(code))
 
 
+class _Said(logging.Handler):
+    """The library's notices (logger "cyberlog": reading the snapshot, ...) said as notes."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        say(f"note: {record.getMessage()}")
+
+
 def main() -> None:
     previous = signal.signal(signal.SIGTERM, _terminate)
+    notices = logging.getLogger("cyberlog")
+    said, notices.propagate = _Said(), False  # said as the CLI says things, not by logging's defaults
+    notices.addHandler(said)
     try:
         app()
     except Interrupted as exc:  # a run stopped by SIGINT or SIGTERM, recorded as 130 or 143
@@ -112,3 +123,5 @@ def main() -> None:
         raise
     finally:
         signal.signal(signal.SIGTERM, previous)  # as it was, for a caller that runs main in-process
+        notices.removeHandler(said)
+        notices.propagate = True

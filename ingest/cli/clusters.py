@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 
+from ingest import snapshot
 from ingest.cli.common import Db, say
 from ingest.cli.output import CrlfOpt, FormatOpt, OutOpt, look, pick, width
 from ingest.derive import clusters
 from ingest.reports import clusters as cluster_reads
 from ingest.reports import export, results
-from ingest.store import open_store
+from ingest.store import open_store, resolve_db
 
 app = typer.Typer(
     help="Cross-source identity: incidents several sources reported, and the decisions behind them.",
@@ -99,6 +100,7 @@ def clusters_show(
 def _decide(db: Path | None, first: str, second: str | None, decision: str, note: str | None) -> None:
     with open_store(db, write=True) as con:
         n = clusters.decide(con, first, second, decision, note)
+        snapshot.publish(con, resolve_db(db))  # readers during the next run see the decision
     say(f"{decision} {export.counted(n, 'link')}; the next nightly keeps this decision")
 
 
@@ -125,6 +127,7 @@ def clusters_match(config: IdentityConfig = None, db: Db = None) -> None:
     settings = _identity(config)
     with open_store(db, write=True) as con:
         m = clusters.match(con, None, settings, everything=True)
+        snapshot.publish(con, resolve_db(db))
     say(
         f"identity: {export.counted(m.matched, 'new cross-source match', 'new cross-source matches')}, "
         f"{m.stale} no longer hold; {export.counted(m.clusters, 'cluster')}"

@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from ingest import snapshot
 from ingest.reports import export
 from ingest.store import resolve_db, scalar, sql_dir
 
@@ -82,4 +83,5 @@ def store_summary(con: duckdb.DuckDBPyConnection, db: Path | None) -> dict[str, 
         "runs_unfinished": unfinished,
         "runs_not_matched": unmatched,
         "runs_not_derived": underived,
+        "snapshot": snapshot.age(path) or "none yet (the next run that changes the store publishes one)",
     }

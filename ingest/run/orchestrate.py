@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import duckdb
 
+from ingest import snapshot
 from ingest.derive.bursts import BurstSettings
 from ingest.derive.clusters import IdentitySettings
 from ingest.errors import ExitCode, Interrupted, MachineFault, Terminated
@@ -35,7 +36,7 @@ from ingest.run.jobs import (
     reject_sample,
     start_run,
 )
-from ingest.store import open_store
+from ingest.store import open_store, resolve_db
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -169,7 +170,20 @@ def run_jobs(
             raise fault from None
         run.decide_exit(rules.max_rejects)
         finish_run(con, run)
+        _publish(con, run, resolve_db(db), warn or say)
     return run
+
+
+def _publish(con: duckdb.DuckDBPyConnection, run: RunResult, path: Path, warn: Say) -> None:
+    """A run that changed the store (or a store with no snapshot yet) publishes the snapshot
+    readers open while the next run writes; one that could not be copied is said, not fatal."""
+    changed = run.status_count("loaded") or run.status_count("failed") or run.identity or run.bursts
+    if not changed and snapshot.path_of(path).exists():
+        return
+    try:
+        snapshot.publish(con, path)
+    except OSError as exc:
+        warn(f"warning: the snapshot readers use while the store is busy was not updated: {exc}")
 
 
 def _interrupted(con: duckdb.DuckDBPyConnection, run: RunResult, exc: KeyboardInterrupt) -> Interrupted:
