@@ -24,7 +24,7 @@ SOURCE = '[[sources]]\nname = "a"\nformat = "events_csv"\npath = "*.csv"\n'
         ("", "sources: Field required"),
         (
             SOURCE.replace("events_csv", "stix3"),
-            f"sources.0.format: unknown format 'stix3': use one of {', '.join(formats.names())}",
+            f"sources.0.format: unknown format 'stix3' (did you mean 'stix'?): use one of {', '.join(formats.names())}",
         ),
         (SOURCE + SOURCE, "sources: source names must be unique: a given twice"),
         (

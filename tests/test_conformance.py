@@ -92,7 +92,10 @@ def test_forcing_a_curated_format_on_a_real_file_explains_the_header(db):
     result = run("ingest", eurepoc, "--format", "incidents_csv", "--db", db, "--json")
     assert result.code == 3
     error = json.loads(result.out)["files"][0]["error"]
-    assert error.startswith("unknown column(s) ID, name, start_date, end_date, inclusion_criteria, ")
+    assert error.startswith(
+        "unknown column(s) ID, name, start_date (did you mean 'started_at'?), end_date (did you mean 'ended_at'?), "
+        "inclusion_criteria, "
+    )
     assert " (and 72 more); missing required column(s) attack_types, ref, started_at, title;" in error
 
 

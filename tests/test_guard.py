@@ -390,6 +390,7 @@ def test_a_signal_outside_a_run_exits_130_or_143_not_1(tmp_path, monkeypatch, ca
             raise raised
 
         monkeypatch.setattr(store_module.time, "sleep", signal_arrives)
+        monkeypatch.setenv("CYBERLOG_SNAPSHOT", "never")  # the wait itself, not the snapshot readers take
         monkeypatch.setattr(sys, "argv", ["cyberlog", "query", "SELECT 1", "--wait", "30", "--db", str(db)])
         with pytest.raises(SystemExit) as ended:
             cli.main()

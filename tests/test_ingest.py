@@ -235,7 +235,10 @@ def test_unknown_columns_fail_the_file_with_the_expected_list(db, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "stix3"], f"cyberlog: error: unknown format 'stix3': use one of {', '.join(formats.names())}\n"),
+        (
+            ["--format", "stix3"],
+            f"cyberlog: error: unknown format 'stix3' (did you mean 'stix'?): use one of {', '.join(formats.names())}\n",
+        ),
         (
             ["--timezone", "Mars/Olympus"],
             "cyberlog: error: unknown time zone 'Mars/Olympus': use an IANA name such as Europe/Kyiv\n",
