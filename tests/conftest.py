@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -57,6 +58,9 @@ SLOW_MODULES = frozenset(
         "test_concurrency",  # real processes holding and waiting for the store's lock
         "test_lake",  # parallel writers into a Parquet lake
         "test_page",  # a headless browser
+        "test_page_lags",  # the statistical reports' pictures, in the browser
+        "test_page_tallies",  # the tallies' pictures, in the browser
+        "test_serve_browser",  # the web app of `cyberlog serve`, in the browser
     }
 )
 
@@ -240,3 +244,17 @@ def big_feeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "utf-8",
     )
     return config
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (the dev extras); skips, saying why, without them."""
+    from browser import ARGS, CHROMIUM
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extras")
+    if CHROMIUM is None:
+        pytest.skip("no chromium here (.ci/run installs Debian's)")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()

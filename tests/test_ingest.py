@@ -237,7 +237,8 @@ def test_unknown_columns_fail_the_file_with_the_expected_list(db, tmp_path):
     [
         (
             ["--format", "stix3"],
-            f"cyberlog: error: unknown format 'stix3' (did you mean 'stix'?): use one of {', '.join(formats.names())}\n",
+            "cyberlog: error: unknown format 'stix3' (did you mean 'stix'?): "
+            f"use one of {', '.join(formats.names())}\n",
         ),
         (
             ["--timezone", "Mars/Olympus"],

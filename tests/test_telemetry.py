@@ -14,6 +14,7 @@ import pytest
 from conftest import FIXTURES, ip_number, rows, run, scalar
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from stores import WAF_START, aggregating_waf
 
 from ingest.derive.bursts import BurstSettings, derive
 from ingest.store import sql_dir, statements
@@ -489,15 +490,8 @@ def test_bursts_settings_are_validated(tmp_path):
 def test_an_aggregating_waf_is_a_burst_when_the_rule_counts_events(tmp_path):
     """A WAF that logs one alert per attack and minute, with the requests it stands for in
     CEF cnt, never makes a burst of alerts; counting events, it does."""
-    (tmp_path / "waf").mkdir()
-    start = datetime(2022, 2, 15, 14, 0, 7, tzinfo=UTC)
-    lines = [
-        f"<134>Feb 15 14:{m:02d}:07 waf01 CEF:0|Example|WAF|2.1|ddos-101|HTTP flood detected|9|"
-        f"rt={int((start + timedelta(minutes=m)).timestamp() * 1000)} dst=198.51.100.20 dpt=443 "
-        f"request=https://privatbank.ua/ act=blocked cnt={180_000 + m} cs1=PrivatBank cs1Label=targetOrg"
-        for m in range(12)
-    ]
-    (tmp_path / "waf" / "waf01.cef").write_text("\n".join(lines) + "\n", "utf-8")
+    aggregating_waf(tmp_path)
+    start = WAF_START
     base = '[[sources]]\nname = "waf"\nformat = "cef"\npath = "waf/*.cef"\n[bursts]\nmin_per_minute = 1000\n'
     for count, derived in (("alerts", []), ("events", [("privatbank.ua", 12, 180_011)])):
         config = tmp_path / f"{count}.toml"

@@ -18,7 +18,7 @@ import duckdb
 import typer
 
 from ingest import __version__
-from ingest.cli import clusters, query, rejects, report, run, status
+from ingest.cli import clusters, query, rejects, report, run, serve, status
 from ingest.cli.common import LOG, LogFormat, say
 from ingest.errors import CyberlogError, ExitCode, Interrupted, Terminated
 from ingest.store import damage
@@ -41,6 +41,7 @@ app.add_typer(status.app)
 app.add_typer(report.app, name="report")
 app.add_typer(clusters.app, name="clusters")
 app.add_typer(rejects.app, name="rejects")
+app.add_typer(serve.app)  # serve
 
 
 def _version(value: bool) -> None:

@@ -1,14 +1,17 @@
-"""A report as one self-contained HTML page: incidents and diplomatic events on one zoomable
-time axis, each mark's details and sources on hover or click, the report's numbers beside.
+"""A report as one self-contained HTML page: the report's own result drawn (see
+`ingest.reports.pictures`), each mark's details on hover or click, the report's rows beside.
 
-No network, no CDN: the data is JSON inside the page (with `</` escaped, so no text in
-the store can end the script), drawn by a few dozen lines of plain JavaScript into SVG.
+No network, no CDN: the picture's data is JSON inside the page (with `</` escaped, so no
+text in the store can end the script), drawn into SVG by the plain JavaScript of
+`ingest/reports/pictures/*.js`, inlined. The page's Content-Security-Policy allows nothing
+to be fetched.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -16,34 +19,35 @@ from typing import TYPE_CHECKING, Any, TextIO
 import duckdb
 
 from ingest.reports import export, results
+from ingest.reports.pictures import Drawing, Picture, picture, script, style
 
 if TYPE_CHECKING:
     from ingest.reports.catalog import Report
 
-# The marks: clusters and events from v_timeline that may fall in the report's range.
-MARKS_SQL = """
-SELECT kind, id, source, happened_at, happened_latest,
-       time_text(happened_at, happened_latest, time_precision) AS happened,
-       time_precision, title, category, countries, url, records
-FROM v_timeline
-WHERE ($since IS NULL OR happened_latest > $since::DATE) AND ($until IS NULL OR happened_at < $until::DATE + 1)
-ORDER BY happened_at, kind, id
-LIMIT 20000
-"""
+TABLE_ROWS = 5000  # rows of the report the page's table holds
+ZOOMS = frozenset({"timeline", "attack_bursts"})  # the pictures on a time axis the wheel zooms
 
 
 def emit_page(con: duckdb.DuckDBPyConnection, report: Report, params: dict[str, Any], out: Path | None) -> None:
-    """The report as one page (on stdout, or a file that appears once complete): its rows
-    beside the incidents and events of its time range."""
+    """The report as one page (on stdout, or a file that appears once complete)."""
+    with results.destination(out, "html") as stream:
+        render(con, report, params, stream)
+
+
+def render(con: duckdb.DuckDBPyConnection, report: Report, params: dict[str, Any], stream: TextIO) -> None:
+    """The report's page written to `stream`: its rows, and its picture drawn from them."""
     columns, found = results.report_rows(con, report, params)
     try:
-        marked = con.execute(MARKS_SQL, {"since": params.get("since"), "until": params.get("until")})
-        names = [d[0] for d in marked.description or []]
-        marks = [dict(zip(names, row, strict=True)) for row in marked.fetchall()]
+        drawn = picture(Drawing(con, report.name, columns, found, params))
     except duckdb.Error as exc:
         raise results.query_error(exc) from None
-    with results.destination(out, "html") as stream:
-        write_page(stream, report.title, report.description, params, columns, found, marks)
+    write_page(stream, report.title, report.description, params, columns, found, drawn)
+
+
+def _cell(text: str) -> str:
+    """A table cell on one line; a long text cut by the page's style, whole on hover."""
+    escaped = html.escape(text)
+    return f'<td title="{escaped}">{escaped}</td>' if len(text) > 60 else f"<td>{escaped}</td>"
 
 
 def _json(value: Any) -> str:
@@ -58,24 +62,42 @@ def write_page(
     params: dict[str, Any],
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
-    marks: list[dict[str, Any]],
+    drawn: Picture | None,
 ) -> None:
-    """The page: a heading, the time axis with the marks, and the report's table."""
+    """The page: a heading, the picture, and the report's table."""
     shown = ", ".join(f"{k}={export.text(v)}" for k, v in params.items() if v is not None) or "defaults"
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(export.text(v))}</td>" for v in row) + "</tr>" for row in rows[:5000]
+        f'<tr id="row-{i}">' + "".join(_cell(export.text(v)) for v in row) + "</tr>"
+        for i, row in enumerate(rows[:TABLE_ROWS])
     )
-    more = f"<p>{len(rows) - 5000:,} more rows: use --format csv.</p>" if len(rows) > 5000 else ""
-    out.write(
-        _PAGE.replace("%TITLE%", html.escape(title))
-        .replace("%DESCRIPTION%", html.escape(description))
-        .replace("%PARAMS%", html.escape(shown))
-        .replace("%HEAD%", head)
-        .replace("%BODY%", body + "")
-        .replace("%MORE%", more)
-        .replace("%MARKS%", _json(marks))
-    )
+    more = len(rows) - TABLE_ROWS
+    rest = f"<p>{more:,} more {'row' if more == 1 else 'rows'}: --format csv gives every row.</p>" if more > 0 else ""
+    if drawn is None:
+        notes, board, code = ["this report draws no picture: its rows are below"], "", ""
+        data: dict[str, Any] = {}
+    else:
+        notes, data, code = drawn.notes, {"kind": drawn.kind, **drawn.data}, script(drawn.kind)
+        board = (
+            f'<div id="picture" class="{html.escape(drawn.kind)}"></div>'
+            f'<p class="hint">{"wheel to zoom, drag to pan, " if drawn.kind in ZOOMS else ""}'
+            "hover a mark for its values, click it to pin them and mark its rows</p>"
+        )
+    parts = {
+        "TITLE": html.escape(title),
+        "DESCRIPTION": html.escape(description),
+        "PARAMS": html.escape(shown),
+        "NOTES": "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes),
+        "BOARD": board,
+        "HEAD": head,
+        "BODY": body,
+        "MORE": rest,
+        "DATA": _json(data),
+        "STYLE": style(drawn.kind) if drawn else "",
+        "SCRIPT": code.replace("</script", "<\\/script"),
+    }
+    # one pass: a stored text that reads "%DATA%" stays text
+    out.write(re.sub(r"%([A-Z]+)%", lambda m: parts[m[1]], _PAGE))
 
 
 _PAGE = """<!doctype html>
@@ -86,87 +108,38 @@ _PAGE = """<!doctype html>
 <style>
 body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.3em;margin:0 0 .3em}
-.sub{color:#666;margin:0 0 1em}
-#axis{width:100%;height:auto;border:1px solid #ccc;background:#fcfcfc;cursor:grab}
-.lane{font-size:11px;fill:#555}
-.mark{stroke:#fff;stroke-width:1}
-.mark.incident{fill:#c0392b}.mark.event{fill:#2c6fbb}
-.span{stroke-width:4;stroke-linecap:round;opacity:.35}.span.incident{stroke:#c0392b}.span.event{stroke:#2c6fbb}
+.sub{color:#666;margin:0 0 .6em}.hint{color:#888;font-size:12px;margin:.2em 0}
+.note{background:#fff6d6;border-left:3px solid #e0b000;padding:.3em .6em;margin:.3em 0}
+#picture{display:flex;flex-wrap:wrap;gap:8px}
+svg.chart{width:100%;height:auto;border:1px solid #ccc;background:#fcfcfc;cursor:grab;user-select:none}
+svg.chart.small{width:calc(50% - 6px)}
+.lane,.tick,.axis-label{font-size:11px;fill:#555}.title-label{font-size:13px;fill:#222;font-weight:600}
+.grid{stroke:#e6e6e6}.zero{stroke:#555;stroke-dasharray:4 3}.rule{stroke:#999}
+.legend{display:flex;flex-wrap:wrap;gap:1em;font-size:12px;margin:.3em 0}
+.swatch{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-2px;border-radius:2px}
+.incident{fill:#c0392b;stroke:#c0392b;background:#c0392b}.event{fill:#2c6fbb;stroke:#2c6fbb;background:#2c6fbb}
+.observed{fill:#c0392b;background:#c0392b}.expected{stroke:#222;background:#222}
+.band{fill:#9bb7d4;opacity:.45;background:#9bb7d4}.significant{fill:#8e1b10;background:#8e1b10}
+.mark{stroke-width:1}.span{stroke-width:6;stroke-linecap:butt;opacity:.35}
+.pair{stroke:#777;stroke-width:1;fill:none}.pair-label{font-size:10px;fill:#555}
+.cell{stroke:#fff}.rate{fill:none;stroke:#c0392b;stroke-width:1.5}
 #tip{position:fixed;pointer-events:none;background:#fff;border:1px solid #999;padding:.4em .6em;max-width:28em;
-display:none;box-shadow:0 2px 6px #0003;font-size:12px}
+display:none;box-shadow:0 2px 6px #0003;font-size:12px;z-index:2}
 #pinned{margin:.6em 0;min-height:1.5em}
 table{border-collapse:collapse;margin-top:1em;font-size:12px}
+td{max-width:30em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.rows{overflow-x:auto}
 td,th{border:1px solid #ddd;padding:.2em .4em;text-align:left;vertical-align:top}
-th{background:#f3f3f3}
-</style></head><body>
+th{background:#f3f3f3}tr.picked td{background:#fff2b3}
+%STYLE%</style></head><body>
 <h1>%TITLE%</h1>
-<p class="sub">%DESCRIPTION%<br>params: %PARAMS% · wheel to zoom, drag to pan, click a mark to pin it</p>
-<svg id="axis" viewBox="0 0 1200 420" role="img" aria-label="time line of incidents and events"></svg>
+<p class="sub">%DESCRIPTION%<br>params: %PARAMS%</p>
+%NOTES%%BOARD%
 <div id="pinned"></div>
 <div id="tip"></div>
-<table><thead><tr>%HEAD%</tr></thead><tbody>%BODY%</tbody></table>%MORE%
-<script id="marks" type="application/json">%MARKS%</script>
+<div class="rows"><table><thead><tr>%HEAD%</tr></thead><tbody>%BODY%</tbody></table></div>%MORE%
+<script id="picture-data" type="application/json">%DATA%</script>
 <script>
-"use strict";
-const marks = JSON.parse(document.getElementById("marks").textContent)
-  .map(m => Object.assign(m, {t0: Date.parse(m.happened_at), t1: Date.parse(m.happened_latest)}))
-  .filter(m => !isNaN(m.t0)).map(m => Object.assign(m, {t1: isNaN(m.t1) ? m.t0 : m.t1,
-    t: isNaN(m.t1) ? m.t0 : (m.t0 + m.t1) / 2}));
-const svg = document.getElementById("axis"), tip = document.getElementById("tip");
-const NS = "http://www.w3.org/2000/svg", W = 1200, LEFT = 170, RIGHT = 20, TOP = 10, ROW = 22;
-const lanes = [...new Set(marks.map(m => m.kind + ": " + (m.category || "other")))].sort();
-svg.setAttribute("viewBox", `0 0 ${W} ${TOP + ROW * Math.max(lanes.length, 1) + 40}`);
-let lo = Math.min(...marks.map(m => m.t0)), hi = Math.max(...marks.map(m => m.t1));
-if (!marks.length) { lo = Date.now() - 864e5; hi = Date.now(); }
-if (hi - lo < 36e5) { lo -= 18e5; hi += 18e5; }
-const pad = (hi - lo) * 0.03; lo -= pad; hi += pad;
-const x = t => LEFT + (t - lo) / (hi - lo) * (W - LEFT - RIGHT);
-const el = (name, attrs, text) => { const e = document.createElementNS(NS, name);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); if (text) e.textContent = text; return e; };
-const details = m => `<b>${esc(m.title)}</b><br>${esc(m.kind)} · ${esc(m.category || "")} · ${esc(m.happened)}` +
-  ` (${esc(m.time_precision)})<br>sources: ${esc(m.source)}${m.records > 1 ? ` (${m.records} records)` : ""}` +
-  (m.url ? `<br>${esc(m.url)}` : "");
-const esc = s => String(s ?? "").replace(/[&<>"]/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]));
-function draw() {
-  svg.replaceChildren();
-  lanes.forEach((lane, i) => {
-    svg.append(el("text", {class: "lane", x: 4, y: TOP + ROW * i + 15}, lane));
-    svg.append(el("line", {x1: LEFT, x2: W - RIGHT, y1: TOP + ROW * i + 11, y2: TOP + ROW * i + 11, stroke: "#eee"}));
-  });
-  const base = TOP + ROW * lanes.length + 5;
-  for (let k = 0; k <= 6; k++) {
-    const t = lo + (hi - lo) * k / 6, at = x(t);
-    svg.append(el("line", {x1: at, x2: at, y1: TOP, y2: base, stroke: "#ddd"}));
-    const label = new Date(t).toISOString().slice(0, 16).replace("T", " ");
-    svg.append(el("text", {class: "lane", x: at - 40, y: base + 16}, label));
-  }
-  for (const m of marks) {
-    if (m.t1 < lo || m.t0 > hi) continue;
-    const cy = TOP + ROW * lanes.indexOf(m.kind + ": " + (m.category || "other")) + 11;
-    // the interval the time can lie in, as a bar; the mark at its middle, where lags are measured
-    svg.append(el("line", {class: "span " + m.kind, x1: x(Math.max(m.t0, lo)), x2: x(Math.min(m.t1, hi)),
-      y1: cy, y2: cy}));
-    const c = el("circle", {class: "mark " + m.kind, cx: x(m.t), cy,
-      r: m.kind === "incident" ? 6 + Math.min(m.records, 6) : 5});
-    c.addEventListener("mousemove", e => { tip.innerHTML = details(m); tip.style.display = "block";
-      tip.style.left = (e.clientX + 12) + "px"; tip.style.top = (e.clientY + 12) + "px"; });
-    c.addEventListener("mouseleave", () => { tip.style.display = "none"; });
-    c.addEventListener("click", () => { document.getElementById("pinned").innerHTML = details(m); });
-    svg.append(c);
-  }
-  svg.dataset.lo = new Date(lo).toISOString(); svg.dataset.hi = new Date(hi).toISOString();
-}
-svg.addEventListener("wheel", e => { e.preventDefault();
-  const box = svg.getBoundingClientRect(), f = e.deltaY < 0 ? 0.8 : 1.25;
-  const at = lo + ((e.clientX - box.left) / box.width * W - LEFT) / (W - LEFT - RIGHT) * (hi - lo);
-  lo = at - (at - lo) * f; hi = at + (hi - at) * f; draw(); }, {passive: false});
-let drag = null;
-svg.addEventListener("mousedown", e => { drag = {x: e.clientX, lo, hi}; });
-window.addEventListener("mouseup", () => { drag = null; });
-window.addEventListener("mousemove", e => { if (!drag) return;
-  const box = svg.getBoundingClientRect();
-  const dt = (e.clientX - drag.x) / box.width * W / (W - LEFT - RIGHT) * (drag.hi - drag.lo);
-  lo = drag.lo - dt; hi = drag.hi - dt; draw(); });
-draw();
+%SCRIPT%
 </script></body></html>
 """
