@@ -57,6 +57,7 @@ SLOW_MODULES = frozenset(
         "test_crash",  # nightlies killed at random moments
         "test_concurrency",  # real processes holding and waiting for the store's lock
         "test_lake",  # parallel writers into a Parquet lake
+        "test_calibration",  # the correlation reports over many seeded null and planted worlds
         "test_page",  # a headless browser
         "test_page_lags",  # the statistical reports' pictures, in the browser
         "test_page_tallies",  # the tallies' pictures, in the browser

@@ -107,6 +107,7 @@ def test_lag_profile_of_unrelated_series_is_not_significant(unplanted):
     assert min(row["p_adjusted"] for row in profile) == 1.0 and not any(row["note"] for row in profile)
 
 
+@pytest.mark.slow  # many seeded worlds (and tests/test_calibration.py, slow too)
 def test_p_values_of_unrelated_series_are_calibrated(tmp_path):
     """Over many worlds with no link, a p-value below 0.05 comes about one time in twenty.
 

@@ -227,6 +227,7 @@ def test_retry_after_beyond_the_limit_fails_now(server: FeedServer, tmp_path: Pa
     assert scalar(db, "SELECT count(*) FROM incidents WHERE source = 'curated'") == 9
 
 
+@pytest.mark.slow  # waits out a real timeout
 def test_slow_server_times_out(server: FeedServer, tmp_path: Path) -> None:
     _gdelt(server)
     server.set("/gdeltv2/lastupdate.txt", Reply(b"", delay=3))
@@ -694,6 +695,7 @@ def test_a_missing_or_empty_credentials_file_is_named(server: FeedServer, tmp_pa
     assert not server.requests
 
 
+@pytest.mark.slow  # waits out a real time limit
 def test_a_download_slower_than_its_limit_is_abandoned(server: FeedServer, tmp_path: Path) -> None:
     batches = _gdelt(server)
     slow = f"/gdeltv2/{BATCHES[0]}.export.CSV.zip"

@@ -292,7 +292,7 @@ def test_a_writer_replaces_only_its_own_share(tmp_path: Path) -> None:
         assert _comparable(pooled, "diplomatic_events") == _comparable(b, "diplomatic_events")
     # a rerun of b's ingest loads nothing: only the ledger's new run reaches the lake
     again = run("ingest", *GDELT[1:], "--lake", lake, "--writer", "b", "--db", tmp_path / "b.duckdb")
-    assert again.code == 0 and "lake ingest_runs: 1 partitions written" in again.err, again.err
+    assert again.code == 0 and "lake ingest_runs: 1 partition written" in again.err, again.err
     assert "lake diplomatic_events" not in again.err
     events = {p for p in b_files if p.relative_to(lake).parts[0] == "diplomatic_events"}
     assert events and events <= set(lake.rglob("part-b-*.parquet"))

@@ -14,6 +14,7 @@ import pytest
 from conftest import FIXTURES, ROOT, run
 
 from ingest import connect, snapshot
+from ingest.store import open_store
 
 WAIT = ("--wait", "60")  # a reader may hold the store for a moment as the run starts
 HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('holding', flush=True); time.sleep(60)"
@@ -24,6 +25,13 @@ def _nightly(tmp_path: Path) -> Path:
     result = run("nightly", "--config", FIXTURES / "cyberlog.toml", "--db", db)
     assert result.code == 0, result.err
     return db
+
+
+def _published(loaded: Path) -> Path:
+    """The fixture store with its snapshot, as the nightly that built it left them."""
+    with open_store(loaded, write=True) as con:
+        snapshot.publish(con, loaded)
+    return loaded
 
 
 def _holding(db: Path) -> subprocess.Popen[str]:
@@ -46,8 +54,8 @@ def test_a_run_publishes_a_snapshot_and_a_run_with_nothing_new_leaves_it(tmp_pat
     assert "snapshot:             published " in status.out
 
 
-def test_a_query_while_another_process_writes_reads_the_snapshot_and_says_so(tmp_path):
-    db = _nightly(tmp_path)
+def test_a_query_while_another_process_writes_reads_the_snapshot_and_says_so(loaded):
+    db = _published(loaded)
     expected = run("query", "SELECT count(*) AS n FROM incidents", "--format", "csv", "--db", db).out
     writer = _holding(db)
     try:
@@ -69,8 +77,8 @@ def test_a_query_while_another_process_writes_reads_the_snapshot_and_says_so(tmp
         writer.wait()
 
 
-def test_always_reads_the_snapshot_even_when_the_store_is_free(tmp_path, monkeypatch):
-    db = _nightly(tmp_path)
+def test_always_reads_the_snapshot_even_when_the_store_is_free(loaded, monkeypatch):
+    db = _published(loaded)
     monkeypatch.setenv("CYBERLOG_SNAPSHOT", "always")
     answered = run("query", "SELECT 1 AS n", "--db", db)
     assert answered.code == 0 and "note: CYBERLOG_SNAPSHOT=always: read its snapshot" in answered.err
@@ -79,8 +87,8 @@ def test_always_reads_the_snapshot_even_when_the_store_is_free(tmp_path, monkeyp
     assert wrong.code == 2 and "CYBERLOG_SNAPSHOT must be one of busy, always, never" in wrong.err
 
 
-def test_without_a_snapshot_a_busy_store_is_still_exit_5(tmp_path):
-    db = _nightly(tmp_path)
+def test_without_a_snapshot_a_busy_store_is_still_exit_5(loaded):
+    db = _published(loaded)
     snapshot.path_of(db).unlink()
     writer = _holding(db)
     try:
@@ -90,8 +98,8 @@ def test_without_a_snapshot_a_busy_store_is_still_exit_5(tmp_path):
         writer.wait()
 
 
-def test_the_notebook_api_reads_the_snapshot_too(tmp_path, caplog):
-    db = _nightly(tmp_path)
+def test_the_notebook_api_reads_the_snapshot_too(loaded, caplog):
+    db = _published(loaded)
     writer = _holding(db)
     try:
         with connect(db) as store:
