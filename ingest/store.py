@@ -312,9 +312,9 @@ def _reader(path: Path, wait: float | None) -> duckdb.DuckDBPyConnection:
         return _connect(path, read_only=True)
     except StoreBusy as busy:
         if chosen == "never" or not published.exists():
-            if wait_seconds(wait) <= 0:
+            if (seconds := wait_seconds(wait)) <= 0:
                 raise
-            return _connect_waiting(path, read_only=True, wait=wait_seconds(wait))
+            return _connect_waiting(path, read_only=True, wait=seconds)
         con = _connect(published, read_only=True)
         holder = re.search(r"\(PID \d+\)", busy.message)
         snapshot.said(path, "the store is busy" + (f": another process {holder[0]} writes it" if holder else ""))

@@ -88,7 +88,7 @@ def test_a_statement_is_written_to_a_file_as_the_writer_writes_it(
     out = tmp_path / f"rows.{fmt}"
     results.emit(con, ROWS + ";\n-- the end", {}, fmt, out)
     expected = io.StringIO(newline="")
-    export.write_rows(expected, fmt, ["n", "formula", "piped"], con.execute(ROWS).fetchall(), width=1000)
+    export.write_rows(expected, fmt, ["n", "formula", "piped"], con.execute(ROWS).fetchall(), export.Look(width=1000))
     assert out.read_bytes().decode("utf-8") == expected.getvalue()
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
 

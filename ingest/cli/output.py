@@ -51,11 +51,10 @@ ReportFormatOpt = Annotated[
     ),
 ]
 OutOpt = Annotated[
-    Path | None, typer.Option("--out", "-o", help=_OUT_HELP.format(suffixes=".csv, .json, .ndjson, .md, .parquet"))
+    Path | None, typer.Option("--out", "-o", help=_OUT_HELP.format(suffixes=export.suffixes(list(Output))))
 ]
 ReportOutOpt = Annotated[
-    Path | None,
-    typer.Option("--out", "-o", help=_OUT_HELP.format(suffixes=".csv, .json, .ndjson, .md, .parquet, .html")),
+    Path | None, typer.Option("--out", "-o", help=_OUT_HELP.format(suffixes=export.suffixes(list(ReportOutput))))
 ]
 RawOpt = Annotated[bool, typer.Option("--raw", help="CSV: write cells untouched (no formula neutralising).")]
 CrlfOpt = Annotated[

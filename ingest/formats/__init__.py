@@ -59,8 +59,12 @@ def get(name: str) -> Format:
     try:
         return _REGISTRY[name]
     except KeyError:
-        close = did_you_mean(name, names())
-        raise UsageError(f"unknown format {name!r}{close}: use one of {', '.join(names())}") from None
+        raise UsageError(unknown(name)) from None
+
+
+def unknown(name: str) -> str:
+    """What a format name no format has gets told: the close one, and every one there is."""
+    return f"unknown format {name!r}{did_you_mean(name, names())}: use one of {', '.join(names())}"
 
 
 def all_formats() -> list[Format]:

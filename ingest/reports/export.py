@@ -359,22 +359,17 @@ def pick(name: str | None, out: Path | None, offered: Collection[str] | None = N
     suffix = out.suffix.lower()
     found = next((f for f in offered if suffix in _WRITERS[f].suffixes), None)
     if found is None:
-        accepted = ", ".join(s for f in offered for s in _WRITERS[f].suffixes)
         raise UsageError(
-            f"cannot tell the format of --out {out.name!r} by its suffix: use one of {accepted}, "
+            f"cannot tell the format of --out {out.name!r} by its suffix: use one of {suffixes(offered)}, "
             "or give --format (--format table writes the whole table)"
         )
     return found
 
 
-def write_rows(
-    out: TextIO,
-    name: str,
-    columns: Sequence[str],
-    rows: Rows,
-    *,
-    raw: bool = False,
-    width: int = 160,
-    look: Look | None = None,
-) -> None:
-    _WRITERS[name].write(out, columns, rows, look or Look(raw=raw, width=width))
+def suffixes(offered: Collection[str]) -> str:
+    """The `--out` suffixes that pick one of the `offered` formats, as help and errors list them."""
+    return ", ".join(s for f in offered for s in _WRITERS[f].suffixes)
+
+
+def write_rows(out: TextIO, name: str, columns: Sequence[str], rows: Rows, look: Look = Look()) -> None:
+    _WRITERS[name].write(out, columns, rows, look)

@@ -8,8 +8,8 @@ either, so `cyberlog query` cannot be turned into a way to read or write other f
 from __future__ import annotations
 
 import os
+import secrets
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -47,23 +47,16 @@ def destination(out: Path | None, fmt: str) -> Iterator[TextIO]:
             raise UsageError(f"--format {fmt} writes a binary file: give --out FILE.{fmt}")
         yield sys.stdout
         return
-    folder = out.parent if str(out.parent) else Path()
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".part")
+    temp = out.with_name(f".{out.name}.{secrets.token_hex(6)}.part")
+    # created as any new file of the user's: the kernel takes the umask off 0666 (mkstemp forces 0600)
+    handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        Path(temp).chmod(0o666 & ~_umask())
         with os.fdopen(handle, "w", encoding="utf-8", newline=export.writer(fmt).newline) as stream:
             yield stream
-        Path(temp).replace(out)
+        temp.replace(out)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
-
-
-def _umask() -> int:
-    """The process's umask: reading it means setting it, so it is set straight back."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def query_error(exc: duckdb.Error) -> CyberlogError:
@@ -83,7 +76,7 @@ def write(
 ) -> None:
     """Rows in a format; a table in a file is written whole, on stdout as `look` says."""
     with destination(out, fmt) as stream:
-        export.write_rows(stream, fmt, columns, rows, look=look if out is None else replace(look, full=True))
+        export.write_rows(stream, fmt, columns, rows, look if out is None else replace(look, full=True))
 
 
 def emit(

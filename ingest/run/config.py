@@ -24,7 +24,7 @@ from ingest.canon.records import AttackType, EventClass
 from ingest.canon.times import zone
 from ingest.derive.bursts import BurstSettings
 from ingest.derive.clusters import IdentitySettings
-from ingest.errors import ConfigError, UsageError, did_you_mean
+from ingest.errors import ConfigError, UsageError
 from ingest.formats.base import EventFilter
 
 Root = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-9]|20)$")]
@@ -165,8 +165,7 @@ class Source(BaseModel):
     @classmethod
     def _known_format(cls, value: str) -> str:
         if value not in formats.names():
-            close = did_you_mean(value, formats.names())
-            raise ValueError(f"unknown format {value!r}{close}: use one of {', '.join(formats.names())}")
+            raise ValueError(formats.unknown(value))
         return value
 
     @field_validator("timezone")
