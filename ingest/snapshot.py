@@ -63,6 +63,16 @@ def publish(con: duckdb.DuckDBPyConnection, store: Path) -> Path | None:
     return target
 
 
+def refresh(con: duckdb.DuckDBPyConnection, store: Path) -> str | None:
+    """Publish after a change was committed; a snapshot that could not be written (a full
+    disk) leaves the change standing and the last snapshot as it was: returns what to warn."""
+    try:
+        publish(con, store)
+    except OSError as exc:
+        return f"the snapshot readers use while the store is busy was not updated: {exc}"
+    return None
+
+
 def _clone(source: Path, target: Path) -> None:
     """A byte copy made by the kernel: blocks shared where the filesystem can (btrfs, XFS),
     copied without passing through Python elsewhere."""

@@ -5,6 +5,7 @@ so and how fresh it is. Real processes hold the store; nothing here is simulated
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -75,6 +76,30 @@ def test_a_query_while_another_process_writes_reads_the_snapshot_and_says_so(loa
     finally:
         writer.kill()
         writer.wait()
+
+
+def test_a_snapshot_that_cannot_be_written_is_a_warning_and_the_change_stands(tmp_path):
+    db = _nightly(tmp_path)
+    published = snapshot.path_of(db)
+    published.unlink()
+    published.mkdir()  # in the way: the new snapshot cannot replace it
+    (published / "x").touch()
+    linked = run(
+        "query",
+        "SELECT min(incident_a) AS a FROM incident_links WHERE decision = 'matched'",
+        "--format",
+        "csv",
+        "--db",
+        db,
+    )
+    undone = run("clusters", "undo", linked.out.splitlines()[-1], "--db", db)
+    assert undone.code == 0, undone.err
+    assert "warning: the snapshot readers use while the store is busy was not updated: " in undone.err
+    assert re.search(r"undone \d+ links?; the next nightly keeps this decision", undone.err)
+    ingested = run("ingest", _incidents(tmp_path / "new.csv", 0, 3), "--source", "new", "--db", db)
+    assert ingested.code == 0 and "was not updated" in ingested.err
+    assert run("query", "SELECT count(*) FROM incidents WHERE source = 'new'", "--db", db).out.count("3") >= 1
+    assert not list(tmp_path.glob("*.part"))
 
 
 def test_always_reads_the_snapshot_even_when_the_store_is_free(loaded, monkeypatch):

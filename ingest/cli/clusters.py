@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,9 @@ from ingest.derive import clusters
 from ingest.reports import clusters as cluster_reads
 from ingest.reports import export, results
 from ingest.store import open_store, resolve_db
+
+if TYPE_CHECKING:
+    import duckdb
 
 app = typer.Typer(
     help="Cross-source identity: incidents several sources reported, and the decisions behind them.",
@@ -100,7 +103,7 @@ def clusters_show(
 def _decide(db: Path | None, first: str, second: str | None, decision: str, note: str | None) -> None:
     with open_store(db, write=True) as con:
         n = clusters.decide(con, first, second, decision, note)
-        snapshot.publish(con, resolve_db(db))  # readers during the next run see the decision
+        _refresh(con, db)  # readers during the next run see the decision
     say(f"{decision} {export.counted(n, 'link')}; the next nightly keeps this decision")
 
 
@@ -127,11 +130,16 @@ def clusters_match(config: IdentityConfig = None, db: Db = None) -> None:
     settings = _identity(config)
     with open_store(db, write=True) as con:
         m = clusters.match(con, None, settings, everything=True)
-        snapshot.publish(con, resolve_db(db))
+        _refresh(con, db)
     say(
         f"identity: {export.counted(m.matched, 'new cross-source match', 'new cross-source matches')}, "
         f"{m.stale} no longer hold; {export.counted(m.clusters, 'cluster')}"
     )
+
+
+def _refresh(con: duckdb.DuckDBPyConnection, db: Path | None) -> None:
+    if problem := snapshot.refresh(con, resolve_db(db)):
+        say(f"warning: {problem}")
 
 
 def _identity(config: Path | None) -> clusters.IdentitySettings:

@@ -180,10 +180,8 @@ def _publish(con: duckdb.DuckDBPyConnection, run: RunResult, path: Path, warn: S
     changed = run.status_count("loaded") or run.status_count("failed") or run.identity or run.bursts
     if not changed and snapshot.path_of(path).exists():
         return
-    try:
-        snapshot.publish(con, path)
-    except OSError as exc:
-        warn(f"warning: the snapshot readers use while the store is busy was not updated: {exc}")
+    if problem := snapshot.refresh(con, path):
+        warn(f"warning: {problem}")
 
 
 def _interrupted(con: duckdb.DuckDBPyConnection, run: RunResult, exc: KeyboardInterrupt) -> Interrupted:
