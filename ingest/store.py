@@ -24,7 +24,7 @@ from ingest.errors import StoreBusy, StoreDamaged, StoreError
 
 # A new store is made from sql/schema.sql at this version; an older one is brought to it by
 # sql/migrations/NNNN_what.sql, one file per version from 2, in order, in one transaction.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _MIGRATION = re.compile(r"(?P<version>\d{4})_[a-z0-9_]+\.sql")
 DEFAULT_DB = Path("cyberlog.duckdb")
 # DuckDB's share of memory while ingesting; past it, staging spills to <store>.tmp/.
@@ -113,6 +113,12 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"cannot open the store: {exc}", path=path) from None
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+def execute_all(con: duckdb.DuckDBPyConnection, found: list[str], params: dict[str, Any]) -> None:
+    """Each statement in turn, bound to the parameters it uses (DuckDB refuses one it does not)."""
+    for statement in found:
+        con.execute(statement, {name: value for name, value in params.items() if f"${name}" in statement})
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> Any:

@@ -11,6 +11,8 @@
 --     visit" 042 and "host a visit" 043 are both visits);
 --   * the same actor countries, as a set (Germany-Russia is Russia-Germany), stated on both,
 --     an actor named without a country counting as "?" (NATO-Russia is not Russia alone);
+--   * for military events of sources that geocode each report and state its precision
+--     (VIINA, UCDP GED), the same place to a tenth of a degree;
 --     or, instead, the same source URL (not a page more than $max_url_share records give)
 --     with actor countries one of which holds the other ("NATO: no sign of de-escalation"
 --     with none, the same statement coded as NATO criticising Russia).
@@ -50,7 +52,7 @@ WITH days AS (
       AND occurred_at < (SELECT max(day) FROM days) + INTERVAL 2 DAY
 )
 SELECT
-    event_id, first_loaded_at, event_class, url, day,
+    event_id, first_loaded_at, event_class, url, day, latitude, longitude, location_precision,
     -- an actor the source names without a country (NATO, the EU) is '?': "NATO comments on
     -- Russia" is not "the Duma appeals to Russia"
     list_sort(list_distinct(actor_countries
@@ -60,12 +62,23 @@ FROM candidates
 WHERE day IN (SELECT day FROM days);
 
 CREATE OR REPLACE TEMP TABLE ev_events AS
+WITH placed AS (
+    SELECT *,
+        -- a point that stands for an area (UCDP where_prec 3-7, VIINA's ADM1 and ADM2 places:
+        -- centroids) places nothing: such records group as records without a place
+        CASE WHEN event_class = 'military' AND location_precision IS NOT NULL AND latitude IS NOT NULL
+                  AND location_precision NOT IN ('3', '4', '5', '6', '7', 'ADM1', 'ADM2')
+             THEN [round(latitude, 1), round(longitude, 1)] END AS place
+    FROM ev_records
+)
 SELECT
-    r.event_id, r.first_loaded_at, r.event_class, r.actors, r.day, r.url,
-    -- the group of records that share day, class and actor countries
-    CASE WHEN len([a FOR a IN r.actors IF a <> '?']) > 0
-         THEN hash(r.day, r.event_class, r.actors) ELSE hash(r.event_id) END AS grp
-FROM ev_records r;
+    r.event_id, r.first_loaded_at, r.event_class, r.actors, r.day, r.url, r.place,
+    -- the group of records that share day, class and actor countries; and, for kinetic event
+    -- data that geocode each report and say how precisely (VIINA, UCDP: location_precision),
+    -- the place, to a tenth of a degree: shelling of two towns the same day is two events
+    CASE WHEN len([a FOR a IN r.actors IF a <> '?']) = 0 THEN hash(r.event_id)
+         ELSE hash(r.day, r.event_class, r.actors, r.place) END AS grp
+FROM placed r;
 
 -- Every record whose links this run judges again: those on the days worked, and those the
 -- run changed (one that moved to another day, or is now known only to a month)
@@ -78,7 +91,7 @@ SELECT event_id FROM ev_touched;
 -- holding the other's. Python joins them (few: a URL is one article).
 CREATE OR REPLACE TEMP TABLE ev_url_edges AS
 WITH normalised AS (
-    SELECT grp, day, event_class, actors,
+    SELECT grp, day, event_class, actors, place,
            report_page(url) AS page
     FROM ev_events
     WHERE url IS NOT NULL
@@ -90,6 +103,7 @@ WITH normalised AS (
 SELECT DISTINCT a.grp AS grp_a, b.grp AS grp_b
 FROM pages a
 JOIN pages b ON a.page = b.page AND a.day = b.day AND a.event_class = b.event_class AND a.grp < b.grp
+    AND a.place IS NOT DISTINCT FROM b.place  -- one report of shelling in two towns: two events
 WHERE list_has_all(a.actors, b.actors) OR list_has_all(b.actors, a.actors);
 
 /* clusters */

@@ -1,7 +1,8 @@
 -- The per-file merge, run by ingest/load/files.py inside the file's transaction, on the staged
 -- records (stage_main, and an incident's stage_targets and stage_actors). The loader runs
--- `keys`, then the part named by the kind of record: `incident` or `event`. Every value is
--- a bound $parameter.
+-- `keys`, then the part named by the kind of record: `incident`, `event` or `claim` (a mixed
+-- format's second kind is merged the same way after, from stage_also). Every value is a
+-- bound $parameter.
 
 /* keys */
 -- Stable ids: the same (source, source_ref) always gets the same id.
@@ -11,7 +12,7 @@ SELECT
     s.seq,
     s.content_hash,
     s.source_modified,
-    CASE $kind WHEN 'incident' THEN 'inc_' WHEN 'event' THEN 'evt_' END
+    CASE $kind WHEN 'incident' THEN 'inc_' WHEN 'event' THEN 'evt_' WHEN 'claim' THEN 'clm_' END
         || left(sha256($source || chr(31) || s.source_ref), 20) AS rid,
     row_number() OVER newest_first AS copy_no,
     first_value(coalesce('on line ' || s.line, 'at ' || s.pointer)) OVER newest_first AS kept_at,
@@ -44,7 +45,9 @@ SELECT
     CASE
         WHEN t.incident_id IS NULL THEN 'insert'
         WHEN t.content_hash = k.content_hash THEN 'unchanged'
-        WHEN k.source_modified < t.source_modified THEN 'stale'
+        -- older by the source's own stamp, or no stamp against a stamped copy: never replaces it
+        WHEN k.source_modified < t.source_modified
+          OR (k.source_modified IS NULL AND t.source_modified IS NOT NULL) THEN 'stale'
         ELSE 'update'
     END AS action,
     t.first_loaded_at
@@ -93,7 +96,9 @@ SELECT
     CASE
         WHEN t.event_id IS NULL THEN 'insert'
         WHEN t.content_hash = k.content_hash THEN 'unchanged'
-        WHEN k.source_modified < t.source_modified THEN 'stale'
+        -- older by the source's own stamp, or no stamp against a stamped copy: never replaces it
+        WHEN k.source_modified < t.source_modified
+          OR (k.source_modified IS NULL AND t.source_modified IS NOT NULL) THEN 'stale'
         ELSE 'update'
     END AS action,
     t.first_loaded_at
@@ -115,3 +120,43 @@ SELECT
 FROM stage_main s
 JOIN stage_plan p USING (seq)
 WHERE p.action IN ('insert', 'update')
+
+/* claim */
+-- A claimed target list (DDoSia): each host on it at the list's time, and the list itself,
+-- whose time also ends a run of lists for the hosts it no longer names (sql/claims.sql).
+CREATE OR REPLACE TEMP TABLE stage_plan AS
+SELECT
+    k.seq,
+    k.rid,
+    CASE
+        WHEN t.claim_id IS NULL THEN 'insert'
+        WHEN t.content_hash = k.content_hash THEN 'unchanged'
+        ELSE 'update'
+    END AS action,
+    t.first_loaded_at
+FROM stage_keyed k
+LEFT JOIN claim_targets t ON t.claim_id = k.rid
+WHERE k.copy_no = 1;
+
+DELETE FROM claim_targets WHERE claim_id IN (SELECT rid FROM stage_plan WHERE action = 'update');
+
+INSERT INTO claim_targets BY NAME
+SELECT
+    s.* EXCLUDE (seq),
+    p.rid AS claim_id,
+    $source AS source,
+    $run AS run_id,
+    $file AS file_id,
+    coalesce(p.first_loaded_at, $now) AS first_loaded_at,
+    $now AS loaded_at
+FROM stage_main s
+JOIN stage_plan p USING (seq)
+WHERE p.action IN ('insert', 'update');
+
+DELETE FROM claim_snapshots WHERE source = $source AND snapshot_at = $snapshot;
+
+INSERT INTO claim_snapshots
+SELECT $source, $snapshot, count(DISTINCT s.host), count(*), $run, $file, $now
+FROM stage_keyed k
+JOIN stage_main s USING (seq)
+WHERE k.copy_no = 1;

@@ -214,7 +214,12 @@ CREATE TABLE diplomatic_events (
     line             BIGINT,
     pointer          VARCHAR,
     first_loaded_at  TIMESTAMPTZ NOT NULL,
-    loaded_at        TIMESTAMPTZ NOT NULL
+    loaded_at        TIMESTAMPTZ NOT NULL,
+    -- kinetic event data (UCDP GED): deaths as the source estimates them, low <= best <= high
+    fatalities_best  INTEGER,
+    fatalities_low   INTEGER,
+    fatalities_high  INTEGER,
+    location_precision VARCHAR              -- the source's own precision of the place (UCDP where_prec)
 );
 
 -- CAMEO event codes with labels, QuadClass, Goldstein score and cyberlog's event class
@@ -332,6 +337,43 @@ CREATE TABLE fetch_state (
     run_id         VARCHAR,
     fetched_at     TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (source, item)
+);
+
+-- Claimed target lists (DDoSia): what a group ordered its volunteers to attack, not observed
+-- outages. One row per list (snapshot) and one per request on it; incidents are derived from
+-- runs of consecutive lists naming a host (sql/claims.sql). Request templates are never kept.
+CREATE TABLE claim_snapshots (
+    source       VARCHAR NOT NULL,
+    snapshot_at  TIMESTAMPTZ NOT NULL,      -- the list's time, from its file's name
+    hosts        INTEGER NOT NULL,          -- hosts on it: 0 for `targets: null`
+    requests     INTEGER NOT NULL,          -- the requests it orders against them
+    run_id       VARCHAR NOT NULL,
+    file_id      VARCHAR NOT NULL,
+    loaded_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (source, snapshot_at)
+);
+
+CREATE TABLE claim_targets (
+    claim_id         VARCHAR NOT NULL,      -- 'clm_' + hash of (source, source_ref)
+    source           VARCHAR NOT NULL,
+    source_ref       VARCHAR NOT NULL,      -- <request id>@<snapshot time>
+    snapshot_at      TIMESTAMPTZ NOT NULL,
+    host             VARCHAR NOT NULL,      -- lower case, no trailing dot, "www." kept
+    claimant         VARCHAR NOT NULL,      -- whose list it is: NoName057(16)
+    ip               VARCHAR,
+    port             INTEGER,
+    request_type     VARCHAR,               -- http, http2, tcp, udp, nginx_loris ...
+    method           VARCHAR,               -- GET, POST, syn, ack, PING, udp_flood ...
+    target_id        VARCHAR,               -- the list's own id for the host
+    request_id       VARCHAR,
+    source_modified  TIMESTAMPTZ,
+    content_hash     VARCHAR NOT NULL,
+    run_id           VARCHAR NOT NULL,
+    file_id          VARCHAR NOT NULL,
+    line             BIGINT,
+    pointer          VARCHAR,
+    first_loaded_at  TIMESTAMPTZ NOT NULL,
+    loaded_at        TIMESTAMPTZ NOT NULL
 );
 
 -- Settings the store keeps between commands: `[bursts]` from the last nightly's config, so

@@ -32,14 +32,18 @@ def v1(tmp_path: Path) -> Path:
     return db
 
 
-def _contents(db: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every table's rows in order, less what a refresh may rewrite and the version log."""
+def _contents(db: Path, like: Path | None = None) -> dict[str, list[tuple[object, ...]]]:
+    """Every table's rows in order, less what a refresh may rewrite and the version log; with
+    `like`, only the tables and columns that store `like` had then (a copy taken before)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         found = {}
         tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name <> 'schema_version'").fetchall()
+        shape = _shape(like) if like else None
         for (table,) in tables:
             columns = [c for (c,) in con.execute(f'SELECT column_name FROM (DESCRIBE "{table}")').fetchall()]
+            if shape is not None:
+                columns = [c for c in columns if c in shape.get(table, ())]
             kept = [c for c in columns if REFRESHED.get(table) not in ("*", c)]
             if kept:
                 found[table] = con.execute(f'SELECT {", ".join(kept)} FROM "{table}" ORDER BY ALL').fetchall()
@@ -81,12 +85,28 @@ def test_the_stored_v1_store_is_what_cyberlog_0_1_0_wrote(v1):
     assert rows(v1, "SELECT count(*) FROM incidents") == [(29,)]
 
 
-def test_a_v1_store_is_migrated_in_place_with_its_data_intact(v1):
+def _shape(db: Path) -> dict[str, set[str]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        found: dict[str, set[str]] = {}
+        for table, column in con.execute("SELECT table_name, column_name FROM duckdb_columns()").fetchall():
+            found.setdefault(table, set()).add(column)
+        return found
+
+
+def test_a_v1_store_is_migrated_in_place_with_its_data_intact(v1, tmp_path):
     before = _contents(v1)
+    old = shutil.copyfile(v1, tmp_path / "before.duckdb")
     with open_store(v1, write=True) as con:
         assert con.execute("SELECT max(version) FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
     assert rows(v1, "SELECT version FROM schema_version ORDER BY applied_at") == [(1,), (SCHEMA_VERSION,)]
-    assert _contents(v1) == before
+    assert _contents(v1, like=old) == before
+    # what later versions added holds nothing yet: new tables are empty, new columns NULL
+    added = {t: cs - _shape(old).get(t, set()) for t, cs in _shape(v1).items()}
+    for table, columns in added.items():
+        if table not in _shape(old):
+            assert rows(v1, f'SELECT count(*) FROM "{table}"') == [(0,)], table
+        for column in columns - {"fingerprint"}:
+            assert rows(v1, f'SELECT count("{column}") FROM "{table}"') == [(0,)], (table, column)
 
 
 def test_a_report_runs_on_a_migrated_v1_store(v1):

@@ -50,4 +50,4 @@ def test_every_sql_file_is_sql_duckdb_parses(name):
 
 
 def test_the_merge_has_a_part_for_each_kind_of_record_it_merges():
-    assert set(sections((sql_dir() / "merge.sql").read_text("utf-8"))) == {"keys", "incident", "event"}
+    assert set(sections((sql_dir() / "merge.sql").read_text("utf-8"))) == {"keys", "incident", "event", "claim"}

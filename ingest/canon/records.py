@@ -146,6 +146,11 @@ class EventDetail:
     latitude: float | None = None
     longitude: float | None = None
     recorded_at: datetime | None = None  # when the source recorded it (GDELT DATEADDED), UTC
+    # kinetic event data (UCDP GED, ACLED): deaths as the source estimates them
+    fatalities_best: int | None = None
+    fatalities_low: int | None = None
+    fatalities_high: int | None = None
+    location_precision: str | None = None  # the source's own precision of the place (UCDP where_prec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +166,25 @@ class DiplomaticEvent:
     description: str | None
     source_modified: datetime | None = None
     detail: EventDetail | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedTarget:
+    """One request a claimed target list (DDoSia) orders against a host at one snapshot: what
+    a group told its volunteers to attack, not an observed outage. Incidents are derived from
+    runs of snapshots naming the host (ingest/derive/claims.py); the request templates (path,
+    body, headers) are never kept."""
+
+    source_ref: str  # <request id>@<snapshot time>
+    snapshot_at: datetime  # the list's time, UTC
+    host: str  # lower case, no trailing dot
+    claimant: str  # the group whose list it is
+    ip: str | None
+    port: int | None
+    request_type: str | None  # http, http2, tcp, udp, nginx_loris ... as the list gives it
+    method: str | None  # GET, POST, syn, ack, PING, udp_flood ...
+    target_id: str | None  # the list's own id for the host
+    request_id: str | None
 
 
 class Skip(Exception):

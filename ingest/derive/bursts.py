@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from ingest.canon.identity import org_words
-from ingest.store import sql_dir, statements
+from ingest.store import execute_all, sql_dir, statements
 
 SOURCE = "derived"  # the incidents' source (sql/bursts.sql writes it)
 
@@ -94,9 +94,9 @@ def derive(
     find, write = _statements()
     con.execute("BEGIN TRANSACTION")
     try:
-        _execute(con, find, params)
+        execute_all(con, find, params)
         _words(con)
-        _execute(con, write, params)
+        execute_all(con, write, params)
         inserted, updated, unchanged, removed = con.execute("SELECT * FROM b_counts").fetchall()[0]
         con.execute("UPDATE ingest_runs SET bursts_done_at = $now WHERE bursts_done_at IS NULL", {"now": now})
         con.execute("COMMIT")
@@ -110,11 +110,6 @@ def derive(
 
 
 ATTACKS = ("ddos", "defacement", "wiper", "ransomware", "phishing", "intrusion", "data_leak")  # all but other
-
-
-def _execute(con: duckdb.DuckDBPyConnection, statements: list[str], params: dict[str, Any]) -> None:
-    for statement in statements:
-        con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
 
 
 def _statements() -> tuple[list[str], list[str]]:

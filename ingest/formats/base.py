@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -29,14 +30,14 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ingest.canon.countries import alpha3
-from ingest.canon.records import DiplomaticEvent, Incident
+from ingest.canon.records import ClaimedTarget, DiplomaticEvent, Incident
 from ingest.canon.times import TimeValue, parse_time
 from ingest.inputs.readers import RawRecord, csv_header, header_problem, read_csv
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-Kind = Literal["incident", "event", "alert"]
+Kind = Literal["incident", "event", "alert", "claim"]
 Reader = Callable[[Path, str, Callable[[int], None] | None], Iterator[RawRecord]]
 
 
@@ -90,13 +91,21 @@ class Format:
     description: str
     default_source: str
     model: type[BaseModel] | None  # None for a format staged inside DuckDB
-    convert: Callable[[Any], Incident | DiplomaticEvent] | None
+    convert: Callable[[Any], Incident | DiplomaticEvent | ClaimedTarget] | None
     read: Reader
     sniff: Callable[[bytes], bool]
     tabular: bool = False  # a CSV whose columns are the model's fields (docs/formats documents each)
     batch: int = 10_000  # records validated and staged at a time; big nested records want fewer
     stage: SqlStage | SqlStream | None = None  # validated and converted inside DuckDB instead of in Python
     filterable: bool = False  # takes a `filter` in cyberlog.toml
+    # the converter returns records of either kind, incident or event (coded event data that
+    # code cyber attacks too: POLECAT's COERCE:cyber, VIINA's t_cyber); `kind` is the usual one
+    mixed: bool = False
+    # the reader unpacks its own input (with the same limits): it needs the file's own name and
+    # folder (VIINA reads the event_info file beside its event_labels file)
+    reads_archives: bool = False
+    # a claimed target list's time, from its file's name: the list itself states none (DDoSia)
+    snapshot: Callable[[Path], datetime] | None = None
     adapter: TypeAdapter[list[Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -135,8 +135,10 @@ def convert(row: IcewsEvent) -> DiplomaticEvent:
 
 
 def sniff(head: bytes) -> bool:
-    """A tab-separated header that starts with `Event ID`, `Event Date`."""
-    return (csv_header(head, "\t") or [])[:2] == ["Event ID", "Event Date"]
+    """A tab-separated header that starts with `Event ID`, `Event Date` and names `CAMEO Code`
+    (POLECAT's starts the same, and codes PLOVER instead)."""
+    header = csv_header(head, "\t") or []
+    return header[:2] == ["Event ID", "Event Date"] and "CAMEO Code" in header
 
 
 FORMAT = Format(

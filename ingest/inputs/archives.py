@@ -1,21 +1,25 @@
 """Compressed inputs: a gzip file or a one-member zip is read as the file inside it.
 
 Feeds ship compressed (GDELT publishes zips; mirrors gzip everything), so every format
-takes them. The content is unpacked into the run's temporary folder under a fixed name,
-never a name from the archive; still, a zip whose member is named outside it (`../x`,
-`/etc/x`) or is a symbolic link is refused before anything is read, as no real feed makes
-one. A zip's declared size is checked before a byte is unpacked, and everything is counted
+takes them. The content is unpacked into the run's temporary folder, under a name that is
+only ever a plain base name there (`plain_name`); a zip whose member is named outside it
+(`../x`, `/etc/x`) or is a symbolic link is refused before anything is read, as no real
+feed makes one. A zip's declared size is checked before a byte is unpacked, and everything is counted
 as it streams: past MAX_RATIO times the compressed size (and at least MIN_LIMIT), the file
 is refused as a decompression bomb before it can fill the disk. The ledger keeps the
-archive's own sha256, so a re-sent archive is skipped like any file.
+archive's own sha256, so a re-sent archive is skipped like any file. A format that reads
+a zip of several files as one (a POLECAT year of months) unpacks them all with
+`unpack_members`, under the same checks and one limit for them all.
 """
 
 from __future__ import annotations
 
 import gzip
+import re
 import stat
 import zipfile
 import zlib
+from collections import Counter
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Protocol
 
@@ -30,6 +34,7 @@ class _Readable(Protocol):
 MAX_RATIO = 100  # real feeds compress 5-20x; a bomb 1,000x and more
 MIN_LIMIT = 256 << 20  # small archives may unpack to this much whatever their ratio
 CHUNK = 1 << 20
+_MAX_FILES = 1_000  # a zip read as one file (a POLECAT year holds 12): more is not such a zip
 
 
 def kind(path: Path) -> str | None:
@@ -43,6 +48,15 @@ def kind(path: Path) -> str | None:
     if path.suffix.lower() == ".zip":
         raise FileUnreadable(NOT_A_ZIP, path=path)
     return None
+
+
+WORKBOOK_PARTS = frozenset({"[Content_Types].xml", "xl/workbook.xml"})
+
+
+def is_workbook(archive: zipfile.ZipFile) -> bool:
+    """An Office Open XML workbook (.xlsx): a zip of many parts, read as it is by its format
+    (dcid), which bounds its parts' declared sizes itself before openpyxl opens it."""
+    return set(archive.namelist()) >= WORKBOOK_PARTS
 
 
 def limit_for(path: Path) -> int:
@@ -64,7 +78,7 @@ def unpack(path: Path, workdir: Path, *, gzip_too: bool = True) -> Path:
         return path
     if found is None:
         return path
-    target = workdir / "unpacked"
+    target = workdir / plain_name(path.name)
     limit = limit_for(path)
     try:
         with open_regular(path) as raw:
@@ -73,7 +87,10 @@ def unpack(path: Path, workdir: Path, *, gzip_too: bool = True) -> Path:
                     _copy(source, target, limit, path)
             else:
                 with zipfile.ZipFile(raw) as archive:
+                    if is_workbook(archive):
+                        return path
                     member = only_member(archive, path)
+                    target = workdir / plain_name(member.filename, fallback=target.name)
                     if member.file_size > limit:  # declared: refused before a byte is unpacked
                         raise FileUnreadable(bomb(limit), path=path)
                     with archive.open(member) as source:
@@ -82,6 +99,22 @@ def unpack(path: Path, workdir: Path, *, gzip_too: bool = True) -> Path:
         what = "gzip" if found == "gzip" else "zip"
         raise FileUnreadable(f"not a readable {what} file: {exc or type(exc).__name__}", path=path) from None
     return target
+
+
+_SAFE_NAME = re.compile(r"[\w.-]{1,128}", re.ASCII)
+
+
+def plain_name(name: str, fallback: str = "unpacked") -> str:
+    """The name the unpacked copy gets, so a format that reads something from the name (a
+    DDoSia capture time, a POLECAT or UCDP release) reads it from a packed file too: a zip's
+    member's own base name, or the archive's name less `.gz` or `.zip`; only plain ASCII
+    letters, digits, `.`, `_` and `-`, else `fallback`. It is only ever a name inside the
+    run's own temporary folder."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, suffix = base.rpartition(".")
+    if dot and suffix.lower() in ("gz", "zip"):
+        base = stem
+    return base if _SAFE_NAME.fullmatch(base) and base.strip(".") else fallback
 
 
 def _count_gzip(path: Path) -> None:
@@ -101,6 +134,21 @@ def _count_gzip(path: Path) -> None:
 def only_member(archive: zipfile.ZipFile, path: Path) -> zipfile.ZipInfo:
     """The zip's one file, once every entry is checked: none named outside the archive,
     none a symbolic link, one file, not encrypted."""
+    _check_entries(archive, path)
+    members = [m for m in archive.infolist() if not m.is_dir()]
+    if len(members) != 1:
+        raise FileUnreadable(
+            f"the zip holds {len(members)} files; cyberlog reads zips of exactly one file "
+            "(unpack it and ingest the files)",
+            path=path,
+        )
+    if members[0].flag_bits & 0x1:
+        raise FileUnreadable("the zip is encrypted: unpack it first", path=path)
+    return members[0]
+
+
+def _check_entries(archive: zipfile.ZipFile, path: Path) -> None:
+    """Refuse the zip if any entry is named outside the archive or is a symbolic link."""
     for info in archive.infolist():
         if _outside(info.filename):
             raise FileUnreadable(
@@ -112,16 +160,67 @@ def only_member(archive: zipfile.ZipFile, path: Path) -> zipfile.ZipInfo:
             raise FileUnreadable(
                 f"zip member {info.filename[:200]!r} is a symbolic link: refused, nothing read", path=path
             )
-    members = [m for m in archive.infolist() if not m.is_dir()]
-    if len(members) != 1:
-        raise FileUnreadable(
-            f"the zip holds {len(members)} files; cyberlog reads zips of exactly one file "
-            "(unpack it and ingest the files)",
-            path=path,
-        )
-    if members[0].flag_bits & 0x1:
+
+
+def unpack_members(path: Path, workdir: Path) -> list[tuple[str, Path]]:
+    """Every file of a zip, unpacked into `workdir`: (its name in the zip, the copy), in the
+    zip's order. For a format that reads a zip of several files as one (a POLECAT year of
+    monthly files). Every entry is checked as for `only_member` (none named outside the
+    archive, none a symbolic link, none encrypted), and a name given twice or a member that
+    is itself a zip or gzip is refused; a folder entry holds nothing and is passed over. All
+    members together unpack to no more than `limit_for(path)`: their declared sizes are
+    checked before a byte is unpacked, and what is written is counted. Each copy keeps its
+    member's base name (`plain_name`), in a folder of its own so that no two collide."""
+    limit, written, unpacked = limit_for(path), 0, []
+    try:
+        with open_regular(path) as raw, zipfile.ZipFile(raw) as archive:
+            files = _files_of(archive, path)
+            if sum(member.file_size for member in files) > limit:
+                raise FileUnreadable(bomb(limit), path=path)
+            for number, member in enumerate(files, 1):
+                (workdir / str(number)).mkdir()
+                target = workdir / str(number) / plain_name(member.filename, fallback=plain_name(path.name))
+                with archive.open(member) as source:
+                    try:
+                        _copy(source, target, limit - written, path)
+                    except FileUnreadable:  # past what the members before it left: the archive's limit
+                        raise FileUnreadable(bomb(limit), path=path) from None
+                written += target.stat().st_size
+                with target.open("rb") as copy:
+                    if copy.read(4).startswith((b"\x1f\x8b", b"PK\x03\x04")):
+                        raise FileUnreadable(
+                            f"zip member {member.filename[:200]!r} is itself an archive: "
+                            "unpack it yourself and ingest the files inside",
+                            path=path,
+                        )
+                unpacked.append((member.filename, target))
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise FileUnreadable(f"not a readable zip file: {exc or type(exc).__name__}", path=path) from None
+    return unpacked
+
+
+def first_member(archive: zipfile.ZipFile, path: Path) -> zipfile.ZipInfo:
+    """The file a zip is recognised by: its one file, or the first of several (a POLECAT year),
+    once every entry is checked. Whether its format reads a zip of several is its own affair."""
+    return _files_of(archive, path)[0]
+
+
+def _files_of(archive: zipfile.ZipFile, path: Path) -> list[zipfile.ZipInfo]:
+    """The zip's files (not its folders), once every entry is checked; at least one, none
+    encrypted, no name given twice."""
+    _check_entries(archive, path)
+    files = [m for m in archive.infolist() if not m.is_dir()]
+    if not files:
+        raise FileUnreadable("the zip holds no files", path=path)
+    if any(m.flag_bits & 0x1 for m in files):
         raise FileUnreadable("the zip is encrypted: unpack it first", path=path)
-    return members[0]
+    if len(files) > _MAX_FILES:
+        raise FileUnreadable(
+            f"the zip holds {len(files):,} files, more than {_MAX_FILES:,}: unpack it yourself", path=path
+        )
+    if twice := sorted(name for name, n in Counter(m.filename for m in files).items() if n > 1):
+        raise FileUnreadable(f"the zip holds two files named {twice[0][:200]!r}: refused, nothing read", path=path)
+    return files
 
 
 def _outside(name: str) -> bool:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal, TextIO
 
 from ingest.errors import FileUnreadable, did_you_mean
-from ingest.inputs.archives import only_member
+from ingest.inputs.archives import first_member, is_workbook
 from ingest.inputs.guard import NOT_A_ZIP, open_regular
 from ingest.inputs.json_stream import JsonDocument, kind
 
@@ -336,8 +336,11 @@ def peek(path: Path, size: int) -> bytes:
         stream.seek(0)
         try:
             if head.startswith(b"PK\x03\x04"):
-                with zipfile.ZipFile(stream) as archive, archive.open(only_member(archive, path)) as member:
-                    return member.read(size)
+                with zipfile.ZipFile(stream) as archive:
+                    if is_workbook(archive):  # an .xlsx: its format knows it by the zip's own bytes
+                        return head
+                    with archive.open(first_member(archive, path)) as member:
+                        return member.read(size)
             elif head.startswith(b"\x1f\x8b"):
                 with gzip.GzipFile(fileobj=stream) as unzipped:
                     return unzipped.read(size)

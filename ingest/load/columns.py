@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from ingest.canon import galaxy
 from ingest.canon.identity import org_words
-from ingest.canon.records import DiplomaticEvent, EventDetail, Incident
+from ingest.canon.records import ClaimedTarget, DiplomaticEvent, EventDetail, Incident
 from ingest.canon.times import TimeValue
 
 TS = pa.timestamp("us", tz="UTC")
@@ -96,6 +96,10 @@ DETAIL = [
     ("latitude", pa.float64()),
     ("longitude", pa.float64()),
     ("recorded_at", TS),
+    ("fatalities_best", pa.int32()),
+    ("fatalities_low", pa.int32()),
+    ("fatalities_high", pa.int32()),
+    ("location_precision", STR),
 ]
 EVENT = pa.schema(
     [
@@ -112,6 +116,23 @@ EVENT = pa.schema(
         ("url", STR),
         ("description", STR),
         *DETAIL,
+        ("source_modified", TS),
+        ("content_hash", STR),
+    ]
+)
+CLAIM = pa.schema(
+    [
+        *LOCATION,
+        ("source_ref", STR),
+        ("snapshot_at", TS),
+        ("host", STR),
+        ("claimant", STR),
+        ("ip", STR),
+        ("port", pa.int32()),
+        ("request_type", STR),
+        ("method", STR),
+        ("target_id", STR),
+        ("request_id", STR),
         ("source_modified", TS),
         ("content_hash", STR),
     ]
@@ -171,17 +192,37 @@ def _span(value: TimeValue | None) -> tuple[datetime | None, datetime | None, st
 
 
 class Batch:
-    """Columns of one batch of records, ready to become Arrow tables."""
+    """Columns of one batch of records, ready to become Arrow tables: the records of the
+    format's kind as `main`; a mixed format's records of the other kind as `also`."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, list[tuple[Any, ...]]] = {"main": [], "targets": [], "actors": [], "rejects": []}
+        self.rows: dict[str, list[tuple[Any, ...]]] = {"targets": [], "actors": [], "rejects": []}
+        self.records: dict[str, list[tuple[Any, ...]]] = {"incident": [], "event": [], "claim": []}
 
     def __len__(self) -> int:
-        return len(self.rows["main"]) + len(self.rows["rejects"])
+        return sum(len(rows) for rows in self.records.values()) + len(self.rows["rejects"])
 
-    def add(self, seq: int, line: int | None, pointer: str | None, record: Incident | DiplomaticEvent) -> None:
-        if isinstance(record, Incident):
+    def add(
+        self, seq: int, line: int | None, pointer: str | None, record: Incident | DiplomaticEvent | ClaimedTarget
+    ) -> None:
+        if isinstance(record, ClaimedTarget):
             values: tuple[Any, ...] = (
+                record.source_ref,
+                record.snapshot_at,
+                record.host,
+                record.claimant,
+                record.ip,
+                record.port,
+                record.request_type,
+                record.method,
+                record.target_id,
+                record.request_id,
+                None,
+            )
+            self.records["claim"].append((seq, line, pointer, *values, content_hash(values)))
+            return
+        if isinstance(record, Incident):
+            values = (
                 record.source_ref,
                 record.title,
                 record.description,
@@ -232,6 +273,7 @@ class Batch:
             ]
             self.rows["actors"] += [(seq, pos, *a) for pos, a in enumerate(actors)]
             digest = content_hash((values, targets, actors))
+            self.records["incident"].append((seq, line, pointer, *values, digest))
         else:
             detail = record.detail or _NO_DETAIL
             values = (
@@ -247,25 +289,34 @@ class Batch:
                 *(getattr(detail, name) for name, _ in DETAIL),
                 record.source_modified,
             )
-            digest = content_hash(values)
-        self.rows["main"].append((seq, line, pointer, *values, digest))
+            self.records["event"].append((seq, line, pointer, *values, content_hash(values)))
 
     def reject(self, line: int | None, pointer: str | None, errors: list[tuple[str | None, str]], raw: str) -> None:
         listed = json.dumps([{"field": f, "reason": r} for f, r in errors], ensure_ascii=False)
         self.rows["rejects"].append((line, pointer, errors[0][0], errors[0][1], listed, clean_text(raw)))
 
-    def tables(self, kind: str) -> dict[str, pa.Table]:
-        schemas = _schemas(kind)
-        return {name: _table(rows, schemas[name]) for name, rows in self.rows.items() if rows}
+    def tables(self, kind: str, mixed: bool = False) -> dict[str, pa.Table]:
+        """The stage tables' rows: a record of a kind the format does not have is a bug in
+        its converter, so it fails loudly instead of being dropped."""
+        schemas = _schemas(kind, mixed)
+        also = ALSO.get(kind) if mixed else None
+        strays = [k for k, rows in self.records.items() if rows and k not in (kind, also)]
+        assert not strays, f"a {kind} format's converter returned {strays[0]} records"
+        rows = {**self.rows, "main": self.records[kind], **({"also": self.records[also]} if also else {})}
+        return {name: _table(found, schemas[name]) for name, found in rows.items() if found}
 
     @staticmethod
-    def empty_tables(kind: str) -> dict[str, pa.Table]:
-        return {name: schema.empty_table() for name, schema in _schemas(kind).items()}
+    def empty_tables(kind: str, mixed: bool = False) -> dict[str, pa.Table]:
+        return {name: schema.empty_table() for name, schema in _schemas(kind, mixed).items()}
 
 
-def _schemas(kind: str) -> dict[str, pa.Schema]:
-    main = {"incident": INCIDENT, "event": EVENT, "alert": ALERT}[kind]
-    return {"main": main, "targets": TARGET, "actors": ACTOR, "rejects": REJECT}
+MAIN = {"incident": INCIDENT, "event": EVENT, "alert": ALERT, "claim": CLAIM}
+ALSO = {"event": "incident", "incident": "event"}  # a mixed format's second kind
+
+
+def _schemas(kind: str, mixed: bool = False) -> dict[str, pa.Schema]:
+    also = {"also": MAIN[ALSO[kind]]} if mixed else {}
+    return {"main": MAIN[kind], **also, "targets": TARGET, "actors": ACTOR, "rejects": REJECT}
 
 
 def _table(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:

@@ -34,7 +34,7 @@ from ingest.inputs import archives
 from ingest.inputs.guard import regular_file
 from ingest.inputs.readers import RawRecord, json_text
 from ingest.load import rejects, staging
-from ingest.load.columns import REJECT, Batch, clean_text
+from ingest.load.columns import ALSO, REJECT, Batch, clean_text
 from ingest.load.ledger import FileResult, Ledger, sha256_of
 from ingest.load.staging import StageOptions
 from ingest.store import scalar
@@ -80,7 +80,13 @@ def load_file(
             # releases the GIL); a renamed copy of a loaded file is then found after staging,
             # its stage dropped. Python-staged files are small: their digest comes first.
             digest = hasher.submit(sha256_of, path)
-            if not force and fmt.stage is None and ledger.same_bytes(result.source, digest.result()):
+            # a capture (DDoSia) with the bytes of an earlier one is a new observation at its own time
+            if (
+                not force
+                and fmt.stage is None
+                and fmt.snapshot is None
+                and ledger.same_bytes(result.source, digest.result())
+            ):
                 result.status = "skipped"
                 return result
             result.file_id = str(uuid.uuid4())
@@ -99,7 +105,7 @@ def load_file(
                 return result
             records_read = _stage_file(con, path, fmt, options, result.skipped)
             result.sha256 = digest.result()
-        if not force and ledger.same_bytes(result.source, result.sha256):
+        if not force and fmt.snapshot is None and ledger.same_bytes(result.source, result.sha256):
             staging.drop(con)
             result.status, result.file_id, result.skipped = "skipped", None, {}
             return result
@@ -319,13 +325,13 @@ def _stage_file(
         if isinstance(fmt.stage, SqlStage):  # DuckDB reads gzip itself; a zip is unpacked first
             plain = archives.unpack(path, Path(work), gzip_too=False)
             return staging.stage_sql(con, plain, fmt, options, skipped, Path(work))
-        plain = archives.unpack(path, Path(work))
+        plain = path if fmt.reads_archives else archives.unpack(path, Path(work))
         seq = 0
         for chunk in _batches(fmt.read(plain, options.encoding, options.progress), fmt.batch):
             with _paused_gc():
                 batch = Batch()
                 _validate(fmt, chunk, {"zone": options.zone}, batch, seq, skipped)
-                tables = batch.tables(fmt.kind)
+                tables = batch.tables(fmt.kind, fmt.mixed)
             seq += len(chunk)
             for name, table in tables.items():
                 staging.insert(con, name, table)
@@ -359,12 +365,21 @@ def _merge_file(
     """Inside the file's transaction: merge the staged records and keep its rejects; a
     `replay` notes each record stored before that it replaces."""
     params = {"source": result.source, "run": run_id, "file": result.file_id, "now": datetime.now(UTC)}
-    counts = _merge(con, fmt, params, replay_of)
-    if replay:
-        result.replaced = rejects.replaced(con)
-    superseded = int(scalar(con, "SELECT count(*) FROM stage_keyed WHERE copy_no > 1 AND superseded"))
-    if superseded:
-        result.skipped[SUPERSEDED] = superseded
+    listed = {"snapshot": fmt.snapshot(path)} if fmt.snapshot is not None else {}  # a claimed list's time
+    kinds = [fmt.kind, *([ALSO[fmt.kind]] if fmt.mixed else [])]
+    counts: dict[str, int] = {}
+    for kind in kinds:
+        if kind != fmt.kind:  # a mixed format's other records, merged by their own kind's rules
+            con.execute("DROP TABLE IF EXISTS stage_done")
+            con.execute("ALTER TABLE stage_main RENAME TO stage_done")
+            con.execute("ALTER TABLE stage_also RENAME TO stage_main")
+        found = _merge(con, kind, {**params, **listed}, replay_of)
+        counts = {name: counts.get(name, 0) + n for name, n in found.items()}
+        if replay:
+            result.replaced += rejects.replaced(con)
+        superseded = int(scalar(con, "SELECT count(*) FROM stage_keyed WHERE copy_no > 1 AND superseded"))
+        if superseded:
+            result.skipped[SUPERSEDED] = result.skipped.get(SUPERSEDED, 0) + superseded
     counts["rejected"] = _keep_rejects(con, path, fmt, encoding, params)
     return counts
 
@@ -405,14 +420,14 @@ def _fill_raw(con: duckdb.DuckDBPyConnection, path: Path, fmt: Format, encoding:
 
 
 def _merge(
-    con: duckdb.DuckDBPyConnection, fmt: Format, params: dict[str, Any], replay_of: str | None = None
+    con: duckdb.DuckDBPyConnection, kind: str, params: dict[str, Any], replay_of: str | None = None
 ) -> dict[str, int]:
     """Set-based upsert of the staged file: insert new, replace changed, keep re-sent. A
     replay of `replay_of`'s rejects merges only them (see `rejects.only_rejects`)."""
     sql = staging.parts("merge.sql")
-    staging.run(con, sql["keys"], {**params, "kind": fmt.kind})
+    staging.run(con, sql["keys"], {**params, "kind": kind})
     left = rejects.only_rejects(con, replay_of) if replay_of else None
-    staging.run(con, sql[fmt.kind], {**params, "kind": fmt.kind})
+    staging.run(con, sql[kind], {**params, "kind": kind})
     rows = con.execute("SELECT action, count(*) FROM stage_plan GROUP BY action").fetchall()
     found = {str(action): int(n) for action, n in rows}
     return ({"left_as_loaded": left} if left is not None else {}) | {

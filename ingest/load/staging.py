@@ -41,7 +41,7 @@ CHUNK_LINES = 300_000  # a log's lines parsed at a time: about 140 MB of EVE tex
 MERGE_ROWS_PER_THREAD = 500_000
 # The stage tables (or views) a file may leave: its records and rejects, their keys and plan
 # (the merge), and every line checked (a SqlStage's stage_lines, which its stage_main views).
-_STAGED = ("main", "targets", "actors", "rejects", "keyed", "plan", "lines")
+_STAGED = ("main", "also", "targets", "actors", "rejects", "keyed", "plan", "lines", "done")
 
 Merge = Callable[[pa.Table, pa.Table], None]  # a batch of parsed lines, the attack types of their words
 Where = Mapping[str, str]  # the lines to read: {"path", "compression"}
@@ -80,7 +80,7 @@ def run(con: duckdb.DuckDBPyConnection, found: list[str], params: Mapping[str, o
 def create(con: duckdb.DuckDBPyConnection, fmt: Format) -> None:
     """Empty stage tables for the file's records. A stream has no stage_main: each of its
     batches is found under that name by replacement scan (sql/merge_chunk.sql)."""
-    for name, table in Batch.empty_tables(fmt.kind).items():
+    for name, table in Batch.empty_tables(fmt.kind, fmt.mixed).items():
         con.register("_empty", table)
         con.execute(f'CREATE OR REPLACE TEMP TABLE "stage_{name}" AS SELECT * FROM _empty')
         con.unregister("_empty")

@@ -24,6 +24,7 @@ from ingest.store import scalar
 
 if TYPE_CHECKING:
     from ingest.derive.bursts import BurstResult, BurstSettings
+    from ingest.derive.claims import ClaimResult
     from ingest.derive.clusters import IdentitySettings, MatchResult
     from ingest.formats.base import EventFilter, Format
 
@@ -39,6 +40,7 @@ class RunResult:
     identity: MatchResult | None = None  # cross-source matching after the files, when anything changed
     event_identity: MatchResult | None = None  # one real-world event in several event records
     bursts: BurstResult | None = None  # incidents derived from bursts of alerts, when alerts came in
+    claims: ClaimResult | None = None  # incidents derived from claimed target lists, when lists came in
     errors_log: Path = field(default_factory=lambda: guard.errors_log(None))  # where a bug's traceback goes
 
     def total(self, name: str) -> int:
@@ -168,10 +170,23 @@ def derive_bursts(con: duckdb.DuckDBPyConnection, run: RunResult, settings: Burs
     con.execute("UPDATE ingest_runs SET bursts_done_at = $now WHERE bursts_done_at IS NULL", {"now": datetime.now(UTC)})
 
 
+def derive_claims(con: duckdb.DuckDBPyConnection, run: RunResult) -> None:
+    """Incidents from the runs of claimed target lists (DDoSia) of the sources that got lists."""
+    if scalar(con, "SELECT count(*) > 0 FROM claim_snapshots"):
+        from ingest.derive.claims import derive  # Arrow and the public suffix list, only when there are lists
+
+        run.claims = derive(con, run.run_id)
+
+
 def match_identities(con: duckdb.DuckDBPyConnection, run: RunResult, settings: IdentitySettings) -> None:
     """Recognise this run's new and changed incidents in other sources' records, and those
     of an earlier run killed after loading but before matching; then mark them done."""
-    changed = run.total("inserted") or run.total("updated") or (run.bursts and run.bursts.changed)
+    changed = (
+        run.total("inserted")
+        or run.total("updated")
+        or (run.bursts and run.bursts.changed)
+        or (run.claims and run.claims.changed)
+    )
     unmatched = """SELECT count(*) > 0 FROM incidents WHERE run_id IN (
                        SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL AND run_id <> $run)"""
     if (changed or scalar(con, unmatched, {"run": run.run_id})) and scalar(

@@ -30,6 +30,7 @@ from ingest.run.jobs import (
     Job,
     RunResult,
     derive_bursts,
+    derive_claims,
     execute,
     finish_run,
     match_identities,
@@ -152,6 +153,7 @@ def run_jobs(
                 _load(con, run, jobs, reporter(con, say, verbose, warn), bars, remote)
             if after:
                 after(con, run)
+            derive_claims(con, run)
             derive_bursts(con, run, rules.bursts)
             match_identities(con, run, rules.identity)
         except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM as ingest.errors.Terminated
@@ -177,7 +179,7 @@ def run_jobs(
 def _publish(con: duckdb.DuckDBPyConnection, run: RunResult, path: Path, warn: Say) -> None:
     """A run that changed the store (or a store with no snapshot yet) publishes the snapshot
     readers open while the next run writes; one that could not be copied is said, not fatal."""
-    changed = run.status_count("loaded") or run.status_count("failed") or run.identity or run.bursts
+    changed = run.status_count("loaded") or run.status_count("failed") or run.identity or run.bursts or run.claims
     if not changed and snapshot.path_of(path).exists():
         return
     if problem := snapshot.refresh(con, path):
@@ -232,6 +234,11 @@ def outcome(run: RunResult) -> list[str]:
             )
         else:
             lines.append(f"bursts: {b.inserted} new derived incidents, {b.updated} extended, {b.removed} merged away")
+    if c := run.claims:
+        lines.append(
+            f"claims: {counted(c.inserted, 'new claimed attack')} from target lists, "
+            f"{c.updated} extended, {c.removed} joined to another"
+        )
     if m := run.identity:
         lines.append(
             f"identity: {counted(m.matched, 'new cross-source match', 'new cross-source matches')}, "
