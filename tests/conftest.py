@@ -34,6 +34,9 @@ GOOD = {  # one good fixture per format, for the tests every format must pass (t
     "acled": "acled/good/acled-2022-02.csv",
     "cef": "cef/good/waf01-2022-02-15.cef",
     "cfr_tracker": "cfr_tracker/good/cfr-2022.csv",
+    "cissm": "cissm/good/cissm-2022.csv",
+    "dcid": "dcid/good/DCID_2.0_Release_update_February_2023.xlsx",
+    "ddosia": "ddosia/good/2023-06-06_08-00-00_DDoSia-target-list-full.json",
     "ecs": "ecs/good/siem-2022-02-15.ndjson",
     "eurepoc": "eurepoc/good/eurepoc-2022.csv",
     "events_csv": "events_csv/good/ukraine-2022.csv",
@@ -43,8 +46,11 @@ GOOD = {  # one good fixture per format, for the tests every format must pass (t
     "incidents_csv": "incidents_csv/good/ukraine-2022.csv",
     "misp": "misp/good/events-2022-01.json",
     "ocsf": "ocsf/good/soar-2022-02-15.ndjson",
+    "polecat": "polecat/good/ngecEvents.20220221093000.Release642.DV.txt",
     "stix": "stix/good/cert-ukraine-2022-02.json",
+    "ucdp_ged": "ucdp_ged/good/GEDEvent_v24_1.csv",
     "veris": "veris/good/vcdb-ukraine-2022.json",
+    "viina": "viina/good/event_labels_latest_2022.csv",
 }
 
 

@@ -13,6 +13,9 @@ from ingest.formats import (
     acled,
     cef,
     cfr,
+    cissm,
+    dcid,
+    ddosia,
     ecs,
     eurepoc,
     eve,
@@ -22,8 +25,11 @@ from ingest.formats import (
     incidents_csv,
     misp,
     ocsf,
+    polecat,
     stix,
+    ucdp_ged,
     veris,
+    viina,
 )
 from ingest.formats.base import Format, HeaderSniff
 from ingest.inputs.readers import peek
@@ -45,6 +51,12 @@ _REGISTRY: dict[str, Format] = {
         ecs.FORMAT,
         ocsf.FORMAT,
         cef.FORMAT,
+        polecat.FORMAT,
+        viina.FORMAT,
+        ucdp_ged.FORMAT,
+        cissm.FORMAT,
+        dcid.FORMAT,
+        ddosia.FORMAT,
     )
 }
 
