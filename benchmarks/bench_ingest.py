@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import NoReturn
@@ -309,21 +310,27 @@ def run(work: Path, rows: int, seed: int) -> None:
     print("CPU is the child's user+sys time: a wall time well above it means a busy machine.")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=200_000)
+def main_for(doc: str, rows: int, prefix: str, bench: Callable[[Path, int, int], None]) -> None:
+    """A row-count benchmark's command line: --rows, --seed, --workdir (a temporary folder,
+    removed after, unless given)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=rows)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, help="keep the files here [default: temp dir]")
     args = parser.parse_args()
     if args.rows < 1:
         parser.error("--rows must be at least 1")
-    work = args.workdir or Path(tempfile.mkdtemp(prefix="bench_ingest_"))
+    work = args.workdir or Path(tempfile.mkdtemp(prefix=prefix))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        run(work.resolve(), args.rows, args.seed)
+        bench(work.resolve(), args.rows, args.seed)
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    main_for(__doc__ or "", 200_000, "bench_ingest_", run)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ $CYBERLOG_FUZZ_EXAMPLES sets the examples per format and property (default 8; so
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -22,10 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import openpyxl
 import pytest
 from conftest import FIXTURES, GOOD, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from ingest import formats
 
@@ -36,7 +39,9 @@ FUZZ = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-JSON_FORMATS = {"misp", "stix", "veris"}
+JSON_FORMATS = {"ddosia", "misp", "stix", "veris"}
+WORKBOOK_FORMATS = {"dcid"}  # an .xlsx: a zip of XML parts, where a record is a row of a sheet
+ARRAYS = {"ddosia": "targets", "stix": "objects"}  # where a JSON format's records are, in an object
 HEADERLESS = {"gdelt"}
 ODD = [
     b"\x00",
@@ -206,11 +211,33 @@ def test_mutated_json_structure_never_crashes(tmp_path, name):
     check()
 
 
+def _array(name: str, doc: Any) -> Any:
+    return doc[ARRAYS[name]] if isinstance(doc, dict) else doc
+
+
+def _workbook_rows(data: bytes) -> list[int]:
+    """The data rows of the workbook's last sheet (the one dcid reads in its fixture)."""
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[-1]
+    return list(range(2, sheet.max_row + 1))
+
+
+def _spoil_workbook(data: bytes, row: int, column: int, wrong: Any) -> bytes:
+    """The workbook with one cell of one row of its last sheet set to a wrong value; a
+    string loses the characters XML cannot hold (openpyxl refuses them)."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book.worksheets[-1]
+    value = wrong if wrong is None or isinstance(wrong, int | float) else ILLEGAL_CHARACTERS_RE.sub("", str(wrong))
+    sheet.cell(row, 1 + column % sheet.max_column, value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def _records(name: str, data: bytes) -> tuple[list[Any], Any]:
     """The seed's records (CSV lines, or the elements of its main JSON array) and how to rebuild it."""
     if name in JSON_FORMATS:
         doc = json.loads(data)
-        return (doc["objects"] if isinstance(doc, dict) else doc), doc
+        return _array(name, doc), doc
     lines = data.split(b"\n")
     return lines, lines
 
@@ -220,6 +247,8 @@ def test_one_spoiled_record_leaves_the_others_loading(tmp_path, name, baseline):
     records, _ = _records(name, _seed(name))
     first = 0 if name in HEADERLESS or name in JSON_FORMATS else 1
     real = [i for i in range(first, len(records)) if records[i]]
+    if name in WORKBOOK_FORMATS:
+        real = _workbook_rows(_seed(name))
     safe = st.sampled_from([b for b in range(256) if b not in b'"\r\n'])  # one record stays one record
 
     @FUZZ
@@ -229,9 +258,11 @@ def test_one_spoiled_record_leaves_the_others_loading(tmp_path, name, baseline):
         st.sampled_from(WRONG[:-1]),
     )
     def check(index: int, flips: list[tuple[int, int]], wrong: Any) -> None:
-        if name in JSON_FORMATS:
+        if name in WORKBOOK_FORMATS:
+            data = _spoil_workbook(_seed(name), index, flips[0][0], wrong)
+        elif name in JSON_FORMATS:
             doc = json.loads(_seed(name))
-            target = doc["objects"] if isinstance(doc, dict) else doc
+            target = _array(name, doc)
             element = target[index]
             keys = list(element) if isinstance(element, dict) else []
             if keys:
@@ -273,7 +304,7 @@ def test_one_hostile_record_is_one_reject_and_the_others_load(tmp_path, name, ba
     @given(st.integers(0, len(records) - 1), st.sampled_from(sorted(HOSTILE)))
     def check(index: int, hostile: str) -> None:
         doc = json.loads(_seed(name))
-        target = doc["objects"] if isinstance(doc, dict) else doc
+        target = _array(name, doc)
         element = target[index]["Event"] if name == "misp" and "Event" in target[index] else target[index]
         element["x_hostile"] = "__HOSTILE__"
         text, why = HOSTILE[hostile]

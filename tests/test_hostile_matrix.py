@@ -21,7 +21,7 @@ from conftest import FIXTURES, GOOD, run
 from ingest.inputs import archives
 
 NOT_A_ZIP = "is not a zip archive (named .zip, but its first bytes are not a zip's)"
-JSON_DOCUMENTS = {"misp", "stix", "veris"}  # one JSON document per file; the others are lines
+JSON_DOCUMENTS = {"ddosia", "misp", "stix", "veris"}  # one JSON document per file; the others are lines
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def _corpus(folder: Path, name: str) -> list[tuple[Path, str | None]]:
     dangling.symlink_to(folder / "nowhere")
     made.append((dangling, "cannot read the file: No such file or directory"))
     not_zip = folder / f"notzip-{stem}.zip"
-    not_zip.write_bytes(data)
+    not_zip.write_bytes(b"XX" + data[2:] if data.startswith(b"PK") else data)  # an .xlsx is a zip: spoil its magic
     made.append((not_zip, NOT_A_ZIP))
     cut = folder / f"cut-{stem}.gz"
     cut.write_bytes(gzip.compress(data)[: len(gzip.compress(data)) // 2])

@@ -134,7 +134,9 @@ def test_bad_fixture_rejects(db, request, path):
     rejects = rows(
         db, "SELECT coalesce(line::VARCHAR, pointer) AS at, field, reason FROM rejects ORDER BY line, pointer"
     )
-    table = {"incident": "incidents", "event": "diplomatic_events", "alert": "alerts"}[formats.get(fmt).kind]
+    table = {"incident": "incidents", "event": "diplomatic_events", "alert": "alerts", "claim": "claim_targets"}[
+        formats.get(fmt).kind
+    ]
     loaded = scalar(db, f"SELECT count(*) FROM {table}")
     text = f"# exit {result.code}; status {file['status']}; loaded {loaded}; error {file['error']}\n"
     golden = GOLDEN / "rejects" / fmt / f"{path.stem}.csv"

@@ -15,9 +15,11 @@ from conftest import FIXTURES, GOOD, copy_store, run
 
 from ingest import formats
 
-QUOTED_CSV = sorted(n for n in GOOD if formats.get(n).stage is None and GOOD[n].endswith(".csv"))
+# VIINA's labels file holds ids, dates and flags, no free text a newline could be part of
+QUOTED_CSV = sorted(n for n in GOOD if formats.get(n).stage is None and GOOD[n].endswith(".csv") and n != "viina")
 HINT = "pass --encoding (e.g. --encoding cp1252)"
 JSON = ("misp", "stix", "veris")
+TEXT = sorted(n for n in GOOD if not GOOD[n].endswith(".xlsx"))  # a workbook has no text encoding of its own
 
 
 def _text(name: str) -> str:
@@ -50,12 +52,10 @@ def _contents(db: Path) -> list[tuple]:
 @pytest.fixture(scope="module")
 def plain(empty_store: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple]]:
     folder = tmp_path_factory.mktemp("plain")
-    return {
-        name: _contents(_ingest(empty_store, folder, name, _text(name).encode("utf-8"))[1]) for name in sorted(GOOD)
-    }
+    return {name: _contents(_ingest(empty_store, folder, name, _text(name).encode("utf-8"))[1]) for name in TEXT}
 
 
-@pytest.mark.parametrize("name", sorted(GOOD))
+@pytest.mark.parametrize("name", TEXT)
 @pytest.mark.parametrize(
     "variant",
     [
@@ -82,20 +82,29 @@ def _same(contents: list[tuple], *swap: str) -> list[tuple]:
     return [tuple(fix(v) for v in row) for row in contents]
 
 
-@pytest.mark.parametrize("name", sorted(GOOD))
+# a word of each good fixture that a Latin-1 file would spell with an ï. No single-byte Western
+# file of two fixtures can exist: VIINA's text is Cyrillic (in its info file), and CISSM's keeps
+# mojibake with both a euro sign (cp1252 only) and C1 characters (Latin-1 only)
+ANCHORS = {"ddosia": "vseosvita"}
+LATIN = sorted(n for n in TEXT if n not in ("viina", "cissm"))
+
+
+@pytest.mark.parametrize("name", LATIN)
 def test_latin1_is_rejected_naming_encoding_and_loads_with_it(empty_store, tmp_path, name, plain):
-    text = _text(name)
-    assert "Ukraine" in text, "the odd-input tests need 'Ukraine' in the format's good fixture"
-    data = text.replace("Ukraine", "Ukraïne").encode("cp1252")
+    text, anchor = _text(name), ANCHORS.get(name, "Ukraine")
+    assert anchor in text, f"the odd-input tests need {anchor!r} in the format's good fixture"
+    odd = anchor.replace("i", "ï", 1)
+    codec = "cp1252"  # as Excel writes
+    data = text.replace(anchor, odd).encode(codec)
     file, db = _ingest(empty_store, tmp_path, name, data)
-    if name in JSON:  # an undecodable JSON document fails whole: nothing of it is stored
+    if name in (*JSON, "ddosia"):  # an undecodable JSON document fails whole: nothing of it is stored
         assert (file["code"], file["status"], _contents(db)) == (3, "failed", []), file
     else:
         assert file["code"] == 3 and file["rejected"] >= 1, file
     assert HINT in file["err"]
-    file, db = _ingest(empty_store, tmp_path, name, data, "--encoding", "cp1252")
+    file, db = _ingest(empty_store, tmp_path, name, data, "--encoding", codec)
     assert (file["code"], file["rejected"]) == (0, 0), file
-    assert _same(_contents(db), "Ukraïne", "Ukraine") == _same(plain[name])
+    assert _same(_contents(db), odd, anchor) == _same(plain[name])
 
 
 @pytest.mark.parametrize("name", sorted(JSON))

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 from conftest import FIXTURES, GOOD, run
 
@@ -45,18 +46,39 @@ def _everywhere(db: Path, text: str) -> int:
         )
 
 
+WORKBOOKS = {"dcid"}  # .xlsx fixtures: the payload goes into the cells
+
+
+def _workbook_with(good: Path, path: Path, anchor: str, payload: str) -> None:
+    """The workbook with `anchor` replaced by `payload` in every text cell, kept as text: a
+    cell starting with = stays a string, as Excel stores text typed with a leading quote."""
+    book = openpyxl.load_workbook(good)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and anchor in cell.value:
+                    cell.value = cell.value.replace(anchor, payload)
+                    cell.data_type = "s"
+    book.save(path)
+
+
 @pytest.mark.parametrize("payload", PAYLOADS)
 @pytest.mark.parametrize("name", sorted(GOOD))
 def test_no_input_is_evaluated_it_is_stored_as_text_or_quarantined(db, tmp_path, monkeypatch, name, payload):
     monkeypatch.chdir(tmp_path)
-    text = (FIXTURES / GOOD[name]).read_text("utf-8")
-    if name in ("misp", "stix", "veris"):
+    if name in ("ddosia", "misp", "stix", "veris"):
         payload_in_file = payload.replace("\\", "\\\\").replace('"', '\\"')
     else:
         payload_in_file = payload
     path = tmp_path / Path(GOOD[name]).name
-    anchor = "Vladimir Putin" if name == "icews" else "Ukraine"  # ICEWS keeps country names only as codes
-    path.write_text(text.replace(anchor, payload_in_file), "utf-8")
+    # ICEWS keeps country names only as codes; a DDoSia list names no country, only hosts and
+    # requests; a VIINA labels file holds ids and flags (its place names are in the info file)
+    anchor = {"icews": "Vladimir Putin", "ddosia": "POST", "viina": "20220218061500"}.get(name, "Ukraine")
+    if name in WORKBOOKS:
+        _workbook_with(FIXTURES / GOOD[name], path, anchor, payload)
+    else:
+        text = (FIXTURES / GOOD[name]).read_text("utf-8")
+        path.write_text(text.replace(anchor, payload_in_file), "utf-8")
     result = run("ingest", path, "--format", name, "--db", db)
     assert result.code in (0, 3), result.err
     assert "Traceback" not in result.err
