@@ -60,6 +60,7 @@ SLOW_MODULES = frozenset(
     {
         "test_spark",  # a Spark session and every report on it
         "test_fuzz",  # hypothesis over every format
+        "test_odd_inputs",  # every encoding and line end, for every format
         "test_crash",  # nightlies killed at random moments
         "test_concurrency",  # real processes holding and waiting for the store's lock
         "test_lake",  # parallel writers into a Parquet lake

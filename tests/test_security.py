@@ -62,6 +62,7 @@ def _workbook_with(good: Path, path: Path, anchor: str, payload: str) -> None:
     book.save(path)
 
 
+@pytest.mark.slow  # every payload in every format: a hundred ingests
 @pytest.mark.parametrize("payload", PAYLOADS)
 @pytest.mark.parametrize("name", sorted(GOOD))
 def test_no_input_is_evaluated_it_is_stored_as_text_or_quarantined(db, tmp_path, monkeypatch, name, payload):
