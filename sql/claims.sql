@@ -28,10 +28,16 @@ FROM (
 
 -- each host on each list once, with what the list orders against it
 CREATE OR REPLACE TEMP TABLE c_named AS
-SELECT t.source, t.host, l.n, l.stretch, t.snapshot_at, min(t.claimant) AS claimant, arg_max(t.file_id, t.loaded_at) AS file_id
+SELECT
+    t.source, t.host, l.n, l.stretch, t.snapshot_at,
+    min(t.claimant) AS claimant,
+    arg_max(t.file_id, t.loaded_at) AS file_id,
+    list(t.port) AS ports,
+    list(concat_ws(' ', t.request_type, nullif(t.method, ''))) AS requests,
+    count(*) AS orders
 FROM claim_targets t
 JOIN c_lists l USING (source, snapshot_at)
-GROUP BY ALL;
+GROUP BY t.source, t.host, l.n, l.stretch, t.snapshot_at;
 
 -- runs of consecutive lists (gaps and islands: list number minus the host's own count)
 CREATE OR REPLACE TEMP TABLE c_runs AS
@@ -47,7 +53,10 @@ SELECT
     count(*) AS lists,
     max(i.n) AS last_n,
     i.stretch,
-    arg_max(i.file_id, i.n) AS file_id
+    arg_max(i.file_id, i.n) AS file_id,
+    list_sort(list_distinct(flatten(list(i.ports)))) AS ports,  -- list_distinct drops NULL
+    list_sort(list_distinct(flatten(list(i.requests)))) AS requests,
+    sum(i.orders) AS orders
 FROM islands i
 GROUP BY i.source, i.host, i.stretch, i.island;
 
@@ -58,19 +67,8 @@ SELECT
     r.* EXCLUDE (stretch),
     nxt.snapshot_at AS next_at,
     nxt.stretch = r.stretch AS dropped,
-    (SELECT list(DISTINCT t.port ORDER BY t.port) FILTER (WHERE t.port IS NOT NULL)
-     FROM claim_targets t
-     WHERE t.source = r.source AND t.host = r.host AND t.snapshot_at BETWEEN r.first_seen AND r.last_seen) AS ports,
-    (SELECT list(DISTINCT concat_ws(' ', t.request_type, nullif(t.method, ''))
-                  ORDER BY concat_ws(' ', t.request_type, nullif(t.method, '')))
-     FROM claim_targets t
-     WHERE t.source = r.source AND t.host = r.host AND t.snapshot_at BETWEEN r.first_seen AND r.last_seen) AS requests,
-    (SELECT count(*)
-     FROM claim_targets t
-     WHERE t.source = r.source AND t.host = r.host AND t.snapshot_at BETWEEN r.first_seen AND r.last_seen) AS orders,
     'ddosia:' || r.host || ':' || strftime(r.first_seen, '%Y-%m-%dT%H:%M:%SZ') AS source_ref,
-    'inc_' || left(sha256(r.source || chr(31) || 'ddosia:' || r.host || ':'
-        || strftime(r.first_seen, '%Y-%m-%dT%H:%M:%SZ')), 20) AS incident_id
+    'inc_' || left(sha256(r.source || chr(31) || source_ref), 20) AS incident_id  -- as sql/merge.sql keys a ref
 FROM c_runs r
 LEFT JOIN c_lists nxt ON nxt.source = r.source AND nxt.n = r.last_n + 1;
 

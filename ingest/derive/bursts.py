@@ -40,21 +40,30 @@ class BurstSettings:
 
 
 @dataclass(frozen=True)
-class BurstResult:
+class Derived:
+    """What deriving incidents did to those derived before (bursts, claimed target lists)."""
+
     inserted: int
     updated: int
     unchanged: int
     removed: int
-    everything: bool = False  # all alerts derived again: the rule changed
 
     @property
     def changed(self) -> bool:
         return bool(self.inserted or self.updated or self.removed)
 
     def as_dict(self) -> dict[str, int]:
-        counts = asdict(self)
-        del counts["everything"]
-        return counts
+        return {
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+        }
+
+
+@dataclass(frozen=True)
+class BurstResult(Derived):
+    everything: bool = False  # all alerts derived again: the rule changed
 
 
 def kept_settings(con: duckdb.DuckDBPyConnection) -> BurstSettings | None:

@@ -10,7 +10,6 @@ same lists gives the same incidents; a new list extends a run's incident in plac
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 import duckdb
@@ -19,23 +18,8 @@ import pyarrow as pa
 from ingest.canon import galaxy
 from ingest.canon.hosts import facts
 from ingest.canon.identity import org_words
+from ingest.derive.bursts import Derived
 from ingest.store import execute_all, sql_dir, statements
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    inserted: int
-    updated: int
-    unchanged: int
-    removed: int
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.inserted or self.updated or self.removed)
-
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
-
 
 # Lists further apart than this are not consecutive: the tracker captured none between them
 # (it captures a few a day), so a host on both is two claimed attacks, not one of months.
@@ -52,7 +36,7 @@ HAVING max(s.loaded_at) > coalesce(
 """
 
 
-def derive(con: duckdb.DuckDBPyConnection, run_id: str) -> ClaimResult | None:
+def derive(con: duckdb.DuckDBPyConnection, run_id: str) -> Derived | None:
     """The incidents of the sources with lists not yet derived, in one transaction; None
     when there are none."""
     sources = [row[0] for row in con.execute(_PENDING).fetchall()]
@@ -74,7 +58,7 @@ def derive(con: duckdb.DuckDBPyConnection, run_id: str) -> ClaimResult | None:
     finally:
         for table in ("lists", "named", "runs", "plan", "gone", "hosts", "claimants", "rows", "counts"):
             con.execute(f"DROP TABLE IF EXISTS c_{table}")
-    return ClaimResult(int(inserted), int(updated), int(unchanged), int(removed))
+    return Derived(int(inserted), int(updated), int(unchanged), int(removed))
 
 
 def _facts(con: duckdb.DuckDBPyConnection) -> None:

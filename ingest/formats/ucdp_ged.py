@@ -11,7 +11,6 @@ Gleditsch-Ward numbers, read through ingest/data/gw_countries.csv and never gues
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Callable, Iterator
 from contextlib import suppress
@@ -28,7 +27,6 @@ from ingest.canon.records import DiplomaticEvent, EventDetail
 from ingest.canon.times import Precision, TimeValue, parse_time
 from ingest.formats.base import Format, HeaderSniff, Latitude, Longitude, OptText, Text
 from ingest.inputs import readers
-from ingest.inputs.guard import open_regular
 from ingest.inputs.readers import RawRecord, csv_header, read_csv
 
 # fmt: off
@@ -264,10 +262,16 @@ def read(path: Path, encoding: str, progress: Callable[[int], None] | None) -> I
     """A file with a header by its names; a file without, by the current release's 49."""
     release = release_of(path.name)
     header = csv_header(readers.peek(path, 64 * 1024))
-    if header is None or _is_header(header) or header == [""]:
-        records = read_csv(path, encoding=encoding, columns=frozenset(COLUMNS), required=REQUIRED, progress=progress)
-    else:
-        records = _headerless(path, encoding, progress)
+    # a candidate file without a header: every line must have the current release's 49 fields
+    headerless = not (header is None or _is_header(header) or header == [""])
+    records = read_csv(
+        path,
+        encoding=encoding,
+        columns=frozenset(COLUMNS),
+        required=REQUIRED,
+        progress=progress,
+        names=(list(COLUMNS), "a headerless UCDP file has the current release's") if headerless else None,
+    )
     for record in records:
         if record.fields is not None and release is not None:
             record.fields[RELEASE] = release
@@ -278,32 +282,6 @@ def _is_header(first: list[str]) -> bool:
     """The first line is a header when it starts with `id`, or names two of UCDP's columns
     (a header in another order: read by its names, never by position)."""
     return first[:1] == ["id"] or len(set(first) & set(COLUMNS)) >= 2
-
-
-def _headerless(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
-    """A candidate file without a header: every line must have the current release's 49 fields."""
-    with open_regular(path) as probe:
-        head = probe.read(4)
-    text = io.TextIOWrapper(open_regular(path), readers.detect_encoding(head, encoding), "surrogateescape", newline="")
-    with text as stream:
-        lines = readers._Lines(stream, progress)  # the reader's own line keeping, reused
-        for start, row, problem in readers._rows(lines, ","):
-            raw = "".join(lines.record) if row is not None else lines.record[0] if lines.record else ""
-            if row is None:
-                yield RawRecord(start, None, raw, None, problem)
-            elif row and row != [""]:
-                yield _headerless_record(start, raw, row, encoding)
-
-
-def _headerless_record(start: int, raw: str, row: list[str], encoding: str) -> RawRecord:
-    if "\x00" in raw:
-        return RawRecord(start, None, raw, None, "contains a NUL byte: binary data, or a UTF-16 file without a BOM?")
-    if readers._has_undecodable(raw):
-        return RawRecord(start, None, raw, None, f"bytes that are not valid {encoding}: {readers.ENCODING_HINT}")
-    if len(row) != len(COLUMNS):
-        problem = f"expected {len(COLUMNS)} fields (a headerless UCDP file has the current release's), found {len(row)}"
-        return RawRecord(start, None, raw, None, problem)
-    return RawRecord(start, None, raw, {name: cell for name, cell in zip(COLUMNS, row, strict=True) if cell.strip()})
 
 
 REQUIRED = frozenset(name for name, info in GedEvent.model_fields.items() if info.is_required())

@@ -135,8 +135,10 @@ def read_csv(
     delimiter: str = ",",
     progress: Callable[[int], None] | None = None,
     quoted: bool = True,
+    names: tuple[list[str], str] | None = None,
 ) -> Iterator[RawRecord]:
-    """Records of a CSV file with a header row naming a subset of `columns`."""
+    """Records of a CSV file with a header row naming a subset of `columns`; or, with
+    `names` (the columns, and why a line must have them all), of a file without one."""
     with open_regular(path) as probe:
         head = probe.read(4)
     if not head:
@@ -145,7 +147,8 @@ def read_csv(
     with text as stream:
         lines = _Lines(stream, progress)
         rows = _rows(lines, delimiter, quoted)
-        header = _header(path, next(rows, None), columns, required)
+        header = names[0] if names else _header(path, next(rows, None), columns, required)
+        expected = f"({names[1]})" if names else "as in the header"
         for start, row, problem in rows:
             raw = "".join(lines.record) if row is not None else lines.record[0] if lines.record else ""
             if row is None:
@@ -159,9 +162,7 @@ def read_csv(
             elif _has_undecodable(raw):
                 yield RawRecord(start, None, raw, None, f"bytes that are not valid {encoding}: {ENCODING_HINT}")
             elif len(row) != len(header):
-                yield RawRecord(
-                    start, None, raw, None, f"expected {len(header)} fields as in the header, found {len(row)}"
-                )
+                yield RawRecord(start, None, raw, None, f"expected {len(header)} fields {expected}, found {len(row)}")
             else:
                 # a blank cell is an absent value (so model defaults apply), not an empty string
                 cells = {name: cell for name, cell in zip(header, row, strict=True) if cell and not cell.isspace()}

@@ -23,8 +23,7 @@ from ingest.run import guard
 from ingest.store import scalar
 
 if TYPE_CHECKING:
-    from ingest.derive.bursts import BurstResult, BurstSettings
-    from ingest.derive.claims import ClaimResult
+    from ingest.derive.bursts import BurstResult, BurstSettings, Derived
     from ingest.derive.clusters import IdentitySettings, MatchResult
     from ingest.formats.base import EventFilter, Format
 
@@ -40,7 +39,7 @@ class RunResult:
     identity: MatchResult | None = None  # cross-source matching after the files, when anything changed
     event_identity: MatchResult | None = None  # one real-world event in several event records
     bursts: BurstResult | None = None  # incidents derived from bursts of alerts, when alerts came in
-    claims: ClaimResult | None = None  # incidents derived from claimed target lists, when lists came in
+    claims: Derived | None = None  # incidents derived from claimed target lists, when lists came in
     errors_log: Path = field(default_factory=lambda: guard.errors_log(None))  # where a bug's traceback goes
 
     def total(self, name: str) -> int:
