@@ -18,9 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
-from ingest.canon.identity import org_words
 from ingest.store import execute_all, sql_dir, statements
 
 SOURCE = "derived"  # the incidents' source (sql/bursts.sql writes it)
@@ -130,6 +128,10 @@ def _statements() -> tuple[list[str], list[str]]:
 
 def _words(con: duckdb.DuckDBPyConnection) -> None:
     """The target organisations as the words cross-source matching compares."""
+    import pyarrow as pa  # Arrow and the name rules only when there are bursts: `--version` stays quick
+
+    from ingest.canon.identity import org_words
+
     orgs = [
         row[0] for row in con.execute("SELECT DISTINCT target_org FROM b_plan WHERE target_org IS NOT NULL").fetchall()
     ]

@@ -106,6 +106,9 @@ class Format:
     reads_archives: bool = False
     # a claimed target list's time, from its file's name: the list itself states none (DDoSia)
     snapshot: Callable[[Path], datetime] | None = None
+    # an SQL file under sql/ that checks and converts the rows inside DuckDB (a tabular format):
+    # the model and converter see only the rows it cannot vouch for (ingest/load/checked.py)
+    checked: str | None = None
     adapter: TypeAdapter[list[Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

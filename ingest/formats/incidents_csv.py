@@ -106,4 +106,5 @@ FORMAT = Format(
     convert,
     *csv_layout(CuratedIncident),
     tabular=True,
+    checked="incidents_csv.sql",
 )

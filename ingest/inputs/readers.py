@@ -153,20 +153,32 @@ def read_csv(
             raw = "".join(lines.record) if row is not None else lines.record[0] if lines.record else ""
             if row is None:
                 yield RawRecord(start, None, raw, None, problem)
-            elif not row or row == [""]:
-                continue  # a blank line is not a record
-            elif "\x00" in raw:
-                yield RawRecord(
-                    start, None, raw, None, "contains a NUL byte: binary data, or a UTF-16 file without a BOM?"
-                )
-            elif _has_undecodable(raw):
-                yield RawRecord(start, None, raw, None, f"bytes that are not valid {encoding}: {ENCODING_HINT}")
-            elif len(row) != len(header):
-                yield RawRecord(start, None, raw, None, f"expected {len(header)} fields {expected}, found {len(row)}")
-            else:
-                # a blank cell is an absent value (so model defaults apply), not an empty string
-                cells = {name: cell for name, cell in zip(header, row, strict=True) if cell and not cell.isspace()}
-                yield RawRecord(start, None, raw, cells)
+            elif row and row != [""]:  # a blank line is not a record
+                yield _record(start, row, raw, header, expected, encoding)
+
+
+def _record(start: int, row: list[str], raw: str, header: list[str], expected: str, encoding: str) -> RawRecord:
+    if "\x00" in raw:
+        return RawRecord(start, None, raw, None, "contains a NUL byte: binary data, or a UTF-16 file without a BOM?")
+    if _has_undecodable(raw):
+        return RawRecord(start, None, raw, None, f"bytes that are not valid {encoding}: {ENCODING_HINT}")
+    if len(row) != len(header):
+        return RawRecord(start, None, raw, None, f"expected {len(header)} fields {expected}, found {len(row)}")
+    # a blank cell is an absent value (so model defaults apply), not an empty string
+    cells = {name: cell for name, cell in zip(header, row, strict=True) if cell and not cell.isspace()}
+    return RawRecord(start, None, raw, cells)
+
+
+def csv_record(line: int, raw: str, header: list[str], encoding: str) -> RawRecord:
+    """One line of a CSV file with a header (a record on one line, with its line ending) as
+    `read_csv` would read it: for rows checked elsewhere that the model must see."""
+    if len(raw) > MAX_RECORD_CHARS:
+        return RawRecord(line, None, raw, None, "malformed CSV: record longer than 1,000,000 characters")
+    try:
+        row = next(csv.reader([raw], strict=True), [])
+    except csv.Error as exc:
+        return RawRecord(line, None, raw, None, f"malformed CSV: {exc}")
+    return _record(line, row, raw, header, "as in the header", encoding)
 
 
 def _header(

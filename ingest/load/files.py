@@ -33,7 +33,7 @@ from ingest.formats.base import EventFilter, Format, SqlStage, SqlStream
 from ingest.inputs import archives
 from ingest.inputs.guard import regular_file
 from ingest.inputs.readers import RawRecord, json_text
-from ingest.load import rejects, staging
+from ingest.load import checked, rejects, staging
 from ingest.load.columns import ALSO, REJECT, Batch, clean_text
 from ingest.load.ledger import FileResult, Ledger, sha256_of
 from ingest.load.staging import StageOptions
@@ -326,11 +326,21 @@ def _stage_file(
             plain = archives.unpack(path, Path(work), gzip_too=False)
             return staging.stage_sql(con, plain, fmt, options, skipped, Path(work))
         plain = path if fmt.reads_archives else archives.unpack(path, Path(work))
+        context = {"zone": options.zone}
+        if fmt.checked is not None:  # checked inside DuckDB; the model sees only the rows SQL cannot vouch for
+
+            def careful(chunk: list[RawRecord], seqs: list[int], batch: Batch) -> None:
+                with _paused_gc():
+                    _validate(fmt, chunk, context, batch, seqs, skipped)
+
+            read = checked.stage(con, plain, fmt, options, careful)
+            if read is not None:
+                return read
         seq = 0
         for chunk in _batches(fmt.read(plain, options.encoding, options.progress), fmt.batch):
             with _paused_gc():
                 batch = Batch()
-                _validate(fmt, chunk, {"zone": options.zone}, batch, seq, skipped)
+                _validate(fmt, chunk, context, batch, range(seq, seq + len(chunk)), skipped)
                 tables = batch.tables(fmt.kind, fmt.mixed)
             seq += len(chunk)
             for name, table in tables.items():
@@ -456,16 +466,22 @@ def _reason(error: Any, text_record: bool) -> str:
 
 
 def _validate(
-    fmt: Format, chunk: list[RawRecord], context: dict[str, Any], batch: Batch, seq: int, skipped: dict[str, int]
+    fmt: Format,
+    chunk: list[RawRecord],
+    context: dict[str, Any],
+    batch: Batch,
+    seqs: Iterable[int],
+    skipped: dict[str, int],
 ) -> None:
+    """The records through the format's model and converter; `seqs` numbers them in the file."""
     parsed: list[tuple[int, RawRecord]] = []
-    for offset, record in enumerate(chunk):
+    for seq, record in zip(seqs, chunk, strict=True):
         if record.skip is not None:
             skipped[record.skip] = skipped.get(record.skip, 0) + 1
         elif record.fields is None:
             batch.reject(record.line, record.pointer, [(None, record.problem or "unreadable record")], record.raw)
         else:
-            parsed.append((seq + offset, record))
+            parsed.append((seq, record))
     models = fmt.adapter.validate_python([r.fields for _, r in parsed], context=context)  # not for DuckDB stagers
     good = []
     for item, model in zip(parsed, models, strict=True):

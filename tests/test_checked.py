@@ -1,0 +1,196 @@
+"""The curated incidents CSV checked inside DuckDB (ingest/load/checked.py, sql/incidents_csv.sql)
+stores exactly what the careful path (every row through the pydantic model) stores, and
+rejects the same rows with the same words: every file is loaded both ways into real stores
+and the stores compared, digests and load ids aside."""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import FIXTURES, copy_store, run
+
+from ingest import formats
+from ingest.load import checked, files, staging
+from ingest.load.staging import StageOptions
+
+STAGE = checked.stage  # the real one: the tests below also load the careful way, without it
+HEADER = [
+    "ref", "title", "description", "attack_types", "started_at", "ended_at", "time_precision", "evidence",
+    "severity", "target_org", "target_domain", "target_country", "target_sector", "actor", "actor_role",
+    "attributed_by", "attributed_at", "url",
+]  # fmt: skip
+# Cells in every form the model takes or refuses, the common ones (which SQL reads) first:
+# each cell is one of the odd forms (left to Python, which reads or rejects it) now and then.
+TIMES = (
+    ["2022-02-15", "2022-02", "2022", "2022-02-15T13:05Z", "2022-02-15T13:05:09Z", "2022-02-15T13:05+02:00",
+     "2022-02-15T13:05:09-05:30", "2021-12-31T23:30-01:00", "2024-02-29", "2022-02-28T23:59:59+00:30"],
+    [" 2022-02-15 ", "2022-02-15T13:05+0200", "2022-02-15 13:05Z", "2022-02-15T13Z", "2022-02-15T13:05:09.5Z",
+     "2022-02-30", "2022-02-15T13:05", "15/02/2022", "2022-02-15T24:00Z", "0001-01-01", "9999-12-31",
+     "2022-02-15T13:05+23:59", "2022-02-15T13:05z", "2023-02-29"],
+)  # fmt: skip
+PRECISIONS = (["", "", "", "hour", "day", "month", "year"], ["minute", "second", "week", " day"])
+COUNTRIES = (["UKR", "POL", "DEU", "UKR;POL"], ["Ukraine", "ua", "UA", "United Kingdom", "NATO", "XXX", "ukr", ";UKR"])
+SECTORS = (["government", "finance", "military", "", "government;finance"], ["banks", "Finance", ";finance"])
+ATTACKS = (["ddos", "wiper", "ddos;defacement", "ddos; wiper"], ["ddos;;wiper", "DDoS", "", ";"])
+ORGS = (["Ministry of Defence", "PrivatBank", "Oschadbank", "Ministry of Defence & Armed Forces", "НБУ"], [""])
+DOMAINS = (["mil.gov.ua", "PRIVATBANK.UA.", "", "oschadbank.ua"], ["not a domain", "bank", "пример.укр", "a..b"])
+ACTORS = (["", "", "Sandworm", "APT28", "Fancy Bear", "UNC1151;Ghostwriter", "Sandworm;Sandworm"], ["Sandworm;"])
+ROLES = (["", "attributed", "claimed", "suspected"], ["maybe", "Claimed"])
+BYS = (["", "SBU", "SBU;CERT-UA"], [";SBU"])
+URLS = (["", "https://cert.gov.ua/article/1", "HTTP://example.org/x"], ["ftp://example.org", "https://a b"])
+TEXTS = (["", "plain", "with, a comma", 'with "quotes"', "  padded  "], ["a\u00a0non-breaking space", "tab\there"])
+EVIDENCE = (["", "", "claimed", "reported", "confirmed"], ["rumoured", " claimed"])
+SEVERITY = (["", "", "low", "critical"], ["huge"])
+
+
+def _pick(rng: random.Random, forms: tuple[list[str], list[str]], odd: float = 0.01) -> str:
+    return rng.choice(forms[1] if rng.random() < odd else forms[0])
+
+
+def _row(rng: random.Random, i: int) -> list[str]:
+    n = rng.choice([1, 1, 2, 3])
+    actors = _pick(rng, ACTORS)
+    by = _pick(rng, BYS) if actors else ("" if rng.random() < 0.99 else "SBU")
+    return [
+        f"r{i}" if rng.random() < 0.98 else rng.choice([f"r{i // 7}", "", " "]),  # duplicate and blank refs too
+        rng.choice(["DDoS on the ministry", "Wiper, then a leak", '"Quoted" title']) if rng.random() < 0.99 else "",
+        _pick(rng, TEXTS),
+        _pick(rng, ATTACKS),
+        _pick(rng, TIMES),
+        _pick(rng, (["", "", *TIMES[0][:5]], TIMES[1])),
+        _pick(rng, PRECISIONS),
+        _pick(rng, EVIDENCE),
+        _pick(rng, SEVERITY),
+        ";".join(_pick(rng, ORGS) for _ in range(n)),
+        ";".join(_pick(rng, DOMAINS) for _ in range(rng.choice([0, 1, n, n + (rng.random() < 0.02)]))),
+        ";".join(_pick(rng, COUNTRIES) for _ in range(rng.choice([1, 1, n]))),
+        ";".join(_pick(rng, SECTORS) for _ in range(rng.choice([0, 1, n]))),
+        actors,
+        _pick(rng, ROLES) if actors else "",
+        by,
+        _pick(rng, (["", *TIMES[0][:8]], TIMES[1])) if by else "",
+        _pick(rng, URLS),
+    ]
+
+
+def _write(path: Path, rows: int, seed: int, newline: str = "\n") -> Path:
+    rng = random.Random(seed)
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream, lineterminator=newline)
+        writer.writerow(HEADER)
+        for i in range(rows):
+            writer.writerow(_row(rng, i))
+            if rng.random() < 0.02:
+                stream.write(newline)  # a blank line is not a record
+    return path
+
+
+TABLES = {
+    "incidents": "* EXCLUDE (content_hash, run_id, file_id, first_loaded_at, loaded_at)",
+    "incident_targets": "* EXCLUDE (run_id, file_id)",
+    "incident_actors": "* EXCLUDE (run_id, file_id)",
+    "rejects": "line, pointer, field, reason, errors::VARCHAR, raw",
+}
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str, select: str) -> str:
+    names = [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
+    if select.startswith("* EXCLUDE"):
+        dropped = {name.strip() for name in select[len("* EXCLUDE (") : -1].split(",")}
+        return ", ".join(f'"{name}"' for name in names if name not in dropped)
+    return select
+
+
+def _stored(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {
+            table: sorted(con.execute(f"SELECT {_columns(con, table, select)} FROM {table}").fetchall(), key=repr)
+            for table, select in TABLES.items()
+        }
+
+
+def _both_ways(path: Path, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> None:
+    """Load `path` checked in DuckDB and careful (every row through the model): same store."""
+    fast, careful = copy_store(store, tmp_path / "fast.duckdb"), copy_store(store, tmp_path / "careful.duckdb")
+    used: list[int] = []
+
+    def counted(*a: object, **k: object) -> int | None:
+        read = STAGE(*a, **k)  # type: ignore[arg-type]
+        used.append(read is not None)
+        return read
+
+    monkeypatch.setattr(checked, "stage", counted)
+    first = run("ingest", path, "--db", fast, "--format", "incidents_csv", *args)
+    monkeypatch.setattr(checked, "stage", lambda *a, **k: None)
+    second = run("ingest", path, "--db", careful, "--format", "incidents_csv", *args)
+    assert (first.code, first.err.count("rejected")) == (second.code, second.err.count("rejected")), first.err
+    assert _stored(fast) == _stored(careful)
+    return used
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_checked_in_duckdb_stores_what_the_model_stores(empty_store, tmp_path, monkeypatch, seed):
+    path = _write(tmp_path / "incidents.csv", 600, seed)
+    assert _both_ways(path, empty_store, tmp_path, monkeypatch) == [True]  # through the SQL, not around it
+    # most rows were staged by SQL, and some were left to the model: both ways were compared
+    fmt, seen = formats.get("incidents_csv"), []
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        staging.create(con, fmt)
+        options = StageOptions(None, "utf-8", None, files.NO_FILTER)
+        assert STAGE(con, path, fmt, options, lambda c, s, b: seen.extend(s)) == 600
+        by_sql = con.execute("SELECT count(*) FROM stage_main").fetchall()[0][0]
+    assert by_sql > 300 and len(seen) > 30 and by_sql + len(seen) == 600
+
+
+def test_crlf_files_are_checked_in_duckdb_too(empty_store, tmp_path, monkeypatch):
+    path = _write(tmp_path / "incidents.csv", 300, 4, newline="\r\n")
+    assert _both_ways(path, empty_store, tmp_path, monkeypatch) == [True]
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in (FIXTURES / "incidents_csv").rglob("*.csv")),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_every_fixture_loads_the_same_both_ways(empty_store, tmp_path, monkeypatch, path):
+    _both_ways(path, empty_store, tmp_path, monkeypatch)
+
+
+def test_a_cell_over_several_lines_sends_the_file_the_careful_way(empty_store, tmp_path, monkeypatch):
+    path = _write(tmp_path / "incidents.csv", 50, 5)
+    with path.open("a", newline="", encoding="utf-8") as stream:
+        csv.writer(stream, lineterminator="\n").writerow(
+            ["multi", "Two lines", "first\nsecond", "ddos", "2022-02-15", *[""] * 13]
+        )
+    assert _both_ways(path, empty_store, tmp_path, monkeypatch) == [False]
+
+
+def test_a_declared_time_zone_sends_the_file_the_careful_way(empty_store, tmp_path, monkeypatch):
+    path = _write(tmp_path / "incidents.csv", 200, 6)
+    assert _both_ways(path, empty_store, tmp_path, monkeypatch, "--timezone", "Europe/Kyiv") == [False]
+
+
+def test_only_rows_sql_cannot_vouch_for_reach_the_model(tmp_path):
+    """A clean file: the model sees no row. A row in a form SQL leaves to Python (an offset
+    without a colon, a country by name) is the only one it sees."""
+    path = tmp_path / "incidents.csv"
+    good = ["r1", "DDoS", "", "ddos", "2022-02-15T13:05+02:00", "", "", "", "", "MoD", "mil.gov.ua", "UKR", "military"]
+    rare = ["r2", "DDoS", "", "ddos", "2022-02-15T13:05+0200", "", "", "", "", "MoD", "", "Ukraine", ""]
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(HEADER[:13])
+        writer.writerows([good, rare, [*good[:1], "x", *good[2:]]])
+    fmt = formats.get("incidents_csv")
+    seen: list[int] = []
+    with duckdb.connect() as con:
+        staging.create(con, fmt)
+        read = STAGE(con, path, fmt, StageOptions(None, "utf-8", None, files.NO_FILTER), lambda c, s, b: seen.extend(s))
+        staged = con.execute("SELECT seq, source_ref FROM stage_main ORDER BY seq").fetchall()
+    assert read == 3
+    assert seen == [3]  # line 3, the rare row; line 4 repeats a ref, which the merge settles
+    assert staged == [(2, "r1"), (4, "r1")]
