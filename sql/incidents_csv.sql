@@ -26,82 +26,68 @@ SELECT
 FROM ck_raw;
 
 /* rows */
+-- a cell as the model reads it: the text, NULL when blank
+CREATE OR REPLACE TEMP MACRO ck_cell(x) AS CASE WHEN trim(x) = '' THEN NULL ELSE x END;
+-- a stripped `;` list as the model reads it: its items stripped, a blank one NULL
+CREATE OR REPLACE TEMP MACRO ck_items(x) AS
+    CASE WHEN x IS NULL THEN []::VARCHAR[] WHEN NOT contains(x, ';') THEN [x]
+         ELSE list_transform(string_split(x, ';'), lambda i: nullif(trim(i), '')) END;
 -- every item true (an empty list: none false)
 CREATE OR REPLACE TEMP MACRO ck_every(bools) AS coalesce(list_bool_and(bools), true);
-CREATE OR REPLACE TEMP MACRO ck_cell(x) AS CASE WHEN trim(x) = '' THEN NULL ELSE x END;
--- a `;` list as the model reads it: one item, or items stripped with blank ones NULL
-CREATE OR REPLACE TEMP MACRO ck_items(x) AS
-    CASE WHEN x IS NULL THEN []::VARCHAR[]
-         WHEN NOT contains(x, ';') THEN [trim(x)]
-         ELSE list_transform(string_split(x, ';'), lambda i: nullif(trim(i), '')) END;
 
 CREATE OR REPLACE TEMP TABLE ck_rows AS
-WITH lines AS (
-    -- A line's cells: its commas inside quotes hidden (as chr(31), which no line SQL takes
-    -- holds), split on the others, each put back.
-    SELECT rowid + 1 AS line, raw,
-           CASE WHEN contains(raw, '"')
-                THEN list_transform(
-                        string_split(array_to_string(list_transform(string_split(raw, '"'),
-                            lambda s, i: CASE WHEN i % 2 = 0 THEN replace(s, ',', chr(31)) ELSE s END), '"'), ','),
-                        lambda p: replace(p, chr(31), ','))
-                ELSE string_split(raw, ',') END AS parts
-    FROM ck_raw
-    WHERE rowid > 0 AND raw IS NOT NULL  -- the header; a blank line is not a record
-), cells AS MATERIALIZED (
+SELECT
+    line, raw, shape_ok, ref, title, description, ck_items(attack_types) AS attack_types,
+    time_precision, started_text, ended_text, evidence_text, severity,
+    ck_items(target_org) AS target_org, ck_items(target_domain) AS target_domain,
+    ck_items(target_country) AS target_country, ck_items(target_sector) AS target_sector,
+    ck_items(actor) AS actor, ck_items(actor_role) AS actor_role,
+    ck_items(attributed_by) AS attributed_by, ck_items(attributed_at) AS attributed_at, url
+FROM (
     SELECT
-        line, raw,
-        -- as many cells as the header names, each unquoted or quoted whole (inner quotes
-        -- doubled), no whitespace but the space (Python strips it, DuckDB's trim does not),
-        -- no NUL, no record Python's reader finds too long: else the model sees the row
-        len(parts) = $width
-            AND (NOT contains(raw, '"')
-                 OR regexp_full_match(raw, '("(?:[^"]|"")*"|[^",]*)(?:,(?:"(?:[^"]|"")*"|[^",]*))*'))
-            AND length(raw) <= 1000000
-            AND NOT regexp_matches(raw, '[\x00\t\x0b\x0c\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]')
-            AS shape_ok,
-        list_transform(parts, lambda p: CASE WHEN starts_with(p, '"') THEN replace(p[2:-2], '""', '"') ELSE p END) AS f
-    FROM lines
-), named AS MATERIALIZED (
-    SELECT
-        line, raw, shape_ok,
-        ck_cell(f[$i_ref]) AS c_ref,
-        ck_cell(f[$i_title]) AS c_title,
-        ck_cell(f[$i_description]) AS c_description,
-        ck_cell(f[$i_attack_types]) AS c_attack_types,
+        line, raw, shape_ok AND len(f) = $width AS shape_ok,
+        nullif(trim(f[$i_ref]), '') AS ref,
+        nullif(trim(f[$i_title]), '') AS title,
+        nullif(trim(f[$i_description]), '') AS description,
+        nullif(trim(f[$i_attack_types]), '') AS attack_types,
         ck_cell(f[$i_time_precision]) AS time_precision,
         ck_cell(f[$i_started_at]) AS started_text,
         ck_cell(f[$i_ended_at]) AS ended_text,
         ck_cell(f[$i_evidence]) AS evidence_text,
         ck_cell(f[$i_severity]) AS severity,
-        ck_cell(f[$i_target_org]) AS c_target_org,
-        ck_cell(f[$i_target_domain]) AS c_target_domain,
-        ck_cell(f[$i_target_country]) AS c_target_country,
-        ck_cell(f[$i_target_sector]) AS c_target_sector,
-        ck_cell(f[$i_actor]) AS c_actor,
-        ck_cell(f[$i_actor_role]) AS c_actor_role,
-        ck_cell(f[$i_attributed_by]) AS c_attributed_by,
-        ck_cell(f[$i_attributed_at]) AS c_attributed_at,
-        ck_cell(f[$i_url]) AS c_url
-    FROM cells
-)
-SELECT
-    line, raw, shape_ok,
-    trim(c_ref) AS ref,
-    trim(c_title) AS title,
-    trim(c_description) AS description,
-    ck_items(c_attack_types) AS attack_types,
-    time_precision, started_text, ended_text, evidence_text, severity,
-    ck_items(c_target_org) AS target_org,
-    ck_items(c_target_domain) AS target_domain,
-    ck_items(c_target_country) AS target_country,
-    ck_items(c_target_sector) AS target_sector,
-    ck_items(c_actor) AS actor,
-    ck_items(c_actor_role) AS actor_role,
-    ck_items(c_attributed_by) AS attributed_by,
-    ck_items(c_attributed_at) AS attributed_at,
-    trim(c_url) AS url
-FROM named;
+        nullif(trim(f[$i_target_org]), '') AS target_org,
+        nullif(trim(f[$i_target_domain]), '') AS target_domain,
+        nullif(trim(f[$i_target_country]), '') AS target_country,
+        nullif(trim(f[$i_target_sector]), '') AS target_sector,
+        nullif(trim(f[$i_actor]), '') AS actor,
+        nullif(trim(f[$i_actor_role]), '') AS actor_role,
+        nullif(trim(f[$i_attributed_by]), '') AS attributed_by,
+        nullif(trim(f[$i_attributed_at]), '') AS attributed_at,
+        nullif(trim(f[$i_url]), '') AS url
+    FROM (
+        -- The line's cells, when it is one Python's reader and the model read as SQL does:
+        -- every cell unquoted or quoted whole (inner quotes doubled), no whitespace but the
+        -- space (Python strips it, DuckDB's trim does not), no NUL, not too long for Python's
+        -- reader; and as many cells as the header names. Else the model sees the line. The
+        -- commas inside quotes are hidden (as chr(31), which such a line cannot hold) while
+        -- the line is split on the others, then put back, and each quoted cell unquoted.
+        SELECT
+            line, raw, shape_ok,
+            CASE WHEN NOT shape_ok THEN []::VARCHAR[]
+                 WHEN NOT contains(raw, '"') THEN string_split(raw, ',')
+                 ELSE list_transform(
+                     string_split(array_to_string(list_transform(string_split(raw, '"'),
+                         lambda s, i: CASE WHEN i % 2 = 0 THEN replace(s, ',', chr(31)) ELSE s END), '"'), ','),
+                     lambda p: CASE WHEN starts_with(p, '"') THEN replace(replace(p[2:-2], chr(31), ','), '""', '"')
+                                    ELSE p END) END AS f
+        FROM (
+            SELECT rowid + 1 AS line, raw,
+                   length(raw) <= 1000000 AND regexp_full_match(raw, '(?:"(?:[^"\x00\t\x0b\x0c\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]|"")*"|[^",\x00\t\x0b\x0c\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*)(?:,(?:"(?:[^"\x00\t\x0b\x0c\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]|"")*"|[^",\x00\t\x0b\x0c\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*))*') AS shape_ok
+            FROM ck_raw
+            WHERE rowid > 0 AND raw IS NOT NULL  -- the header; a blank line is not a record
+        )
+    )
+);
 
 /* times */
 -- Each distinct (text, precision) once: the ISO 8601 forms analysts write most, with Z or
@@ -275,19 +261,20 @@ SELECT
     NULL, NULL, NULL, NULL, CASE WHEN attributed_at IS NOT NULL THEN 'on' END, actor_raw
 FROM ck_actors;
 
--- A digest of everything the record says, its targets and actors included, in one text:
--- values apart by chr(31), items by chr(29), lists by chr(28), NULL as chr(30) (no row SQL
--- stages holds any of them).
+-- A digest of everything the record says, its targets and actors included: the record's
+-- values apart by chr(31) (NULL as chr(30); no row SQL stages holds either), with the sum
+-- of its targets' and actors' digests (md5, stable across DuckDB versions), each with its
+-- position (a change of order is a change).
 CREATE OR REPLACE TEMP MACRO ck_said(x) AS coalesce(x::VARCHAR, chr(30));
 INSERT INTO stage_main
 WITH targets AS (
-    SELECT line, string_agg(concat_ws(chr(31), ck_said(organisation), ck_said(domain), ck_said(country),
-                                      ck_said(sector)), chr(29) ORDER BY pos) AS said
+    SELECT line, sum(md5_number_lower(concat_ws(chr(31), pos, ck_said(organisation), ck_said(domain), ck_said(country),
+                                                ck_said(sector)))::HUGEINT) AS said
     FROM ck_targets WHERE line NOT IN (SELECT line FROM ck_python) GROUP BY line
 ), actors AS (
-    SELECT line, string_agg(concat_ws(chr(31), ck_said(actor), ck_said(role), ck_said(attributed_by),
-                                      ck_said(attributed_at), ck_said(attributed_latest),
-                                      ck_said(attributed_precision), ck_said(actor_raw)), chr(29) ORDER BY position) AS said
+    SELECT line, sum(md5_number_lower(concat_ws(chr(31), position, ck_said(actor), ck_said(role), ck_said(attributed_by),
+                                                ck_said(attributed_at), ck_said(attributed_latest),
+                                                ck_said(attributed_precision), ck_said(actor_raw)))::HUGEINT) AS said
     FROM ck_actors GROUP BY line
 )
 SELECT

@@ -26,8 +26,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 from pydantic_core import PydanticCustomError
 
@@ -264,7 +262,7 @@ HEAD_BYTES = 64 * 1024  # enough for the CSV header
 # converts, and it documents no narrower set. Caught only around openpyxl's own calls.
 _BROKEN = (
     zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, IndexError, ValueError, TypeError,
-    AttributeError, SyntaxError, NotImplementedError, OverflowError, RuntimeError, InvalidFileException,
+    AttributeError, SyntaxError, NotImplementedError, OverflowError, RuntimeError,
 )  # fmt: skip
 
 
@@ -328,9 +326,15 @@ def _bounded(stream: BinaryIO, path: Path) -> None:
 
 
 def _load(stream: BinaryIO) -> Any:
+    import openpyxl  # only for a workbook: every other run is spared its import (0.15 s)
+    from openpyxl.utils.exceptions import InvalidFileException
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns of the styles and extensions it drops
-        return openpyxl.load_workbook(stream, read_only=True, data_only=True)
+        try:
+            return openpyxl.load_workbook(stream, read_only=True, data_only=True)
+        except InvalidFileException as exc:
+            raise ValueError(str(exc)) from exc
 
 
 def _opened(load: Callable[[], Any], path: Path) -> Any:

@@ -70,7 +70,7 @@ def stage(
         return None
     assert fmt.model is not None
     fields = {info.alias or name: name for name, info in fmt.model.model_fields.items()}
-    params |= {f"i_{name}": None for name in fields.values()}
+    params |= {f"i_{name}": None for name in fields.values()}  # a column the file lacks: blank in every row
     params |= {f"i_{fields[column]}": index for index, column in enumerate(header, 1) if column in fields}
     params |= {
         "width": len(header),
