@@ -1,5 +1,6 @@
 -- The curated incidents CSV (ingest/formats/incidents_csv.py) checked and converted inside
--- DuckDB, run by ingest/load/checked.py. SQL stages only the rows it can vouch for: every
+-- DuckDB, run by ingest/load/checked.py after sql/checked_csv.sql's lines and cells (and its
+-- times after `rows`). SQL stages only the rows it can vouch for: every
 -- value in the form the format's pydantic model takes and the converter keeps, the same
 -- values the Python path would stage. Every other row (a bad one, or a good one in a form
 -- this file does not parse: a time zone to apply, an offset without a colon, a cell with
@@ -7,34 +8,7 @@
 -- or explains why not. The lookups that are Python's own rules (a country's alpha-3 code,
 -- an actor's canonical name, an organisation's words) are asked once per distinct value.
 
-/* lines */
--- The file's lines as DuckDB reads them; its rowid is the line's position (line 1: header).
-CREATE OR REPLACE TEMP TABLE ck_raw AS
-SELECT column0 AS raw
-FROM read_csv($path, columns = {'column0': 'VARCHAR'}, delim = '\x1e', header = false, quote = '',
-              escape = '', new_line = $new_line, auto_detect = false);
-
-/* shape */
--- Whether every record is one line, as Python's reader would find them: a line with an odd
--- number of quotes may open a cell that goes on over the next lines, and a carriage return
--- left inside a line is a line break to Python; either way the careful path reads the file.
-SELECT
-    count(raw) FILTER (WHERE rowid > 0) AS records,
-    count(*) AS lines,
-    coalesce(bool_or((length(raw) - length(replace(raw, '"', ''))) % 2 = 1
-                     OR contains(raw, chr(13)) OR contains(raw, chr(10))), false) AS careful
-FROM ck_raw;
-
 /* rows */
--- a cell as the model reads it: the text, NULL when blank
-CREATE OR REPLACE TEMP MACRO ck_cell(x) AS CASE WHEN trim(x) = '' THEN NULL ELSE x END;
--- a stripped `;` list as the model reads it: its items stripped, a blank one NULL
-CREATE OR REPLACE TEMP MACRO ck_items(x) AS
-    CASE WHEN x IS NULL THEN []::VARCHAR[] WHEN NOT contains(x, ';') THEN [x]
-         ELSE list_transform(string_split(x, ';'), lambda i: nullif(trim(i), '')) END;
--- every item true (an empty list: none false)
-CREATE OR REPLACE TEMP MACRO ck_every(bools) AS coalesce(list_bool_and(bools), true);
-
 CREATE OR REPLACE TEMP TABLE ck_rows AS
 SELECT
     line, raw, shape_ok, ref, title, description, ck_items(attack_types) AS attack_types,
@@ -45,7 +19,7 @@ SELECT
     ck_items(attributed_by) AS attributed_by, ck_items(attributed_at) AS attributed_at, url
 FROM (
     SELECT
-        line, raw, shape_ok AND len(f) = $width AS shape_ok,
+        line, raw, shape_ok,
         nullif(trim(f[$i_ref]), '') AS ref,
         nullif(trim(f[$i_title]), '') AS title,
         nullif(trim(f[$i_description]), '') AS description,
@@ -64,83 +38,14 @@ FROM (
         nullif(trim(f[$i_attributed_by]), '') AS attributed_by,
         nullif(trim(f[$i_attributed_at]), '') AS attributed_at,
         nullif(trim(f[$i_url]), '') AS url
-    FROM (
-        -- The line's cells, when it is one Python's reader and the model read as SQL does:
-        -- every cell unquoted or quoted whole (inner quotes doubled), no whitespace but the
-        -- space (Python strips it, DuckDB's trim does not), no NUL, not too long for Python's
-        -- reader; and as many cells as the header names. Else the model sees the line. The
-        -- commas inside quotes are hidden (as chr(31), which such a line cannot hold) while
-        -- the line is split on the others, then put back, and each quoted cell unquoted.
-        SELECT
-            line, raw, shape_ok,
-            CASE WHEN NOT shape_ok THEN []::VARCHAR[]
-                 WHEN NOT contains(raw, '"') THEN string_split(raw, ',')
-                 ELSE list_transform(
-                     string_split(array_to_string(list_transform(string_split(raw, '"'),
-                         lambda s, i: CASE WHEN i % 2 = 0 THEN replace(s, ',', chr(31)) ELSE s END), '"'), ','),
-                     lambda p: CASE WHEN starts_with(p, '"') THEN replace(replace(p[2:-2], chr(31), ','), '""', '"')
-                                    ELSE p END) END AS f
-        FROM (
-            SELECT rowid + 1 AS line, raw,
-                   length(raw) <= 1000000 AND regexp_full_match(raw, '(?:"(?:[^"\x00\t\x0b\x0c\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]|"")*"|[^",\x00\t\x0b\x0c\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*)(?:,(?:"(?:[^"\x00\t\x0b\x0c\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]|"")*"|[^",\x00\t\x0b\x0c\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*))*') AS shape_ok
-            FROM ck_raw
-            WHERE rowid > 0 AND raw IS NOT NULL  -- the header; a blank line is not a record
-        )
-    )
+    FROM ck_cells
 );
 
-/* times */
--- Each distinct (text, precision) once: the ISO 8601 forms analysts write most, with Z or
--- an offset like +02:00 on a time, as canon/times.py reads them. Any other form is NULL here
--- and its row goes to Python, which reads it or says why not.
-CREATE OR REPLACE TEMP TABLE ck_times AS
-WITH given AS (
-    SELECT DISTINCT started_text AS text, time_precision AS given FROM ck_rows WHERE shape_ok
-    UNION SELECT DISTINCT ended_text, NULL FROM ck_rows WHERE shape_ok AND ended_text IS NOT NULL
-    UNION SELECT DISTINCT unnest(attributed_at), NULL FROM ck_rows WHERE shape_ok
-), forms AS (
-    SELECT text, given, trim(text) AS t,
-        CASE
-            WHEN regexp_full_match(trim(text), '\d{4}') THEN 'year'
-            WHEN regexp_full_match(trim(text), '\d{4}-\d{2}') THEN 'month'
-            WHEN regexp_full_match(trim(text), '\d{4}-\d{2}-\d{2}') THEN 'day'
-            WHEN regexp_full_match(trim(text), '\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d(Z|[+-]([01]\d|2[0-3]):[0-5]\d)')
-                THEN 'minute'
-            WHEN regexp_full_match(trim(text), '\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(Z|[+-]([01]\d|2[0-3]):[0-5]\d)')
-                THEN 'second'
-        END AS written
-    FROM given WHERE text IS NOT NULL
-), parsed AS (
-    SELECT
-        text, given, written, coalesce(given, written) AS chosen,
-        try_strptime(
-            CASE written WHEN 'year' THEN t || '-01-01T00:00:00' WHEN 'month' THEN t || '-01T00:00:00'
-                         WHEN 'day' THEN t || 'T00:00:00' WHEN 'minute' THEN left(t, 16) || ':00'
-                         ELSE left(t, 19) END,
-            '%Y-%m-%dT%H:%M:%S') AS local,
-        CASE WHEN written IN ('year', 'month', 'day') OR suffix(t, 'Z') THEN 0
-             ELSE (CASE WHEN t[-6] = '-' THEN -1 ELSE 1 END) * (t[-5:-4]::INTEGER * 60 + t[-2:-1]::INTEGER)
-        END AS offset_minutes
-    FROM forms WHERE written IS NOT NULL
-), ranked AS (
-    SELECT *,
-        list_position(['second', 'minute', 'hour', 'day', 'month', 'year'], chosen) AS chosen_rank,
-        list_position(['second', 'minute', 'hour', 'day', 'month', 'year'], written) AS written_rank,
-        date_trunc(chosen, local) AS start_local
-    FROM parsed
-    WHERE local IS NOT NULL AND year(local) BETWEEN 2 AND 9998
-      AND chosen IN ('second', 'minute', 'hour', 'day', 'month', 'year')
-)
-SELECT
-    text, given,
-    (start_local - to_minutes(offset_minutes))::TIMESTAMPTZ AS earliest,
-    (start_local + CASE chosen WHEN 'year' THEN INTERVAL 1 YEAR WHEN 'month' THEN INTERVAL 1 MONTH
-                               WHEN 'day' THEN INTERVAL 1 DAY WHEN 'hour' THEN INTERVAL 1 HOUR
-                               WHEN 'minute' THEN INTERVAL 1 MINUTE ELSE INTERVAL 1 SECOND END
-        - to_minutes(offset_minutes))::TIMESTAMPTZ AS latest,
-    chosen AS precision
-FROM ranked
-WHERE chosen_rank >= written_rank;
+-- the times to read: each start with its precision, each end and attribution date
+CREATE OR REPLACE TEMP TABLE ck_time_texts AS
+SELECT started_text AS text, time_precision AS given FROM ck_rows WHERE shape_ok
+UNION SELECT ended_text, NULL FROM ck_rows WHERE shape_ok AND ended_text IS NOT NULL
+UNION SELECT unnest(attributed_at), NULL FROM ck_rows WHERE shape_ok;
 
 /* checked */
 -- Every rule of the model and the converter that SQL can answer alone. A row passing them
@@ -156,18 +61,18 @@ SELECT
     coalesce(r.shape_ok
         AND r.ref IS NOT NULL AND r.title IS NOT NULL
         AND len(r.attack_types) > 0
-        AND ck_every(list_transform(r.attack_types, lambda x: coalesce(list_contains($attack_types, x), false)))
-        AND (r.time_precision IS NULL OR list_contains($precisions, r.time_precision))
+        AND ck_every(list_transform(r.attack_types, lambda x: coalesce(list_contains($attack_type, x), false)))
+        AND (r.time_precision IS NULL OR list_contains($time_precision, r.time_precision))
         AND s.earliest IS NOT NULL
         AND (r.ended_text IS NULL OR e.earliest IS NOT NULL)
         AND list_contains($evidence, coalesce(r.evidence_text, 'reported'))
-        AND (r.severity IS NULL OR list_contains($severities, r.severity))
+        AND (r.severity IS NULL OR list_contains($severity, r.severity))
         AND (r.url IS NULL OR regexp_full_match(r.url, '(?i)https?://\S+'))
         AND ck_every(list_transform(r.target_domain,
                 lambda x: x IS NULL OR coalesce(regexp_full_match(x, '[\x21-\x7e]+')
                                            AND regexp_full_match(rtrim(lower(x), '.'), '[^/:@\s]+\.[^/:@\s]+'), false)))
-        AND ck_every(list_transform(r.target_sector, lambda x: x IS NULL OR coalesce(list_contains($sectors, x), false)))
-        AND ck_every(list_transform(r.actor_role, lambda x: x IS NULL OR coalesce(list_contains($roles, x), false)))
+        AND ck_every(list_transform(r.target_sector, lambda x: x IS NULL OR coalesce(list_contains($sector, x), false)))
+        AND ck_every(list_transform(r.actor_role, lambda x: x IS NULL OR coalesce(list_contains($actor_role, x), false)))
         AND ck_every(list_transform(r.actor, lambda x: x IS NOT NULL))
         AND (actors_n = 0 OR len(r.actor) > 0)
         AND ck_every(list_transform(r.attributed_at, lambda x: x IS NOT NULL))
@@ -180,8 +85,8 @@ FROM ck_rows r
 LEFT JOIN ck_times s ON s.text = r.started_text AND s.given IS NOT DISTINCT FROM r.time_precision
 LEFT JOIN ck_times e ON e.text = r.ended_text AND e.given IS NULL;
 
-/* countries */
--- the country items to ask Python about
+/* lookup countries */
+-- the country items to ask Python about (ck_countries: raw, code)
 SELECT DISTINCT raw FROM (SELECT unnest(target_country) AS raw FROM ck_checked WHERE row_ok) WHERE raw IS NOT NULL;
 
 /* children */
@@ -221,9 +126,12 @@ WHERE NOT row_ok
    OR line IN (SELECT line FROM ck_targets WHERE country_text IS NOT NULL AND country IS NULL)
    OR line IN (SELECT line FROM ck_actor_items WHERE at_text IS NOT NULL AND at_earliest IS NULL);
 
-/* names */
--- the actor names and organisations to ask Python about
+/* lookup actor names */
+-- the actor names to ask Python about (ck_actor_names: actor, canonical)
 SELECT DISTINCT actor FROM ck_actor_items WHERE line NOT IN (SELECT line FROM ck_python);
+
+/* lookup org words */
+-- the organisations to ask Python about (ck_org_words: organisation, country, name_words)
 SELECT DISTINCT organisation, country FROM ck_targets
 WHERE organisation IS NOT NULL AND line NOT IN (SELECT line FROM ck_python);
 
@@ -252,7 +160,7 @@ SELECT
     CASE WHEN t.sector IS NULL THEN []::VARCHAR[] ELSE [t.sector] END, []::VARCHAR[],
     w.name_words
 FROM ck_targets t
-LEFT JOIN ck_words w ON w.organisation = t.organisation AND w.country IS NOT DISTINCT FROM t.country
+LEFT JOIN ck_org_words w ON w.organisation = t.organisation AND w.country IS NOT DISTINCT FROM t.country
 WHERE t.line NOT IN (SELECT line FROM ck_python);
 
 INSERT INTO stage_actors
@@ -262,10 +170,8 @@ SELECT
 FROM ck_actors;
 
 -- A digest of everything the record says, its targets and actors included: the record's
--- values apart by chr(31) (NULL as chr(30); no row SQL stages holds either), with the sum
--- of its targets' and actors' digests (md5, stable across DuckDB versions), each with its
--- position (a change of order is a change).
-CREATE OR REPLACE TEMP MACRO ck_said(x) AS coalesce(x::VARCHAR, chr(30));
+-- values apart by chr(31), with the sum of its targets' and actors' digests (md5, stable
+-- across DuckDB versions), each with its position (a change of order is a change).
 INSERT INTO stage_main
 WITH targets AS (
     SELECT line, sum(md5_number_lower(concat_ws(chr(31), pos, ck_said(organisation), ck_said(domain), ck_said(country),
@@ -294,9 +200,10 @@ LEFT JOIN actors a USING (line)
 WHERE c.line NOT IN (SELECT line FROM ck_python);
 
 /* done */
-DROP TABLE IF EXISTS ck_raw;
 DROP TABLE IF EXISTS ck_rows;
-DROP TABLE IF EXISTS ck_times;
+DROP TABLE IF EXISTS ck_countries;
+DROP TABLE IF EXISTS ck_actor_names;
+DROP TABLE IF EXISTS ck_org_words;
 DROP TABLE IF EXISTS ck_checked;
 DROP TABLE IF EXISTS ck_targets;
 DROP TABLE IF EXISTS ck_actor_items;

@@ -1,7 +1,7 @@
-"""The curated incidents CSV checked inside DuckDB (ingest/load/checked.py, sql/incidents_csv.sql)
-stores exactly what the careful path (every row through the pydantic model) stores, and
-rejects the same rows with the same words: every file is loaded both ways into real stores
-and the stores compared, digests and load ids aside."""
+"""The curated CSVs checked inside DuckDB (ingest/load/checked.py, sql/checked_csv.sql with
+sql/incidents_csv.sql or sql/events_csv.sql) store exactly what the careful path (every row
+through the pydantic model) stores, and reject the same rows with the same words: every file
+is loaded both ways into real stores and the stores compared, digests and load ids aside."""
 
 from __future__ import annotations
 
@@ -93,6 +93,7 @@ TABLES = {
     "incidents": "* EXCLUDE (content_hash, run_id, file_id, first_loaded_at, loaded_at)",
     "incident_targets": "* EXCLUDE (run_id, file_id)",
     "incident_actors": "* EXCLUDE (run_id, file_id)",
+    "diplomatic_events": "* EXCLUDE (content_hash, run_id, file_id, first_loaded_at, loaded_at)",
     "rejects": "line, pointer, field, reason, errors::VARCHAR, raw",
 }
 
@@ -113,10 +114,12 @@ def _stored(db: Path) -> dict[str, list[tuple[object, ...]]]:
         }
 
 
-def _both_ways(path: Path, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> None:
+def _both_ways(
+    path: Path, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str, fmt: str = "incidents_csv"
+) -> list[bool]:
     """Load `path` checked in DuckDB and careful (every row through the model): same store."""
     fast, careful = copy_store(store, tmp_path / "fast.duckdb"), copy_store(store, tmp_path / "careful.duckdb")
-    used: list[int] = []
+    used: list[bool] = []
 
     def counted(*a: object, **k: object) -> int | None:
         read = STAGE(*a, **k)  # type: ignore[arg-type]
@@ -124,9 +127,9 @@ def _both_ways(path: Path, store: Path, tmp_path: Path, monkeypatch: pytest.Monk
         return read
 
     monkeypatch.setattr(checked, "stage", counted)
-    first = run("ingest", path, "--db", fast, "--format", "incidents_csv", *args)
+    first = run("ingest", path, "--db", fast, "--format", fmt, *args)
     monkeypatch.setattr(checked, "stage", lambda *a, **k: None)
-    second = run("ingest", path, "--db", careful, "--format", "incidents_csv", *args)
+    second = run("ingest", path, "--db", careful, "--format", fmt, *args)
     assert (first.code, first.err.count("rejected")) == (second.code, second.err.count("rejected")), first.err
     assert _stored(fast) == _stored(careful)
     return used
@@ -154,11 +157,11 @@ def test_crlf_files_are_checked_in_duckdb_too(empty_store, tmp_path, monkeypatch
 
 @pytest.mark.parametrize(
     "path",
-    sorted(p for p in (FIXTURES / "incidents_csv").rglob("*.csv")),
-    ids=lambda p: f"{p.parent.name}/{p.name}",
+    sorted(p for fmt in ("incidents_csv", "events_csv") for p in (FIXTURES / fmt).rglob("*.csv")),
+    ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}/{p.name}",
 )
 def test_every_fixture_loads_the_same_both_ways(empty_store, tmp_path, monkeypatch, path):
-    _both_ways(path, empty_store, tmp_path, monkeypatch)
+    _both_ways(path, empty_store, tmp_path, monkeypatch, fmt=path.parent.parent.name)
 
 
 def test_a_cell_over_several_lines_sends_the_file_the_careful_way(empty_store, tmp_path, monkeypatch):
@@ -194,3 +197,45 @@ def test_only_rows_sql_cannot_vouch_for_reach_the_model(tmp_path):
     assert read == 3
     assert seen == [3]  # line 3, the rare row; line 4 repeats a ref, which the merge settles
     assert staged == [(2, "r1"), (4, "r1")]
+
+
+EVENT_HEADER = [
+    "ref", "occurred_at", "time_precision", "title", "event_class", "cameo_code", "actor_countries", "location",
+    "url", "description",
+]  # fmt: skip
+CLASSES = (["", "", "talks", "sanction", "statement", "military"], ["Talks", "negotiation", " talks"])
+CAMEO = (["", "", "046", "163", "112", "0211", "20"], ["46", "21", "abc", "04a", " 046", "00"])
+ACTOR_COUNTRIES = (["", "UKR", "RUS;UKR", "USA;RUS;UKR", "RUS; DEU"], ["Russia", "UKR;", "EU", "ukr", ";"])
+
+
+def _event_row(rng: random.Random, i: int) -> list[str]:
+    return [
+        f"e{i}" if rng.random() < 0.98 else rng.choice([f"e{i // 5}", "", " "]),
+        _pick(rng, TIMES),
+        _pick(rng, PRECISIONS),
+        rng.choice(["Scholz meets Putin", "Duma vote, recognition", '"Quoted" title']) if rng.random() < 0.99 else "",
+        _pick(rng, CLASSES),
+        _pick(rng, CAMEO),
+        _pick(rng, ACTOR_COUNTRIES),
+        rng.choice(["", "Moscow, RUS", "Kyiv"]),
+        _pick(rng, URLS),
+        _pick(rng, TEXTS),
+    ]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_events_checked_in_duckdb_store_what_the_model_stores(empty_store, tmp_path, monkeypatch, seed):
+    rng, path = random.Random(seed), tmp_path / "events.csv"
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(EVENT_HEADER)
+        writer.writerows(_event_row(rng, i) for i in range(600))
+    assert _both_ways(path, empty_store, tmp_path, monkeypatch, fmt="events_csv") == [True]
+    fmt, seen = formats.get("events_csv"), []
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        staging.create(con, fmt)
+        options = StageOptions(None, "utf-8", None, files.NO_FILTER)
+        assert STAGE(con, path, fmt, options, lambda c, s, b: seen.extend(s)) == 600
+        by_sql = con.execute("SELECT count(*) FROM stage_main").fetchall()[0][0]
+    assert by_sql > 300 and len(seen) > 30 and by_sql + len(seen) == 600

@@ -60,4 +60,5 @@ FORMAT = Format(
     convert,
     *csv_layout(CuratedEvent),
     tabular=True,
+    checked="events_csv.sql",
 )
