@@ -19,15 +19,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import httpx
 
 from ingest.feeds.http import Client, FetchError, Policy, shown
 from ingest.load.ledger import FileResult
 from ingest.run.config import Config, Source
 from ingest.run.jobs import Job, RunResult
+
+if TYPE_CHECKING:
+    import httpx
 
 TAXII_TYPE = "application/taxii+json;version=2.1"
 GDELT_BATCH = re.compile(r"/(\d{14})\.(?:translation\.)?export\.CSV\.zip$")

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-
 from ingest import __version__
+
+if TYPE_CHECKING:
+    import httpx  # imported when a source is fetched: a run without one is spared it
 
 T = TypeVar("T")
 RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
@@ -84,6 +85,8 @@ class Client:
     _jitter: random.Random = field(init=False, default_factory=random.Random)
 
     def __post_init__(self) -> None:
+        import httpx
+
         self._http = httpx.Client(
             timeout=httpx.Timeout(self.policy.timeout),
             follow_redirects=True,
@@ -91,6 +94,8 @@ class Client:
         )
 
     def _credentials(self, url: str, headers: Mapping[str, str] | None) -> dict[str, Any]:
+        import httpx
+
         own = self.origin is not None and _origin(url) == _origin(self.origin)
         extra = {**(self.headers if own else {}), **(headers or {})}
         return {"headers": extra, "auth": httpx.BasicAuth(*self.auth) if own and self.auth else None}
@@ -165,6 +170,8 @@ class Client:
             part.unlink(missing_ok=True)
 
     def _retried(self, url: str, attempt: Callable[[], T]) -> T:
+        import httpx
+
         tries = self.policy.retries + 1
         for n in range(tries):
             wait: float | None = None
@@ -219,6 +226,8 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _transport(exc: httpx.TransportError) -> str:
+    import httpx
+
     if isinstance(exc, httpx.RemoteProtocolError):
         return f"the connection broke off: {exc}"
     if isinstance(exc, httpx.ConnectError):

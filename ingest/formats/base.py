@@ -109,15 +109,19 @@ class Format:
     # an SQL file under sql/ that checks and converts the rows inside DuckDB (a tabular format):
     # the model and converter see only the rows it cannot vouch for (ingest/load/checked.py)
     checked: str | None = None
-    adapter: TypeAdapter[list[Any]] = field(init=False, repr=False, compare=False)
+    _adapter: list[TypeAdapter[list[Any]]] = field(default_factory=list, init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        # One adapter per format, built once. A batch is validated in a single call; each
-        # record that fails comes back as its ValidationError in place of a model, so one
-        # bad record neither fails the batch nor makes the good ones validate twice.
-        if self.model is not None:
+    @property
+    def adapter(self) -> TypeAdapter[list[Any]]:
+        """One adapter per format, built when first needed (a run that loads nothing new is
+        spared building twenty). A batch is validated in a single call; each record that
+        fails comes back as its ValidationError in place of a model, so one bad record
+        neither fails the batch nor makes the good ones validate twice."""
+        if not self._adapter:
+            assert self.model is not None, f"{self.name} is staged inside DuckDB"
             item = Annotated[self.model, WrapValidator(_keep_error)]  # type: ignore[name-defined]
-            object.__setattr__(self, "adapter", TypeAdapter(list[item]))
+            self._adapter.append(TypeAdapter(list[item]))
+        return self._adapter[0]
 
     @property
     def streams(self) -> bool:

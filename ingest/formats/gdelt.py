@@ -13,13 +13,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import cache
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
 import pycountry
 
 from ingest.canon import countries
 from ingest.formats.base import EventFilter, Format, SqlStage
 from ingest.inputs import lines
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def params(f: EventFilter) -> dict[str, object]:
@@ -37,6 +40,8 @@ def params(f: EventFilter) -> dict[str, object]:
 def lookups() -> Mapping[str, pa.Table]:
     """ISO alpha-3 codes (CAMEO actor countries are alpha-3, or regions that are not) and
     the FIPS 10-4 crosswalk for the geo columns."""
+    import pyarrow as pa  # when a file is loaded: importing a format costs nothing
+
     codes = sorted({c.alpha_3 for c in pycountry.countries} | {"XKX"})
     crosswalk = countries.fips_codes()
     fips = pa.table({"fips": list(crosswalk), "alpha3": list(crosswalk.values())})
