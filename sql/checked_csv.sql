@@ -41,8 +41,9 @@ CREATE OR REPLACE TEMP MACRO ck_said(x) AS coalesce(x::VARCHAR, chr(30));
 -- reader; and as many cells as the header names. Else the model sees the line. The
 -- commas inside quotes are hidden (as chr(31), which such a line cannot hold) while
 -- the line is split on the others, then put back, and each quoted cell unquoted.
-CREATE OR REPLACE TEMP TABLE ck_cells AS
-SELECT line, raw, shape_ok AND len(f) = $width AS shape_ok, f
+-- (a view: the format's rows read it once, in the same pass)
+CREATE OR REPLACE TEMP VIEW ck_cells AS
+SELECT line, raw, shape_ok, f  -- the format's rows check the count of cells
 FROM (
     SELECT
         line, raw, shape_ok,
@@ -114,6 +115,6 @@ WHERE chosen_rank >= written_rank;
 
 /* done */
 DROP TABLE IF EXISTS ck_raw;
-DROP TABLE IF EXISTS ck_cells;
+DROP VIEW IF EXISTS ck_cells;
 DROP TABLE IF EXISTS ck_time_texts;
 DROP TABLE IF EXISTS ck_times;

@@ -12,7 +12,7 @@ SELECT
     ck_items(actor_countries) AS actor_countries, location, url, description
 FROM (
     SELECT
-        line, raw, shape_ok,
+        line, raw, shape_ok AND len(f) = $width AS shape_ok,
         nullif(trim(f[$i_ref]), '') AS ref,
         ck_cell(f[$i_time_precision]) AS time_precision,
         ck_cell(f[$i_occurred_at]) AS occurred_text,

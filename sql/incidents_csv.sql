@@ -19,7 +19,7 @@ SELECT
     ck_items(attributed_by) AS attributed_by, ck_items(attributed_at) AS attributed_at, url
 FROM (
     SELECT
-        line, raw, shape_ok,
+        line, raw, shape_ok AND len(f) = $width AS shape_ok,
         nullif(trim(f[$i_ref]), '') AS ref,
         nullif(trim(f[$i_title]), '') AS title,
         nullif(trim(f[$i_description]), '') AS description,
