@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -237,3 +238,17 @@ def test_events_checked_in_duckdb_store_what_the_model_stores(empty_store, tmp_p
         writer.writerows(_event_row(rng, i) for i in range(600))
     assert _both_ways(path, empty_store, tmp_path, monkeypatch, fmt="events_csv") == [True]
     _both_paths_used(path, "events_csv")
+
+
+def test_rows_left_to_the_model_go_a_batch_at_a_time(empty_store, tmp_path, monkeypatch):
+    """Many rows SQL cannot vouch for (here with a batch of 4): every batch is staged, in
+    line order, as the careful path stages them."""
+    monkeypatch.setitem(formats._REGISTRY, "incidents_csv", replace(formats.get("incidents_csv"), batch=4))
+    path = tmp_path / "incidents.csv"
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(HEADER[:6])
+        for i in range(30):  # naive times and names of countries: every row is the model's
+            writer.writerow([f"r{i}", "DDoS", "", "ddos", "2022-02-15 13:05" if i % 3 else "2022-02-15T13:05+0200", ""])
+    assert _both_ways(path, empty_store, tmp_path, monkeypatch) == [True]
+    assert len(_stored(tmp_path / "fast.duckdb")["rejects"]) == 20

@@ -112,11 +112,9 @@ def stage(
                 _lookup(con, part.removeprefix("lookup "), found[0])
             else:
                 staging.run(con, found, params)
-        careful_rows = con.execute("SELECT line, raw FROM ck_python ORDER BY line").fetchall()
+        _careful(con, path, fmt, total, crlf, header, options.encoding, validate)
     finally:
         staging.run(con, own["done"] + common["done"], {})
-    if careful_rows:
-        _careful(path, careful_rows, total, crlf, header, options.encoding, validate, con, fmt)
     if options.progress:
         options.progress(path.stat().st_size)
     return int(records)
@@ -146,28 +144,41 @@ def _header(path: Path, fmt: Format, encoding: str) -> list[str] | None:
 
 
 def _careful(
+    con: duckdb.DuckDBPyConnection,
     path: Path,
-    rows: list[tuple[int, str]],
+    fmt: Format,
     total: int,
     crlf: bool,
     header: list[str],
     encoding: str,
     validate: Validate,
-    con: duckdb.DuckDBPyConnection,
-    fmt: Format,
 ) -> None:
-    """The rows SQL did not vouch for, through the model, as the careful path reads them:
-    each with its line ending, as Python's reader keeps it (the last line may have none)."""
-    ending, last = ("\r\n" if crlf else "\n"), _ends_without_newline(path)
-    batch = Batch()
-    records = [
-        csv_record(line, raw + ("" if last and line == total else ending), header, encoding) for line, raw in rows
-    ]
-    for start in range(0, len(records), fmt.batch):
-        part = records[start : start + fmt.batch]
-        validate(part, [r.line or 0 for r in part], batch)
-    for name, table in batch.tables(fmt.kind, fmt.mixed).items():
-        staging.insert(con, name, table)
+    """The rows SQL did not vouch for (ck_python), through the model a batch at a time, as
+    the careful path reads them: each with its line ending, as Python's reader keeps it (the
+    last line may have none). A file of bad rows needs a batch's memory, not the file's."""
+    # numbered in line order: a batch is a range of numbers, which DuckDB finds without scanning the rest
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ck_careful AS "
+        "SELECT row_number() OVER (ORDER BY line) AS n, line, raw FROM ck_python ORDER BY n"
+    )
+    try:
+        ending, last = ("\r\n" if crlf else "\n"), _ends_without_newline(path)
+        [(count,)] = con.execute("SELECT count(*) FROM ck_careful").fetchall()
+        for offset in range(0, int(count), fmt.batch):
+            rows = con.execute(
+                "SELECT line, raw FROM ck_careful WHERE n > $first AND n <= $last ORDER BY n",
+                {"first": offset, "last": offset + fmt.batch},
+            ).fetchall()
+            records = [
+                csv_record(line, raw + ("" if last and line == total else ending), header, encoding)
+                for line, raw in rows
+            ]
+            batch = Batch()
+            validate(records, [r.line or 0 for r in records], batch)
+            for name, table in batch.tables(fmt.kind, fmt.mixed).items():
+                staging.insert(con, name, table)
+    finally:
+        con.execute("DROP TABLE IF EXISTS ck_careful")
 
 
 def _ends_without_newline(path: Path) -> bool:
