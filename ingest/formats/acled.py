@@ -113,7 +113,7 @@ ActorType = Annotated[OptText, AfterValidator(_actor_type)]
 class AcledEvent(BaseModel):
     """The columns cyberlog uses, as ACLED names them (time_precision before event_date)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built when first used: importing a format is cheap
 
     event_id_cnty: Text
     time_precision: Literal["1", "2", "3"]

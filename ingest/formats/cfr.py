@@ -74,7 +74,7 @@ def _one_of(vocabulary: dict[str, Any], listed: bool = False) -> AfterValidator:
 class CfrOperation(BaseModel):
     """A row of the export, columns as CFR names them."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built when first used: importing a format is cheap
 
     Title: Text
     Date: Annotated[TimeValue, PlainValidator(_us_date)]

@@ -114,7 +114,7 @@ Place = Annotated[OptText, AfterValidator(_place)]
 class CissmEvent(BaseModel):
     """A row of the export, columns as CISSM names them."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built when first used: importing a format is cheap
 
     evtDate: Annotated[TimeValue, PlainValidator(_day)]
     actor: OptText = None

@@ -108,7 +108,7 @@ def _method(value: Any) -> str:
 class DcidIncident(BaseModel):
     """A row of a DCID incident sheet: the columns cyberlog uses, as DCID names them."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built when first used: importing a format is cheap
 
     sheet: Text  # not a column: the sheet the row is from (the reader adds it)
     Cyberincidentnum: Text

@@ -64,7 +64,7 @@ def _address(value: str | None) -> str | None:
 class DdosiaRequest(BaseModel):
     """One entry of a list's `targets`: the keys cyberlog keeps (others are not read)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built when first used: importing a format is cheap
 
     snapshot: datetime
     host: Domain

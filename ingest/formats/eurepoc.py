@@ -60,7 +60,7 @@ PyList = Annotated[list[Any], BeforeValidator(_py_list)]
 class EurepocIncident(BaseModel):
     """The columns cyberlog uses, as EuRepoC names them."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built when first used: importing a format is cheap
 
     ID: Text
     name: Text

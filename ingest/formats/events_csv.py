@@ -20,7 +20,7 @@ CameoCode = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidato
 
 
 class CuratedEvent(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built when first used: importing a format is cheap
 
     ref: Text
     time_precision: Precision | None = None

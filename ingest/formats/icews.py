@@ -63,7 +63,7 @@ def _goldstein(value: float) -> float:
 class IcewsEvent(BaseModel):
     """A row of an ICEWS events file, columns as ICEWS names them (District is not used)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built when first used: importing a format is cheap
 
     event_id: Text = Field(alias="Event ID")
     event_date: Annotated[TimeValue, PlainValidator(_day)] = Field(alias="Event Date")

@@ -28,7 +28,7 @@ from ingest.formats.base import Country, Domain, Format, OptText, OptTime, Text,
 class CuratedIncident(BaseModel):
     """A row as the analyst wrote it. Field order matters: time_precision before the times."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built when first used: importing a format is cheap
 
     ref: Text
     title: Text

@@ -83,7 +83,7 @@ Lower = Annotated[OptText, AfterValidator(lambda v: v.lower() if v else None)]
 class PolecatEvent(BaseModel):
     """A row of a POLECAT events file: the columns cyberlog uses, as POLECAT names them."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built when first used: importing a format is cheap
 
     event_id: Text = Field(alias="Event ID")
     event_date: Day = Field(alias="Event Date")

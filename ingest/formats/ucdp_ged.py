@@ -163,7 +163,7 @@ _ORDER = "UCDP's estimates run low <= best <= high"
 class GedEvent(BaseModel):
     """The columns cyberlog uses, as UCDP names them (validated low before best before high)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built when first used: importing a format is cheap
 
     id: Annotated[int, Field(ge=0)]
     relid: OptText = None

@@ -112,7 +112,7 @@ def _flag(value: Any) -> int:
 class ViinaReport(BaseModel):
     """A labels row and its event_info columns; the label columns are added below."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built when first used: importing a format is cheap
 
     viina_version: Annotated[datetime, PlainValidator(_stamp)] | None = None
     event_id: Text
