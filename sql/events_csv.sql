@@ -13,16 +13,16 @@ SELECT
 FROM (
     SELECT
         line, raw, shape_ok AND len(f) = $width AS shape_ok,
-        nullif(trim(f[$i_ref]), '') AS ref,
-        ck_cell(f[$i_time_precision]) AS time_precision,
-        ck_cell(f[$i_occurred_at]) AS occurred_text,
-        nullif(trim(f[$i_title]), '') AS title,
-        nullif(trim(f[$i_event_class]), '') AS event_class,
-        nullif(trim(f[$i_cameo_code]), '') AS cameo_code,
-        nullif(trim(f[$i_actor_countries]), '') AS actor_countries,
-        nullif(trim(f[$i_location]), '') AS location,
-        nullif(trim(f[$i_url]), '') AS url,
-        nullif(trim(f[$i_description]), '') AS description
+        nullif(trim(f[$i_ref::INTEGER]::VARCHAR), '') AS ref,
+        ck_cell(f[$i_time_precision::INTEGER]::VARCHAR) AS time_precision,
+        ck_cell(f[$i_occurred_at::INTEGER]::VARCHAR) AS occurred_text,
+        nullif(trim(f[$i_title::INTEGER]::VARCHAR), '') AS title,
+        nullif(trim(f[$i_event_class::INTEGER]::VARCHAR), '') AS event_class,
+        nullif(trim(f[$i_cameo_code::INTEGER]::VARCHAR), '') AS cameo_code,
+        nullif(trim(f[$i_actor_countries::INTEGER]::VARCHAR), '') AS actor_countries,
+        nullif(trim(f[$i_location::INTEGER]::VARCHAR), '') AS location,
+        nullif(trim(f[$i_url::INTEGER]::VARCHAR), '') AS url,
+        nullif(trim(f[$i_description::INTEGER]::VARCHAR), '') AS description
     FROM ck_cells
 );
 

@@ -20,24 +20,24 @@ SELECT
 FROM (
     SELECT
         line, raw, shape_ok AND len(f) = $width AS shape_ok,
-        nullif(trim(f[$i_ref]), '') AS ref,
-        nullif(trim(f[$i_title]), '') AS title,
-        nullif(trim(f[$i_description]), '') AS description,
-        nullif(trim(f[$i_attack_types]), '') AS attack_types,
-        ck_cell(f[$i_time_precision]) AS time_precision,
-        ck_cell(f[$i_started_at]) AS started_text,
-        ck_cell(f[$i_ended_at]) AS ended_text,
-        ck_cell(f[$i_evidence]) AS evidence_text,
-        ck_cell(f[$i_severity]) AS severity,
-        nullif(trim(f[$i_target_org]), '') AS target_org,
-        nullif(trim(f[$i_target_domain]), '') AS target_domain,
-        nullif(trim(f[$i_target_country]), '') AS target_country,
-        nullif(trim(f[$i_target_sector]), '') AS target_sector,
-        nullif(trim(f[$i_actor]), '') AS actor,
-        nullif(trim(f[$i_actor_role]), '') AS actor_role,
-        nullif(trim(f[$i_attributed_by]), '') AS attributed_by,
-        nullif(trim(f[$i_attributed_at]), '') AS attributed_at,
-        nullif(trim(f[$i_url]), '') AS url
+        nullif(trim(f[$i_ref::INTEGER]::VARCHAR), '') AS ref,
+        nullif(trim(f[$i_title::INTEGER]::VARCHAR), '') AS title,
+        nullif(trim(f[$i_description::INTEGER]::VARCHAR), '') AS description,
+        nullif(trim(f[$i_attack_types::INTEGER]::VARCHAR), '') AS attack_types,
+        ck_cell(f[$i_time_precision::INTEGER]::VARCHAR) AS time_precision,
+        ck_cell(f[$i_started_at::INTEGER]::VARCHAR) AS started_text,
+        ck_cell(f[$i_ended_at::INTEGER]::VARCHAR) AS ended_text,
+        ck_cell(f[$i_evidence::INTEGER]::VARCHAR) AS evidence_text,
+        ck_cell(f[$i_severity::INTEGER]::VARCHAR) AS severity,
+        nullif(trim(f[$i_target_org::INTEGER]::VARCHAR), '') AS target_org,
+        nullif(trim(f[$i_target_domain::INTEGER]::VARCHAR), '') AS target_domain,
+        nullif(trim(f[$i_target_country::INTEGER]::VARCHAR), '') AS target_country,
+        nullif(trim(f[$i_target_sector::INTEGER]::VARCHAR), '') AS target_sector,
+        nullif(trim(f[$i_actor::INTEGER]::VARCHAR), '') AS actor,
+        nullif(trim(f[$i_actor_role::INTEGER]::VARCHAR), '') AS actor_role,
+        nullif(trim(f[$i_attributed_by::INTEGER]::VARCHAR), '') AS attributed_by,
+        nullif(trim(f[$i_attributed_at::INTEGER]::VARCHAR), '') AS attributed_at,
+        nullif(trim(f[$i_url::INTEGER]::VARCHAR), '') AS url
     FROM ck_cells
 );
 
