@@ -144,7 +144,7 @@ def _both_paths_used(path: Path, name: str) -> None:
         con.execute("SET TimeZone = 'UTC'")
         staging.create(con, fmt)
         options = StageOptions(None, "utf-8", None, files.NO_FILTER)
-        assert STAGE(con, path, fmt, options, lambda c, s, b: seen.extend(s)) == 600
+        assert STAGE(con, path, fmt, options, lambda c, s: seen.extend(s)) == 600
         by_sql = con.execute("SELECT count(*) FROM stage_main").fetchall()[0][0]
     assert by_sql > 300 and len(seen) > 30 and by_sql + len(seen) == 600
 
@@ -198,7 +198,7 @@ def test_only_rows_sql_cannot_vouch_for_reach_the_model(tmp_path):
     seen: list[int] = []
     with duckdb.connect() as con:
         staging.create(con, fmt)
-        read = STAGE(con, path, fmt, StageOptions(None, "utf-8", None, files.NO_FILTER), lambda c, s, b: seen.extend(s))
+        read = STAGE(con, path, fmt, StageOptions(None, "utf-8", None, files.NO_FILTER), lambda c, s: seen.extend(s))
         staged = con.execute("SELECT seq, source_ref FROM stage_main ORDER BY seq").fetchall()
     assert read == 3
     assert seen == [3]  # line 3, the rare row; line 4 repeats a ref, which the merge settles

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -26,6 +27,7 @@ from pydantic import (
     ValidationInfo,
     ValidatorFunctionWrapHandler,
     WrapValidator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -109,19 +111,16 @@ class Format:
     # an SQL file under sql/ that checks and converts the rows inside DuckDB (a tabular format):
     # the model and converter see only the rows it cannot vouch for (ingest/load/checked.py)
     checked: str | None = None
-    _adapter: list[TypeAdapter[list[Any]]] = field(default_factory=list, init=False, repr=False, compare=False)
 
-    @property
+    @cached_property  # kept in the instance's __dict__, which a frozen dataclass still has
     def adapter(self) -> TypeAdapter[list[Any]]:
         """One adapter per format, built when first needed (a run that loads nothing new is
         spared building twenty). A batch is validated in a single call; each record that
         fails comes back as its ValidationError in place of a model, so one bad record
         neither fails the batch nor makes the good ones validate twice."""
-        if not self._adapter:
-            assert self.model is not None, f"{self.name} is staged inside DuckDB"
-            item = Annotated[self.model, WrapValidator(_keep_error)]  # type: ignore[name-defined]
-            self._adapter.append(TypeAdapter(list[item]))
-        return self._adapter[0]
+        assert self.model is not None, f"{self.name} is staged inside DuckDB"
+        item = Annotated[self.model, WrapValidator(_keep_error)]  # type: ignore[name-defined]
+        return TypeAdapter(list[item])
 
     @property
     def streams(self) -> bool:
@@ -249,6 +248,18 @@ Domain = Annotated[str, AfterValidator(_domain)]
 Url = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidator(lambda v: v and _url(v))]
 Latitude = Annotated[float | None, BeforeValidator(_blank_to_none), Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float | None, BeforeValidator(_blank_to_none), Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
+def absent_as(marker: str) -> Any:
+    """A model's before-validator: a cell holding only `marker` (ICEWS's `NA`, POLECAT's
+    `None`) is an absent value, like a blank one."""
+
+    def drop(cls: type[BaseModel], data: Any) -> Any:
+        if isinstance(data, dict):
+            return {name: cell for name, cell in data.items() if not (isinstance(cell, str) and cell.strip() == marker)}
+        return data
+
+    return model_validator(mode="before")(classmethod(drop))  # type: ignore[arg-type]
 
 
 def items(item_type: Any) -> Any:

@@ -13,13 +13,13 @@ import re
 from functools import cache
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
 from pydantic_core import PydanticCustomError
 
 from ingest.canon import cameo, countries
 from ingest.canon.records import DiplomaticEvent, EventDetail
 from ingest.canon.times import TimeValue, parse_time
-from ingest.formats.base import Format, Latitude, Longitude, OptText, Text, csv_layout
+from ingest.formats.base import Format, Latitude, Longitude, OptText, Text, absent_as, csv_layout
 from ingest.inputs.readers import csv_header
 
 ABSENT = "NA"
@@ -85,13 +85,7 @@ class IcewsEvent(BaseModel):
     latitude: Latitude = Field(None, alias="Latitude")
     longitude: Longitude = Field(None, alias="Longitude")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _absent(cls, data: Any) -> Any:
-        """An `NA` cell is an absent value, like a blank one."""
-        if isinstance(data, dict):
-            return {name: cell for name, cell in data.items() if not (isinstance(cell, str) and cell.strip() == ABSENT)}
-        return data
+    _absent = absent_as(ABSENT)
 
 
 def _country(name: str | None) -> str | None:

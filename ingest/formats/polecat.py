@@ -17,14 +17,14 @@ from functools import cache
 from importlib import resources
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
 from pydantic_core import PydanticCustomError
 
 from ingest.canon import countries, vocab
 from ingest.canon.records import Actor, DiplomaticEvent, EventClass, EventDetail, Incident, Target
 from ingest.canon.times import TimeValue, parse_time
 from ingest.formats import polecat_files
-from ingest.formats.base import Format, Latitude, Longitude, OptText, Text
+from ingest.formats.base import Format, Latitude, Longitude, OptText, Text, absent_as
 from ingest.inputs.readers import csv_header
 
 TYPES = (
@@ -112,13 +112,7 @@ class PolecatEvent(BaseModel):
     version: OptText = Field(None, alias="Version")
     release: datetime | None = Field(None, alias="(release)")  # from the file's name, by the reader
 
-    @model_validator(mode="before")
-    @classmethod
-    def _absent(cls, data: Any) -> Any:
-        """A cell that is the literal `None` is an absent value, like a blank one."""
-        if isinstance(data, dict):
-            return {name: cell for name, cell in data.items() if not (isinstance(cell, str) and cell.strip() == ABSENT)}
-        return data
+    _absent = absent_as(ABSENT)
 
 
 @cache

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +36,9 @@ from ingest.formats.base import Format
 from ingest.inputs import lines
 from ingest.inputs.readers import RawRecord, csv_record
 from ingest.load import staging
-from ingest.load.columns import Batch
 from ingest.load.staging import StageOptions
 
-Validate = Callable[[list[RawRecord], list[int], Batch], None]  # the careful path for some records
+Careful = Callable[[list[RawRecord], Iterable[int]], None]  # records through the model, staged (files.py)
 COMMON = "checked_csv.sql"
 STR, WORDS = pa.string(), pa.list_(pa.string())
 
@@ -76,7 +75,7 @@ LOOKUPS: dict[str, tuple[Callable[..., dict[str, Any]], pa.Schema]] = {
 
 
 def stage(
-    con: duckdb.DuckDBPyConnection, path: Path, fmt: Format, options: StageOptions, validate: Validate
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: Format, options: StageOptions, stage_records: Careful
 ) -> int | None:
     """Stage the file through `fmt.checked`; returns how many records it read, or None when
     the file must take the careful path (nothing staged)."""
@@ -86,7 +85,7 @@ def stage(
     head = lines.head(path, 65536)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 by its BOM, as the careful reader takes it
         return None
-    header = _header(path, fmt, options.encoding)
+    header = _header(path, head, fmt, options.encoding)
     if header is None:
         return None
     common, own = staging.parts(COMMON), staging.parts(fmt.checked)
@@ -112,7 +111,7 @@ def stage(
                 _lookup(con, part.removeprefix("lookup "), found[0])
             else:
                 staging.run(con, found, params)
-        _careful(con, path, fmt, total, crlf, header, options.encoding, validate)
+        _careful(con, path, fmt, total, crlf, header, options.encoding, stage_records)
     finally:
         staging.run(con, own["done"] + common["done"], {})
     if options.progress:
@@ -129,17 +128,17 @@ def _lookup(con: duckdb.DuckDBPyConnection, name: str, query: str) -> None:
     con.unregister("_lookup")
 
 
-def _header(path: Path, fmt: Format, encoding: str) -> list[str] | None:
-    """The header as the format's reader checks it (its errors are the file's), or None when
-    it is not one line."""
+def _header(path: Path, head: bytes, fmt: Format, encoding: str) -> list[str] | None:
+    """The header as the format's reader checks it (its errors are the file's), from the
+    file's first bytes; None when it is not one line among them."""
     records = fmt.read(path, encoding, None)
     next(records, None)  # the reader checks the header before its first record
     records.close()  # type: ignore[attr-defined]
-    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as stream:
-        line = stream.readline()
-    if line.count('"') % 2:
+    first, newline, _ = head.partition(b"\n")
+    line = first.decode("utf-8-sig", errors="surrogateescape").removesuffix("\r")
+    if not newline or line.count('"') % 2:
         return None
-    row = next(csv.reader([line.rstrip("\r\n")], strict=True), [])
+    row = next(csv.reader([line], strict=True), [])
     return [name.strip() for name in row]
 
 
@@ -151,7 +150,7 @@ def _careful(
     crlf: bool,
     header: list[str],
     encoding: str,
-    validate: Validate,
+    stage_records: Careful,
 ) -> None:
     """The rows SQL did not vouch for (ck_python), through the model a batch at a time, as
     the careful path reads them: each with its line ending, as Python's reader keeps it (the
@@ -173,10 +172,7 @@ def _careful(
                 csv_record(line, raw + ("" if last and line == total else ending), header, encoding)
                 for line, raw in rows
             ]
-            batch = Batch()
-            validate(records, [r.line or 0 for r in records], batch)
-            for name, table in batch.tables(fmt.kind, fmt.mixed).items():
-                staging.insert(con, name, table)
+            stage_records(records, [line for line, _ in rows])
     finally:
         con.execute("DROP TABLE IF EXISTS ck_careful")
 

@@ -327,24 +327,24 @@ def _stage_file(
             return staging.stage_sql(con, plain, fmt, options, skipped, Path(work))
         plain = path if fmt.reads_archives else archives.unpack(path, Path(work))
         context = {"zone": options.zone}
+
+        def stage_records(chunk: list[RawRecord], seqs: Iterable[int]) -> None:
+            """Records through the format's model and converter, into the stage tables."""
+            with _paused_gc():
+                batch = Batch()
+                _validate(fmt, chunk, context, batch, seqs, skipped)
+                tables = batch.tables(fmt.kind, fmt.mixed)
+            for name, table in tables.items():
+                staging.insert(con, name, table)
+
         if fmt.checked is not None:  # checked inside DuckDB; the model sees only the rows SQL cannot vouch for
-
-            def careful(chunk: list[RawRecord], seqs: list[int], batch: Batch) -> None:
-                with _paused_gc():
-                    _validate(fmt, chunk, context, batch, seqs, skipped)
-
-            read = checked.stage(con, plain, fmt, options, careful)
+            read = checked.stage(con, plain, fmt, options, stage_records)
             if read is not None:
                 return read
         seq = 0
         for chunk in _batches(fmt.read(plain, options.encoding, options.progress), fmt.batch):
-            with _paused_gc():
-                batch = Batch()
-                _validate(fmt, chunk, context, batch, range(seq, seq + len(chunk)), skipped)
-                tables = batch.tables(fmt.kind, fmt.mixed)
+            stage_records(chunk, range(seq, seq + len(chunk)))
             seq += len(chunk)
-            for name, table in tables.items():
-                staging.insert(con, name, table)
         return seq
 
 
