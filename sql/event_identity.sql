@@ -43,23 +43,35 @@ SEMI JOIN (SELECT event_id FROM event_clusters
 -- touched days' range first.
 CREATE OR REPLACE TEMP TABLE ev_records AS
 WITH days AS (
-    SELECT DISTINCT CAST(occurred_at + (occurred_latest - occurred_at) / 2 AS DATE) AS day FROM ev_touched
+    SELECT DISTINCT middle_day(occurred_at, occurred_latest) AS day FROM ev_touched
 ), candidates AS (
-    SELECT *, CAST(occurred_at + (occurred_latest - occurred_at) / 2 AS DATE) AS day
+    SELECT
+        event_id, first_loaded_at, event_class, url, latitude, longitude, location_precision, actor_countries,
+        middle_day(occurred_at, occurred_latest) AS day,
+        actor1 IS NOT NULL AND actor1_country IS NULL AS unknown1,
+        actor2 IS NOT NULL AND actor2_country IS NULL AS unknown2,
+        hash(actor_countries, actor1 IS NOT NULL AND actor1_country IS NULL,
+             actor2 IS NOT NULL AND actor2_country IS NULL) AS actor_key
     FROM diplomatic_events
     WHERE time_precision IN ('second', 'minute', 'hour', 'day')
       AND occurred_at >= (SELECT min(day) FROM days) - INTERVAL 1 DAY
       AND occurred_at < (SELECT max(day) FROM days) + INTERVAL 2 DAY
-)
-SELECT
-    event_id, first_loaded_at, event_class, url, day, latitude, longitude, location_precision,
+), actor_sets AS (
     -- an actor the source names without a country (NATO, the EU) is '?': "NATO comments on
-    -- Russia" is not "the Duma appeals to Russia"
-    list_sort(list_distinct(actor_countries
-        || CASE WHEN actor1 IS NOT NULL AND actor1_country IS NULL THEN ['?'] ELSE [] END
-        || CASE WHEN actor2 IS NOT NULL AND actor2_country IS NULL THEN ['?'] ELSE [] END)) AS actors
-FROM candidates
-WHERE day IN (SELECT day FROM days);
+    -- Russia" is not "the Duma appeals to Russia". Worked once per distinct combination (a
+    -- day of GDELT has a million records and a few hundred), not once per record
+    SELECT
+        actor_key, actor_countries, unknown1, unknown2,
+        list_sort(list_distinct(actor_countries
+            || CASE WHEN unknown1 THEN ['?'] ELSE [] END
+            || CASE WHEN unknown2 THEN ['?'] ELSE [] END)) AS actors
+    FROM (SELECT DISTINCT actor_key, actor_countries, unknown1, unknown2 FROM candidates)
+)
+SELECT c.event_id, c.first_loaded_at, c.event_class, c.url, c.day, c.latitude, c.longitude, c.location_precision, a.actors
+FROM candidates c
+JOIN actor_sets a ON a.actor_key = c.actor_key  -- and, should two keys ever collide:
+    AND a.actor_countries = c.actor_countries AND a.unknown1 = c.unknown1 AND a.unknown2 = c.unknown2
+WHERE c.day IN (SELECT day FROM days);
 
 CREATE OR REPLACE TEMP TABLE ev_events AS
 WITH placed AS (
@@ -96,9 +108,10 @@ WITH normalised AS (
     FROM ev_events
     WHERE url IS NOT NULL
 ), pages AS (
+    -- a page of one record joins nothing
     SELECT * FROM normalised
-    WHERE regexp_matches(page, '^[^/]+/.')
-      AND page IN (SELECT page FROM normalised GROUP BY page HAVING count(*) <= $max_url_share)
+    WHERE page IN (SELECT page FROM normalised GROUP BY page HAVING count(*) BETWEEN 2 AND $max_url_share)
+      AND regexp_matches(page, '^[^/]+/.')
 )
 SELECT DISTINCT a.grp AS grp_a, b.grp AS grp_b
 FROM pages a
@@ -113,22 +126,31 @@ WHERE list_has_all(a.actors, b.actors) OR list_has_all(b.actors, a.actors);
 -- the records (a coded feed gives one per row), and `clusters show` shows them.
 CREATE OR REPLACE TEMP TABLE ev_assigned AS
 WITH members AS (
-    SELECT e.*, coalesce(r.root, e.grp) AS comp
+    SELECT e.event_id, e.first_loaded_at, coalesce(r.root, e.grp) AS comp
     FROM ev_events e
     LEFT JOIN ev_roots r ON r.grp = e.grp
-), led AS (
-    SELECT *, arg_min(event_id, (first_loaded_at, event_id)) OVER (PARTITION BY comp) AS first
+), leads AS (
+    -- a record alone in its group joins no event: grouped, not windowed (a window sorts a
+    -- million records of a day of GDELT; a hash aggregate does not)
+    SELECT comp, arg_min(event_id, (first_loaded_at, event_id)) AS first
     FROM members
+    GROUP BY comp
+    HAVING count(*) > 1
+), led AS (
+    SELECT m.*, l.first FROM members m JOIN leads l USING (comp)
 ), undone AS (
     SELECT event_a, event_b FROM v_event_links WHERE decision = 'undone'
+), parted AS MATERIALIZED (
+    -- the few records a pair was undone for, found before they are paired with the others
+    -- of their group (paired first, a day of GDELT's groups make hundreds of millions of pairs)
+    SELECT * FROM led WHERE event_id IN (SELECT event_a FROM undone UNION SELECT event_b FROM undone)
 ), apart AS (
     -- a record some pair was undone for follows the first record it was not undone with
     -- (itself, when it was undone with every earlier one)
     SELECT m.event_id, arg_min(c.event_id, (c.first_loaded_at, c.event_id)) AS lead
-    FROM led m
+    FROM parted m
     JOIN led c ON c.comp = m.comp
-    WHERE m.event_id IN (SELECT event_a FROM undone UNION SELECT event_b FROM undone)
-      AND NOT EXISTS (SELECT 1 FROM undone u
+    WHERE NOT EXISTS (SELECT 1 FROM undone u
                       WHERE u.event_a = least(m.event_id, c.event_id) AND u.event_b = greatest(m.event_id, c.event_id))
     GROUP BY m.event_id
 ), kept AS (
@@ -137,8 +159,8 @@ WITH members AS (
     LEFT JOIN apart a USING (event_id)
 )
 SELECT event_id, lead
-FROM (SELECT *, count(*) OVER (PARTITION BY lead) AS records FROM kept)
-WHERE records > 1;
+FROM kept
+WHERE lead IN (SELECT lead FROM kept GROUP BY lead HAVING count(*) > 1);
 
 -- what changes: a worked record that joins an event, moves to another, or leaves one
 CREATE OR REPLACE TEMP TABLE ev_changed AS
