@@ -247,18 +247,41 @@ def baseline(data: Path, db: Path, rows: int) -> float:
     return elapsed
 
 
+# A child's peak RSS as wait4 gives it counts the pages of the process it was forked from: a
+# benchmark holding a DuckDB baseline's buffers or a store it built would lend every command
+# its own size (a 4 GB parent made every report "4 GB"). So each command is forked by a small
+# launcher (a fresh interpreter, about 10 MB), which times it and reports its CPU and peak RSS
+# through a pipe.
+LAUNCH = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+elapsed = time.perf_counter() - start
+os.write(int(sys.argv[1]), f"{elapsed} {usage.ru_utime + usage.ru_stime} {usage.ru_maxrss}".encode())
+code = os.waitstatus_to_exitcode(status)
+os._exit(code if code >= 0 else 128 - code)
+"""
+
+
 def child(cmd: list[str], log: Path, expect: int, module: bool = True) -> tuple[float, float, float]:
-    """Run `python -m ingest CMD` (or `python CMD`): wall time, CPU time and peak RSS (MiB), via wait4."""
+    """Run `python -m ingest CMD` (or `python CMD`): wall time, CPU time and peak RSS (MiB) of
+    that process alone, from its launcher's wait4 (see LAUNCH)."""
+    argv = [sys.executable, "-m", "ingest", *cmd] if module else [sys.executable, *cmd]
+    read, write = os.pipe()
     with log.open("wb") as out:
-        start = time.perf_counter()
-        argv = [sys.executable, "-m", "ingest", *cmd] if module else [sys.executable, *cmd]
-        proc = subprocess.Popen(argv, stdout=out, stderr=out)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        launch = [sys.executable, "-c", LAUNCH, str(write), *argv]
+        proc = subprocess.Popen(launch, stdout=out, stderr=out, pass_fds=(write,))
+        os.close(write)
+        with os.fdopen(read, "rb") as pipe:
+            report = pipe.read().decode()
+        proc.wait()
     if proc.returncode != expect:
         fail(f"cyberlog {' '.join(cmd)} exited {proc.returncode}, expected {expect}", log)
-    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # KiB on Linux
+    elapsed, cpu, rss = (float(v) for v in report.split())
+    return elapsed, cpu, rss / 1024  # KiB on Linux
 
 
 def stored(db: Path, sql: str) -> tuple[int, ...]:

@@ -1,13 +1,13 @@
 """Report benchmark: every canned report over a synthetic store of 1M incidents and 1M events.
 
-    python benchmarks/bench_reports.py [--incidents N] [--events N] [--seed S] [--workdir DIR]
+    python benchmarks/bench_reports.py [--incidents N] [--events N] [--repeat R] [--seed S] [--workdir DIR]
 
 Builds the store with cyberlog's own schema, filled by SQL (this measures the reports,
 not ingest): incidents over 2014-2022 with a realistic mix of precisions, one target each
 in 20 countries and 10 sectors, attributions on a third of them, a tenth of them paired
 into cross-source clusters, and diplomatic events in every class, mostly known to the day
 as GDELT gives them (a tenth to the hour), one class (recognition) rare. Then runs each
-report as `cyberlog report run` in a subprocess, best of 3, and prints its wall time and
+report as `cyberlog report run` in a subprocess, best of R (3), and prints its wall time and
 peak RSS. No timing assertions: exits non-zero only when a report fails.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import duckdb
@@ -136,40 +137,45 @@ def build(db: Path, incidents: int, events: int, seed: int) -> None:
         con.execute("CHECKPOINT")
 
 
-def run(work: Path, incidents: int, events: int, seed: int) -> None:
+def run(work: Path, incidents: int, events: int, seed: int, repeat: int) -> None:
     db, log = work / "store.duckdb", work / "cyberlog.log"
+    started = time.perf_counter()
     build(db, incidents, events, seed)
-    print(f"store: {incidents:,} incidents, {events:,} diplomatic events, {db.stat().st_size / 2**20:,.0f} MiB")
+    print(
+        f"store: {incidents:,} incidents, {events:,} diplomatic events, {db.stat().st_size / 2**20:,.0f} MiB "
+        f"(filled by SQL in {time.perf_counter() - started:.0f} s)"
+    )
     # the floor, in a fresh process like the reports: DuckDB writing the whole incidents table to CSV
     copy = (
         f"import duckdb; duckdb.connect({str(db)!r}, read_only=True)"
         f".execute(\"COPY incidents TO '{work / 'incidents.csv'}' (HEADER)\")"
     )
-    base = min(child(["-c", copy], log, 0, module=False)[0] for _ in range(3))
+    base = min(child(["-c", copy], log, 0, module=False)[0] for _ in range(repeat))
     print(f"{'baseline: COPY incidents':22} {base:6.2f} s   (DuckDB alone, every incident to CSV)")
     for report, params in RUNS:
         out = work / f"{report}.csv"
         timings = [
-            child(["report", "run", report, *params, "--db", str(db), "--out", str(out)], log, 0) for _ in range(3)
+            child(["report", "run", report, *params, "--db", str(db), "--out", str(out)], log, 0) for _ in range(repeat)
         ]
         wall, peak = min(t[0] for t in timings), max(t[2] for t in timings)
         rows = sum(1 for _ in out.open(encoding="utf-8")) - 1
         shown = " ".join(params[1::2]) or "(defaults)"
         print(f"{report:22} {wall:6.2f} s  {wall / base:5.1f}x  peak RSS {peak:6,.0f} MiB  {rows:>8,} rows  {shown}")
-    print("Best of 3 each, wall time of the whole command (start-up included); ratio to the baseline.")
+    print(f"Best of {repeat} each, wall time of the whole command (start-up included); ratio to the baseline.")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each report, the best kept")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, help="keep the files here [default: temp dir]")
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench_reports_"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        run(work.resolve(), args.incidents, args.events, args.seed)
+        run(work.resolve(), args.incidents, args.events, args.seed, args.repeat)
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
