@@ -429,14 +429,30 @@ CREATE OR REPLACE MACRO report_page_of(lowered) AS (
 
 CREATE OR REPLACE MACRO report_page(url) AS (report_page_of(lower(url)));
 
--- The UTC day of the exact middle of an interval, in whole microseconds, without intervals
--- or time zones: 20 times faster than CAST(a + (b - a) / 2 AS DATE) in UTC, and the same
--- day wherever the middle is a whole microsecond (event identity works every record of the
--- days a run touched).
+-- The day of the middle of an interval in the zone `tz`, as days since 1970-01-01: what the
+-- event studies and lag profiles count by. In UTC (their default) it is worked in whole
+-- microseconds, the middle's exact day, without intervals or the zone's rules: 30 times
+-- faster (a decade of GDELT is 100M records) and the same day wherever the middle is a whole
+-- microsecond. In any other zone, through DuckDB's time zone rules.
+CREATE OR REPLACE MACRO day_number(first_instant, end_instant, tz) AS (
+    CASE WHEN tz = 'UTC'
+         THEN (epoch_us(first_instant) + epoch_us(end_instant)) // 172800000000
+              - CASE WHEN (epoch_us(first_instant) + epoch_us(end_instant)) % 172800000000 < 0 THEN 1 ELSE 0 END
+         ELSE CAST(epoch(CAST(timezone(tz, first_instant + (end_instant - first_instant) / 2) AS DATE)) / 86400
+                   AS BIGINT)
+    END
+);
+
+-- The hour of the middle of an interval, as hours since 1970 (UTC), in whole microseconds.
+CREATE OR REPLACE MACRO hour_number(first_instant, end_instant) AS (
+    (epoch_us(first_instant) + epoch_us(end_instant)) // 7200000000
+        - CASE WHEN (epoch_us(first_instant) + epoch_us(end_instant)) % 7200000000 < 0 THEN 1 ELSE 0 END
+);
+
+-- The UTC day of the middle of an interval, as a date (event identity works every record of
+-- the days a run touched).
 CREATE OR REPLACE MACRO middle_day(first_instant, end_instant) AS (
-    DATE '1970-01-01' + CAST(((epoch_us(first_instant) + epoch_us(end_instant)) // 172800000000)
-        - CASE WHEN (epoch_us(first_instant) + epoch_us(end_instant)) % 172800000000 < 0 THEN 1 ELSE 0 END
-        AS INTEGER)
+    DATE '1970-01-01' + CAST(day_number(first_instant, end_instant, 'UTC') AS INTEGER)
 );
 
 -- A time as what it is, for people to read (UTC): a day as 2022-02-15, a month as 2022-02,

@@ -1,6 +1,7 @@
 """The store's macros that take a fast path (sql/schema.sql) give what their plain definition
 gives, on a real store: report_page without regular expressions for plain http(s) URLs, and
-middle_day in whole microseconds instead of intervals and time zones."""
+day_number, hour_number and middle_day in whole microseconds instead of intervals and time
+zones."""
 
 from __future__ import annotations
 
@@ -82,3 +83,21 @@ def test_middle_day_is_the_day_intervals_give_for_whole_seconds(con, spans):
         {"a": [as_instant(a) for a, _ in pairs], "b": [as_instant(b) for _, b in pairs]},
     ).fetchall()
     assert [fast for fast, _ in rows] == [plain for _, plain in rows]
+
+
+ZONES = ["UTC", "Europe/Kyiv", "America/St_Johns", "Asia/Kathmandu", "Pacific/Chatham"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(microseconds, st.integers(0, 10**7)), min_size=1, max_size=30), st.sampled_from(ZONES))
+def test_day_and_hour_numbers_are_what_intervals_and_zones_give(con, spans, zone):
+    # whole seconds, as every source writes them: the middle is a whole microsecond
+    pairs = [(a // 10**6 * 10**6, (a // 10**6 + width) * 10**6) for a, width in spans]
+    rows = con.execute(
+        """SELECT day_number(a, b, $tz),
+                  CAST(epoch(CAST(timezone($tz, a + (b - a) / 2) AS DATE)) / 86400 AS BIGINT),
+                  hour_number(a, b), CAST(floor(epoch(a + (b - a) / 2) / 3600) AS BIGINT)
+           FROM (SELECT unnest($a) AS a, unnest($b) AS b)""",
+        {"a": [as_instant(a) for a, _ in pairs], "b": [as_instant(b) for _, b in pairs], "tz": zone},
+    ).fetchall()
+    assert [(day, hour) for day, _, hour, _ in rows] == [(day, hour) for _, day, _, hour in rows]

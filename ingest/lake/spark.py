@@ -134,6 +134,8 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
             return _spark(f"NULLIF(ARRAY_POSITION({_s(args[0])}, {_s(args[1])}), 0)")
         if name == "list_slice":  # DuckDB: begin and end, inclusive; Spark: start and length
             return _spark(f"SLICE({_s(args[0])}, {_s(args[1])}, ({_s(args[2])}) - ({_s(args[1])}) + 1)")
+        if name == "epoch_us":  # microseconds since 1970 of an instant
+            return _spark(f"UNIX_MICROS(CAST({_s(args[0])} AS TIMESTAMP))")
         if name == "timezone":  # DuckDB: the wall-clock time in the zone, a TIMESTAMP without zone
             return _spark(f"CAST(FROM_UTC_TIMESTAMP({_s(args[1])}, {_s(args[0])}) AS TIMESTAMP_NTZ)")
         if name == "portable_hash":  # sql/schema.sql: the same 60-bit number on both engines

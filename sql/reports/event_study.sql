@@ -53,8 +53,7 @@ WITH precisions AS (
     SELECT ['second', 'minute', 'hour', 'day'] AS daily
 ), attacks AS (
     SELECT cluster_id,
-           CAST(epoch(CAST(timezone($tz, started_at + (started_latest - started_at) / 2) AS DATE)) / 86400 AS BIGINT)
-               AS dn
+           day_number(started_at, started_latest, $tz) AS dn
     FROM v_attacks, precisions
     WHERE list_contains(daily, time_precision)
       AND ($country IS NULL OR cluster_id IN (SELECT cluster_id FROM v_attack_targets WHERE country = upper($country)))
@@ -63,8 +62,7 @@ WITH precisions AS (
     -- one per real-world event (event cluster), named by its most precise record
     SELECT lead_event_id AS event_id, cluster_id AS event_cluster_id, records AS event_records, title, url,
            event_class,
-           CAST(epoch(CAST(timezone($tz, occurred_at + (occurred_latest - occurred_at) / 2) AS DATE)) / 86400 AS BIGINT)
-               AS dn
+           day_number(occurred_at, occurred_latest, $tz) AS dn
     FROM v_event_clusters, precisions
     WHERE list_contains(daily, time_precision)
       AND ($event_class IS NULL OR event_class = lower($event_class))

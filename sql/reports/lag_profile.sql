@@ -51,8 +51,8 @@ WITH precisions AS (
     SELECT
         cluster_id,
         CASE $bin
-            WHEN 'hour' THEN CAST(floor(epoch(started_at + (started_latest - started_at) / 2) / 3600) AS BIGINT)
-            ELSE CAST(epoch(CAST(timezone($tz, started_at + (started_latest - started_at) / 2) AS DATE)) / 86400 AS BIGINT)
+            WHEN 'hour' THEN hour_number(started_at, started_latest)
+            ELSE day_number(started_at, started_latest, $tz)
         END AS bin
     FROM v_attacks, precisions
     WHERE list_contains(fine_enough, time_precision)
@@ -61,8 +61,8 @@ WITH precisions AS (
 ), events AS (
     SELECT
         CASE $bin
-            WHEN 'hour' THEN CAST(floor(epoch(occurred_at + (occurred_latest - occurred_at) / 2) / 3600) AS BIGINT)
-            ELSE CAST(epoch(CAST(timezone($tz, occurred_at + (occurred_latest - occurred_at) / 2) AS DATE)) / 86400 AS BIGINT)
+            WHEN 'hour' THEN hour_number(occurred_at, occurred_latest)
+            ELSE day_number(occurred_at, occurred_latest, $tz)
         END AS bin
     FROM diplomatic_events, precisions
     WHERE list_contains(fine_enough, time_precision)
