@@ -45,33 +45,21 @@ CREATE OR REPLACE TEMP TABLE ev_records AS
 WITH days AS (
     SELECT DISTINCT middle_day(occurred_at, occurred_latest) AS day FROM ev_touched
 ), candidates AS (
-    SELECT
-        event_id, first_loaded_at, event_class, url, latitude, longitude, location_precision, actor_countries,
-        middle_day(occurred_at, occurred_latest) AS day,
-        actor1 IS NOT NULL AND actor1_country IS NULL AS unknown1,
-        actor2 IS NOT NULL AND actor2_country IS NULL AS unknown2,
-        hash(actor_countries, actor1 IS NOT NULL AND actor1_country IS NULL,
-             actor2 IS NOT NULL AND actor2_country IS NULL) AS actor_key
+    SELECT *, middle_day(occurred_at, occurred_latest) AS day
     FROM diplomatic_events
     WHERE time_precision IN ('second', 'minute', 'hour', 'day')
       AND occurred_at >= (SELECT min(day) FROM days) - INTERVAL 1 DAY
       AND occurred_at < (SELECT max(day) FROM days) + INTERVAL 2 DAY
-), actor_sets AS (
-    -- an actor the source names without a country (NATO, the EU) is '?': "NATO comments on
-    -- Russia" is not "the Duma appeals to Russia". Worked once per distinct combination (a
-    -- day of GDELT has a million records and a few hundred), not once per record
-    SELECT
-        actor_key, actor_countries, unknown1, unknown2,
-        list_sort(list_distinct(actor_countries
-            || CASE WHEN unknown1 THEN ['?'] ELSE [] END
-            || CASE WHEN unknown2 THEN ['?'] ELSE [] END)) AS actors
-    FROM (SELECT DISTINCT actor_key, actor_countries, unknown1, unknown2 FROM candidates)
 )
-SELECT c.event_id, c.first_loaded_at, c.event_class, c.url, c.day, c.latitude, c.longitude, c.location_precision, a.actors
-FROM candidates c
-JOIN actor_sets a ON a.actor_key = c.actor_key  -- and, should two keys ever collide:
-    AND a.actor_countries = c.actor_countries AND a.unknown1 = c.unknown1 AND a.unknown2 = c.unknown2
-WHERE c.day IN (SELECT day FROM days);
+SELECT
+    event_id, first_loaded_at, event_class, url, day, latitude, longitude, location_precision,
+    -- an actor the source names without a country (NATO, the EU) is '?': "NATO comments on
+    -- Russia" is not "the Duma appeals to Russia"
+    list_sort(list_distinct(actor_countries
+        || CASE WHEN actor1 IS NOT NULL AND actor1_country IS NULL THEN ['?'] ELSE [] END
+        || CASE WHEN actor2 IS NOT NULL AND actor2_country IS NULL THEN ['?'] ELSE [] END)) AS actors
+FROM candidates
+WHERE day IN (SELECT day FROM days);
 
 CREATE OR REPLACE TEMP TABLE ev_events AS
 WITH placed AS (
