@@ -429,24 +429,30 @@ CREATE OR REPLACE MACRO report_page_of(lowered) AS (
 
 CREATE OR REPLACE MACRO report_page(url) AS (report_page_of(lower(url)));
 
+-- The middle of an interval as whole units of `unit_us` microseconds since 1970 (UTC),
+-- floored: worked in whole microseconds, without intervals or time zones, it is the exact
+-- middle's unit, and the unit CAST(a + (b - a) / 2 ...) gives wherever the middle is a whole
+-- microsecond (that form rounds a half to even).
+CREATE OR REPLACE MACRO middle_units(first_instant, end_instant, unit_us) AS (
+    (epoch_us(first_instant) + epoch_us(end_instant)) // (2 * unit_us)
+        - CASE WHEN (epoch_us(first_instant) + epoch_us(end_instant)) % (2 * unit_us) < 0 THEN 1 ELSE 0 END
+);
+
 -- The day of the middle of an interval in the zone `tz`, as days since 1970-01-01: what the
--- event studies and lag profiles count by. In UTC (their default) it is worked in whole
--- microseconds, the middle's exact day, without intervals or the zone's rules: 30 times
--- faster (a decade of GDELT is 100M records) and the same day wherever the middle is a whole
--- microsecond. In any other zone, through DuckDB's time zone rules.
+-- event studies and lag profiles count by. In UTC (their default) by middle_units, 30 times
+-- faster than through intervals and the zone's rules (a decade of GDELT is 100M records);
+-- in any other zone, through DuckDB's time zone rules.
 CREATE OR REPLACE MACRO day_number(first_instant, end_instant, tz) AS (
     CASE WHEN tz = 'UTC'
-         THEN (epoch_us(first_instant) + epoch_us(end_instant)) // 172800000000
-              - CASE WHEN (epoch_us(first_instant) + epoch_us(end_instant)) % 172800000000 < 0 THEN 1 ELSE 0 END
+         THEN middle_units(first_instant, end_instant, 86400000000)
          ELSE CAST(epoch(CAST(timezone(tz, first_instant + (end_instant - first_instant) / 2) AS DATE)) / 86400
                    AS BIGINT)
     END
 );
 
--- The hour of the middle of an interval, as hours since 1970 (UTC), in whole microseconds.
+-- The hour of the middle of an interval, as hours since 1970 (UTC).
 CREATE OR REPLACE MACRO hour_number(first_instant, end_instant) AS (
-    (epoch_us(first_instant) + epoch_us(end_instant)) // 7200000000
-        - CASE WHEN (epoch_us(first_instant) + epoch_us(end_instant)) % 7200000000 < 0 THEN 1 ELSE 0 END
+    middle_units(first_instant, end_instant, 3600000000)
 );
 
 -- The UTC day of the middle of an interval, as a date (event identity works every record of

@@ -264,7 +264,8 @@ def _parsed(sql: str, params: dict[str, Any] | None) -> exp.Expression:
 
 def _inline_macros(tree: exp.Expression) -> exp.Expression:
     """Calls of the store's scalar macros (sql/schema.sql) replaced by their bodies, their
-    arguments put in: Spark has no macros, and one DuckDB copy of each stays the only one."""
+    arguments put in, and the macros those bodies call in turn: Spark has no macros, and one
+    DuckDB copy of each stays the only one."""
     macros = _macros()
 
     def expand(node: exp.Expression) -> exp.Expression:
@@ -276,7 +277,7 @@ def _inline_macros(tree: exp.Expression) -> exp.Expression:
         def put(n: exp.Expression) -> exp.Expression:
             return values[n.name].copy() if isinstance(n, exp.Column) and not n.table and n.name in values else n
 
-        return body.copy().transform(put)
+        return body.copy().transform(put).transform(expand)  # a transform skips what it put in
 
     return tree.transform(expand)
 
