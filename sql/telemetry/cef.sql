@@ -26,11 +26,11 @@ WITH located AS (
             length(regexp_replace(substr(raw, cef_at), '\\.', '', 'g'))
             - length(replace(regexp_replace(substr(raw, cef_at), '\\.', '', 'g'), '|', ''))
         END AS pipes,
-        nullif(replace(replace(replace(h.vendor, '\\', chr(0)), '\|', '|'), chr(0), '\'), '') AS vendor,
-        nullif(replace(replace(replace(h.product, '\\', chr(0)), '\|', '|'), chr(0), '\'), '') AS dev_product,
-        nullif(replace(replace(replace(h.class, '\\', chr(0)), '\|', '|'), chr(0), '\'), '') AS class_id,
-        nullif(replace(replace(replace(h.name, '\\', chr(0)), '\|', '|'), chr(0), '\'), '') AS name,
-        trim(replace(replace(replace(h.severity, '\\', chr(0)), '\|', '|'), chr(0), '\')) AS sev,
+        nullif(CASE WHEN contains(h.vendor, '\') THEN replace(replace(replace(h.vendor, '\\', chr(0)), '\|', '|'), chr(0), '\') ELSE h.vendor END, '') AS vendor,
+        nullif(CASE WHEN contains(h.product, '\') THEN replace(replace(replace(h.product, '\\', chr(0)), '\|', '|'), chr(0), '\') ELSE h.product END, '') AS dev_product,
+        nullif(CASE WHEN contains(h.class, '\') THEN replace(replace(replace(h.class, '\\', chr(0)), '\|', '|'), chr(0), '\') ELSE h.class END, '') AS class_id,
+        nullif(CASE WHEN contains(h.name, '\') THEN replace(replace(replace(h.name, '\\', chr(0)), '\|', '|'), chr(0), '\') ELSE h.name END, '') AS name,
+        trim(CASE WHEN contains(h.severity, '\') THEN replace(replace(replace(h.severity, '\\', chr(0)), '\|', '|'), chr(0), '\') ELSE h.severity END) AS sev,
         -- the pairs: a separator is the spaces before a key (letters, digits, _ . [ ]) and its
         -- `=`; `\=` is none, since `\` is not a key character. Trailing whitespace dropped.
         string_split(
@@ -42,35 +42,33 @@ WITH located AS (
     SELECT
         * EXCLUDE (parts),
         trim(parts[1]) AS junk,
-        list_transform(parts[2:], lambda p: {
-            'k': split_part(p, '=', 1),
-            'v': CASE WHEN contains(p, '\') THEN replace(replace(replace(replace(replace(
+        list_transform(parts[2:], lambda p: split_part(p, '=', 1)) AS keys,
+        list_transform(parts[2:], lambda p: CASE WHEN contains(p, '\') THEN replace(replace(replace(replace(replace(
                 substr(p, strpos(p, '=') + 1), '\\', chr(0)), '\=', '='), '\n', chr(10)), '\r', chr(13)), chr(0), '\')
-                ELSE substr(p, strpos(p, '=') + 1) END
-        }) AS kv
+                ELSE substr(p, strpos(p, '=') + 1) END) AS vals
     FROM header
 ), fields AS (
     SELECT
         *,
-        nullif(list_filter(kv, lambda p: p.k = 'rt')[1].v, '') AS rt,
-        nullif(list_filter(kv, lambda p: p.k = 'end')[1].v, '') AS "end",
-        nullif(list_filter(kv, lambda p: p.k = 'start')[1].v, '') AS "start",
-        nullif(list_filter(kv, lambda p: p.k = 'src')[1].v, '') AS src,
-        nullif(list_filter(kv, lambda p: p.k = 'c6a2')[1].v, '') AS c6a2,
-        nullif(list_filter(kv, lambda p: p.k = 'spt')[1].v, '') AS spt,
-        nullif(list_filter(kv, lambda p: p.k = 'dst')[1].v, '') AS dst,
-        nullif(list_filter(kv, lambda p: p.k = 'c6a3')[1].v, '') AS c6a3,
-        nullif(list_filter(kv, lambda p: p.k = 'dpt')[1].v, '') AS dpt,
-        nullif(list_filter(kv, lambda p: p.k = 'dhost')[1].v, '') AS dhost,
-        nullif(list_filter(kv, lambda p: p.k = 'request')[1].v, '') AS request,
-        nullif(list_filter(kv, lambda p: p.k = 'cat')[1].v, '') AS cat,
-        nullif(list_filter(kv, lambda p: p.k = 'act')[1].v, '') AS act,
-        nullif(list_filter(kv, lambda p: p.k = 'cnt')[1].v, '') AS cnt,
-        nullif(list_filter(kv, lambda p: p.k = 'msg')[1].v, '') AS msg,
+        nullif(vals[list_position(keys, 'rt')], '') AS rt,
+        nullif(vals[list_position(keys, 'end')], '') AS "end",
+        nullif(vals[list_position(keys, 'start')], '') AS "start",
+        nullif(vals[list_position(keys, 'src')], '') AS src,
+        nullif(vals[list_position(keys, 'c6a2')], '') AS c6a2,
+        nullif(vals[list_position(keys, 'spt')], '') AS spt,
+        nullif(vals[list_position(keys, 'dst')], '') AS dst,
+        nullif(vals[list_position(keys, 'c6a3')], '') AS c6a3,
+        nullif(vals[list_position(keys, 'dpt')], '') AS dpt,
+        nullif(vals[list_position(keys, 'dhost')], '') AS dhost,
+        nullif(vals[list_position(keys, 'request')], '') AS request,
+        nullif(vals[list_position(keys, 'cat')], '') AS cat,
+        nullif(vals[list_position(keys, 'act')], '') AS act,
+        nullif(vals[list_position(keys, 'cnt')], '') AS cnt,
+        nullif(vals[list_position(keys, 'msg')], '') AS msg,
         -- the custom string slot (cs1..) whose label names the target organisation
-        list_filter(kv, lambda p: regexp_matches(p.k, '^cs[0-9]+Label$')
-            AND lower(trim(p.v)) IN ('targetorg', 'target_org', 'targetorganization'))[1].k AS org_label,
-        list_filter(kv, lambda p: NOT regexp_matches(p.k, '^[A-Za-z0-9_.\[\]]+$'))[1].k AS bad_key
+        keys[list_position(list_transform(keys, lambda k, i: regexp_matches(k, '^cs[0-9]+Label$')
+            AND lower(trim(vals[i])) IN ('targetorg', 'target_org', 'targetorganization')), true)] AS org_label,
+        keys[list_position(list_transform(keys, lambda k: regexp_matches(k, '^[A-Za-z0-9_.\[\]]+$')), false)] AS bad_key
     FROM pairs
 ), timed AS (
     SELECT
@@ -195,7 +193,7 @@ SELECT
         AS dst_host,
     request AS url,
     CASE WHEN org_label IS NOT NULL THEN
-        nullif(trim(list_filter(kv, lambda p: p.k = replace(org_label, 'Label', ''))[1].v), '')
+        nullif(trim(vals[list_position(keys, replace(org_label, 'Label', ''))]), '')
     END AS target_org,
     cnt AS event_count,
     msg AS message
