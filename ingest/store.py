@@ -135,16 +135,19 @@ def _set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> None:
 
 
 def _stored(con: duckdb.DuckDBPyConnection) -> tuple[int | None, str | None]:
-    """The store's schema version and the fingerprint of the schema files last applied."""
-    if not scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"):
-        return None, None
-    columns = {row[0] for row in con.execute("DESCRIBE schema_version").fetchall()}
-    fingerprint = "fingerprint" if "fingerprint" in columns else "NULL"
-    rows = con.execute(
-        f"SELECT version, {fingerprint} FROM schema_version ORDER BY version DESC, applied_at DESC LIMIT 1"
-    )
-    found = rows.fetchall()
-    return (int(found[0][0]), found[0][1]) if found else (None, None)
+    """The store's schema version and the fingerprint of the schema files last applied: one
+    query for a store at any version since the fingerprint came (2), a second for one before."""
+    for fingerprint in ("fingerprint", "NULL"):
+        try:
+            found = con.execute(
+                f"SELECT version, {fingerprint} FROM schema_version ORDER BY version DESC, applied_at DESC LIMIT 1"
+            ).fetchall()
+        except duckdb.CatalogException:  # no schema_version table: a new store, or not cyberlog's
+            return None, None
+        except duckdb.BinderException:  # a version 1 store, before the fingerprint column
+            continue
+        return (int(found[0][0]), found[0][1]) if found else (None, None)
+    return None, None
 
 
 def _fingerprint() -> str:
@@ -154,24 +157,25 @@ def _fingerprint() -> str:
     return hashlib.sha256(b"\0".join(part.read_bytes() for part in parts)).hexdigest()
 
 
-def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
-    version = _stored(con)[0]
+def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int | None, str | None]:
+    """The store's schema version and fingerprint (see `_stored`), refused when newer than this cyberlog."""
+    version, fingerprint = _stored(con)
     if version is not None and version > SCHEMA_VERSION:
         raise StoreError(
             f"store has schema version {version}, newer than this cyberlog ({__version__}, "
             f"schema {SCHEMA_VERSION}) understands: upgrade cyberlog",
             path=path,
         )
-    return version
+    return version, fingerprint
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Make a new store at SCHEMA_VERSION or migrate an older one to it, and rebuild what comes
     from the shipped files when they changed, all in one transaction. Nothing to do (the
     common case) costs a query."""
-    version = _check_version(con, path)
+    version, applied = _check_version(con, path)
     fingerprint = _fingerprint()
-    if version == SCHEMA_VERSION and _stored(con)[1] == fingerprint:
+    if version == SCHEMA_VERSION and applied == fingerprint:
         return
     con.execute("BEGIN TRANSACTION")
     try:
@@ -345,7 +349,7 @@ def open_store(db: Path | None, *, write: bool, wait: float | None = None) -> It
         if write:
             _set_memory_limit(con, os.environ.get("CYBERLOG_MEMORY_LIMIT") or INGEST_MEMORY_LIMIT)
             apply_schema(con, path)
-        elif _check_version(con, path) is None:
+        elif _check_version(con, path)[0] is None:
             raise StoreError("not a cyberlog store (no schema_version table)", path=path)
         else:  # big reports spill to <store>.tmp/ past the cap instead of growing without bound
             _set_memory_limit(con, os.environ.get("CYBERLOG_MEMORY_LIMIT") or READ_MEMORY_LIMIT)
