@@ -152,10 +152,41 @@ def test_the_nightly_jobs_are_the_local_sources_files_and_a_warning_for_each_emp
         "utf-8",
     )
     jobs, warnings = orchestrate.nightly_jobs(config, load_config(config))
-    assert [(j.path, j.fmt.name if j.fmt else None, j.source, str(j.zone)) for j in jobs] == [
+    assert [(j.path, j.format_label(), j.source, str(j.zone)) for j in jobs] == [
         (tmp_path / "cfr.csv", "cfr_tracker", "cfr", "Europe/Kyiv")
     ]
+    assert jobs[0].format() is not None and jobs[0].format().name == "cfr_tracker"  # type: ignore[union-attr]
     assert warnings == ["source none: no files match gdelt/*.CSV"]
+
+
+NIGHTLY_IMPORTS = """
+import sys
+from ingest.cli import main
+sys.argv = ["cyberlog", "nightly", "--config", sys.argv[1], "--db", sys.argv[2]]
+try:
+    main()
+except SystemExit as done:
+    assert not done.code, done.code
+print(sorted(name for name in sys.modules if name.startswith("ingest.formats.") and name != "ingest.formats.base"))
+"""
+
+
+def test_a_nightly_with_nothing_new_imports_no_format(tmp_path: Path) -> None:
+    # a file the ledger knows is skipped before its format's module is needed: the first run
+    # loads the file (and imports its format), the second finds nothing new and imports none
+    import subprocess
+    import sys
+
+    shutil.copy(CFR, tmp_path / "cfr.csv")
+    config, db = tmp_path / "cyberlog.toml", tmp_path / "store.duckdb"
+    config.write_text('[[sources]]\nname = "cfr"\nformat = "cfr_tracker"\npath = "*.csv"\n', "utf-8")
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", NIGHTLY_IMPORTS, str(config), str(db)], capture_output=True, text=True, check=True
+        ).stdout.splitlines()[-1]
+        for _ in range(2)
+    ]
+    assert "'ingest.formats.cfr'" in runs[0] and runs[1] == "[]"
 
 
 def test_a_replay_reads_again_only_files_unchanged_since_their_load(tmp_path: Path) -> None:

@@ -41,9 +41,7 @@ def plan(
         ledger = Ledger(con) if con is not None else None
         for job in jobs:
             if ledger is None or not ledger.same_file(job.path, job.source):
-                found["ingest"].append(
-                    {"source": job.source, "format": job.fmt.name if job.fmt else None, "path": str(job.path)}
-                )
+                found["ingest"].append({"source": job.source, "format": job.format_label(), "path": str(job.path)})
         state = con if con is not None and _has_fetch_state(con) else None
         for src in settings.sources:
             if src.url is None:

@@ -71,6 +71,19 @@ class Job:
     event_filter: EventFilter | None = None
     replaces: str | None = None  # `rejects replay`: the file_id whose rejects this load re-validates
     all_records: bool = False  # `rejects replay --all-records`: merge every record, not only the rejects
+    format_name: str | None = None  # a nightly source's format, by name: imported only for a file to load
+
+    def format(self) -> Format | None:
+        """The file's format, given or named (a file the ledger skips never imports its format's
+        module: a nightly with nothing new over twenty sources saves their import); None to detect."""
+        if self.fmt is not None or self.format_name is None:
+            return self.fmt
+        from ingest import formats
+
+        return formats.get(self.format_name)
+
+    def format_label(self) -> str | None:
+        return self.fmt.name if self.fmt is not None else self.format_name
 
 
 def start_run(con: duckdb.DuckDBPyConnection, command: str, config_path: Path | None) -> RunResult:
@@ -106,10 +119,10 @@ def execute(
         known = (
             None
             if job.replaces
-            else ledger.same_file(job.path, job.source or (job.fmt.default_source if job.fmt else None))
+            else ledger.same_file(job.path, job.source or (fmt.default_source if (fmt := job.format()) else None))
         )
         if known:
-            result = FileResult(job.path, "skipped", known, job.fmt.name if job.fmt else None)
+            result = FileResult(job.path, "skipped", known, job.format_label())
         else:
             result = _load_guarded(con, run, job, ledger, progress(job.path) if progress else None)
         run.files.append(result)
@@ -128,7 +141,7 @@ def _load_guarded(
             con,
             job.path,
             run_id=run.run_id,
-            fmt=job.fmt,
+            fmt=job.format(),
             source=job.source,
             zone=job.zone,
             encoding=job.encoding,
@@ -139,7 +152,7 @@ def _load_guarded(
             replay_of=None if job.all_records else job.replaces,
         )
     except Exception as exc:  # the guard per file: not hidden, said and logged (see ingest.run.guard)
-        fmt = job.fmt or guard.detected(job.path)
+        fmt = job.format() or guard.detected(job.path)
         result = FileResult(job.path, "failed", job.source or (fmt.default_source if fmt else None))
         result.format = fmt.name if fmt else None
         return guard.failed(con, run.run_id, run.errors_log, result, exc)

@@ -274,7 +274,6 @@ def _expand(path: Path) -> list[Path]:
 
 def nightly_jobs(config_path: Path, settings: Config) -> tuple[list[Job], list[str]]:
     """The local sources' files, and a warning for each source whose glob matches none."""
-    from ingest import formats
     from ingest.canon.times import zone
     from ingest.run.config import source_files
 
@@ -287,7 +286,7 @@ def nightly_jobs(config_path: Path, settings: Config) -> tuple[list[Job], list[s
             warnings.append(f"source {src.name}: no files match {src.path}")
         tz = zone(src.timezone) if src.timezone else None
         kept = src.filter.event_filter() if src.filter else None
-        jobs += [Job(path, formats.get(src.format), src.name, tz, src.encoding, kept) for path in files]
+        jobs += [Job(path, None, src.name, tz, src.encoding, kept, format_name=src.format) for path in files]
     return jobs, warnings
 
 
