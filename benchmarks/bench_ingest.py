@@ -349,20 +349,30 @@ def run(work: Path, rows: int, seed: int) -> None:
     print("CPU is the child's user+sys time: a wall time well above it means a busy machine.")
 
 
-def main_for(doc: str, rows: int, prefix: str, bench: Callable[[Path, int, int], None]) -> None:
+def main_for(
+    doc: str,
+    rows: int,
+    prefix: str,
+    bench: Callable[..., None],
+    options: dict[str, int] | None = None,
+) -> None:
     """A row-count benchmark's command line: --rows, --seed, --workdir (a temporary folder,
-    removed after, unless given)."""
+    removed after, unless given), and the benchmark's own whole-number `options` (name:
+    default), each at least 1 and handed to it by name."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--rows", type=int, default=rows)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, help="keep the files here [default: temp dir]")
+    for name, default in (options or {}).items():
+        parser.add_argument(f"--{name}", type=int, default=default)
     args = parser.parse_args()
-    if args.rows < 1:
-        parser.error("--rows must be at least 1")
+    for name in ["rows", *(options or {})]:
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
     work = args.workdir or Path(tempfile.mkdtemp(prefix=prefix))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        bench(work.resolve(), args.rows, args.seed)
+        bench(work.resolve(), args.rows, args.seed, **{name: getattr(args, name) for name in options or {}})
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
