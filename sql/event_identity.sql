@@ -22,20 +22,29 @@
 
 /* groups */
 -- the records this run loaded or changed (or named by hand, or all), and the records that
--- share an event with one of them: their event is worked again whole
+-- share an event with one of them: their event is worked again whole.
+-- The records of the runs not yet worked are found by when they were loaded ($since: a day
+-- before the first such run began, from the loader), so a store of a decade reads only the
+-- row groups loaded since: their zone maps skip the rest. Only a record loaded before (an
+-- update: first loaded earlier) or named by hand can already share an event; a run of new
+-- records only leaves that side empty, and the scans of event_clusters behind it are skipped.
 CREATE OR REPLACE TEMP TABLE ev_touched AS
-WITH changed AS (
-    SELECT event_id, occurred_at, occurred_latest
+WITH changed AS MATERIALIZED (
+    SELECT event_id, occurred_at, occurred_latest, true AS known
     FROM diplomatic_events
-    WHERE $all OR list_contains($ids, event_id)
-       OR run_id IN (SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL)
+    WHERE $all OR (len($ids) > 0 AND list_contains($ids, event_id))
+    UNION ALL
+    SELECT event_id, occurred_at, occurred_latest, first_loaded_at < loaded_at AS known
+    FROM diplomatic_events
+    WHERE loaded_at >= $since AND run_id IN (SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL)
 )
-SELECT * FROM changed
+SELECT DISTINCT event_id, occurred_at, occurred_latest FROM changed
 UNION
 SELECT e.event_id, e.occurred_at, e.occurred_latest
 FROM diplomatic_events e
 SEMI JOIN (SELECT event_id FROM event_clusters
-           WHERE cluster_id IN (SELECT cluster_id FROM event_clusters WHERE event_id IN (SELECT event_id FROM changed)))
+           WHERE cluster_id IN (SELECT cluster_id FROM event_clusters
+                                WHERE event_id IN (SELECT event_id FROM changed WHERE known)))
     m USING (event_id);
 
 -- Every record on the days those fall on (by the middle of their intervals). The middle of a

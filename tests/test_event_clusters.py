@@ -139,6 +139,28 @@ def test_an_event_moved_to_another_day_leaves_its_cluster(db, tmp_path):
     assert scalar(db, "SELECT count(*) FROM v_event_clusters") == 2
 
 
+def test_every_file_of_a_run_is_worked_when_the_run_loads_several(db, tmp_path):
+    # identity finds a run's records by when their files began to load (each record is
+    # stamped with its ledger row's started_at): the first file's days count as much as the last's
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text(
+        HEADER + "r1,2022-02-15,,Scholz visits,visit,042,DEU;RUS,,,\nr2,2022-02-15,,Putin hosts,visit,043,DEU;RUS,,,\n",
+        "utf-8",
+    )
+    second.write_text(HEADER + "r3,2022-03-20,,Talks,talks,046,USA;CHN,,,\n", "utf-8")
+    result = run("ingest", first, second, "--format", "events_csv", "--source", "a", "--db", db)
+    assert result.code == 0, result.err
+    assert sorted(_clusters(db)) == [(1, ["a"]), (2, ["a"])]  # the first file's meeting is one event
+    assert (
+        scalar(
+            db,
+            "SELECT count(*) FROM diplomatic_events e JOIN ingest_files f USING (file_id) "
+            "WHERE e.loaded_at <> f.started_at OR e.first_loaded_at <> f.started_at",
+        )
+        == 0
+    )
+
+
 def test_clusters_list_and_show_for_events(fixture_store):
     result = run("clusters", "list", "--events", "--db", fixture_store, "--format", "json")
     assert result.code == 0, result.err

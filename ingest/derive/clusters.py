@@ -351,7 +351,13 @@ def _cluster_events(
     import pyarrow as pa  # Arrow, only when matching
 
     parts = sections((sql_dir() / "event_identity.sql").read_text("utf-8"))
-    params = {"all": everything, "ids": list(ids), "max_url_share": settings.max_url_share}
+    # a record is stamped loaded_at when its file's load began (the ledger row's started_at)
+    since = scalar(
+        con,
+        "SELECT min(started_at) FROM ingest_files "
+        "WHERE run_id IN (SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL)",
+    )
+    params = {"all": everything, "ids": list(ids), "since": since, "max_url_share": settings.max_url_share}
     for statement in parts["groups"]:
         con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
     roots = _components(con.execute("SELECT grp_a, grp_b FROM ev_url_edges").fetchall())

@@ -92,7 +92,9 @@ def load_file(
             result.file_id = str(uuid.uuid4())
             options = StageOptions(zone, encoding, progress, event_filter)
             if fmt.streams:
-                status = _load_streaming(con, path, fmt, options, result, run_id, digest, ledger, force, replay_of)
+                status = _load_streaming(
+                    con, path, fmt, options, result, run_id, digest, ledger, force, replay_of, started
+                )
                 if status == "loaded":  # its transaction is still open for the ledger row
                     try:
                         _record_file(con, result, run_id, stat.st_size, stat.st_mtime_ns, started)
@@ -111,7 +113,7 @@ def load_file(
             return result
         con.execute("BEGIN TRANSACTION")
         try:
-            result.counts = _merge_file(con, path, fmt, result, run_id, encoding, replay_of, force)
+            result.counts = _merge_file(con, path, fmt, result, run_id, encoding, replay_of, force, started)
             result.counts["records_read"] = records_read
             _record_file(con, result, run_id, stat.st_size, stat.st_mtime_ns, started)
             con.execute("COMMIT")
@@ -164,6 +166,7 @@ def _load_streaming(
     ledger: Ledger,
     force: bool,
     replay_of: str | None,
+    started: datetime,
 ) -> Status:
     """A big log (security telemetry) read and merged batch by batch inside the file's one
     transaction, so neither the file nor its staged records need to fit in memory. Returns
@@ -171,7 +174,7 @@ def _load_streaming(
     copy of loaded bytes, found once its digest is known) rolled back."""
     assert isinstance(fmt.stage, SqlStream)
     staging.create(con, fmt)
-    params = {"source": result.source, "run": run_id, "file": result.file_id, "now": datetime.now(UTC)}
+    params = {"source": result.source, "run": run_id, "file": result.file_id, "now": started}
     merge = ChunkMerge(con, params, rejects.only_reject_lines(con, replay_of) if replay_of else None)
     con.execute("BEGIN TRANSACTION")
     try:
@@ -370,11 +373,13 @@ def _merge_file(
     run_id: str,
     encoding: str,
     replay_of: str | None,
-    replay: bool = False,
+    replay: bool,
+    started: datetime,
 ) -> dict[str, int]:
     """Inside the file's transaction: merge the staged records and keep its rejects; a
-    `replay` notes each record stored before that it replaces."""
-    params = {"source": result.source, "run": run_id, "file": result.file_id, "now": datetime.now(UTC)}
+    `replay` notes each record stored before that it replaces. Its records are stamped as
+    loaded when the file's load began (`started`, its ledger row's started_at)."""
+    params = {"source": result.source, "run": run_id, "file": result.file_id, "now": started}
     listed = {"snapshot": fmt.snapshot(path)} if fmt.snapshot is not None else {}  # a claimed list's time
     kinds = [fmt.kind, *([ALSO[fmt.kind]] if fmt.mixed else [])]
     counts: dict[str, int] = {}
