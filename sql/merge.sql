@@ -10,6 +10,7 @@
 CREATE OR REPLACE TEMP TABLE stage_keyed AS
 SELECT
     s.seq,
+    s.source_ref,
     s.content_hash,
     s.source_modified,
     CASE $kind WHEN 'incident' THEN 'inc_' WHEN 'event' THEN 'evt_' WHEN 'claim' THEN 'clm_' END
@@ -88,7 +89,10 @@ JOIN stage_plan p USING (seq)
 WHERE p.action IN ('insert', 'update');
 
 /* event */
--- As for an incident (above); an event has no child rows.
+-- As for an incident (above); an event has no child rows. The stored copy is found by its
+-- (source, source_ref), which its id is made of: a decade of events is scanned only where a
+-- row group's refs overlap the file's (their zone maps skip the rest), where its random ids
+-- would be read whole. GDELT's ids grow with time, so a new day's file reads almost nothing.
 CREATE OR REPLACE TEMP TABLE stage_plan AS
 SELECT
     k.seq,
@@ -103,7 +107,7 @@ SELECT
     END AS action,
     t.first_loaded_at
 FROM stage_keyed k
-LEFT JOIN diplomatic_events t ON t.event_id = k.rid
+LEFT JOIN diplomatic_events t ON t.source = $source AND t.source_ref = k.source_ref
 WHERE k.copy_no = 1;
 
 DELETE FROM diplomatic_events WHERE event_id IN (SELECT rid FROM stage_plan WHERE action = 'update');
