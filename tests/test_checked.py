@@ -252,3 +252,21 @@ def test_rows_left_to_the_model_go_a_batch_at_a_time(empty_store, tmp_path, monk
             writer.writerow([f"r{i}", "DDoS", "", "ddos", "2022-02-15 13:05" if i % 3 else "2022-02-15T13:05+0200", ""])
     assert _both_ways(path, empty_store, tmp_path, monkeypatch) == [True]
     assert len(_stored(tmp_path / "fast.duckdb")["rejects"]) == 20
+
+
+@pytest.mark.parametrize("name", ["incidents_csv", "gdelt", "stix", "cef", "ddosia", "veris"])
+def test_stage_tables_made_again_from_their_ddl_are_the_first_ones(tmp_path: Path, name: str) -> None:
+    # the first file of a kind makes its stage tables from Arrow; the files after, from the
+    # DDL DuckDB gave them: the same columns, of the same types, in the same order
+    fmt = formats.get(name)
+    staging._DDL.pop((fmt.kind, fmt.mixed), None)
+    with duckdb.connect(str(tmp_path / "s.duckdb")) as con:
+        tables = "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        tables += "WHERE table_name LIKE 'stage_%' ORDER BY table_name, ordinal_position"
+        staging.create(con, fmt)
+        first = con.execute(tables).fetchall()
+        staging.drop(con)
+        assert (fmt.kind, fmt.mixed) in staging._DDL
+        staging.create(con, fmt)
+        assert con.execute(tables).fetchall() == first
+        assert len(first) > 10
