@@ -24,7 +24,7 @@ from ingest.errors import StoreBusy, StoreDamaged, StoreError
 
 # A new store is made from sql/schema.sql at this version; an older one is brought to it by
 # sql/migrations/NNNN_what.sql, one file per version from 2, in order, in one transaction.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _MIGRATION = re.compile(r"(?P<version>\d{4})_[a-z0-9_]+\.sql")
 DEFAULT_DB = Path("cyberlog.duckdb")
 # DuckDB's share of memory while ingesting; past it, staging spills to <store>.tmp/.

@@ -28,23 +28,23 @@
 -- row groups loaded since: their zone maps skip the rest. Only a record loaded before (an
 -- update: first loaded earlier) or named by hand can already share an event; a run of new
 -- records only leaves that side empty, and the scans of event_clusters behind it are skipped.
+CREATE OR REPLACE TEMP TABLE ev_pending AS
+SELECT event_id, occurred_at, occurred_latest, true AS known
+FROM diplomatic_events
+WHERE $all OR (len($ids) > 0 AND list_contains($ids, event_id))
+UNION ALL
+SELECT event_id, occurred_at, occurred_latest, first_loaded_at < loaded_at AS known
+FROM diplomatic_events
+WHERE loaded_at >= $since AND run_id IN (SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL);
+
 CREATE OR REPLACE TEMP TABLE ev_touched AS
-WITH changed AS MATERIALIZED (
-    SELECT event_id, occurred_at, occurred_latest, true AS known
-    FROM diplomatic_events
-    WHERE $all OR (len($ids) > 0 AND list_contains($ids, event_id))
-    UNION ALL
-    SELECT event_id, occurred_at, occurred_latest, first_loaded_at < loaded_at AS known
-    FROM diplomatic_events
-    WHERE loaded_at >= $since AND run_id IN (SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL)
-)
-SELECT DISTINCT event_id, occurred_at, occurred_latest FROM changed
+SELECT DISTINCT event_id, occurred_at, occurred_latest FROM ev_pending
 UNION
 SELECT e.event_id, e.occurred_at, e.occurred_latest
 FROM diplomatic_events e
 SEMI JOIN (SELECT event_id FROM event_clusters
            WHERE cluster_id IN (SELECT cluster_id FROM event_clusters
-                                WHERE event_id IN (SELECT event_id FROM changed WHERE known)))
+                                WHERE event_id IN (SELECT event_id FROM ev_pending WHERE known)))
     m USING (event_id);
 
 -- Every record on the days those fall on (by the middle of their intervals). The middle of a
@@ -159,18 +159,38 @@ SELECT event_id, lead
 FROM kept
 WHERE lead IN (SELECT lead FROM kept GROUP BY lead HAVING count(*) > 1);
 
--- what changes: a worked record that joins an event, moves to another, or leaves one
+-- The events the worked records were in. Each row of event_clusters holds its record's day
+-- as it is now (a record that changes day is worked, and its row written again), so a worked
+-- record's row lies on one of the touched days, $first_day .. $last_day (from the loader),
+-- and the zone maps of a decade's event_clusters skip every other row group; a record loaded
+-- before and changed since (or named by hand) is looked up by its id, since its row may hold
+-- the day it had.
+CREATE OR REPLACE TEMP TABLE ev_old AS
+SELECT event_id, cluster_id, day FROM event_clusters WHERE day BETWEEN $first_day AND $last_day
+UNION
+SELECT event_id, cluster_id, day FROM event_clusters WHERE event_id IN (SELECT event_id FROM ev_pending WHERE known);
+
+-- what changes: a worked record that joins an event, moves to another, or leaves one; or
+-- stays in its event on another day
 CREATE OR REPLACE TEMP TABLE ev_changed AS
-SELECT w.event_id, c.cluster_id AS was, 'ecl_' || substr(a.lead, 5) AS now
+SELECT w.event_id, c.cluster_id AS was, 'ecl_' || substr(a.lead, 5) AS now, e.day
 FROM ev_worked w
-LEFT JOIN event_clusters c USING (event_id)
+LEFT JOIN ev_old c USING (event_id)
 LEFT JOIN ev_assigned a USING (event_id)
-WHERE c.cluster_id IS DISTINCT FROM 'ecl_' || substr(a.lead, 5);
+LEFT JOIN ev_events e USING (event_id)
+WHERE c.cluster_id IS DISTINCT FROM 'ecl_' || substr(a.lead, 5)
+   OR (a.lead IS NOT NULL AND c.day IS DISTINCT FROM e.day);
 
-DELETE FROM event_clusters WHERE event_id IN (SELECT event_id FROM ev_changed WHERE was IS NOT NULL);
+-- each row ev_old found, by the way it found it
+DELETE FROM event_clusters
+WHERE day BETWEEN $first_day AND $last_day AND event_id IN (SELECT event_id FROM ev_changed WHERE was IS NOT NULL);
 
-INSERT INTO event_clusters (event_id, cluster_id)
-SELECT event_id, now FROM ev_changed WHERE now IS NOT NULL;
+DELETE FROM event_clusters
+WHERE event_id IN (SELECT event_id FROM ev_changed
+                   WHERE was IS NOT NULL AND event_id IN (SELECT event_id FROM ev_pending WHERE known));
+
+INSERT INTO event_clusters (event_id, cluster_id, day)
+SELECT event_id, now, day FROM ev_changed WHERE now IS NOT NULL;
 
 -- a record whose event lost every other record is an event of its own again
 DELETE FROM event_clusters

@@ -277,7 +277,9 @@ CREATE TABLE event_links (
 -- Events in a cluster of two or more records; an event not listed is a cluster of its own.
 CREATE TABLE event_clusters (
     event_id     VARCHAR NOT NULL,      -- one row each (no index: coded feeds put most records here)
-    cluster_id   VARCHAR NOT NULL
+    cluster_id   VARCHAR NOT NULL,
+    day          DATE                   -- the record's day (middle_day of its interval): its zone
+                                        -- maps let identity read only the days a run touched
 );
 
 -- Security telemetry: one row per alert of a WAF, IDS or SIEM (CEF, ECS, OCSF, Suricata

@@ -161,6 +161,27 @@ def test_every_file_of_a_run_is_worked_when_the_run_loads_several(db, tmp_path):
     )
 
 
+def test_an_event_moved_whole_keeps_its_records_and_is_found_on_its_new_day(db, tmp_path):
+    # each event_clusters row holds its record's day, which identity reads the touched days
+    # by: a record that moves day keeps its event and its row follows it, so a third record
+    # on the new day finds the event there, and no record is listed twice
+    _load(db, tmp_path, "a", "r,2022-02-15,,Scholz meets Putin,visit,042,DEU;RUS,,,")
+    _load(db, tmp_path, "b", "r,2022-02-15,,Putin hosts Scholz,visit,043,DEU;RUS,,,")
+    _load(db, tmp_path, "a", "r,2022-02-25,,Scholz meets Putin,visit,042,DEU;RUS,,,")
+    _load(db, tmp_path, "b", "r,2022-02-25,,Putin hosts Scholz,visit,043,DEU;RUS,,,")
+    _load(db, tmp_path, "c", "r,2022-02-25,,Scholz in Moscow,visit,042,DEU;RUS,,,")
+    assert _clusters(db) == [(3, ["a", "b", "c"])]
+    assert scalar(db, "SELECT count(*) - count(DISTINCT event_id) FROM event_clusters") == 0
+    assert (
+        scalar(
+            db,
+            "SELECT count(*) FROM event_clusters c JOIN diplomatic_events e USING (event_id) "
+            "WHERE c.day IS DISTINCT FROM middle_day(e.occurred_at, e.occurred_latest)",
+        )
+        == 0
+    )
+
+
 def test_clusters_list_and_show_for_events(fixture_store):
     result = run("clusters", "list", "--events", "--db", fixture_store, "--format", "json")
     assert result.code == 0, result.err

@@ -319,6 +319,7 @@ def _components(pairs: list[tuple[Any, ...]]) -> dict[Any, Any]:
 
 
 _EVENT_TEMP = (
+    "ev_pending",
     "ev_touched",
     "ev_records",
     "ev_events",
@@ -326,6 +327,7 @@ _EVENT_TEMP = (
     "ev_url_edges",
     "ev_roots",
     "ev_assigned",
+    "ev_old",
     "ev_changed",
 )
 
@@ -368,10 +370,21 @@ def _cluster_events(
     con.register("_roots", table)
     con.execute("CREATE OR REPLACE TEMP TABLE ev_roots AS SELECT * FROM _roots")
     con.unregister("_roots")
+    # the touched days, as constants: the zone maps of event_clusters skip the other days
+    days = con.execute("SELECT min(day), max(day) FROM ev_records").fetchone() or (None, None)
+    touched = con.execute(
+        "SELECT min(middle_day(occurred_at, occurred_latest)), max(middle_day(occurred_at, occurred_latest)) "
+        "FROM ev_touched"
+    ).fetchone() or (None, None)
+    span = {
+        "first_day": min((d for d in (days[0], touched[0]) if d is not None), default=None),
+        "last_day": max((d for d in (days[1], touched[1]) if d is not None), default=None),
+    }
     for statement in parts["clusters"]:
-        con.execute(statement)
+        con.execute(statement, {k: v for k, v in span.items() if f"${k}" in statement})
     joined, left = con.execute(
-        "SELECT count(*) FILTER (WHERE now IS NOT NULL), count(*) FILTER (WHERE now IS NULL) FROM ev_changed"
+        "SELECT count(*) FILTER (WHERE now IS NOT NULL AND now IS DISTINCT FROM was), "
+        "count(*) FILTER (WHERE now IS NULL) FROM ev_changed"
     ).fetchone() or (0, 0)
     _merge_by_hand(con)
     clusters = scalar(con, "SELECT count(DISTINCT cluster_id) FROM event_clusters")
@@ -397,13 +410,13 @@ def _merge_by_hand(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         CREATE OR REPLACE TEMP TABLE ev_merged AS
         WITH members AS (
-            SELECT e.event_id, e.first_loaded_at, j.root
+            SELECT e.event_id, e.first_loaded_at, j.root, middle_day(e.occurred_at, e.occurred_latest) AS day
             FROM diplomatic_events e
             LEFT JOIN event_clusters c USING (event_id)
             JOIN _joined j ON j.cluster_id = coalesce(c.cluster_id, 'ecl_' || substr(e.event_id, 5))
         )
         SELECT event_id, 'ecl_' || substr(arg_min(event_id, (first_loaded_at, event_id)) OVER (PARTITION BY root), 5)
-            AS cluster_id
+            AS cluster_id, day
         FROM members""")
     con.unregister("_joined")
     con.execute("DELETE FROM event_clusters WHERE event_id IN (SELECT event_id FROM ev_merged)")
