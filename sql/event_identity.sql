@@ -189,8 +189,9 @@ DELETE FROM event_clusters
 WHERE event_id IN (SELECT event_id FROM ev_changed
                    WHERE was IS NOT NULL AND event_id IN (SELECT event_id FROM ev_pending WHERE known));
 
+-- in order of day: a row group holds a few days' events (see sql/migrations/0004_*.sql)
 INSERT INTO event_clusters (event_id, cluster_id, day)
-SELECT event_id, now, day FROM ev_changed WHERE now IS NOT NULL;
+SELECT event_id, now, day FROM ev_changed WHERE now IS NOT NULL ORDER BY day, now;
 
 -- a record whose event lost every other record is an event of its own again
 DELETE FROM event_clusters
