@@ -371,15 +371,12 @@ def _cluster_events(
     con.execute("CREATE OR REPLACE TEMP TABLE ev_roots AS SELECT * FROM _roots")
     con.unregister("_roots")
     # the touched days, as constants: the zone maps of event_clusters skip the other days
-    days = con.execute("SELECT min(day), max(day) FROM ev_records").fetchone() or (None, None)
-    touched = con.execute(
+    # (every record worked lies on one: ev_records keeps only the records of these days)
+    first_day, last_day = con.execute(
         "SELECT min(middle_day(occurred_at, occurred_latest)), max(middle_day(occurred_at, occurred_latest)) "
         "FROM ev_touched"
     ).fetchone() or (None, None)
-    span = {
-        "first_day": min((d for d in (days[0], touched[0]) if d is not None), default=None),
-        "last_day": max((d for d in (days[1], touched[1]) if d is not None), default=None),
-    }
+    span = {"first_day": first_day, "last_day": last_day}
     for statement in parts["clusters"]:
         con.execute(statement, {k: v for k, v in span.items() if f"${k}" in statement})
     joined, left = con.execute(
