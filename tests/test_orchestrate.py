@@ -159,34 +159,86 @@ def test_the_nightly_jobs_are_the_local_sources_files_and_a_warning_for_each_emp
     assert warnings == ["source none: no files match gdelt/*.CSV"]
 
 
-NIGHTLY_IMPORTS = """
-import sys
+RUN_IMPORTS = """
+import json, sys
 from ingest.cli import main
-sys.argv = ["cyberlog", "nightly", "--config", sys.argv[1], "--db", sys.argv[2]]
+sys.argv = ["cyberlog", *sys.argv[1:]]
 try:
     main()
 except SystemExit as done:
     assert not done.code, done.code
-print(sorted(name for name in sys.modules if name.startswith("ingest.formats.") and name != "ingest.formats.base"))
+print(json.dumps(sorted(sys.modules)))
 """
+
+
+def imports_of_two_runs(*args: str | Path) -> list[set[str]]:
+    """`cyberlog ARGS` run twice, each in a fresh interpreter: the modules each imported."""
+    import json
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", RUN_IMPORTS, *map(str, args)]
+    return [
+        set(json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1]))
+        for _ in range(2)
+    ]
 
 
 def test_a_nightly_with_nothing_new_imports_no_format(tmp_path: Path) -> None:
     # a file the ledger knows is skipped before its format's module is needed: the first run
     # loads the file (and imports its format), the second finds nothing new and imports none
-    import subprocess
-    import sys
-
     shutil.copy(CFR, tmp_path / "cfr.csv")
     config, db = tmp_path / "cyberlog.toml", tmp_path / "store.duckdb"
     config.write_text('[[sources]]\nname = "cfr"\nformat = "cfr_tracker"\npath = "*.csv"\n', "utf-8")
-    runs = [
-        subprocess.run(
-            [sys.executable, "-c", NIGHTLY_IMPORTS, str(config), str(db)], capture_output=True, text=True, check=True
-        ).stdout.splitlines()[-1]
-        for _ in range(2)
-    ]
-    assert "'ingest.formats.cfr'" in runs[0] and runs[1] == "[]"
+    first, second = imports_of_two_runs("nightly", "--config", config, "--db", db)
+    formats = {name for name in first | second if name.startswith("ingest.formats.")} - {"ingest.formats.base"}
+    assert "ingest.formats.cfr" in first and not formats & second
+
+
+def test_a_skipped_file_imports_no_other_command_nor_the_parsing_machinery(tmp_path: Path) -> None:
+    # the first ingest loads the file (pydantic, Arrow, the matcher); the second skips it,
+    # building only the `ingest` command's module and importing none of what a load needs
+    heavy = {"pydantic", "pyarrow", "ingest.cli.report", "ingest.cli.query", "ingest.cli.clusters"}
+    heavy |= {"ingest.derive.clusters", "ingest.reports.export", "ingest.load.rejects", "ingest.canon.times"}
+    first, second = imports_of_two_runs("-q", "ingest", CFR, "--db", tmp_path / "store.duckdb")
+    assert {"pyarrow", "pydantic", "ingest.cli.run"} <= first and not heavy & second
+
+
+@pytest.mark.parametrize(
+    ("args", "module"),
+    [
+        (["ingest", "a.csv"], "run"),
+        (["nightly", "--config", "x.toml"], "run"),
+        (["-q", "--log-format", "json", "report", "run", "x"], "report"),
+        (["--log-format=json", "-v", "status"], "status"),
+        (["export", "--help"], "query"),
+        (["--help"], None),  # every command, as the help lists them
+        (["--version"], None),
+        (["nosuch"], None),  # typer says there is no such command, naming those there are
+        (["-qv", "ingest"], None),  # not sure what it is: everything, and typer decides
+        ([], None),
+    ],
+)
+def test_a_command_line_builds_only_the_module_of_its_command(args: list[str], module: str | None) -> None:
+    from ingest import cli
+
+    assert cli.module_for(args) == module
+    built = typer_commands(cli.build(module))
+    assert "ingest" in built if module in (None, "run") else "ingest" not in built
+    assert len(built) == (11 if module is None else len({c for c, m in cli.COMMANDS.items() if m == module}))
+
+
+def test_a_shell_completing_gets_every_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest import cli
+
+    monkeypatch.setenv("_CYBERLOG_COMPLETE", "complete_bash")
+    assert cli.module_for(["ingest", "a.csv"]) is None
+
+
+def typer_commands(app: object) -> set[str]:
+    import typer.main
+
+    return set(typer.main.get_command(app).commands)  # type: ignore[arg-type,attr-defined]
 
 
 def test_a_replay_reads_again_only_files_unchanged_since_their_load(tmp_path: Path) -> None:

@@ -12,10 +12,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic_core import PydanticCustomError
+if TYPE_CHECKING:
+    from pydantic_core import PydanticCustomError
 
 Precision = Literal["second", "minute", "hour", "day", "month", "year"]
 PRECISIONS: tuple[Precision, ...] = get_args(Precision)  # finest first
@@ -28,6 +29,17 @@ ISO = re.compile(  # ASCII digits only: `\d` would take fullwidth and Arabic-Ind
 )
 # the last instant a datetime can hold: an interval ending after it ends there
 END_OF_CALENDAR = datetime.max.replace(tzinfo=UTC)
+
+
+def _invalid(kind: str, message: str, context: dict[str, Any]) -> PydanticCustomError:
+    """A time that cannot be read, as pydantic reports it (its type, message and values).
+    pydantic_core is imported here, at the first bad time: a run that skips every file and a
+    report that reads `zone` never load it."""
+    from pydantic_core import PydanticCustomError
+
+    return PydanticCustomError(kind, message, context)
+
+
 _HINT = "use YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] with Z or an offset like +02:00"
 
 
@@ -55,7 +67,7 @@ def _offset(text: str) -> tzinfo:
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
     if hours > 23 or minutes > 59:
-        raise PydanticCustomError("time_offset", "'{value}' has an invalid UTC offset", {"value": text})
+        raise _invalid("time_offset", "'{value}' has an invalid UTC offset", {"value": text})
     from datetime import timezone
 
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
@@ -101,14 +113,14 @@ def parse_time(text: str, source_zone: tzinfo | None = None, precision: str | No
     """
     match = ISO.fullmatch(text.strip())
     if not match:
-        raise PydanticCustomError("time_format", "'{value}' is not an ISO 8601 time: " + _HINT, {"value": text})
+        raise _invalid("time_format", "'{value}' is not an ISO 8601 time: " + _HINT, {"value": text})
     g = match.groupdict()
     written: Precision = "year"
     for key, name in (("mo", "month"), ("d", "day"), ("h", "hour"), ("mi", "minute"), ("s", "second")):
         if g[key] is not None:
             written = name  # type: ignore[assignment]
     if g["h"] is not None and g["tz"] is None and source_zone is None:
-        raise PydanticCustomError(
+        raise _invalid(
             "naive_time",
             "'{value}' has a time but no UTC offset: write it with Z or an offset such as "
             "+02:00, or declare the source's time zone (timezone in cyberlog.toml, or --timezone)",
@@ -127,17 +139,15 @@ def parse_time(text: str, source_zone: tzinfo | None = None, precision: str | No
             tzinfo=tz,
         )
     except ValueError as exc:
-        raise PydanticCustomError(
-            "time_value", "'{value}' is not a valid time: {why}", {"value": text, "why": str(exc)}
-        ) from exc
+        raise _invalid("time_value", "'{value}' is not a valid time: {why}", {"value": text, "why": str(exc)}) from exc
     chosen: Precision = written
     if precision:
         if precision not in PRECISIONS:
-            raise PydanticCustomError(
+            raise _invalid(
                 "precision", "'{value}' is not a precision: use one of " + ", ".join(PRECISIONS), {"value": precision}
             )
         if PRECISIONS.index(precision) < PRECISIONS.index(written):
-            raise PydanticCustomError(
+            raise _invalid(
                 "precision_finer",
                 "time_precision '{precision}' is finer than '{value}' gives ({written})",
                 {"precision": precision, "value": text, "written": written},
@@ -147,7 +157,7 @@ def parse_time(text: str, source_zone: tzinfo | None = None, precision: str | No
     try:
         at = start.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
-        raise PydanticCustomError(
+        raise _invalid(
             "time_range", "'{value}' is outside the years 0001 to 9999 once in UTC", {"value": text}
         ) from None
     return TimeValue(at, _step(start, chosen), chosen)

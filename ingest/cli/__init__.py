@@ -7,18 +7,18 @@ Every `CyberlogError` becomes one `cyberlog: error: ...` line and its exit code.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import signal
 import sys
 from contextlib import suppress
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import duckdb
 import typer
 
 from ingest import __version__
-from ingest.cli import clusters, query, rejects, report, run, serve, status
 from ingest.cli.common import LOG, LogFormat, say
 from ingest.errors import CyberlogError, ExitCode, Interrupted, Terminated
 from ingest.store import damage
@@ -26,22 +26,76 @@ from ingest.store import damage
 # The parsing machinery (pydantic, Arrow, the formats) is imported by the commands that
 # use it, so a nightly run with nothing new, or a query, starts in a fraction of a second.
 
-app = typer.Typer(
-    name="cyberlog",
-    help="Cyber incidents beside diplomatic events, in one DuckDB store, with canned reports.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=True,
-    rich_markup_mode=None,  # help texts say "[default: ...]" literally
-)
-# in this order in `cyberlog --help`: the commands, then the groups
-app.add_typer(run.app)  # ingest, nightly, init, formats
-app.add_typer(query.app)  # query, export
-app.add_typer(status.app)
-app.add_typer(report.app, name="report")
-app.add_typer(clusters.app, name="clusters")
-app.add_typer(rejects.app, name="rejects")
-app.add_typer(serve.app)  # serve
+# The command modules under ingest.cli, in their order in `cyberlog --help` (the commands,
+# then the groups), each with its group's name (None: its commands are top-level).
+MODULES: dict[str, str | None] = {
+    "run": None,  # ingest, nightly, init, formats
+    "query": None,  # query, export
+    "status": None,
+    "report": "report",
+    "clusters": "clusters",
+    "rejects": "rejects",
+    "serve": None,
+}
+# Which module holds each command. A command line names one: only that module is imported
+# and only its commands are built. typer builds every command's options from its signature
+# as it starts (half the commands' modules and 40 functions' signatures, 20-30 ms), which a
+# skipped file or a nightly with nothing new would otherwise pay for commands it never runs.
+COMMANDS = {
+    "ingest": "run",
+    "nightly": "run",
+    "init": "run",
+    "formats": "run",
+    "query": "query",
+    "export": "query",
+    "status": "status",
+    "report": "report",
+    "clusters": "clusters",
+    "rejects": "rejects",
+    "serve": "serve",
+}
+# the root options, which come before the command (--version ends the command line)
+_ROOT_FLAGS = frozenset({"-q", "--quiet", "-v", "--verbose"})
+_ROOT_VALUED = "--log-format"
+
+
+def build(only: str | None = None) -> typer.Typer:
+    """The command line: every command, or those of the one module `only` names."""
+    app = typer.Typer(
+        name="cyberlog",
+        help="Cyber incidents beside diplomatic events, in one DuckDB store, with canned reports.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=True,
+        rich_markup_mode=None,  # help texts say "[default: ...]" literally
+    )
+    app.callback()(_root)
+    for module, group in MODULES.items():
+        if only in (None, module):
+            app.add_typer(importlib.import_module(f"ingest.cli.{module}").app, name=group)
+    return app
+
+
+def module_for(args: list[str]) -> str | None:
+    """The module of the command these arguments run; None (build them all) for --help,
+    --version, a shell's completion, a command cyberlog does not have, or anything unsure."""
+    if any(name.endswith("_COMPLETE") for name in os.environ):  # typer's completion: every command
+        return None
+    given = iter(args)
+    for arg in given:
+        if arg in _ROOT_FLAGS or arg.startswith(f"{_ROOT_VALUED}="):
+            continue
+        if arg == _ROOT_VALUED:
+            next(given, None)
+            continue
+        return COMMANDS.get(arg)
+    return None
+
+
+def __getattr__(name: str) -> Any:  # PEP 562: `ingest.cli.app`, every command (the docs, the reference)
+    if name == "app":
+        return build()
+    raise AttributeError(f"module 'ingest.cli' has no attribute {name!r}")
 
 
 def _version(value: bool) -> None:
@@ -50,7 +104,6 @@ def _version(value: bool) -> None:
         raise typer.Exit
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
@@ -103,7 +156,7 @@ def main() -> None:
     said, notices.propagate = _Said(), False  # said as the CLI says things, not by logging's defaults
     notices.addHandler(said)
     try:
-        app()
+        build(module_for(sys.argv[1:]))()
     except Interrupted as exc:  # a run stopped by SIGINT or SIGTERM, recorded as 130 or 143
         say(str(exc), "error")
         sys.exit(int(exc.exit_code))

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ingest.errors import UsageError
-from ingest.reports import export
 from ingest.run import orchestrate
 from ingest.run.jobs import Job, RunResult, summary
 
@@ -90,12 +89,14 @@ LOG = _Log()
 
 def reading_rules(timezone: str | None, encoding: str | None) -> ZoneInfo | None:
     """--timezone and --encoding checked before any file is read: a wrong one is the user's."""
-    from ingest.canon.times import zone
-
     try:
         if encoding is not None:
             "".encode(encoding)
-        return zone(timezone) if timezone else None
+        if not timezone:
+            return None
+        from ingest.canon.times import zone
+
+        return zone(timezone)
     except LookupError:
         raise UsageError(f"unknown encoding {encoding!r}") from None
     except ValueError as exc:
@@ -177,6 +178,7 @@ def finish(run: RunResult, as_json: bool) -> int:
 
 def export_lake(lake: Path, as_json: bool, wait: float | None, db: Path | None, writer: str | None = None) -> None:
     from ingest.lake import remote
+    from ingest.reports import export
 
     results = remote.update(lake, db, wait, writer)
     if as_json:

@@ -190,9 +190,10 @@ def derive_claims(con: duckdb.DuckDBPyConnection, run: RunResult) -> None:
         run.claims = derive(con, run.run_id)
 
 
-def match_identities(con: duckdb.DuckDBPyConnection, run: RunResult, settings: IdentitySettings) -> None:
+def match_identities(con: duckdb.DuckDBPyConnection, run: RunResult, settings: IdentitySettings | None) -> None:
     """Recognise this run's new and changed incidents in other sources' records, and those
-    of an earlier run killed after loading but before matching; then mark them done."""
+    of an earlier run killed after loading but before matching; then mark them done. No
+    settings: the defaults."""
     changed = (
         run.total("inserted")
         or run.total("updated")
@@ -204,15 +205,15 @@ def match_identities(con: duckdb.DuckDBPyConnection, run: RunResult, settings: I
     if (changed or scalar(con, unmatched, {"run": run.run_id})) and scalar(
         con, "SELECT count(DISTINCT source) > 1 FROM incidents"
     ):  # one source: no pairs
-        from ingest.derive.clusters import match  # Arrow and the matcher, only when there is work
+        from ingest.derive.clusters import IdentitySettings, match  # Arrow and the matcher, only when there is work
 
-        run.identity = match(con, run.run_id, settings)
+        run.identity = match(con, run.run_id, settings or IdentitySettings())
     new_events = """SELECT count(*) > 0 FROM diplomatic_events WHERE run_id IN (
                         SELECT run_id FROM ingest_runs WHERE identity_done_at IS NULL)"""
     if scalar(con, new_events):
-        from ingest.derive.clusters import match_events
+        from ingest.derive.clusters import IdentitySettings, match_events
 
-        run.event_identity = match_events(con, run.run_id, settings)
+        run.event_identity = match_events(con, run.run_id, settings or IdentitySettings())
     con.execute(
         "UPDATE ingest_runs SET identity_done_at = $now WHERE identity_done_at IS NULL", {"now": datetime.now(UTC)}
     )

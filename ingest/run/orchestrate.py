@@ -12,19 +12,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import duckdb
 
 from ingest import snapshot
-from ingest.derive.bursts import BurstSettings
-from ingest.derive.clusters import IdentitySettings
 from ingest.errors import ExitCode, Interrupted, MachineFault, Terminated
-from ingest.load import rejects
 from ingest.load.ledger import FileResult
-from ingest.reports.export import counted
 from ingest.run import guard
 from ingest.run.jobs import (
     Job,
@@ -42,7 +38,10 @@ from ingest.store import open_store, resolve_db
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
+    from ingest.derive.bursts import BurstSettings
+    from ingest.derive.clusters import IdentitySettings
     from ingest.formats.base import Format
+    from ingest.load import rejects
     from ingest.run.config import Config
 
 REJECTS_SHOWN = 5  # a file's first rejects are said after it; all of them when verbose
@@ -70,8 +69,15 @@ class Rules:
     the burst rule (None: the one the store kept last)."""
 
     max_rejects: int = 0
-    identity: IdentitySettings = field(default_factory=IdentitySettings)
+    identity: IdentitySettings | None = None  # None: the defaults (the matcher's module is imported when there is work)
     bursts: BurstSettings | None = None
+
+
+def counted(n: int, noun: str, nouns: str | None = None) -> str:
+    """`ingest.reports.export.counted`, imported when a run has something to count."""
+    from ingest.reports import export
+
+    return export.counted(n, noun, nouns)
 
 
 def describe(result: FileResult) -> str:
@@ -329,6 +335,8 @@ def mark_replayed(jobs: list[Job]) -> After:
         for result in run.files:
             old = replaces.get(str(result.path))
             if old and result.status == "loaded":
+                from ingest.load import rejects
+
                 rejects.mark_replayed(con, old, run.run_id)
 
     return mark
