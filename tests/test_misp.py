@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 from conftest import FIXTURES, rows, run, scalar
@@ -136,6 +138,67 @@ def test_a_rest_search_result_is_unwrapped(db, tmp_path):
     path.write_text(json.dumps({"response": [{"Event": _event(DDOS, "1644973200", "from the API")}]}), "utf-8")
     assert run("ingest", path, "--db", db).code == 0
     assert rows(db, "SELECT title, pointer FROM incidents") == [("from the API", "/response/0/Event")]
+
+
+def _uuid(n: int) -> str:
+    return f"{n:08x}-5b6e-4f70-8a91-b2c3d4e5f607"
+
+
+def test_a_search_result_is_read_an_event_at_a_time(db, tmp_path):
+    # a bad event is its own reject (the others load), and what follows the array is read too
+    deep = {"Event": {**_event(_uuid(2), "1644973200", "deep"), "Object": [{"a": "__DEEP__"}]}}
+    events = [{"Event": _event(_uuid(n), "1644973200", f"event {n}")} for n in (1, 3)]
+    text = json.dumps({"response": [events[0], deep, events[1]], "took": 12})
+    path = tmp_path / "search.json"
+    path.write_text(text.replace('"__DEEP__"', "[" * 200 + "]" * 200), "utf-8")
+    result = run("ingest", path, "--db", db, "--max-rejects", "1")
+    assert result.code == 0, result.err
+    assert rows(db, "SELECT title, pointer FROM incidents ORDER BY title") == [
+        ("event 1", "/response/0/Event"),
+        ("event 3", "/response/2/Event"),
+    ]
+    assert rows(db, "SELECT pointer, reason FROM rejects") == [
+        ("/response/1", "JSON nested deeper than 100 levels (at /response/1/Event/Object/0/…)")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"response": [], "response": []}', "the key 'response' is given twice in the object at /"),
+        ('{"took": 12, "response": [], "took": 3}', "the key 'took' is given twice in the object at /"),
+        ('{"info": "x", "Attribute": "\\u0000"}', "the string at /Attribute"),
+    ],
+    ids=["response twice", "key twice", "a NUL"],
+)
+def test_a_top_level_object_with_a_fault_is_one_reject(db, tmp_path, text, reason):
+    path = tmp_path / "bad.json"
+    path.write_text(text, "utf-8")
+    run("ingest", path, "--db", db)
+    ((pointer, found),) = rows(db, "SELECT pointer, reason FROM rejects")
+    assert pointer == "" and found.startswith(reason), found
+
+
+def test_a_big_search_result_is_read_in_little_memory(tmp_path):
+    """Read in a fresh interpreter: 40 MB of events in a search result (as MISP's restSearch
+    writes one) must not be built whole, which took about 250 MB."""
+    path = tmp_path / "search.json"
+    attributes = [{"type": "text", "value": "x" * 200, "category": "Other"}] * 40
+    with path.open("w", encoding="utf-8") as out:
+        out.write('{"response": [')
+        for n in range(4_000):
+            event = {"Event": {**_event(_uuid(n), "1644973200", f"event {n}"), "Attribute": attributes}}
+            out.write(("," if n else "") + json.dumps(event))
+        out.write("]}")
+    code = (
+        "import re, sys\nfrom pathlib import Path\nfrom ingest.formats import misp\n"
+        "n = sum(1 for r in misp.read_events(Path(sys.argv[1]), 'utf-8', None) if r.fields)\n"
+        "peak = int(re.search(r'VmHWM:\\s+(\\d+)', Path('/proc/self/status').read_text()).group(1))\n"
+        "print(n, peak // 1024)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True).stdout
+    events, rss_mb = map(int, out.split())
+    assert path.stat().st_size > 40_000_000 and events == 4_000 and rss_mb < 120, out
 
 
 @pytest.mark.parametrize(

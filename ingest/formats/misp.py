@@ -25,7 +25,7 @@ from ingest.canon.times import ISO, TimeValue, bounded, parse_time
 from ingest.errors import FileUnreadable
 from ingest.formats.base import Format, OptText, Text, domain_name
 from ingest.inputs.guard import open_regular
-from ingest.inputs.json_stream import JsonDocument
+from ingest.inputs.json_stream import JsonDocument, top_kind
 from ingest.inputs.readers import RawRecord, json_text, open_json
 
 _TAG = re.compile(r'^(?P<namespace>[^:="]+)(?::(?P<predicate>[^=]+))?(?:="?(?P<value>.*?)"?)?$')
@@ -243,17 +243,51 @@ def convert(event: MispEvent) -> Incident:
 
 
 def read_events(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
-    """Each event of the file, unwrapped from `{"Event": ...}`, with its JSON pointer. A
-    document that is not an object or an array, or is malformed, fails the file."""
+    """Each event of the file, unwrapped from `{"Event": ...}`, with its JSON pointer, read
+    one at a time: an array of events, or a search result (`{"response": [...]}`, as MISP's
+    restSearch writes it) of any size. A document that is not an object or an array, or
+    is malformed, fails the file."""
     with open_json(path, progress, encoding) as (stream, _first):
         document = JsonDocument(stream, path)
-        refusal = "a MISP file is an event, an array of events or a search result; this is {kind}"
-        for pointer, value, problem in document.records(refusal):
-            if problem:
-                yield RawRecord(None, pointer, "", None, problem)
-            else:
-                yield from _unwrap(value, pointer)
+        event, _ = document.next()
+        if event == "start_array":
+            for pointer, value, problem in document.items(""):
+                yield from _unwrap(value, pointer) if problem is None else [RawRecord(None, pointer, "", None, problem)]
+        elif event == "start_map":
+            yield from _object(document)
+        else:
+            kind = top_kind(event)
+            raise FileUnreadable(
+                f"a MISP file is an event, an array of events or a search result; this is {kind}", path=path
+            )
         document.end()
+
+
+def _object(document: JsonDocument) -> Iterator[RawRecord]:
+    """A top-level object: a search result whose `response` array comes first is read an
+    event at a time; any other object is built whole (one event, or a search result
+    written in another order) and unwrapped."""
+    event, key = document.next()
+    if event == "end_map":
+        yield from _unwrap({}, "")
+        return
+    event, scalar = document.next()
+    root: dict[str, Any] = {}
+    if key == "response" and event == "start_array":
+        for pointer, value, problem in document.items("/response"):
+            yield from _unwrap(value, pointer) if problem is None else [RawRecord(None, pointer, "", None, problem)]
+        root["response"] = []  # read: the other members are checked, and left as a search result's are
+        _, problem = document.rest(root, "")
+        if problem:
+            yield RawRecord(None, "", "", None, problem)
+        return
+    root[key], problem = document.value(event, scalar, f"/{key}")
+    if problem:  # the whole object is refused, as one
+        document.skip()
+        yield RawRecord(None, "", "", None, problem)
+        return
+    value, problem = document.rest(root, "")
+    yield from _unwrap(value, "") if problem is None else [RawRecord(None, "", "", None, problem)]
 
 
 def _unwrap(value: Any, pointer: str) -> Iterator[RawRecord]:

@@ -148,6 +148,14 @@ class JsonDocument:
         except ijson.JSONError as exc:
             raise self._fail(json_problem(exc).removeprefix("malformed JSON: ")) from None
 
+    def rest(self, root: dict[str, Any], pointer: str) -> tuple[Any, str | None]:
+        """The rest of an object whose start, and maybe first members (in `root`), the
+        caller read: `root` with the others, or (None, why not) with its events read."""
+        try:
+            return self._build(root, pointer)
+        except ijson.JSONError as exc:
+            raise self._fail(json_problem(exc).removeprefix("malformed JSON: ")) from None
+
     def _build(self, root: Any, pointer: str) -> tuple[Any, str | None]:
         """The hot loop of reading (every event of every record passes here): locals, no calls."""
         stack: list[Any] = [root]
