@@ -1,12 +1,12 @@
 """STIX benchmark: memory and time of `cyberlog ingest` on a big bundle, against json.load.
 
-    python benchmarks/bench_stix.py [--incidents N] [--indicators-per-incident K] [--workdir DIR]
+    python benchmarks/bench_stix.py [--incidents N] [--indicators-per-incident K] [--repeat R] [--workdir DIR]
 
 Writes a synthetic STIX 2.1 bundle the shape of a real feed (each incident with its victim
 identities, a location, an attributed threat actor, relationships and a report; plus many
 indicators, malware and marking objects cyberlog does not use), then measures, best of 3,
 in subprocesses with peak RSS from os.wait4: Python's json.load of the file (what a naive
-reader needs) and `cyberlog ingest`. No timing assertions: exits non-zero only when a
+reader needs) and `cyberlog ingest` (best of R, default 3). No timing assertions: exits non-zero only when a
 command fails or the counts do not add up.
 """
 
@@ -111,40 +111,49 @@ def write_bundle(path: Path, incidents: int, indicators: int) -> int:
     return count
 
 
-def run(work: Path, incidents: int, indicators: int) -> None:
-    bundle, log = work / "bundle.json", work / "cyberlog.log"
-    objects = write_bundle(bundle, incidents, indicators)
-    size = bundle.stat().st_size / 2**20
+def against_json_load(work: Path, data: Path, incidents: int, repeat: int, indent: str = "") -> None:
+    """Best of `repeat` of json.load of `data` and of `cyberlog ingest` of it into a fresh
+    store (which must then hold `incidents` incidents), printed with their peak RSS."""
+    log, size = work / "cyberlog.log", data.stat().st_size / 2**20
     loader = work / "json_load.py"
-    loader.write_text(f"import json\njson.load(open({str(bundle)!r}, encoding='utf-8'))\n", "utf-8")
-    naive = min(child([str(loader)], log, 0, module=False) for _ in range(3))
+    loader.write_text(f"import json\njson.load(open({str(data)!r}, encoding='utf-8'))\n", "utf-8")
+    naive = min(child([str(loader)], log, 0, module=False) for _ in range(repeat))
     runs = []
-    for i in range(3):
+    for i in range(repeat):
         store = fresh(work / f"store-{i}.duckdb")
-        runs.append(child(["ingest", str(bundle), "--db", str(store)], log, 0))
+        runs.append(child(["ingest", str(data), "--db", str(store)], log, 0))
         if stored(store, "SELECT count(*) FROM incidents") != (incidents,):
-            fail(f"the store does not hold the {incidents:,} incidents of the bundle", log)
-    best = min(runs)
-    print(f"bundle: {objects:,} objects, {incidents:,} incidents   file: {size:.1f} MiB")
-    peak = max(r[2] for r in runs)
-    print(f"json.load (baseline):   {naive[0]:6.2f} s   peak RSS {naive[2]:,.0f} MiB ({naive[2] / size:.1f}x the file)")
+            fail(f"the store does not hold the {incidents:,} incidents of {data.name}", log)
+    best, peak = min(runs), max(r[2] for r in runs)
+    ratio = naive[2] / size
+    print(f"{indent}json.load (baseline):   {naive[0]:6.2f} s   peak RSS {naive[2]:,.0f} MiB ({ratio:.1f}x the file)")
     print(
-        f"cyberlog ingest:        {best[0]:6.2f} s   peak RSS {peak:,.0f} MiB ({peak / size:.1f}x the file)   "
+        f"{indent}cyberlog ingest:        {best[0]:6.2f} s   peak RSS {peak:,.0f} MiB ({peak / size:.1f}x the file)   "
         f"ratio {best[0] / naive[0]:.1f}x json.load's time"
     )
-    print("Best of 3 each; peak RSS includes the interpreter and DuckDB (about 100 MiB at rest).")
+
+
+def run(work: Path, incidents: int, indicators: int, repeat: int = 3) -> None:
+    bundle = work / "bundle.json"
+    objects = write_bundle(bundle, incidents, indicators)
+    print(f"bundle: {objects:,} objects, {incidents:,} incidents   file: {bundle.stat().st_size / 2**20:.1f} MiB")
+    against_json_load(work, bundle, incidents, repeat)
+    print(f"Best of {repeat} each; peak RSS includes the interpreter and DuckDB (about 100 MiB at rest).")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=20_000)
     parser.add_argument("--indicators-per-incident", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each, the best kept [default: 3]")
     parser.add_argument("--workdir", type=Path, help="keep the files here [default: temp dir]")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench_stix_"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        run(work.resolve(), args.incidents, args.indicators_per_incident)
+        run(work.resolve(), args.incidents, args.indicators_per_incident, args.repeat)
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
+import uuid
+from pathlib import Path
 
-from conftest import FIXTURES, rows, run, scalar
+from conftest import FIXTURES, REALWORLD, rows, run, scalar
+
+from ingest.errors import FileUnreadable
+from ingest.formats import stix_bundle
+from ingest.inputs import graph
 
 BUNDLE = FIXTURES / "stix" / "good" / "cert-ukraine-2022-02.json"
 DDOS = "incident--7b3e9c10-2d4f-4a6b-8c1d-9e0f1a2b3c4d"
@@ -222,3 +229,78 @@ def test_attack_types_from_the_incident_core_vocabulary_and_linked_attack_patter
     path.write_text(_bundle([incident, deface, exploit, link(1, "related-to", deface), link(2, "uses", exploit)]))
     assert run("ingest", path, "--db", db).code == 0
     assert rows(db, "SELECT list_sort(attack_types) FROM incidents") == [(["defacement", "intrusion"],)]
+
+
+# a big bundle's graph on disk ----------------------------------------------------------
+
+STIX_ID = re.compile(r"\b([a-z][a-z0-9-]*)--([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b")
+
+
+def _copies(path: Path, copies: int) -> Path:
+    """The fixture's graph `copies` times over, each copy with its own ids and two more
+    reports naming its incidents (the first names them later in its refs than the second),
+    and versions: every third copy's objects given again with a later `modified` (and a new
+    name), every fifth's again with an earlier one, so the newest must be chosen across the
+    bundle."""
+    dumped = json.dumps(json.loads(BUNDLE.read_text("utf-8"))["objects"])
+    out: list[dict[str, object]] = []
+    for k in range(copies):
+        renamed = STIX_ID.sub(lambda m, k=k: f"{m[1]}--{uuid.uuid5(uuid.NAMESPACE_URL, f'{k}{m[2]}')}", dumped)
+        copy = json.loads(renamed)
+        incidents = [o["id"] for o in copy if o["type"] == "incident"]
+        out += [*copy[:1], _report(k, "a", [copy[0]["id"], *incidents]), *copy[1:], _report(k, "b", incidents)]
+        for step, when in ((3, "2023-01-01T00:00:00.000Z"), (5, "2020-01-01T00:00:00.000Z")):
+            if k % step == 0:
+                out += [
+                    {**o, "modified": when, "name": f"{o.get('name')} ({when[:4]})"} for o in copy if "modified" in o
+                ]
+    path.write_text(_bundle(out), "utf-8")
+    return path
+
+
+def _report(k: int, which: str, refs: list[str]) -> dict[str, object]:
+    ident = f"report--{uuid.uuid5(uuid.NAMESPACE_URL, f'{k}{which}')}"
+    return {
+        **_incident("2022-02-17T09:00:00.000Z", f"Report {which} of copy {k}", published="2022-02-17T09:00:00.000Z"),
+        "type": "report",
+        "id": ident,
+        "report_types": ["threat-report"],
+        "object_refs": refs,
+        "external_references": [{"source_name": "cert", "url": f"https://cert.example/{k}/{which}"}],
+    }
+
+
+def _read(path: Path) -> list[object]:
+    try:
+        return list(stix_bundle.read_bundle(path, "utf-8", None))
+    except FileUnreadable as exc:
+        return [str(exc)]
+
+
+def test_a_bundle_read_through_disk_gives_what_it_gives_from_memory(tmp_path, monkeypatch):
+    """The graph moves to disk past _IN_MEMORY bytes: from the start, or halfway through
+    (versions of an id on both sides), a bundle reads exactly as it does in memory."""
+    big = _copies(tmp_path / "copies.json", 40)
+    files = [big, *sorted((FIXTURES / "stix").glob("*/*.json")), *sorted((REALWORLD / "stix").glob("*.json"))]
+    in_memory = {path: _read(path) for path in files}
+    assert any(r.skip and "older version" in r.skip for r in in_memory[big])  # type: ignore[attr-defined]
+    assert sum(1 for r in in_memory[big] if r.fields) >= 40  # type: ignore[attr-defined]
+    for threshold in (0, big.stat().st_size // 2):
+        monkeypatch.setattr(graph, "_IN_MEMORY", threshold)
+        for path in files:
+            assert _read(path) == in_memory[path], f"{path.name}, to disk past {threshold} bytes"
+
+
+def test_a_full_disk_under_the_graph_fails_the_bundle_saying_where(db, tmp_path, monkeypatch):
+    # SQLite told to stop at 20 pages stands for a full $TMPDIR: the file fails with the
+    # reason, nothing of it stored, and the run goes on (a smaller file may still fit)
+    monkeypatch.setattr(graph, "_IN_MEMORY", 0)
+    monkeypatch.setattr(graph, "_DISK", graph._DISK.replace("BEGIN;", "PRAGMA max_page_count = 20;\nBEGIN;"))
+    big = _copies(tmp_path / "copies.json", 10)
+    result = run("ingest", big, BUNDLE, "--db", db)
+    assert result.code == 3, result.err
+    assert "no space left in $TMPDIR" in result.err and "point TMPDIR at a disk with room" in result.err
+    assert rows(db, "SELECT status FROM ingest_files ORDER BY path = $big DESC", {"big": str(big)}) == [
+        ("failed",),
+        ("loaded",),
+    ]

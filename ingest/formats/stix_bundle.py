@@ -11,6 +11,7 @@ incident report as one record: the object itself plus what the graph says about 
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 from ingest.canon.times import parse_time
 from ingest.errors import FileUnreadable
 from ingest.formats.stix_objects import RECORD_TYPES, StixObject, checked, envelope_problem, times_problem
+from ingest.inputs.graph import Edges, NoRoom, ObjectGraph, Seen
 from ingest.inputs.json_stream import JsonDocument, top_kind
 from ingest.inputs.readers import RawRecord, json_text, open_json
 
@@ -66,21 +68,10 @@ _KEEP = frozenset(
 )
 _KEEP_CONTEXT = _KEEP - {"description", "object_refs", "labels"}
 Obj = dict[str, Any]
-Graph = dict[str, Obj]
-Edges = dict[str, list[Obj]]
 
 
 def _kind(ref: Any) -> str:
     return ref.split("--", 1)[0] if isinstance(ref, str) else ""
-
-
-def _newer(new: StixObject, old: Obj | None) -> bool:
-    if old is None:
-        return True
-    try:
-        return parse_time(str(new.get("modified"))).at > parse_time(str(old.get("modified"))).at
-    except (ValueError, TypeError):
-        return False
 
 
 def _trim(obj: Obj) -> Obj:
@@ -142,13 +133,12 @@ def _wanted(obj: StixObject) -> str | None:
 
 class _Bundle:
     """The objects of one bundle as they stream past: the newest version of each kept
-    object, the others counted by why they were left out, the bad ones as rejects."""
+    object (in `graph`), the others counted by why they were left out, the bad ones as
+    rejects (in `graph` too: a bundle of a million bad objects is not held either)."""
 
-    def __init__(self) -> None:
-        self.objects: Graph = {}
-        self.where: dict[str, int] = {}
+    def __init__(self, graph: ObjectGraph) -> None:
+        self.graph = graph
         self.skipped: Counter[str] = Counter()
-        self.problems: list[RawRecord] = []
 
     def take(self, index: int, raw: Any, problem: str | None) -> None:
         pointer = f"/objects/{index}"
@@ -158,7 +148,7 @@ class _Bundle:
         problem = problem or envelope_problem(raw)
         obj, problem = (None, problem) if problem else checked(_trim(raw))
         if obj is None:
-            self.problems.append(RawRecord(None, pointer, json_text(raw) if built else "", None, problem))
+            self.graph.problem(pointer, json_text(raw) if built else "", problem)
             return
         reason = _wanted(obj)
         if reason:
@@ -166,19 +156,36 @@ class _Bundle:
             return
         problem = times_problem(obj)  # of a kept object only: an indicator's times are never read
         if problem:
-            self.problems.append(RawRecord(None, pointer, json_text(raw), None, problem))
+            self.graph.problem(pointer, json_text(raw), problem)
             return
-        if obj["id"] in self.objects:
-            self.skipped[f"STIX {obj['type']} (older version; the newest modified is kept)"] += 1
-        if _newer(obj, self.objects.get(obj["id"])):
-            self.objects[obj["id"]] = _compact(obj)
-            self.where[obj["id"]] = index
+        self.graph.add(index, _compact(obj))
+
+    def versions(self) -> Counter[str]:
+        """The older versions left out, by type: each id is kept once, at its newest `modified`."""
+        return Counter(
+            {f"STIX {kind} (older version; the newest modified is kept)": n for kind, n in self.graph.older.items()}
+        )
 
 
 def read_bundle(path: Path, encoding: str, progress: Callable[[int], None] | None) -> Iterator[RawRecord]:
     """The bundle's records, once the whole document has parsed: a malformed or cut-short
-    bundle, or one of the wrong shape, fails the file with nothing of it loaded."""
-    bundle = _Bundle()
+    bundle, or one of the wrong shape, fails the file with nothing of it loaded. A big
+    bundle's kept objects wait on disk (see `ObjectGraph`), so memory does not grow with it."""
+    with tempfile.TemporaryDirectory(prefix="cyberlog-stix-") as folder, ObjectGraph(Path(folder), _newer) as graph:
+        try:
+            bundle = _Bundle(graph)
+            _stream(path, encoding, graph.counted(progress), bundle)
+            graph.finish()
+            yield from graph.problems()
+            for reason, n in sorted((bundle.skipped + bundle.versions()).items()):
+                for _ in range(n):
+                    yield RawRecord(None, None, "", None, skip=reason)
+            yield from _records(graph)
+        except NoRoom as exc:  # this file fails, saying where; the run goes on
+            raise FileUnreadable(f"{exc}: free some there, or point TMPDIR at a disk with room", path=path) from None
+
+
+def _stream(path: Path, encoding: str, progress: Callable[[int], None] | None, bundle: _Bundle) -> None:
     with open_json(path, progress, encoding) as (stream, _first):
         document = JsonDocument(stream, path)
         event, _ = document.next()
@@ -203,11 +210,6 @@ def read_bundle(path: Path, encoding: str, progress: Callable[[int], None] | Non
         document.end()
     if "objects" not in keys:
         raise FileUnreadable("no 'objects' array: a STIX bundle (or TAXII envelope) lists its objects there", path=path)
-    yield from bundle.problems
-    for reason, n in sorted(bundle.skipped.items()):
-        for _ in range(n):
-            yield RawRecord(None, None, "", None, skip=reason)
-    yield from _records(bundle.objects, bundle.where)
 
 
 def _check_top(key: str, value: Any, path: Path) -> None:
@@ -219,88 +221,80 @@ def _check_top(key: str, value: Any, path: Path) -> None:
         raise FileUnreadable(why, path=path)
 
 
-class _Seen(dict[str, Obj]):
-    """The kept objects, remembering which ones an incident's assembly looked up."""
-
-    def __init__(self, objects: Graph) -> None:
-        super().__init__(objects)
-        self.seen: set[str] = set()
-
-    def __getitem__(self, key: str) -> Obj:
-        self.seen.add(key)
-        return super().__getitem__(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self.seen.add(key)
-        return super().get(key, default)
+def _newer(new: Obj, old: Obj) -> bool:
+    """Whether a version replaces the one kept: its `modified` is later. An unreadable time
+    replaces nothing and is never replaced (the record's checks reject it)."""
+    try:
+        return parse_time(str(new.get("modified"))).at > parse_time(str(old.get("modified"))).at
+    except (ValueError, TypeError):
+        return False
 
 
-def _unlinked(objects: _Seen, records: set[str]) -> Iterator[str]:
-    """Kept objects no incident used, so the summary accounts for every object."""
-    sources = objects.seen | records
-    for oid, obj in objects.items():
-        used = oid in sources
-        if obj["type"] == "relationship":
-            used = obj["source_ref"] in sources and obj.get("target_ref") in objects.seen
-        if not used and oid not in records:
-            kind = f"relationship {obj['relationship_type']}" if obj["type"] == "relationship" else obj["type"]
-            yield f"STIX {kind} (not linked to an incident)"
-
-
-def _records(graph: Graph, where: dict[str, int]) -> Iterator[RawRecord]:
-    objects = _Seen(graph)
-    records: set[str] = set()
-    out: Edges = {}
-    reported_in: Edges = {}
-    for obj in objects.values():
-        if obj["type"] == "relationship":
-            out.setdefault(obj["source_ref"], []).append(obj)
-        elif obj["type"] == "report":
-            for ref in obj.get("object_refs") or []:
-                if isinstance(ref, str):
-                    reported_in.setdefault(ref, []).append(obj)
-    consumed = _consumed(objects)
-    for oid, obj in graph.items():
-        kind = obj["type"]
-        if kind not in RECORD_TYPES or oid in consumed:
+def _unlinked(graph: ObjectGraph, records: bytearray, consumed: set[str]) -> Iterator[str]:
+    """Kept objects no incident used, so the summary accounts for every object: one that
+    was looked up, is a record, or (a relationship) joins a used object to a looked-up one."""
+    seen, elsewhere = graph.seen, graph.seen_elsewhere
+    for idx, kind, source, source_idx, target, target_idx, relationship in graph.links():
+        if records[idx]:
             continue
-        records.add(oid)
-        if kind == "report" and not _incident_report(obj, objects):
-            yield RawRecord(None, f"/objects/{where[oid]}", "", None, skip=_report_skip(obj, graph))
+        used = bool(seen[idx])
+        if kind == "relationship":
+            source_used = bool(seen[source_idx] or records[source_idx]) if source_idx is not None else False
+            source_used = source_used or source in elsewhere or source in consumed
+            target_seen = bool(seen[target_idx]) if target_idx is not None else target in elsewhere
+            used = source_used and target_seen
+        if not used:
+            what = f"relationship {relationship}" if kind == "relationship" else kind
+            yield f"STIX {what} (not linked to an incident)"
+
+
+def _records(graph: ObjectGraph) -> Iterator[RawRecord]:
+    objects, out = Seen(graph), Edges(graph)
+    consumed = _consumed(graph)
+    records = bytearray(graph.size)  # records, and the sightings an incident's events consumed
+    for ref in consumed:
+        if (found := graph.fetch(ref)) is not None:
+            records[found[0]] = 1
+    for oid, idx, obj in graph.in_order(RECORD_TYPES):
+        records[idx] = 1
+        if oid in consumed:
             continue
-        record = _assemble(obj, objects, out, reported_in.get(oid, []))
-        yield RawRecord(None, f"/objects/{where[oid]}", "", record)
-    for reason in _unlinked(objects, records | consumed):
+        if obj["type"] == "report" and not _incident_report(obj, objects):
+            yield RawRecord(None, f"/objects/{idx}", "", None, skip=_report_skip(obj, objects))
+            continue
+        record = _assemble(obj, objects, out, graph.reported_in(oid))
+        yield RawRecord(None, f"/objects/{idx}", "", record)
+    for reason in _unlinked(graph, records, consumed):
         yield RawRecord(None, None, "", None, skip=reason)
 
 
-def _report_skip(report: Obj, objects: Graph) -> str:
+def _report_skip(report: Obj, objects: Seen) -> str:
     refs = [r for r in report.get("object_refs") or [] if isinstance(r, str)]
     if any(_kind(r) in ("incident", "campaign", "sighting") and r in objects for r in refs):
         return "STIX report (folded into the incidents it names)"
     return "STIX report (not about an incident)"
 
 
-def _consumed(objects: Graph) -> set[str]:
+def _consumed(graph: ObjectGraph) -> set[str]:
     """Sightings that an incident's extension events point at are part of that incident."""
     used: set[str] = set()
-    for event in (o for o in objects.values() if o["type"] == "event"):
+    for _oid, _idx, event in graph.in_order(("event",)):
         used.update(r for r in event.get("sighting_refs") or [] if isinstance(r, str))
     return used
 
 
-def _incident_report(report: Obj, objects: Graph) -> bool:
+def _incident_report(report: Obj, objects: Seen) -> bool:
     refs = [r for r in report.get("object_refs") or [] if isinstance(r, str)]
     names_one = any(_kind(r) in ("incident", "campaign", "sighting") and r in objects for r in refs)
     return "incident" in (report.get("report_types") or []) and not names_one
 
 
-def _refs(values: Any, objects: Graph) -> list[Obj]:
+def _refs(values: Any, objects: Seen) -> list[Obj]:
     """The objects a list of ids points at, ignoring ids the bundle does not hold."""
     return [objects[v] for v in values or [] if isinstance(v, str) and v in objects]
 
 
-def _assemble(obj: Obj, objects: Graph, out: Edges, reports: list[Obj]) -> Obj:
+def _assemble(obj: Obj, objects: Seen, out: Edges, reports: list[Obj]) -> Obj:
     rels = out.get(obj["id"], [])
     core = obj.get("core") or {}
     events = _refs([e.get("event_ref") for e in core.get("events") or [] if isinstance(e, dict)], objects)
@@ -326,7 +320,7 @@ def _assemble(obj: Obj, objects: Graph, out: Edges, reports: list[Obj]) -> Obj:
     }
 
 
-def _sighting_name(obj: Obj, objects: Graph) -> str | None:
+def _sighting_name(obj: Obj, objects: Seen) -> str | None:
     if obj["type"] != "sighting":
         return None
     sighted = objects.get(obj.get("sighting_of_ref") or "", {})
@@ -378,7 +372,7 @@ def _ends(obj: Obj, events: list[Obj], impacts: list[Obj], sightings: list[Obj],
     ]
 
 
-def _country(oid: str, objects: Graph, out: Edges) -> Any:
+def _country(oid: str, objects: Seen, out: Edges) -> Any:
     for rel in out.get(oid, []):
         if rel.get("relationship_type") in ("located-at", "originates-from"):
             place = objects.get(rel.get("target_ref", ""))
@@ -387,7 +381,7 @@ def _country(oid: str, objects: Graph, out: Edges) -> Any:
     return None
 
 
-def _targets(objects: Graph, out: Edges, rels: list[Obj], sightings: list[Obj]) -> list[Obj]:
+def _targets(objects: Seen, out: Edges, rels: list[Obj], sightings: list[Obj]) -> list[Obj]:
     refs = [r["target_ref"] for r in rels if r.get("relationship_type") in ("targets", "impacts")]
     refs += [w for s in sightings for w in s.get("where_sighted_refs") or []]
     found = []
@@ -406,7 +400,7 @@ def _targets(objects: Graph, out: Edges, rels: list[Obj], sightings: list[Obj]) 
     return found
 
 
-def _actors(obj: Obj, objects: Graph, out: Edges, rels: list[Obj], linked: list[Obj], reports: list[Obj]) -> list[Obj]:
+def _actors(obj: Obj, objects: Seen, out: Edges, rels: list[Obj], linked: list[Obj], reports: list[Obj]) -> list[Obj]:
     """Who the incident is attributed to, with when: a report carrying the attributed-to
     relationship states the date it was published ('on'); without one, only when the link
     was written down (the relationship's created, 'by'). An actor inherited through another
