@@ -92,6 +92,13 @@ def damage(exc: BaseException, path: Path | None = None) -> StoreDamaged | None:
     return None
 
 
+def interrupted_query(exc: BaseException) -> bool:
+    """DuckDB's answer to SIGINT during a statement: it stops the statement and raises this
+    in place of the KeyboardInterrupt, which must still end the run, not fail one file nor
+    send a reader down another path."""
+    return isinstance(exc, duckdb.InterruptException) or (type(exc) is RuntimeError and str(exc) == "Query interrupted")
+
+
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
         con = duckdb.connect(str(path), read_only=read_only)

@@ -37,6 +37,7 @@ from ingest.inputs import lines
 from ingest.inputs.readers import RawRecord, csv_record
 from ingest.load import staging
 from ingest.load.staging import StageOptions
+from ingest.store import interrupted_query
 
 Careful = Callable[[list[RawRecord], Iterable[int]], None]  # records through the model, staged (files.py)
 COMMON = "checked_csv.sql"
@@ -94,7 +95,9 @@ def stage(
     try:
         try:
             staging.run(con, common["lines"], params)
-        except duckdb.Error:  # a line DuckDB cannot take (not UTF-8, a stray CR): Python's reader says which
+        except duckdb.Error as exc:  # a line DuckDB cannot take (not UTF-8, a stray CR): Python's reader says which
+            if interrupted_query(exc):  # Ctrl-C: the run ends, the file is not read again another way
+                raise
             return None
         [(records, total, careful)] = con.execute(common["shape"][0]).fetchall()
         if careful:

@@ -23,7 +23,7 @@ import duckdb
 from ingest import __version__
 from ingest.errors import CyberlogError, MachineFault
 from ingest.load.ledger import FileResult
-from ingest.store import damage, resolve_db
+from ingest.store import damage, interrupted_query, resolve_db
 
 if TYPE_CHECKING:
     from ingest.formats.base import Format
@@ -56,12 +56,6 @@ def machine_fault(exc: BaseException) -> MachineFault | None:
         f"the machine: a write failed ({why}): free some space and run again; "
         "the file being loaded was rolled back, the files before it are kept"
     )
-
-
-def interrupted_query(exc: BaseException) -> bool:
-    """DuckDB's answer to SIGINT during a statement: it stops the statement and raises this
-    in place of the KeyboardInterrupt, which must still end the run, not fail one file."""
-    return isinstance(exc, duckdb.InterruptException) or (type(exc) is RuntimeError and str(exc) == "Query interrupted")
 
 
 def detected(path: Path) -> Format | None:

@@ -33,7 +33,7 @@ from ingest.run.jobs import (
     reject_sample,
     start_run,
 )
-from ingest.store import open_store, resolve_db
+from ingest.store import interrupted_query, open_store, resolve_db
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -165,7 +165,7 @@ def run_jobs(
         except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM as ingest.errors.Terminated
             raise _interrupted(con, run, exc) from None
         except BaseException as exc:
-            if guard.interrupted_query(exc):  # SIGINT while bursts or identity ran a statement
+            if interrupted_query(exc):  # SIGINT while bursts or identity ran a statement
                 raise _interrupted(con, run, KeyboardInterrupt()) from None
             fault = exc if isinstance(exc, MachineFault) else guard.machine_fault(exc)
             if fault is None:
