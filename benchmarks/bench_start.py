@@ -42,10 +42,10 @@ def run(work: Path, rows: int, seed: int, rounds: int) -> None:
     child(["nightly", "--config", str(FIXTURES), "--db", str(nightly)], log, 0)
     runs_before = stored(store, "SELECT count(*) FROM ingest_runs")[0]
     commands = {
-        "floor: python + import duckdb + open the store + one query": (["-c", FLOOR, str(store)], False),
+        "floor: python, import duckdb, open, 1 query": (["-c", FLOOR, str(store)], False),
         "cyberlog --version": (["--version"], True),
-        f"cyberlog ingest of the loaded {rows:,}-row file (a skip)": (["ingest", str(data), "--db", str(store)], True),
-        "cyberlog nightly, 20 fixture sources, nothing new": (
+        f"skip: ingest of the loaded {rows:,}-row file": (["ingest", str(data), "--db", str(store)], True),
+        "nightly: 20 fixture sources, nothing new": (
             ["nightly", "--config", str(FIXTURES), "--db", str(nightly)],
             True,
         ),
@@ -60,10 +60,11 @@ def run(work: Path, rows: int, seed: int, rounds: int) -> None:
     floor = statistics.median(times[next(iter(commands))])
     size, python = data.stat().st_size / 2**20, sys.version.split()[0]
     print(f"file: {size:.1f} MiB, {rows:,} rows   rounds: {rounds}   python {python}")
-    print(f"{'':58} {'fastest':>8} {'median':>8} {'ratio':>6}")
+    width = max(map(len, times))
+    print(f"{'':{width}} {'fastest':>8} {'median':>8} {'ratio':>6}")
     for name, taken in times.items():
         middle = statistics.median(taken)
-        print(f"{name:58} {min(taken):7.3f}s {middle:7.3f}s {middle / floor:5.2f}x")
+        print(f"{name:{width}} {min(taken):7.3f}s {middle:7.3f}s {middle / floor:5.2f}x")
 
 
 def main() -> None:
