@@ -285,6 +285,7 @@ def test_a_bundle_read_through_disk_gives_what_it_gives_from_memory(tmp_path, mo
     in_memory = {path: _read(path) for path in files}
     assert any(r.skip and "older version" in r.skip for r in in_memory[big])  # type: ignore[attr-defined]
     assert sum(1 for r in in_memory[big] if r.fields) >= 40  # type: ignore[attr-defined]
+    monkeypatch.setattr(graph, "_BATCH", 7)  # written to disk in many batches, as a big bundle is
     for threshold in (0, big.stat().st_size // 2):
         monkeypatch.setattr(graph, "_IN_MEMORY", threshold)
         for path in files:

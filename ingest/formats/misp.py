@@ -252,7 +252,7 @@ def read_events(path: Path, encoding: str, progress: Callable[[int], None] | Non
         event, _ = document.next()
         if event == "start_array":
             for pointer, value, problem in document.items(""):
-                yield from _unwrap(value, pointer) if problem is None else [RawRecord(None, pointer, "", None, problem)]
+                yield from _read(value, pointer, problem)
         elif event == "start_map":
             yield from _object(document)
         else:
@@ -275,7 +275,7 @@ def _object(document: JsonDocument) -> Iterator[RawRecord]:
     root: dict[str, Any] = {}
     if key == "response" and event == "start_array":
         for pointer, value, problem in document.items("/response"):
-            yield from _unwrap(value, pointer) if problem is None else [RawRecord(None, pointer, "", None, problem)]
+            yield from _read(value, pointer, problem)
         root["response"] = []  # read: the other members are checked, and left as a search result's are
         _, problem = document.rest(root, "")
         if problem:
@@ -287,7 +287,15 @@ def _object(document: JsonDocument) -> Iterator[RawRecord]:
         yield RawRecord(None, "", "", None, problem)
         return
     value, problem = document.rest(root, "")
-    yield from _unwrap(value, "") if problem is None else [RawRecord(None, "", "", None, problem)]
+    yield from _read(value, "", problem)
+
+
+def _read(value: Any, pointer: str, problem: str | None) -> Iterator[RawRecord]:
+    """What the document gave at `pointer`: its events, or a reject saying why it could not be read."""
+    if problem is not None:
+        yield RawRecord(None, pointer, "", None, problem)
+    else:
+        yield from _unwrap(value, pointer)
 
 
 def _unwrap(value: Any, pointer: str) -> Iterator[RawRecord]:

@@ -10,6 +10,7 @@ megabytes. Objects are STIX-shaped: an `id`, a `type`, relationships (`source_re
 
 from __future__ import annotations
 
+import itertools
 import marshal
 import sqlite3
 from collections import Counter
@@ -153,8 +154,10 @@ class ObjectGraph:
     def _to_disk(self) -> None:
         self.db = sqlite3.connect(self.folder / "graph.sqlite", isolation_level=None)
         self.db.executescript(_DISK)
-        self.pending = [self._row(*row) for row in self.memory.values()]
-        self._write()
+        held = iter(self.memory.values())
+        while batch := list(itertools.islice(held, _BATCH)):  # a batch at a time: not all of them twice over
+            self.pending = [self._row(*row) for row in batch]
+            self._write()
         self.db.executemany("INSERT INTO bad VALUES (?, ?, ?)", [(r.pointer, r.raw, r.problem) for r in self.bad])
         self.memory, self.bad = {}, []
 

@@ -143,13 +143,10 @@ class JsonDocument:
         if event not in _STARTS:
             bad = self._bad_text(scalar)
             return (None, f"the string at {pointer or '/'} {bad}") if bad else (scalar, None)
-        try:
-            return self._build({} if event == "start_map" else [], pointer)
-        except ijson.JSONError as exc:
-            raise self._fail(json_problem(exc).removeprefix("malformed JSON: ")) from None
+        return self.rest({} if event == "start_map" else [], pointer)
 
-    def rest(self, root: dict[str, Any], pointer: str) -> tuple[Any, str | None]:
-        """The rest of an object whose start, and maybe first members (in `root`), the
+    def rest(self, root: dict[str, Any] | list[Any], pointer: str) -> tuple[Any, str | None]:
+        """The rest of a container whose start, and maybe first members (in `root`), the
         caller read: `root` with the others, or (None, why not) with its events read."""
         try:
             return self._build(root, pointer)
