@@ -11,6 +11,7 @@ import difflib
 from collections.abc import Iterable
 from enum import IntEnum
 from pathlib import Path
+from typing import NoReturn
 
 
 class ExitCode(IntEnum):
@@ -90,6 +91,27 @@ class FileUnreadable(CyberlogError):
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where SIGINT raises KeyboardInterrupt, so that both unwind the same way
     (a file's transaction rolled back, the run recorded) and no `except Exception` swallows it."""
+
+
+_SIGTERMS: list[int] = []  # since the command began: see `terminate`
+
+
+def terminate(signum: int, frame: object) -> NoReturn:
+    """The command line's SIGTERM handler. Inside a DuckDB statement, DuckDB stops the statement
+    for the handler's exception and raises its own error in its place, without it: so the
+    signal is also remembered, for `stopped_statement` to tell SIGTERM from Ctrl-C."""
+    _SIGTERMS.append(signum)
+    raise Terminated
+
+
+def forget_signals() -> None:
+    """A new command (main run in-process again, as tests do) starts with none received."""
+    _SIGTERMS.clear()
+
+
+def stopped_statement() -> KeyboardInterrupt:
+    """What stopped a DuckDB statement that raised "interrupted": SIGTERM if one came, else Ctrl-C."""
+    return Terminated() if _SIGTERMS else KeyboardInterrupt()
 
 
 class Interrupted(CyberlogError):

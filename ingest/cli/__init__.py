@@ -20,8 +20,16 @@ import typer
 
 from ingest import __version__
 from ingest.cli.common import LOG, LogFormat, say
-from ingest.errors import CyberlogError, ExitCode, Interrupted, Terminated
-from ingest.store import damage
+from ingest.errors import (
+    CyberlogError,
+    ExitCode,
+    Interrupted,
+    Terminated,
+    forget_signals,
+    stopped_statement,
+    terminate,
+)
+from ingest.store import damage, interrupted_query
 
 # The parsing machinery (pydantic, Arrow, the formats) is imported by the commands that
 # use it, so a nightly run with nothing new, or a query, starts in a fraction of a second.
@@ -119,16 +127,19 @@ def _root(
     LOG.quiet, LOG.verbose, LOG.format = quiet, verbose, log_format
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated  # unwinds like Ctrl-C: the run rolls its file back and records 143
-
-
 def _closed_stdout() -> NoReturn:
     """stdout's reader went away (`| head -1`): it had what it wanted, so end quietly with 0.
     stdout goes to devnull first, so the flush at exit cannot fail again (the Python docs' recipe)."""
     with suppress(OSError, ValueError):  # no real stdout (a test's StringIO): nothing left to flush
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     sys.exit(int(ExitCode.OK))
+
+
+def _stopped_by(signal_: BaseException | None) -> NoReturn:
+    """A signal outside a run: 143 when it was SIGTERM (its handler's Terminated), else 130."""
+    code = ExitCode.TERMINATED if isinstance(signal_, Terminated) else ExitCode.INTERRUPTED
+    say(f"{'terminated' if code == ExitCode.TERMINATED else 'interrupted'}: stopped before it finished", "error")
+    sys.exit(int(code))
 
 
 def _exit_if_interrupted(exc: SystemExit) -> None:
@@ -138,9 +149,7 @@ def _exit_if_interrupted(exc: SystemExit) -> None:
     ended = exc.__context__
     signal_ = ended.__cause__ if ended is not None else None
     if exc.code in (1, 130) and isinstance(signal_, KeyboardInterrupt):
-        code = ExitCode.TERMINATED if isinstance(signal_, Terminated) else ExitCode.INTERRUPTED
-        say(f"{'terminated' if code == ExitCode.TERMINATED else 'interrupted'}: stopped before it finished", "error")
-        sys.exit(int(code))
+        _stopped_by(signal_)
 
 
 class _Said(logging.Handler):
@@ -151,7 +160,8 @@ class _Said(logging.Handler):
 
 
 def main() -> None:
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    forget_signals()
+    previous = signal.signal(signal.SIGTERM, terminate)  # unwinds like Ctrl-C: a run records 143
     notices = logging.getLogger("cyberlog")
     said, notices.propagate = _Said(), False  # said as the CLI says things, not by logging's defaults
     notices.addHandler(said)
@@ -165,8 +175,12 @@ def main() -> None:
         sys.exit(int(exc.exit_code))
     except BrokenPipeError:
         _closed_stdout()
-    except duckdb.Error as exc:  # any command reading a damaged block of the store: exit 6, not a bug
-        if (damaged := damage(exc)) is None:
+    except (duckdb.Error, RuntimeError) as exc:
+        if interrupted_query(exc):  # Ctrl-C inside a statement of a query or a report
+            _stopped_by(stopped_statement())
+        # any command reading a damaged block of the store: exit 6, not a bug
+        damaged = damage(exc) if isinstance(exc, duckdb.Error) else None
+        if damaged is None:
             raise
         say(f"error: {damaged}", "error")
         sys.exit(int(damaged.exit_code))

@@ -20,7 +20,7 @@ import duckdb
 
 from ingest.errors import CyberlogError, QueryError, UsageError
 from ingest.reports import export
-from ingest.store import damage, open_store
+from ingest.store import damage, interrupted_query, open_store
 
 if TYPE_CHECKING:
     from ingest.reports.catalog import Report
@@ -96,6 +96,8 @@ def emit(
         cursor = con.execute(sql, params)
         write([d[0] for d in cursor.description or []], _fetched(cursor), fmt, out, look)
     except duckdb.Error as exc:
+        if interrupted_query(exc):  # Ctrl-C: the command ends as interrupted, not as a bad query
+            raise
         raise query_error(exc) from None
 
 
@@ -131,7 +133,9 @@ def emit_csv_text(
         return False
     try:
         relation = con.sql(body, params=params or None)
-    except duckdb.Error:
+    except duckdb.Error as exc:
+        if interrupted_query(exc):
+            raise
         return False
     if relation is None:
         return False
@@ -140,7 +144,9 @@ def emit_csv_text(
         return False
     try:
         batches = relation.project(projections[0]).project(projections[1]).to_arrow_reader(10_000)
-    except duckdb.Error:
+    except duckdb.Error as exc:
+        if interrupted_query(exc):  # not a statement for the Python road: it would run it all again
+            raise
         return False
 
     def chunks() -> Iterator[list[tuple[Any, ...]]]:

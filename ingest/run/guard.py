@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from ingest import __version__
-from ingest.errors import CyberlogError, MachineFault
+from ingest.errors import CyberlogError, MachineFault, stopped_statement
 from ingest.load.ledger import FileResult
 from ingest.store import damage, interrupted_query, resolve_db
 
@@ -73,7 +73,7 @@ def failed(con: duckdb.DuckDBPyConnection, run_id: str, log: Path, result: FileR
     from ingest.load.files import abandon, record_failure
 
     if interrupted_query(exc):
-        raise KeyboardInterrupt from exc
+        raise stopped_statement() from exc
     if fault := machine_fault(exc):
         raise fault from exc
     abandon(con)

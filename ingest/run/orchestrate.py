@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 import duckdb
 
 from ingest import snapshot
-from ingest.errors import ExitCode, Interrupted, MachineFault, Terminated
+from ingest.errors import ExitCode, Interrupted, MachineFault, Terminated, stopped_statement
 from ingest.load.ledger import FileResult
 from ingest.run import guard
 from ingest.run.jobs import (
@@ -166,7 +166,7 @@ def run_jobs(
             raise _interrupted(con, run, exc) from None
         except BaseException as exc:
             if interrupted_query(exc):  # SIGINT while bursts or identity ran a statement
-                raise _interrupted(con, run, KeyboardInterrupt()) from None
+                raise _interrupted(con, run, stopped_statement()) from None
             fault = exc if isinstance(exc, MachineFault) else guard.machine_fault(exc)
             if fault is None:
                 run.exit_code = ExitCode.BUG  # recorded, then the traceback: a bug to report
