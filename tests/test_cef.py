@@ -339,6 +339,15 @@ def test_header_escapes_and_cef_1(db, tmp_path):
             "'15/02/2022 10:00:00' is not epoch milliseconds, MMM dd yyyy HH:mm:ss[.SSS][ zone] or ISO 8601",
         ),
         (HEADER + "rt=2022-02-30T10:00:00Z", "rt", "'2022-02-30T10:00:00Z' is not a valid date and time"),
+        # digits are read as epoch milliseconds only: the other forms are not tried on them
+        (HEADER + "rt=1644934200", "rt", "'1644934200' looks like an epoch in seconds? CEF rt is milliseconds"),
+        (
+            HEADER + "rt=16449342",
+            "rt",
+            "'16449342' is not epoch milliseconds, MMM dd yyyy HH:mm:ss[.SSS][ zone] or ISO 8601",
+        ),
+        # the separator the extension is split on, inside a line: a piece without a key
+        (HEADER + T + "msg=a\x1f b=c", "(record)", "extension key '' is not a CEF key"),
         (HEADER + "rt=1644934200000 cnt=0", "cnt", "'0' is not a count of events (1 or more)"),
         (HEADER + "garbage rt=1644934200000", "(record)", "extension starts with 'garbage', not key=value"),
         (HEADER.replace("CEF:0", "CEF:2") + T, "Version", "CEF version '2' is not 0 or 1"),

@@ -8,15 +8,25 @@
 CREATE OR REPLACE TEMP MACRO tl_format(source_zone) AS TABLE
 WITH located AS (
     SELECT line, raw, nullif(strpos(raw, 'CEF:'), 0) AS cef_at FROM tl_lines
+), split AS (
+    -- split on every '|': the header is the first seven pieces when none holds a '\' (then
+    -- no pipe in it is escaped), which is most lines; the regular expression reads the rest
+    SELECT line, raw, cef_at, CASE WHEN cef_at IS NOT NULL THEN string_split(substr(raw, cef_at), '|') END AS pieces
+    FROM located
 ), headed AS (
     SELECT
         line, raw, cef_at,
-        regexp_extract(
-            substr(raw, coalesce(cef_at, 1)),
-            '(?s)^(CEF:)((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|(.*)$',
-            ['cef', 'version', 'vendor', 'product', 'dversion', 'class', 'name', 'severity', 'ext']
-        ) AS h
-    FROM located
+        CASE
+            WHEN len(pieces) >= 8 AND NOT contains(pieces[1] || pieces[2] || pieces[3] || pieces[4] || pieces[5] || pieces[6] || pieces[7], '\')
+            THEN {'cef': 'CEF:', 'version': substr(pieces[1], 5), 'vendor': pieces[2], 'product': pieces[3],
+                  'dversion': pieces[4], 'class': pieces[5], 'name': pieces[6], 'severity': pieces[7],
+                  'ext': array_to_string(pieces[8:], '|')}
+            ELSE regexp_extract(
+                substr(raw, coalesce(cef_at, 1)),
+                '(?s)^(CEF:)((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|(.*)$',
+                ['cef', 'version', 'vendor', 'product', 'dversion', 'class', 'name', 'severity', 'ext'])
+        END AS h
+    FROM split
 ), header AS (
     -- header values unescaped: `\\` through a placeholder (a NUL never reaches here), then `\|`
     SELECT
@@ -34,13 +44,19 @@ WITH located AS (
         -- the pairs: a separator is the spaces before a key (letters, digits, _ . [ ]) and its
         -- `=`; `\=` is none, since `\` is not a key character. Trailing whitespace dropped.
         string_split(
-            regexp_replace(' ' || regexp_replace(h.ext, '\s+$', ''), ' +([A-Za-z0-9_.\[\]]+)=', chr(31) || '\1=', 'g'),
+            regexp_replace(
+                ' ' || CASE WHEN regexp_matches(right(h.ext, 1), '\s') THEN regexp_replace(h.ext, '\s+$', '') ELSE h.ext END,
+                ' +([A-Za-z0-9_.\[\]]+)=', chr(31) || '\1=', 'g'),
             chr(31)
-        ) AS parts
+        ) AS parts,
+        -- every piece but the first starts with a key, unless the line holds the separator
+        contains(h.ext, chr(31)) AS odd_pieces,
+        contains(h.ext, 'Label=') AS labels
     FROM headed
 ), pairs AS (
     SELECT
-        * EXCLUDE (parts),
+        * EXCLUDE (parts, odd_pieces, labels),
+        odd_pieces, labels,
         trim(parts[1]) AS junk,
         list_transform(parts[2:], lambda p: split_part(p, '=', 1)) AS keys,
         list_transform(parts[2:], lambda p: CASE WHEN contains(p, '\') THEN replace(replace(replace(replace(replace(
@@ -66,24 +82,25 @@ WITH located AS (
         nullif(vals[list_position(keys, 'cnt')], '') AS cnt,
         nullif(vals[list_position(keys, 'msg')], '') AS msg,
         -- the custom string slot (cs1..) whose label names the target organisation
-        keys[list_position(list_transform(keys, lambda k, i: regexp_matches(k, '^cs[0-9]+Label$')
-            AND lower(trim(vals[i])) IN ('targetorg', 'target_org', 'targetorganization')), true)] AS org_label,
-        keys[list_position(list_transform(keys, lambda k: regexp_matches(k, '^[A-Za-z0-9_.\[\]]+$')), false)] AS bad_key
+        CASE WHEN labels THEN keys[list_position(list_transform(keys, lambda k, i: regexp_matches(k, '^cs[0-9]+Label$')
+            AND lower(trim(vals[i])) IN ('targetorg', 'target_org', 'targetorganization')), true)] END AS org_label,
+        CASE WHEN odd_pieces THEN
+            keys[list_position(list_transform(keys, lambda k: regexp_matches(k, '^[A-Za-z0-9_.\[\]]+$')), false)]
+        END AS bad_key
     FROM pairs
 ), timed AS (
     SELECT
         *,
-        coalesce(rt, "end", "start") AS t,
-        regexp_extract(coalesce(rt, "end", "start"),
+        -- epoch milliseconds, what most devices write, are not read as the other forms
+        CASE WHEN digits THEN {'mon': '', 'day': '', 'year': '', 'hms': '', 'zone': ''} ELSE regexp_extract(t,
             '^([A-Za-z]{3}) +([0-9]{1,2}) +([0-9]{4}) +([0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,3})?)(?: +(\S+))?$',
-            ['mon', 'day', 'year', 'hms', 'zone']) AS d,
-        regexp_matches(coalesce(rt, "end", "start"),
-            '^([A-Za-z]{3}) +([0-9]{1,2}) +([0-9]{4}) +([0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,3})?)(?: +(\S+))?$') AS dated,
-        regexp_matches(coalesce(rt, "end", "start"), '^[0-9]+$') AS digits,
+            ['mon', 'day', 'year', 'hms', 'zone']) END AS d,
+        CASE WHEN digits THEN false ELSE regexp_matches(t,
+            '^([A-Za-z]{3}) +([0-9]{1,2}) +([0-9]{4}) +([0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,3})?)(?: +(\S+))?$') END AS dated,
         -- not in the CEF spec, but some devices write ISO 8601
-        regexp_matches(coalesce(rt, "end", "start"), '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}') AS iso,
-        has_utc_offset(coalesce(rt, "end", "start")) AS iso_zoned
-    FROM fields
+        CASE WHEN digits THEN false ELSE regexp_matches(t, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}') END AS iso,
+        CASE WHEN digits THEN false ELSE has_utc_offset(t) END AS iso_zoned
+    FROM (SELECT *, coalesce(rt, "end", "start") AS t, regexp_matches(coalesce(rt, "end", "start"), '^[0-9]+$') AS digits FROM fields)
 ), zoned AS (
     -- A zone is resolved when it says one thing only: an offset, an abbreviation that names
     -- one offset (CET is +01:00 and CEST +02:00 whatever the date), MSK (Moscow's clock, whose
@@ -111,7 +128,7 @@ WITH located AS (
         END AS utc_offset,
         CASE
             WHEN upper(d.zone) = 'MSK' THEN 'Europe/Moscow'
-            WHEN contains(d.zone, '/') AND d.zone IN (SELECT name FROM pg_timezone_names()) THEN d.zone
+            WHEN contains(d.zone, '/') AND list_contains((SELECT list(name) FROM pg_timezone_names()), d.zone) THEN d.zone
         END AS zone_name
     FROM timed
 ), clocked AS (
