@@ -144,11 +144,13 @@ def _uuid(n: int) -> str:
     return f"{n:08x}-5b6e-4f70-8a91-b2c3d4e5f607"
 
 
-def test_a_search_result_is_read_an_event_at_a_time(db, tmp_path):
-    # a bad event is its own reject (the others load), and what follows the array is read too
+@pytest.mark.parametrize("before", [{}, {"took": 12, "meta": {"page": 1}}], ids=["first", "after other members"])
+def test_a_search_result_is_read_an_event_at_a_time(db, tmp_path, before):
+    # a bad event is its own reject (the others load), and what follows the array is read too,
+    # wherever the array stands
     deep = {"Event": {**_event(_uuid(2), "1644973200", "deep"), "Object": [{"a": "__DEEP__"}]}}
     events = [{"Event": _event(_uuid(n), "1644973200", f"event {n}")} for n in (1, 3)]
-    text = json.dumps({"response": [events[0], deep, events[1]], "took": 12})
+    text = json.dumps({**before, "response": [events[0], deep, events[1]], "took_after": 12})
     path = tmp_path / "search.json"
     path.write_text(text.replace('"__DEEP__"', "[" * 200 + "]" * 200), "utf-8")
     result = run("ingest", path, "--db", db, "--max-rejects", "1")
@@ -167,9 +169,23 @@ def test_a_search_result_is_read_an_event_at_a_time(db, tmp_path):
     [
         ('{"response": [], "response": []}', "the key 'response' is given twice in the object at /"),
         ('{"took": 12, "response": [], "took": 3}', "the key 'took' is given twice in the object at /"),
+        ('{"took": 12, "response": [], "response": []}', "the key 'response' is given twice in the object at /"),
+        ('{"took": 12, "took": [1], "response": []}', "the key 'took' is given twice in the object at /"),
+        ('{"took": {"a": 1}, "took": 3, "response": []}', "the key 'took' is given twice in the object at /"),
+        ('{"response": {}, "response": []}', "the key 'response' is given twice in the object at /"),
         ('{"info": "x", "Attribute": "\\u0000"}', "the string at /Attribute"),
+        ('{"info": "\\u0000", "response": []}', "the string at /info"),
     ],
-    ids=["response twice", "key twice", "a NUL"],
+    ids=[
+        "response twice",
+        "key twice",
+        "response twice after a member",
+        "key twice before the response",
+        "key twice, a map first",
+        "response twice, a map first",
+        "a NUL",
+        "a NUL before the response",
+    ],
 )
 def test_a_top_level_object_with_a_fault_is_one_reject(db, tmp_path, text, reason):
     path = tmp_path / "bad.json"
@@ -179,13 +195,14 @@ def test_a_top_level_object_with_a_fault_is_one_reject(db, tmp_path, text, reaso
     assert pointer == "" and found.startswith(reason), found
 
 
-def test_a_big_search_result_is_read_in_little_memory(tmp_path):
+@pytest.mark.parametrize("before", ["", '"took": 12, "meta": {"page": 1}, '], ids=["first", "after other members"])
+def test_a_big_search_result_is_read_in_little_memory(tmp_path, before):
     """Read in a fresh interpreter: 40 MB of events in a search result (as MISP's restSearch
     writes one) must not be built whole, which took about 250 MB."""
     path = tmp_path / "search.json"
     attributes = [{"type": "text", "value": "x" * 200, "category": "Other"}] * 40
     with path.open("w", encoding="utf-8") as out:
-        out.write('{"response": [')
+        out.write("{" + before + '"response": [')
         for n in range(4_000):
             event = {"Event": {**_event(_uuid(n), "1644973200", f"event {n}"), "Attribute": attributes}}
             out.write(("," if n else "") + json.dumps(event))

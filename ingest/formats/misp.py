@@ -264,30 +264,35 @@ def read_events(path: Path, encoding: str, progress: Callable[[int], None] | Non
 
 
 def _object(document: JsonDocument) -> Iterator[RawRecord]:
-    """A top-level object: a search result whose `response` array comes first is read an
-    event at a time; any other object is built whole (one event, or a search result
-    written in another order) and unwrapped."""
-    event, key = document.next()
-    if event == "end_map":
-        yield from _unwrap({}, "")
-        return
-    event, scalar = document.next()
+    """A top-level object. A search result's `response` array is read an event at a time
+    wherever it stands: the members before it (a search result's few small ones) are built,
+    those after it checked and left, as a search result's are. Any other object (one event)
+    is built whole and unwrapped. A member that cannot be read, or a key given twice, refuses
+    the whole object, as one reject."""
     root: dict[str, Any] = {}
-    if key == "response" and event == "start_array":
-        for pointer, value, problem in document.items("/response"):
-            yield from _read(value, pointer, problem)
-        root["response"] = []  # read: the other members are checked, and left as a search result's are
-        _, problem = document.rest(root, "")
+    while True:
+        event, key = document.next()
+        if event == "end_map":
+            yield from _unwrap(root, "")
+            return
+        event, scalar = document.next()
+        if key == "response" and event == "start_array" and key not in root:
+            for pointer, value, problem in document.items("/response"):
+                yield from _read(value, pointer, problem)
+            root["response"] = []  # read
+            _, problem = document.rest(root, "")
+            if problem:
+                yield RawRecord(None, "", "", None, problem)
+            return
+        if key in root:  # as JsonDocument says it of the members after
+            document.skip(2 if event in ("start_map", "start_array") else 1)  # the value, and the object
+            yield RawRecord(None, "", "", None, f"the key {key!r} is given twice in the object at /")
+            return
+        root[key], problem = document.value(event, scalar, f"/{key}")
         if problem:
+            document.skip()  # the rest of the object
             yield RawRecord(None, "", "", None, problem)
-        return
-    root[key], problem = document.value(event, scalar, f"/{key}")
-    if problem:  # the whole object is refused, as one
-        document.skip()
-        yield RawRecord(None, "", "", None, problem)
-        return
-    value, problem = document.rest(root, "")
-    yield from _read(value, "", problem)
+            return
 
 
 def _read(value: Any, pointer: str, problem: str | None) -> Iterator[RawRecord]:
