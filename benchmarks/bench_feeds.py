@@ -126,7 +126,8 @@ def main() -> None:
         print(f"  httpx download + unzip + duckdb read_csv (baseline): {base:6.2f} s")
         print(
             f"  cyberlog nightly (fetch, verify, ingest):            {best:6.2f} s   ratio {best / base:.2f}x   "
-            f"peak RSS {peak:,.0f} MiB"
+            f"peak RSS {peak:,.0f} MiB   {args.batches * args.rows / best:,.0f} events/s "
+            f"({best / args.batches * 1000:.0f} ms a batch)"
         )
         print(f"  cyberlog nightly again, nothing new:                 {min(again):6.2f} s")
         print("Best of 3. Ratio against the baseline measured in the same run.")

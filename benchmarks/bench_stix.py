@@ -129,7 +129,8 @@ def against_json_load(work: Path, data: Path, incidents: int, repeat: int, inden
     print(f"{indent}json.load (baseline):   {naive[0]:6.2f} s   peak RSS {naive[2]:,.0f} MiB ({ratio:.1f}x the file)")
     print(
         f"{indent}cyberlog ingest:        {best[0]:6.2f} s   peak RSS {peak:,.0f} MiB ({peak / size:.1f}x the file)   "
-        f"ratio {best[0] / naive[0]:.1f}x json.load's time"
+        f"ratio {best[0] / naive[0]:.1f}x json.load's time   {incidents / best[0]:,.0f} incidents/s "
+        f"({size / best[0]:.1f} MiB/s)"
     )
 
 
