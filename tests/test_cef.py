@@ -257,6 +257,7 @@ def _alert(tmp_path: Path, db: Path, extension: str, header: str = HEADER) -> di
 
 
 T = "rt=1644934200000 "
+CANNOT = "which cyberlog cannot read in a CEF extension"
 
 
 @pytest.mark.parametrize(
@@ -346,8 +347,11 @@ def test_header_escapes_and_cef_1(db, tmp_path):
             "rt",
             "'16449342' is not epoch milliseconds, MMM dd yyyy HH:mm:ss[.SSS][ zone] or ISO 8601",
         ),
-        # the separator the extension is split on, inside a line: a piece without a key
-        (HEADER + T + "msg=a\x1f b=c", "(record)", "extension key '' is not a CEF key"),
+        # the character the extension is split at, inside a value: refused, not cut short
+        *[
+            (HEADER + T + ext, "(record)", "the extension holds the control character U+001F, " + CANNOT)
+            for ext in ("msg=a\x1f b=c", "msg=a\x1fb", "\x1f msg=a")
+        ],
         (HEADER + "rt=1644934200000 cnt=0", "cnt", "'0' is not a count of events (1 or more)"),
         (HEADER + "garbage rt=1644934200000", "(record)", "extension starts with 'garbage', not key=value"),
         (HEADER.replace("CEF:0", "CEF:2") + T, "Version", "CEF version '2' is not 0 or 1"),

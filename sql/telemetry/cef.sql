@@ -49,7 +49,7 @@ WITH located AS (
                 ' +([A-Za-z0-9_.\[\]]+)=', chr(31) || '\1=', 'g'),
             chr(31)
         ) AS parts,
-        -- every piece but the first starts with a key, unless the line holds the separator
+        -- the pieces are split at this character: an extension holding it cannot be read
         contains(h.ext, chr(31)) AS odd_pieces,
         contains(h.ext, 'Label=') AS labels
     FROM headed
@@ -83,10 +83,7 @@ WITH located AS (
         nullif(vals[list_position(keys, 'msg')], '') AS msg,
         -- the custom string slot (cs1..) whose label names the target organisation
         CASE WHEN labels THEN keys[list_position(list_transform(keys, lambda k, i: regexp_matches(k, '^cs[0-9]+Label$')
-            AND lower(trim(vals[i])) IN ('targetorg', 'target_org', 'targetorganization')), true)] END AS org_label,
-        CASE WHEN odd_pieces THEN
-            keys[list_position(list_transform(keys, lambda k: regexp_matches(k, '^[A-Za-z0-9_.\[\]]+$')), false)]
-        END AS bad_key
+            AND lower(trim(vals[i])) IN ('targetorg', 'target_org', 'targetorganization')), true)] END AS org_label
     FROM pairs
 ), timed AS (
     SELECT
@@ -154,7 +151,7 @@ SELECT
         WHEN version NOT IN ('0', '1') THEN 'Version'
         WHEN sev IS NULL OR NOT (regexp_matches(sev, '^[0-9]{1,2}$') AND TRY_CAST(sev AS INTEGER) <= 10
             OR lower(sev) IN ('low', 'medium', 'high', 'very-high', 'unknown')) THEN 'Severity'
-        WHEN junk <> '' OR bad_key IS NOT NULL THEN '(record)'
+        WHEN junk <> '' OR odd_pieces THEN '(record)'
         WHEN t IS NULL OR at_time IS NULL THEN 'rt'
     END AS problem_field,
     CASE
@@ -166,7 +163,7 @@ SELECT
             OR lower(sev) IN ('low', 'medium', 'high', 'very-high', 'unknown'))
             THEN '''' || coalesce(sev, '') || ''' is not a CEF severity (0-10, Low, Medium, High, Very-High or Unknown)'
         WHEN junk <> '' THEN 'extension starts with ''' || left(junk, 40) || ''', not key=value'
-        WHEN bad_key IS NOT NULL THEN 'extension key ''' || left(bad_key, 40) || ''' is not a CEF key'
+        WHEN odd_pieces THEN 'the extension holds the control character U+001F, which cyberlog cannot read in a CEF extension'
         WHEN t IS NULL THEN 'no time (rt, start or end)'
         WHEN at_time IS NOT NULL THEN NULL
         WHEN digits AND length(t) = 10 THEN '''' || left(t, 60) || ''' looks like an epoch in seconds? CEF rt is milliseconds'
