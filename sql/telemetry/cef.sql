@@ -55,8 +55,7 @@ WITH located AS (
     FROM headed
 ), pairs AS (
     SELECT
-        * EXCLUDE (parts, odd_pieces, labels),
-        odd_pieces, labels,
+        * EXCLUDE (parts),
         trim(parts[1]) AS junk,
         list_transform(parts[2:], lambda p: split_part(p, '=', 1)) AS keys,
         list_transform(parts[2:], lambda p: CASE WHEN contains(p, '\') THEN replace(replace(replace(replace(replace(
