@@ -554,3 +554,45 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly_with_0(fixture_sto
         check=False,
     )
     assert (done.stdout, done.stderr) == ("0\n", "")
+
+
+def test_a_finished_command_leaves_with_its_code_and_every_byte_written(fixture_store: Path, tmp_path: Path) -> None:
+    """`cyberlog` skips the interpreter's teardown (ingest.__main__): what it printed is still
+    flushed whole, its exit code kept, and the exit handlers run."""
+    out, db, sql = tmp_path / "rows.json", str(fixture_store), "SELECT range AS n FROM range(100000)"
+    with out.open("wb") as sink:
+        done = subprocess.run(
+            [sys.executable, "-m", "ingest", "query", sql, "--format=json", f"--db={db}"],
+            stdout=sink,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            timeout=120,
+            check=False,
+        )
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert [row["n"] for row in json.loads(out.read_bytes())] == list(range(100000))
+    bad = subprocess.run(
+        [sys.executable, "-m", "ingest", "query", "SELECT * FROM nosuch", "--db", str(fixture_store)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert (bad.returncode, bad.stderr.splitlines()[0][:32]) == (4, "cyberlog: error: Catalog Error: ")
+    handler = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('exit handlers ran', file=sys.stderr))\n"
+        "sys.argv = ['cyberlog', 'query', 'SELECT 42 AS answer', '--format', 'csv', '--db', sys.argv[1]]\n"
+        "from ingest.__main__ import main\n"
+        "main()\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", handler, str(fixture_store)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, "answer\n42\n", "exit handlers ran\n")
