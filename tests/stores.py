@@ -44,7 +44,7 @@ def nightly(db: Path, config: Path = FIXTURES / "cyberlog.toml") -> RunResult:
     from ingest.run.config import load_config
 
     settings = load_config(config)
-    jobs, warnings = orchestrate.nightly_jobs(config, settings)
+    jobs, warnings = orchestrate.nightly_jobs(config, settings.local())
     rules = orchestrate.Rules(settings.max_rejects, settings.identity.settings(), settings.bursts.settings())
     return orchestrate.run_jobs(db, "nightly", config, jobs, warnings, rules, wait=None, say=lambda line: None)
 

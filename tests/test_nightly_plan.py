@@ -29,7 +29,7 @@ def _config(folder: Path, *remote: str) -> Path:
 
 def _plan(config: Path, db: Path) -> dict[str, list[object]]:
     settings = load_config(config)
-    jobs, warnings = orchestrate.nightly_jobs(config, settings)
+    jobs, warnings = orchestrate.nightly_jobs(config, settings.local())
     return nightly.plan(db, config, settings, jobs, warnings)
 
 

@@ -151,7 +151,7 @@ def test_the_nightly_jobs_are_the_local_sources_files_and_a_warning_for_each_emp
         '[[sources]]\nname = "far"\nformat = "gdelt"\nurl = "https://example.org/lastupdate.txt"\n',
         "utf-8",
     )
-    jobs, warnings = orchestrate.nightly_jobs(config, load_config(config))
+    jobs, warnings = orchestrate.nightly_jobs(config, load_config(config).local())
     assert [(j.path, j.format_label(), j.source, str(j.zone)) for j in jobs] == [
         (tmp_path / "cfr.csv", "cfr_tracker", "cfr", "Europe/Kyiv")
     ]
@@ -184,15 +184,23 @@ def imports_of_two_runs(*args: str | Path) -> list[set[str]]:
     ]
 
 
-def test_a_nightly_with_nothing_new_imports_no_format(tmp_path: Path) -> None:
+def test_a_nightly_with_nothing_new_imports_no_format_nor_pydantic(tmp_path: Path) -> None:
     # a file the ledger knows is skipped before its format's module is needed: the first run
-    # loads the file (and imports its format), the second finds nothing new and imports none
+    # validates the config and loads the file (and imports its format); the second reads the
+    # config as validated then (ingest.run.settled), finds nothing new and imports neither
     shutil.copy(CFR, tmp_path / "cfr.csv")
+    feed = tmp_path / "feed"  # a MISP feed folder: its manifest read, not the MISP format
+    shutil.copytree(FIXTURES / "misp" / "good" / "feed", feed)
     config, db = tmp_path / "cyberlog.toml", tmp_path / "store.duckdb"
-    config.write_text('[[sources]]\nname = "cfr"\nformat = "cfr_tracker"\npath = "*.csv"\n', "utf-8")
+    config.write_text(
+        '[[sources]]\nname = "cfr"\nformat = "cfr_tracker"\npath = "*.csv"\n'
+        '[[sources]]\nname = "misp"\nformat = "misp"\npath = "feed"\n',
+        "utf-8",
+    )
     first, second = imports_of_two_runs("nightly", "--config", config, "--db", db)
-    formats = {name for name in first | second if name.startswith("ingest.formats.")} - {"ingest.formats.base"}
-    assert "ingest.formats.cfr" in first and not formats & second
+    formats = {name for name in first | second if name.startswith("ingest.formats")}
+    assert {"ingest.formats.cfr", "ingest.formats.misp", "pydantic", "ingest.run.config"} <= first
+    assert not (formats | {"pydantic", "ingest.run.config", "ingest.feeds"}) & second
 
 
 def test_a_skipped_file_imports_no_other_command_nor_the_parsing_machinery(tmp_path: Path) -> None:

@@ -102,8 +102,10 @@ def test_inputs_are_never_changed_and_nothing_is_written_beside_them(tmp_path):
     assert run("nightly", "--config", feeds / "cyberlog.toml", "--db", db).code in (0, 3)
     assert run("ingest", feeds / "stix" / "good" / "bundle.json.zip", "--db", db).code == 0
     assert _tree(feeds) == before
-    # temp files are gone too; the snapshot readers use while a run writes is the store's own
-    assert sorted(p.name for p in db.parent.iterdir()) == ["cyberlog.duckdb", "cyberlog.duckdb.snapshot"]
+    # temp files are gone too; the snapshot readers use while a run writes, and the config as
+    # it was checked (ingest.run.settled), are the store's own
+    beside = ["cyberlog.duckdb", "cyberlog.duckdb.nightly.json", "cyberlog.duckdb.snapshot"]
+    assert sorted(p.name for p in db.parent.iterdir()) == beside
 
 
 def test_exported_csv_is_inert_in_a_spreadsheet(tmp_path):

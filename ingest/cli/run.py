@@ -92,17 +92,35 @@ def nightly(
 ) -> None:
     """The nightly job: fetch what is new from every remote source and ingest whatever is
     new in every configured source."""
-    from ingest.feeds import nightly as feeds
-    from ingest.run.config import load_config
+    from ingest.run import settled as kept
 
-    settings = load_config(config)
-    jobs, warnings = orchestrate.nightly_jobs(config, settings)
-    if dry_run:
-        _show_plan(feeds.plan(db, config, settings, jobs, warnings), as_json)
-    limit = settings.max_rejects if max_rejects is None else max_rejects
-    rules = orchestrate.Rules(limit, settings.identity.settings(), settings.bursts.settings())
-    remote = feeds.remote_jobs(settings, config)
+    text = _config_bytes(config)
+    known = None if dry_run or text is None else kept.recall(text, db)
+    if known is None:  # not validated before (or remote sources, or a dry run): validate it now
+        from ingest.feeds import nightly as feeds
+        from ingest.run.config import load_config
+
+        settings = load_config(config, text)
+        jobs, warnings = orchestrate.nightly_jobs(config, settings.local())
+        if dry_run:
+            _show_plan(feeds.plan(db, config, settings, jobs, warnings), as_json)
+        if text is not None and (known := settings.settled()) is not None:
+            kept.remember(text, db, known)
+        remote = feeds.remote_jobs(settings, config)
+        limit, identity, bursts = settings.max_rejects, settings.identity.settings(), settings.bursts.settings()
+    else:
+        jobs, warnings = orchestrate.nightly_jobs(config, known.sources)
+        remote, limit, identity, bursts = None, known.max_rejects, known.identity, known.bursts
+    rules = orchestrate.Rules(limit if max_rejects is None else max_rejects, identity, bursts)
     raise typer.Exit(run_and_say(db, "nightly", config, jobs, warnings, rules, wait, as_json, remote=remote))
+
+
+def _config_bytes(path: Path) -> bytes | None:
+    """The config's bytes; None when it cannot be read (load_config then says why)."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _show_plan(plan: dict[str, list[Any]], as_json: bool) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ingest.errors import FileUnreadable, UsageError, did_you_mean
 from ingest.formats.base import Format, HeaderSniff
+from ingest.inputs import misp_feed
 from ingest.inputs.readers import peek
 
 # format name -> its module beside this file. A format's module is imported when the format
@@ -69,9 +70,7 @@ def all_formats() -> list[Format]:
 
 def detect(path: Path) -> Format:
     """The one format whose sniffer accepts the file's first bytes."""
-    from ingest.formats import misp
-
-    if problem := misp.manifest_problem(path):  # a MISP feed folder that cannot be followed
+    if problem := misp_feed.manifest_problem(path):  # a MISP feed folder that cannot be followed
         raise FileUnreadable(problem, path=path)
     head = peek(path, SNIFF_BYTES)
     if not head:
@@ -116,8 +115,6 @@ def _as_utf8(head: bytes) -> bytes:
 
 def expand(path: Path) -> list[Path]:
     """The files behind a path: a MISP feed folder (with manifest.json) is its event files."""
-    if path.is_dir() and (path / "manifest.json").is_file():
-        from ingest.formats import misp
-
-        return misp.feed_files(path)
+    if path.is_dir() and (path / misp_feed.MANIFEST).is_file():
+        return misp_feed.feed_files(path)
     return [path]

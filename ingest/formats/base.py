@@ -32,6 +32,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ingest.canon.countries import alpha3
+from ingest.canon.filters import EventFilter
 from ingest.canon.records import ClaimedTarget, DiplomaticEvent, Incident
 from ingest.canon.times import TimeValue, parse_time
 from ingest.inputs.readers import RawRecord, csv_header, header_problem, read_csv
@@ -41,23 +42,6 @@ if TYPE_CHECKING:
 
 Kind = Literal["incident", "event", "alert", "claim"]
 Reader = Callable[[Path, str, Callable[[int], None] | None], Iterator[RawRecord]]
-
-
-@dataclass(frozen=True)
-class EventFilter:
-    """A source's filter at ingest (`filter` in cyberlog.toml): rows outside it are counted
-    as skipped, not stored. Every part is optional; an empty filter keeps everything."""
-
-    actor_countries: tuple[str, ...] = ()  # alpha-3: keep events with an actor from one of these
-    cameo_roots: tuple[str, ...] = ()  # "04", "16": keep these CAMEO roots
-    event_classes: tuple[str, ...] = ()  # keep these cyberlog classes
-    min_sources: int = 0
-    min_mentions: int = 0
-
-    def __bool__(self) -> bool:
-        return bool(
-            self.actor_countries or self.cameo_roots or self.event_classes or self.min_sources or self.min_mentions
-        )
 
 
 @dataclass(frozen=True)

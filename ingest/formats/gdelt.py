@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import pycountry
 
 from ingest.canon import countries
-from ingest.formats.base import EventFilter, Format, SqlStage
+from ingest.canon.filters import EventFilter
+from ingest.formats.base import Format, SqlStage
 from ingest.inputs import lines
 
 if TYPE_CHECKING:

@@ -27,9 +27,10 @@ import pyarrow.compute as pc
 from pydantic import ValidationError
 
 from ingest import formats
+from ingest.canon.filters import EventFilter
 from ingest.canon.records import RecordError, Skip
 from ingest.errors import FileUnreadable
-from ingest.formats.base import EventFilter, Format, SqlStage, SqlStream
+from ingest.formats.base import Format, SqlStage, SqlStream
 from ingest.inputs import archives
 from ingest.inputs.guard import regular_file
 from ingest.inputs.readers import RawRecord, json_text

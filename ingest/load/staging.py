@@ -25,9 +25,10 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 
+from ingest.canon.filters import EventFilter
 from ingest.errors import FileUnreadable
 from ingest.formats import telemetry
-from ingest.formats.base import EventFilter, Format, SqlStage, SqlStream
+from ingest.formats.base import Format, SqlStage, SqlStream
 from ingest.inputs import archives, lines
 from ingest.inputs.guard import pinned
 from ingest.load.columns import Batch

@@ -20,12 +20,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from ingest import formats
 from ingest.canon.countries import alpha3
+from ingest.canon.filters import EventFilter
 from ingest.canon.records import AttackType, EventClass
 from ingest.canon.times import zone
 from ingest.derive.bursts import BurstSettings
 from ingest.derive.clusters import IdentitySettings
 from ingest.errors import ConfigError, UsageError
-from ingest.formats.base import EventFilter
+from ingest.run.settled import LocalSource, Settled
 
 Root = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-9]|20)$")]
 
@@ -242,10 +243,26 @@ class Config(BaseModel):
             raise ValueError(f"source names must be unique: {', '.join(twice)} given twice")
         return sources
 
+    def local(self) -> tuple[LocalSource, ...]:
+        """The sources of local files (a remote source's come from ingest.feeds)."""
+        return tuple(
+            LocalSource(s.name, s.path, s.format, s.timezone, s.encoding, s.filter.event_filter() if s.filter else None)
+            for s in self.sources
+            if s.path is not None
+        )
 
-def load_config(path: Path) -> Config:
+    def settled(self) -> Settled | None:
+        """All a nightly needs of this config, kept for the next (see ingest.run.settled);
+        None when a source is remote."""
+        if any(s.url is not None for s in self.sources):
+            return None
+        return Settled(self.max_rejects, self.identity.settings(), self.bursts.settings(), self.local())
+
+
+def load_config(path: Path, text: bytes | None = None) -> Config:
+    """The config at `path` (whose bytes are `text` when the caller read them), validated."""
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
+        data = tomllib.loads((path.read_bytes() if text is None else text).decode("utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot read the config: {exc.strerror or exc}", path=path) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -258,24 +275,6 @@ def load_config(path: Path) -> Config:
         message = str(first["msg"]).removeprefix("Value error, ")
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise ConfigError(f"{where}: {message}{more}", path=path) from None
-
-
-def source_files(config_path: Path, source: Source) -> list[Path]:
-    """The files a source's glob matches, relative to the config, in name order."""
-    assert source.path is not None  # a remote source's files come from ingest.feeds
-    base = config_path.parent
-    pattern = Path(source.path)
-    if pattern.is_absolute():
-        base, pattern = Path(pattern.anchor), pattern.relative_to(pattern.anchor)
-    try:
-        matches = sorted(base.glob(str(pattern)))
-    except (ValueError, NotImplementedError) as exc:
-        raise ConfigError(
-            f"source {source.name}: path {source.path!r} is not a usable glob ({exc})", path=config_path
-        ) from None
-    # a MISP feed folder stands for its event files; other folders are not inputs. Anything
-    # else matched (a FIFO, a device, a symlink loop) is kept, so its load fails saying what it is
-    return [file for path in matches for file in formats.expand(path) if file != path or not path.is_dir()]
 
 
 def write_template(path: Path, *, force: bool = False) -> None:

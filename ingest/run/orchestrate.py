@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from ingest.formats.base import Format
     from ingest.load import rejects
     from ingest.run.config import Config
+    from ingest.run.settled import LocalSource
 
 REJECTS_SHOWN = 5  # a file's first rejects are said after it; all of them when verbose
 
@@ -278,21 +279,18 @@ def _expand(path: Path) -> list[Path]:
     return formats.expand(path)
 
 
-def nightly_jobs(config_path: Path, settings: Config) -> tuple[list[Job], list[str]]:
+def nightly_jobs(config_path: Path, sources: Iterable[LocalSource]) -> tuple[list[Job], list[str]]:
     """The local sources' files, and a warning for each source whose glob matches none."""
     from ingest.canon.times import zone
-    from ingest.run.config import source_files
+    from ingest.run.settled import source_files
 
     jobs, warnings = [], []
-    for src in settings.sources:
-        if src.url is not None:
-            continue
+    for src in sources:
         files = source_files(config_path, src)
         if not files:
             warnings.append(f"source {src.name}: no files match {src.path}")
         tz = zone(src.timezone) if src.timezone else None
-        kept = src.filter.event_filter() if src.filter else None
-        jobs += [Job(path, None, src.name, tz, src.encoding, kept, format_name=src.format) for path in files]
+        jobs += [Job(path, None, src.name, tz, src.encoding, src.filter, format_name=src.format) for path in files]
     return jobs, warnings
 
 
