@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -23,6 +22,8 @@ from ingest.run import guard
 from ingest.store import scalar
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from ingest.canon.filters import EventFilter
     from ingest.derive.bursts import BurstResult, BurstSettings, Derived
     from ingest.derive.clusters import IdentitySettings, MatchResult

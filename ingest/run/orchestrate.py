@@ -281,7 +281,6 @@ def _expand(path: Path) -> list[Path]:
 
 def nightly_jobs(config_path: Path, sources: Iterable[LocalSource]) -> tuple[list[Job], list[str]]:
     """The local sources' files, and a warning for each source whose glob matches none."""
-    from ingest.canon.times import zone
     from ingest.run.settled import source_files
 
     jobs, warnings = [], []
@@ -289,7 +288,11 @@ def nightly_jobs(config_path: Path, sources: Iterable[LocalSource]) -> tuple[lis
         files = source_files(config_path, src)
         if not files:
             warnings.append(f"source {src.name}: no files match {src.path}")
-        tz = zone(src.timezone) if src.timezone else None
+        tz = None
+        if src.timezone:
+            from ingest.canon.times import zone  # zoneinfo and the time parsers, only for a source with a zone
+
+            tz = zone(src.timezone)
         jobs += [Job(path, None, src.name, tz, src.encoding, src.filter, format_name=src.format) for path in files]
     return jobs, warnings
 
