@@ -208,6 +208,7 @@ def test_a_skipped_file_imports_no_other_command_nor_the_parsing_machinery(tmp_p
     # building only the `ingest` command's module and importing none of what a load needs
     heavy = {"pydantic", "pyarrow", "ingest.cli.report", "ingest.cli.query", "ingest.cli.clusters"}
     heavy |= {"ingest.derive.clusters", "ingest.reports.export", "ingest.load.rejects", "ingest.canon.times"}
+    heavy |= {"ingest.derive.bursts", "zoneinfo"}  # no alerts waiting and no rule given: bursts is not asked
     first, second = imports_of_two_runs("-q", "ingest", CFR, "--db", tmp_path / "store.duckdb")
     assert {"pyarrow", "pydantic", "ingest.cli.run"} <= first and not heavy & second
 

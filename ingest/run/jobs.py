@@ -163,24 +163,26 @@ def _load_guarded(
 def derive_bursts(con: duckdb.DuckDBPyConnection, run: RunResult, settings: BurstSettings | None) -> None:
     """Incidents from bursts of the alerts this run (or one killed before this step) loaded,
     by the config's rule (kept in the store) or, without a config, the rule kept last."""
-    from ingest.derive.bursts import BurstSettings, keep_settings, kept_settings
-
-    previous = kept_settings(con)
-    if settings is None:
-        settings = previous or BurstSettings()
-    elif settings != previous:
-        keep_settings(con, settings)
     pending = """SELECT count(*) > 0 FROM alerts WHERE run_id IN (
                      SELECT run_id FROM ingest_runs WHERE bursts_done_at IS NULL)"""
-    covered = """SELECT count(*) > 0 FROM alerts WHERE run_id IN (
-                     SELECT run_id FROM ingest_runs WHERE bursts_done_at IS NOT NULL)"""
-    # a new rule holds for every alert, not only for those that come after it
-    renewed = settings != (previous or BurstSettings()) and bool(scalar(con, covered))
-    if renewed or scalar(con, pending):
-        from ingest.derive.bursts import derive  # Arrow and the rule, only when there is work
+    waiting = bool(scalar(con, pending))
+    if settings is not None or waiting:  # a rule to keep, or alerts to derive from: the rule's module
+        from ingest.derive.bursts import BurstSettings, keep_settings, kept_settings
 
-        run.bursts = derive(con, run.run_id, settings, everything=renewed)
-        return
+        previous = kept_settings(con)
+        if settings is None:
+            settings = previous or BurstSettings()
+        elif settings != previous:
+            keep_settings(con, settings)
+        covered = """SELECT count(*) > 0 FROM alerts WHERE run_id IN (
+                         SELECT run_id FROM ingest_runs WHERE bursts_done_at IS NOT NULL)"""
+        # a new rule holds for every alert, not only for those that come after it
+        renewed = settings != (previous or BurstSettings()) and bool(scalar(con, covered))
+        if renewed or waiting:
+            from ingest.derive.bursts import derive  # Arrow and the rule, only when there is work
+
+            run.bursts = derive(con, run.run_id, settings, everything=renewed)
+            return
     con.execute("UPDATE ingest_runs SET bursts_done_at = $now WHERE bursts_done_at IS NULL", {"now": datetime.now(UTC)})
 
 
