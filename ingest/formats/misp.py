@@ -283,9 +283,8 @@ def _object(document: JsonDocument) -> Iterator[RawRecord]:
             if problem:
                 yield RawRecord(None, "", "", None, problem)
             return
-        if key in root:  # as JsonDocument says it of the members after
-            document.skip(2 if event in ("start_map", "start_array") else 1)  # the value, and the object
-            yield RawRecord(None, "", "", None, f"the key {key!r} is given twice in the object at /")
+        if key in root:
+            yield RawRecord(None, "", "", None, document.given_twice(key, event, ""))
             return
         root[key], problem = document.value(event, scalar, f"/{key}")
         if problem:

@@ -137,6 +137,12 @@ class JsonDocument:
             event, _ = self.next()
             depth += 1 if event in _STARTS else -1 if event in _ENDS else 0
 
+    def given_twice(self, key: str, event: str, pointer: str) -> str:
+        """A key given again in an object whose members the caller reads one by one: the
+        key's value and the rest of the object are read past, and the reject says this."""
+        self.skip(2 if event in _STARTS else 1)
+        return _twice(key, pointer or "/")
+
     def value(self, event: str, scalar: Any, pointer: str) -> tuple[Any, str | None]:
         """The value that `event` starts, or (None, why not) with its remaining events read."""
         self.at = pointer
@@ -161,8 +167,7 @@ class JsonDocument:
         for event, scalar in self._events:
             if event == "map_key":
                 if scalar in top:
-                    where = _path(pointer, stack, [*keys, key], 1) or "/"
-                    return self._refuse(stack, f"the key {scalar!r} is given twice in the object at {where}")
+                    return self._refuse(stack, _twice(scalar, _path(pointer, stack, [*keys, key], 1) or "/"))
                 key = scalar
                 continue
             if event == "string":
@@ -211,6 +216,10 @@ class JsonDocument:
         if self._marks.seen and LONE in scalar:
             return "holds a lone UTF-16 surrogate escape (such as \\ud800): not valid Unicode"
         return None
+
+
+def _twice(key: str, where: str) -> str:
+    return f"the key {key!r} is given twice in the object at {where}"
 
 
 def _path(pointer: str, stack: list[Any], keys: list[Any], drop: int = 0, most: int | None = None) -> str:
