@@ -12,7 +12,7 @@ import pytest
 from stores import CFR, CURATED, FIXTURES, UNKNOWN_SECTOR, bad_sectors, load
 
 from ingest.errors import ExitCode, UsageError
-from ingest.load.ledger import FileResult
+from ingest.load.ledger import FileResult, Ledger
 from ingest.load.rejects import RejectedFile
 from ingest.run import orchestrate
 from ingest.run.config import load_config, write_template
@@ -302,3 +302,28 @@ def test_the_config_template_is_written_once_unless_forced(tmp_path: Path) -> No
     assert str(refused.value) == f"{path} exists: edit it, or pass --force to overwrite it"
     write_template(path, force=True)
     assert path.read_text("utf-8").startswith("#")
+
+
+def test_a_known_file_is_skipped_by_whichever_path_leads_to_it(tmp_path: Path) -> None:
+    # the ledger keeps a file's real path: a link to the file, a linked folder holding it, or
+    # a path through `..` is the same file and skipped; the same bytes elsewhere are found by
+    # their digest instead, and a link to another file is not the file
+    real = tmp_path / "real"
+    real.mkdir()
+    shutil.copy(CFR, real / "cfr.csv")
+    db = tmp_path / "store.duckdb"
+    assert [f.status for f in load(db, real / "cfr.csv").files] == ["loaded"]
+    (tmp_path / "linked").symlink_to(real, target_is_directory=True)
+    (tmp_path / "cfr-link.csv").symlink_to(real / "cfr.csv")
+    (tmp_path / "other.csv").write_text(CFR.read_text("utf-8").replace("\n", "\r\n"), "utf-8")
+    (tmp_path / "other-link.csv").symlink_to(tmp_path / "other.csv")
+    paths = [tmp_path / "linked" / "cfr.csv", tmp_path / "cfr-link.csv", real / ".." / "real" / "cfr.csv"]
+    with duckdb.connect(str(db)) as con:
+        ledger = Ledger(con)
+        assert [ledger.same_file(path, "cfr") for path in paths] == ["cfr", "cfr", "cfr"]
+        assert [ledger.same_file(path, None) for path in paths] == ["cfr", "cfr", "cfr"]
+        assert ledger.same_file(tmp_path / "other-link.csv", "cfr") is None
+        assert ledger.same_file(tmp_path / "missing.csv", "cfr") is None
+        assert ledger.same_file(real / "cfr.csv", "another source") is None
+        stored = con.execute("SELECT path FROM ingest_files").fetchall()
+    assert stored == [(str((real / "cfr.csv").resolve()),)]
