@@ -159,6 +159,8 @@ GE_0 = "Input should be greater than or equal to 0"
         lambda key: json.dumps({"digest": key, "settled": {"max_rejects": 0, "sources": []}}),
         lambda key: json.dumps({"digest": key, "settled": {"max_rejects": 0, "identity": {"colour": 1}}}),
         lambda key: json.dumps([key]),
+        lambda key: "[" * 100_000 + "]" * 100_000,  # nested past Python's recursion limit
+        lambda key: json.dumps({"digest": key, "settled": {}, "padding": " " * (16 << 20)}),  # too big to be ours
     ],
 )
 def test_a_damaged_entry_is_validated_again_and_written_anew(tmp_path, damage):

@@ -28,6 +28,7 @@ from ingest.store import resolve_db
 
 # the code whose rules a kept entry follows: a change to either is another digest
 _VALIDATORS = (Path(__file__).with_name("config.py"), Path(__file__))
+MAX_KEPT_BYTES = 16 << 20  # a config of thousands of sources is a few hundred KB: more is not ours
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,13 @@ def recall(text: bytes, db: Path | None) -> Settled | None:
     """The config with these bytes as validated before, or None."""
     key = digest(text)
     try:
-        kept = json.loads(kept_at(db).read_bytes())
-        return _settled(kept["settled"]) if key is not None and kept["digest"] == key else None
-    except (OSError, ValueError, KeyError, TypeError):  # none kept, or not what this code writes
+        with kept_at(db).open("rb") as stream:
+            found = stream.read(MAX_KEPT_BYTES + 1)
+        if key is None or len(found) > MAX_KEPT_BYTES:
+            return None
+        kept = json.loads(found)
+        return _settled(kept["settled"]) if kept["digest"] == key else None
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):  # none kept, or not what this code writes
         return None
 
 
