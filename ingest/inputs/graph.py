@@ -10,6 +10,7 @@ megabytes. Objects are STIX-shaped: an `id`, a `type`, relationships (`source_re
 
 from __future__ import annotations
 
+import functools
 import itertools
 import marshal
 import sqlite3
@@ -132,8 +133,7 @@ class ObjectGraph:
             self.memory[obj["id"]] = (index, index, obj)
             return
         self.older[obj["type"]] += 1
-        if self.newer(obj, found[2]):
-            self.memory[obj["id"]] = (found[0], index, obj)  # in place: the order stays the first's
+        self.memory[obj["id"]] = self._newer_of(found, (index, index, obj))
 
     @_writing
     def problem(self, pointer: str, text: str, problem: str | None) -> None:
@@ -205,13 +205,15 @@ class ObjectGraph:
         assert self.db is not None
         found = self.db.execute("SELECT first, idx, body FROM o WHERE id = ? ORDER BY first", (oid,)).fetchall()
         versions = [(first, idx, _loads(body)) for first, idx, body in found]
-        kept = versions[0]
-        for version in versions[1:]:
-            if self.newer(version[2], kept[2]):
-                kept = version
+        kept = functools.reduce(self._newer_of, versions)
         self.older[kept[2]["type"]] += len(versions) - 1
         self.db.execute("DELETE FROM o WHERE id = ?", (oid,))
-        self.db.execute("INSERT INTO o VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._row(versions[0][0], kept[1], kept[2]))
+        self.db.execute("INSERT INTO o VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._row(*kept))
+
+    def _newer_of(self, kept: tuple[int, int, Obj], other: tuple[int, int, Obj]) -> tuple[int, int, Obj]:
+        """Of two versions of an id (the second read later), the newer, the first of equals:
+        in the first's place, so the objects keep the order in which their ids first came."""
+        return (kept[0], other[1], other[2]) if self.newer(other[2], kept[2]) else kept
 
     def problems(self) -> Iterator[RawRecord]:
         yield from self.bad
