@@ -96,7 +96,7 @@ WITH located AS (
         -- not in the CEF spec, but some devices write ISO 8601
         CASE WHEN digits THEN false ELSE regexp_matches(t, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}') END AS iso,
         CASE WHEN digits THEN false ELSE has_utc_offset(t) END AS iso_zoned
-    FROM (SELECT *, coalesce(rt, "end", "start") AS t, regexp_matches(coalesce(rt, "end", "start"), '^[0-9]+$') AS digits FROM fields)
+    FROM (SELECT *, coalesce(rt, "end", "start") AS t, regexp_matches(t, '^[0-9]+$') AS digits FROM fields)
 ), zoned AS (
     -- A zone is resolved when it says one thing only: an offset, an abbreviation that names
     -- one offset (CET is +01:00 and CEST +02:00 whatever the date), MSK (Moscow's clock, whose
