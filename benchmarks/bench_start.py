@@ -8,8 +8,8 @@ sources) into another, then times, in R interleaved rounds of fresh processes: t
 (Python starting, importing DuckDB, opening the store and asking its ledger one question),
 `cyberlog --version`, `cyberlog ingest` of the loaded export (a skip), and `cyberlog
 nightly` over the fixtures with nothing new. Prints each one's fastest and median wall
-time and its median against the floor's. No timing assertions: exits non-zero only when a
-command fails or a skip loads anything.
+time, its median against the floor's, and its peak RSS. No timing assertions: exits
+non-zero only when a command fails or a skip loads anything.
 """
 
 from __future__ import annotations
@@ -51,9 +51,12 @@ def run(work: Path, rows: int, seed: int, rounds: int) -> None:
         ),
     }
     times: dict[str, list[float]] = {name: [] for name in commands}
+    peaks: dict[str, float] = dict.fromkeys(commands, 0.0)
     for _ in range(rounds):
         for name, (cmd, module) in commands.items():
-            times[name].append(child(cmd, log, 0, module=module)[0])
+            wall, _cpu, rss = child(cmd, log, 0, module=module)
+            times[name].append(wall)
+            peaks[name] = max(peaks[name], rss)
     loaded = stored(store, "SELECT count(*) FROM ingest_files WHERE status = 'loaded'")[0]
     if loaded != 1 or stored(store, "SELECT count(*) FROM ingest_runs")[0] != runs_before + rounds:
         fail(f"the skips were not clean: {loaded} files loaded", log)
@@ -61,10 +64,10 @@ def run(work: Path, rows: int, seed: int, rounds: int) -> None:
     size, python = data.stat().st_size / 2**20, sys.version.split()[0]
     print(f"file: {size:.1f} MiB, {rows:,} rows   rounds: {rounds}   python {python}")
     width = max(map(len, times))
-    print(f"{'':{width}} {'fastest':>8} {'median':>8} {'ratio':>6}")
+    print(f"{'':{width}} {'fastest':>8} {'median':>8} {'ratio':>6} {'peak RSS':>9}")
     for name, taken in times.items():
         middle = statistics.median(taken)
-        print(f"{name:{width}} {min(taken):7.3f}s {middle:7.3f}s {middle / floor:5.2f}x")
+        print(f"{name:{width}} {min(taken):7.3f}s {middle:7.3f}s {middle / floor:5.2f}x {peaks[name]:5.0f} MiB")
 
 
 def main() -> None:
