@@ -101,10 +101,11 @@ def nightly(
         from ingest.run.config import load_config
 
         settings = load_config(config, text)
-        jobs, warnings = orchestrate.nightly_jobs(config, settings.local())
+        known = settings.settled()  # None with a remote source: its local ones alone, then
+        jobs, warnings = orchestrate.nightly_jobs(config, known.sources if known else settings.local())
         if dry_run:
             _show_plan(feeds.plan(db, config, settings, jobs, warnings), as_json)
-        if text is not None and (known := settings.settled()) is not None:
+        if text is not None and known is not None:
             kept.remember(text, db, known)
         remote = feeds.remote_jobs(settings, config)
         limit, identity, bursts = settings.max_rejects, settings.identity.settings(), settings.bursts.settings()

@@ -111,10 +111,3 @@ def _as_utf8(head: bytes) -> bytes:
     else:
         return head.removeprefix(b"\xef\xbb\xbf")
     return head[: len(head) // 2 * 2].decode(codec, "ignore").encode("utf-8")
-
-
-def expand(path: Path) -> list[Path]:
-    """The files behind a path: a MISP feed folder (with manifest.json) is its event files."""
-    if path.is_dir() and (path / misp_feed.MANIFEST).is_file():
-        return misp_feed.feed_files(path)
-    return [path]

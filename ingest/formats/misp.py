@@ -28,7 +28,6 @@ from ingest.inputs.misp_feed import MANIFEST, UUID, manifest_problem
 from ingest.inputs.readers import RawRecord, json_text, open_json
 
 _TAG = re.compile(r'^(?P<namespace>[^:="]+)(?::(?P<predicate>[^=]+))?(?:="?(?P<value>.*?)"?)?$')
-_UUID = UUID
 _SEVERITY: dict[str, Severity] = {"1": "high", "2": "medium", "3": "low"}
 
 
@@ -112,7 +111,7 @@ class Org(BaseModel):
 
 
 class MispEvent(BaseModel):
-    uuid: Annotated[str, Field(pattern=_UUID), AfterValidator(str.lower)]
+    uuid: Annotated[str, Field(pattern=UUID), AfterValidator(str.lower)]
     info: Text
     date: Annotated[TimeValue, BeforeValidator(_date)]
     timestamp: Epoch | None = None
@@ -325,7 +324,7 @@ def read_feed_events(path: Path, encoding: str, progress: Callable[[int], None] 
 
 def _feed_event(path: Path) -> str | None:
     """The event uuid a feed folder's `<uuid>.json` is named for, else None."""
-    named = re.fullmatch(_UUID, path.stem)
+    named = re.fullmatch(UUID, path.stem)
     return path.stem.lower() if named and (path.parent / MANIFEST).exists() else None
 
 

@@ -30,6 +30,14 @@ def feed_files(folder: Path) -> list[Path]:
     return [folder / f"{uuid}.json" for uuid in listed]
 
 
+def expand(path: Path) -> list[Path]:
+    """The files behind a path: a MISP feed folder (with manifest.json) is its event files;
+    anything else is itself."""
+    if path.is_dir() and (path / MANIFEST).is_file():
+        return feed_files(path)
+    return [path]
+
+
 MANIFEST = "manifest.json"
 MAX_MANIFEST_BYTES = 64 << 20  # read whole: a manifest lists ~160 bytes an event
 

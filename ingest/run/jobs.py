@@ -45,7 +45,7 @@ class RunResult:
     errors_log: Path = field(default_factory=lambda: guard.errors_log(None))  # where a bug's traceback goes
 
     def total(self, name: str) -> int:
-        return sum(f.counts.get(name, 0) for f in self.files if f.counts)  # a skipped file has none
+        return sum(f.count(name) for f in self.files if f.counts)  # a skipped file has none
 
     def status_count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)

@@ -20,6 +20,7 @@ import duckdb
 
 from ingest import snapshot
 from ingest.errors import ExitCode, Interrupted, MachineFault, Terminated, stopped_statement
+from ingest.inputs import misp_feed
 from ingest.load.ledger import FileResult
 from ingest.run import guard
 from ingest.run.jobs import (
@@ -268,15 +269,7 @@ def file_jobs(
     paths: list[Path], fmt: Format | None, source: str | None, zone: ZoneInfo | None, encoding: str
 ) -> list[Job]:
     """`cyberlog ingest`: a job per file; a MISP feed folder stands for its event files."""
-    return [Job(file, fmt, source, zone, encoding) for path in paths for file in _expand(path)]
-
-
-def _expand(path: Path) -> list[Path]:
-    if not path.is_dir():
-        return [path]
-    from ingest import formats  # the parsing machinery, only for a folder
-
-    return formats.expand(path)
+    return [Job(file, fmt, source, zone, encoding) for path in paths for file in misp_feed.expand(path)]
 
 
 def nightly_jobs(config_path: Path, sources: Iterable[LocalSource]) -> tuple[list[Job], list[str]]:

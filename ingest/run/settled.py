@@ -11,6 +11,7 @@ or of another digest: validated as usual, and the entry written again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -61,14 +62,21 @@ def kept_at(db: Path | None) -> Path:
 
 def digest(text: bytes) -> str | None:
     """The key of a config's entry; None when the validating code cannot be read (nothing kept)."""
-    found = hashlib.sha256(text)
-    found.update(f"\0{__version__}".encode())
+    code = _code()
+    return None if code is None else hashlib.sha256(text + b"\0" + code).hexdigest()
+
+
+@functools.cache
+def _code() -> bytes | None:
+    """cyberlog's version and a digest of the validating code, read once a process (a
+    nightly asks twice when it checks the config: to recall, then to remember)."""
+    found = hashlib.sha256(__version__.encode())
     try:
         for module in _VALIDATORS:
             found.update(b"\0" + module.read_bytes())
     except OSError:
         return None
-    return found.hexdigest()
+    return found.digest()
 
 
 def recall(text: bytes, db: Path | None) -> Settled | None:
@@ -136,10 +144,10 @@ def source_files(config_path: Path, source: LocalSource) -> list[Path]:
     # else matched (a FIFO, a device, a symlink loop) is kept, so its load fails saying what it is
     files: list[Path] = []
     for path in matches:
-        if not path.is_dir():
+        if not path.is_dir():  # one stat for a file: a folder of thousands
             files.append(path)
-        elif (path / misp_feed.MANIFEST).is_file():
-            files += misp_feed.feed_files(path)
+        elif (found := misp_feed.expand(path)) != [path]:
+            files += found
     return files
 
 
